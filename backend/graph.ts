@@ -1,0 +1,133 @@
+// backend/graph.ts — the gadget graph: what ir_to_graph produces and every later pass reads.
+//
+// A graph is a set of virtual registers (scalars, each later given one
+// residual slot) and nodes. Each node is work for exactly one sublayer:
+//   - MlpNode: ReLU hidden units; unit k adds out_k·relu(pre_k) to its output vregs.
+//   - HeadNode: one attention head over the memory cache plus this step's
+//     pending rows; it writes chosen features of the attended row(s) to vregs.
+// Vregs are written once (by one node, or by the embedding) and read by
+// later nodes or by the readout.
+
+import type { LinForm, Vreg } from './linear.js';
+import { lvars } from './linear.js';
+
+export interface VregInfo {
+  id: Vreg;
+  name: string; // e.g. "b2.v7.lo", "b0.load3.byte1"
+  min: number;
+  max: number;
+  /** false for raw attention averages (approximately, not exactly, an integer). */
+  exact: boolean;
+}
+
+export interface Unit {
+  pre: LinForm;
+  out: Array<[Vreg, number]>;
+}
+
+export interface MlpNode {
+  kind: 'mlp';
+  id: number;
+  block: number | null; // null for the program-wide readout select
+  role: string; // e.g. "b1.canon_lo(v3)"
+  units: Unit[];
+  bias: Array<[Vreg, number]>;
+  outputs: Vreg[];
+}
+
+export interface HeadNode {
+  kind: 'attn';
+  id: number;
+  block: number;
+  role: string;
+  /** Query in entry-feature space (length F), β already applied. */
+  query: LinForm[];
+  /** Rows this head sees besides the cache (each length F). */
+  pending: LinForm[][];
+  /** (vreg, feature column): vreg := Σ_rows weight·row[feature]. */
+  reads: Array<[Vreg, number]>;
+  outputs: Vreg[];
+}
+
+export type GNode = MlpNode | HeadNode;
+
+export interface Graph {
+  vregs: VregInfo[];
+  nodes: GNode[];
+  /** Vregs written by the embedding, in token order (token index = position). */
+  embed: Vreg[];
+  /** Vregs the readout reads for the next state token, in output order. */
+  readout: Vreg[];
+  /** Vregs (or constants) the readout reads for each new cache row: [port][feature]. */
+  ports: LinForm[][];
+}
+
+export function nodeInputs(n: GNode): Vreg[] {
+  const s = new Set<Vreg>();
+  if (n.kind === 'mlp') {
+    for (const u of n.units) for (const v of lvars(u.pre)) s.add(v);
+  } else {
+    for (const f of n.query) for (const v of lvars(f)) s.add(v);
+    for (const row of n.pending) for (const f of row) for (const v of lvars(f)) s.add(v);
+  }
+  return [...s];
+}
+
+/** Build-time helper: allocates vregs and records nodes in program order. */
+export class GraphBuilder {
+  readonly vregs: VregInfo[] = [];
+  readonly nodes: GNode[] = [];
+
+  vreg(name: string, min: number, max: number, exact = true): Vreg {
+    const id = this.vregs.length;
+    this.vregs.push({ id, name, min, max, exact });
+    return id;
+  }
+
+  range(v: Vreg): readonly [number, number] {
+    const info = this.vregs[v];
+    return [info.min, info.max];
+  }
+
+  mlp(block: number | null, role: string): MlpBuilder {
+    const node: MlpNode = { kind: 'mlp', id: this.nodes.length, block, role, units: [], bias: [], outputs: [] };
+    this.nodes.push(node);
+    return new MlpBuilder(node);
+  }
+
+  head(node: Omit<HeadNode, 'id' | 'kind'>): HeadNode {
+    const n: HeadNode = { kind: 'attn', id: this.nodes.length, ...node };
+    this.nodes.push(n);
+    return n;
+  }
+}
+
+/** Accumulates hidden units of one MLP node. */
+export class MlpBuilder {
+  constructor(readonly node: MlpNode) {}
+
+  output(v: Vreg): Vreg {
+    if (!this.node.outputs.includes(v)) this.node.outputs.push(v);
+    return v;
+  }
+
+  unit(pre: LinForm, out: Array<[Vreg, number]>): void {
+    for (const [v] of out) this.output(v);
+    this.node.units.push({ pre, out });
+  }
+
+  bias(v: Vreg, c: number): void {
+    this.output(v);
+    if (c !== 0) this.node.bias.push([v, c]);
+  }
+
+  /**
+   * step(x >= k) for integer-valued x: relu(x-k+1) - relu(x-k) is 0 for x <= k-1
+   * and exactly 1 for x >= k. Adds w·step to each output.
+   */
+  step(x: LinForm, k: number, out: Array<[Vreg, number]>): void {
+    const shift = (d: number): LinForm => ({ terms: x.terms, c: x.c - d });
+    this.unit(shift(k - 1), out);
+    this.unit(shift(k), out.map(([v, w]) => [v, -w] as [Vreg, number]));
+  }
+}

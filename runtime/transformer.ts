@@ -1,0 +1,260 @@
+// runtime/transformer.ts — runs a compiled model step by step on ONNX Runtime.
+//
+// One step = one session.run = one forward pass over a batch of independent
+// executions. Between steps the runtime only decodes the output token (the
+// one-hot program counter, the trap flag, the argument limbs) and re-embeds
+// it with the next position's time features, and appends the step's valid
+// memory rows to each execution's KV cache. All program logic is in the
+// model's weights.
+
+import * as ort from 'onnxruntime-node';
+import { RunError } from '../frontend/errors.js';
+import type { ModelLayout } from '../backend/index.js';
+import { entryRow, EPOCH_BITS, joinI32, padRow, sinkRow, splitI32, timeOf, MemoryLayout } from '../backend/encoding.js';
+import { inspectOnnx } from '../backend/emit_onnx.js';
+
+export const TRAP_OOB = 'out of bounds memory access';
+export const DEFAULT_MAX_STEPS = 1_000_000;
+
+export interface Outcome {
+  results: number[];
+  steps: number;
+  trap: string | null;
+}
+
+export interface TraceEvent {
+  row: number;
+  step: number;
+  pc: number;
+  block: string;
+  args: number[];
+}
+
+export interface RunOptions {
+  maxSteps?: number;
+  trace?: (ev: TraceEvent) => void;
+}
+
+/** One execution's memory: the KV-cache rows it has accumulated and its next position. */
+export class MemoryState {
+  rows: Float32Array;
+  count: number;
+  position: number;
+  constructor(readonly F: number, init?: Float32Array[]) {
+    this.rows = new Float32Array(Math.max(16, (init?.length ?? 0) * 2) * Math.max(1, F));
+    this.count = 0;
+    this.position = 1;
+    for (const r of init ?? []) this.push(r);
+  }
+  push(row: ArrayLike<number>): void {
+    if ((this.count + 1) * this.F > this.rows.length) {
+      const bigger = new Float32Array(this.rows.length * 2);
+      bigger.set(this.rows);
+      this.rows = bigger;
+    }
+    this.rows.set(row as Float32Array, this.count * this.F);
+    this.count++;
+  }
+  clone(): MemoryState {
+    const m = new MemoryState(this.F);
+    m.rows = this.rows.slice();
+    m.count = this.count;
+    m.position = this.position;
+    return m;
+  }
+}
+
+export function parseLayout(bytes: Uint8Array): ModelLayout {
+  let info;
+  try {
+    info = inspectOnnx(bytes);
+  } catch (e) {
+    throw new RunError(`not an ONNX model: ${(e as Error).message}`);
+  }
+  const layout = info.layout as ModelLayout | null;
+  if (!layout || layout.format !== 'wasmformer/1') throw new RunError('this ONNX model was not produced by wasmformer (no wasmformer.layout metadata)');
+  return layout;
+}
+
+/** Initial cache rows: the sink row, then one row per non-zero data byte (later segments win). */
+export function initialRows(mem: ModelLayout['memory']): Float32Array[] {
+  if (!mem) return [];
+  const image = new Map<number, number>();
+  for (const seg of mem.data) {
+    const bytes = Buffer.from(seg.base64, 'base64');
+    bytes.forEach((b, i) => image.set(seg.offset + i, b));
+  }
+  const rows = [sinkRow(mem)];
+  for (const [addr, b] of [...image.entries()].sort((x, y) => x[0] - y[0])) if (b !== 0) rows.push(entryRow(mem, addr, 0, 0, b));
+  return rows;
+}
+
+/** Decodes a cache into memory bytes (latest write wins, replayed in order) — for reports and checks only. */
+export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array {
+  const out = new Uint8Array(mem.memBytes);
+  const F = mem.features;
+  const order: Array<[number, number, number, number]> = [];
+  for (let r = 0; r < state.count; r++) {
+    const o = r * F;
+    if (state.rows[o + mem.col.sink] > 0.5 || state.rows[o + mem.col.pad] > 0.5) continue;
+    let addr = 0;
+    for (let j = 0; j < mem.addrBits; j++) addr += Math.round(state.rows[o + mem.col.addr + j]) << j;
+    let epoch = 0;
+    for (let j = 0; j < EPOCH_BITS; j++) epoch += Math.round(state.rows[o + mem.col.epoch + j]) << j;
+    order.push([epoch, state.rows[o + mem.col.tick], addr, state.rows[o + mem.col.value]]);
+  }
+  order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const [, , addr, v] of order) if (addr < out.length) out[addr] = Math.round(v);
+  return out;
+}
+
+export class TransformerModel {
+  private constructor(
+    readonly session: ort.InferenceSession,
+    readonly layout: ModelLayout,
+  ) {}
+
+  static async load(bytes: Uint8Array, opts: { provider?: string } = {}): Promise<TransformerModel> {
+    const layout = parseLayout(bytes);
+    const provider = opts.provider ?? 'cpu';
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+    } catch (e) {
+      throw new RunError(`ONNX Runtime could not load the model with provider '${provider}': ${(e as Error).message.split('\n')[0]}`);
+    }
+    return new TransformerModel(session, layout);
+  }
+
+  newMemory(): MemoryState {
+    return new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory));
+  }
+
+  entry(name: string) {
+    const e = this.layout.entries.find((x) => x.name === name);
+    if (!e) throw new RunError(`no export named '${name}' (exports: ${this.layout.entries.map((x) => x.name).join(', ') || 'none'})`);
+    return e;
+  }
+
+  /** Runs one export on a batch of argument tuples, each with its own memory (mutated). */
+  async runBatch(name: string, argsList: number[][], memories: MemoryState[], opts: RunOptions = {}): Promise<Outcome[]> {
+    const L = this.layout;
+    const e = this.entry(name);
+    const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
+    const B = argsList.length;
+    for (const a of argsList) if (a.length !== e.params) throw new RunError(`export '${name}' takes ${e.params} arguments, got ${a.length}`);
+    const mem = L.memory;
+    const F = mem?.features ?? 0;
+    const pcs = new Array<number>(B).fill(e.pc);
+    const args = argsList.map((a) => [...a.map((x) => x | 0), ...new Array(L.maxArgs - a.length).fill(0)]);
+    const steps = new Array<number>(B).fill(0);
+    const outcomes: Array<Outcome | null> = new Array(B).fill(null);
+    const token = new Float32Array(B * L.tokenIn.width);
+    const pad = mem ? padRow(mem) : new Float32Array(0);
+    let active = B;
+    while (active > 0) {
+      // Embed each running row's state token; finished rows re-run a harmless token, results ignored.
+      token.fill(0);
+      let cap = 1;
+      for (let b = 0; b < B; b++) cap = Math.max(cap, memories[b]?.count ?? 0);
+      for (let b = 0; b < B; b++) {
+        const o = b * L.tokenIn.width;
+        token[o + L.tokenIn.gates + (outcomes[b] ? e.pc : pcs[b])] = 1;
+        for (let i = 0; i < L.maxArgs; i++) {
+          const [lo, hi] = splitI32(args[b][i]);
+          token[o + L.tokenIn.args + 2 * i] = lo;
+          token[o + L.tokenIn.args + 2 * i + 1] = hi;
+        }
+        if (mem) {
+          const pos = memories[b].position;
+          if (!outcomes[b] && pos > mem.maxSteps) throw new RunError(`trace longer than ${mem.maxSteps} steps: beyond the exact range of the memory time encoding`);
+          const t = timeOf(mem, Math.min(pos, mem.maxSteps));
+          for (let j = 0; j < EPOCH_BITS; j++) token[o + L.tokenIn.epoch + j] = (t.epoch >>> j) & 1;
+          token[o + L.tokenIn.tick] = t.tickBase;
+        }
+      }
+      const feeds: Record<string, ort.Tensor> = { token: new ort.Tensor('float32', token, [B, L.tokenIn.width]) };
+      if (mem) {
+        const rows = nextPow2(cap);
+        const cache = new Float32Array(B * rows * F);
+        for (let b = 0; b < B; b++) {
+          const m = memories[b];
+          cache.set(m.rows.subarray(0, m.count * F), b * rows * F);
+          for (let r = m.count; r < rows; r++) cache.set(pad, (b * rows + r) * F);
+        }
+        feeds.cache = new ort.Tensor('float32', cache, [B, rows, F]);
+      }
+      const out = await this.session.run(feeds);
+      const next = out['readout.next'].data as Float32Array;
+      const entries = mem && L.storePorts > 0 ? (out['readout.entries'].data as Float32Array) : null;
+      for (let b = 0; b < B; b++) {
+        if (outcomes[b]) continue;
+        steps[b]++;
+        if (opts.trace) {
+          const blk = L.blocks[pcs[b]];
+          opts.trace({ row: b, step: steps[b], pc: pcs[b], block: `${blk.func}:block${blk.block}`, args: args[b].slice(0, blk.params) });
+        }
+        const o = b * L.tokenOut.width;
+        let pc = -1;
+        for (let t = 0; t <= L.haltPc; t++) if (next[o + L.tokenOut.pc + t] > 0.5) pc = t;
+        const trapped = next[o + L.tokenOut.trap] > 0.5;
+        for (let i = 0; i < L.maxArgs; i++) args[b][i] = joinI32(next[o + L.tokenOut.args + 2 * i], next[o + L.tokenOut.args + 2 * i + 1]);
+        if (mem && entries) {
+          const m = memories[b];
+          for (let p = 0; p < L.storePorts; p++) {
+            const r = (b * L.storePorts + p) * F;
+            if (entries[r + mem.col.pad] < 0.5) m.push(entries.subarray(r, r + F));
+          }
+          m.position++;
+        }
+        if (trapped) {
+          outcomes[b] = { results: [], steps: steps[b], trap: TRAP_OOB };
+        } else if (pc === L.haltPc) {
+          outcomes[b] = { results: args[b].slice(0, e.results), steps: steps[b], trap: null };
+        } else if (pc < 0) {
+          throw new RunError(`internal error: the model produced no program counter at step ${steps[b]}`);
+        } else if (steps[b] >= maxSteps) {
+          throw new RunError(`step limit exceeded (${maxSteps} steps)`);
+        } else {
+          pcs[b] = pc;
+        }
+        if (outcomes[b]) active--;
+      }
+    }
+    return outcomes as Outcome[];
+  }
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** A live module: exports share one memory across calls, like a WebAssembly instance. */
+export class TransformerInstance {
+  private constructor(
+    readonly model: TransformerModel,
+    private mem: MemoryState,
+  ) {}
+
+  static async create(onnxBytes: Uint8Array, opts: { provider?: string } = {}): Promise<TransformerInstance> {
+    const model = await TransformerModel.load(onnxBytes, opts);
+    return new TransformerInstance(model, model.newMemory());
+  }
+
+  get exports(): string[] {
+    return this.model.layout.entries.map((e) => e.name);
+  }
+
+  async invoke(name: string, args: number[], opts: RunOptions = {}): Promise<Outcome> {
+    const [o] = await this.model.runBatch(name, [args], [this.mem], opts);
+    return o;
+  }
+
+  /** Current memory contents (decoded from the cache; empty without memory). */
+  memory(): Uint8Array {
+    const mem = this.model.layout.memory;
+    return mem ? decodeMemory(mem, this.mem) : new Uint8Array(0);
+  }
+}
