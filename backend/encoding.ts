@@ -18,7 +18,7 @@ export const MAX_LIMB_BOUND = 2 ** 24 - 1; // lazily added limbs stay <= this
 /** Softmax scale: every score gap we rely on is >= 1 before scaling, so >= 256 after. */
 export const BETA = 256;
 /** Epoch bits (stage-1 maximises the epoch over 2^EPOCH_BITS values). */
-export const EPOCH_BITS = 12;
+export const EPOCH_BITS = 8;
 export const EPOCHS = 2 ** EPOCH_BITS;
 /** Ticks per epoch (stage-2 maximises the tick over TICKS values). */
 export const TICK_BITS = 16;

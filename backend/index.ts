@@ -78,12 +78,10 @@ export function compileIR(mod: Module, started = performance.now()): BackendResu
     naiveSlots: alloc.naiveSlots,
     compileMs: 0,
   };
-  const blockParams = new Map<string, number>();
-  for (const f of mod.funcs) f.blocks.forEach((b, i) => blockParams.set(`${f.name}#${i}`, b.params.length));
   const layout: ModelLayout = {
     format: 'wasmformer/1',
     entries: program.entries,
-    blocks: program.blocks.map((b) => ({ func: b.func, block: b.block, params: blockParams.get(`${b.func}#${b.block}`) ?? 0 })),
+    blocks: program.blocks.map((b) => ({ func: b.func, block: b.block, params: b.params })),
     haltPc: program.haltPc,
     maxArgs: program.maxArgs,
     tokenIn: program.tokenIn,

@@ -13,6 +13,7 @@
 
 import type { Block, Module, ValueId } from '../ir/ir.js';
 import { CompileError } from '../frontend/errors.js';
+import { localizeModule } from '../ir/localize.js';
 import { Graph, GraphBuilder, nodeInputs } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
 import { lcomb, lconst, lvar, lvars } from './linear.js';
@@ -24,6 +25,7 @@ export interface BlockRef {
   func: string;
   block: number;
   pc: number;
+  params: number; // after localisation: the live values the state token carries
 }
 
 export interface EntryPoint {
@@ -58,7 +60,8 @@ interface StoreRec {
   trapsSoFar: LinForm; // Σ trap signals of this and earlier accesses in the block
 }
 
-export function irToGraph(mod: Module): ProgramGraph {
+export function irToGraph(input: Module): ProgramGraph {
+  const mod = localizeModule(input);
   if (mod.memory && mod.memory.pages * 65536 > MAX_MEMORY_BYTES) {
     throw new CompileError(
       `memory of ${mod.memory.pages} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} page (64 KiB)`,
@@ -69,7 +72,7 @@ export function irToGraph(mod: Module): ProgramGraph {
   for (const f of mod.funcs) {
     f.blocks.forEach((_, i) => {
       pcOf.set(`${f.name}#${i}`, blocks.length);
-      blocks.push({ func: f.name, block: i, pc: blocks.length });
+      blocks.push({ func: f.name, block: i, pc: blocks.length, params: f.blocks[i].params.length });
     });
   }
   const haltPc = blocks.length;
@@ -166,7 +169,6 @@ export function irToGraph(mod: Module): ProgramGraph {
       const row: LinForm[] = Array.from({ length: mem.features }, () => lconst(0));
       for (let j = 0; j < mem.addrBits; j++) row[mem.col.addr + j] = lvar(portFeat[p][j]);
       for (let j = 0; j < EPOCH_BITS; j++) row[mem.col.epoch + j] = lvar(epochV[j]);
-      row[mem.col.tick] = lvar(tickV!, 1);
       row[mem.col.tick] = lcomb([[lvar(tickV!), 1]], Math.floor(p / 4));
       row[mem.col.value] = lvar(portFeat[p][mem.addrBits]);
       row[mem.col.pad] = lcomb([[lvar(portValid[p]), -1]], 1);

@@ -88,30 +88,40 @@ export function nonzero(g: GraphBuilder, block: number, name: string, v: IValue)
 }
 
 /**
- * Split a canonical 16-bit limb into bytes: q = ⌊x/256⌋ = Σ_{k=1}^{255} step(x >= 256k),
- * low byte = x - 256q. Adds units to an existing MLP; returns [low, high].
+ * The four little-endian bytes of a canonical value, in two MLP sublayers per limb x:
+ * q12 = ⌊x/4096⌋ (15 steps), then q8 = ⌊(x - 4096·q12)/256⌋ (15 steps);
+ * high byte = 16·q12 + q8 and low byte = x - 256·(high byte) are linear forms.
  */
-export function limbBytes(g: GraphBuilder, m: ReturnType<GraphBuilder['mlp']>, name: string, x: LinForm): [LinForm, LinForm] {
-  if (isConst(x)) return [lconst(x.c & 0xff), lconst((x.c >>> 8) & 0xff)];
-  const max = Math.min(LIMB - 1, lmax(x, (v) => g.range(v)));
-  const lo = g.vreg(`${name}.b0`, 0, 255);
-  const hi = g.vreg(`${name}.b1`, 0, 255);
-  m.unit(x, [[lo, 1]]);
-  m.bias(hi, 0);
-  for (let k = 1; k <= Math.floor(max / 256); k++) m.step(x, 256 * k, [[lo, -256], [hi, 1]]);
-  return [lvar(lo), lvar(hi)];
-}
-
-/** The four little-endian bytes of a canonical value (one MLP sublayer unless constant). */
 export function valueBytes(g: GraphBuilder, block: number, name: string, v: IValue): LinForm[] {
   if (isConst(v.lo) && isConst(v.hi)) {
     const u = (v.lo.c + LIMB * v.hi.c) >>> 0;
     return [0, 1, 2, 3].map((i) => lconst((u >>> (8 * i)) & 0xff));
   }
-  const m = g.mlp(block, `${name}.bytes`);
-  const [b0, b1] = limbBytes(g, m, `${name}.lo`, v.lo);
-  const [b2, b3] = limbBytes(g, m, `${name}.hi`, v.hi);
-  return [b0, b1, b2, b3];
+  const limbs = [v.lo, v.hi];
+  const q12: LinForm[] = [];
+  const m1 = g.mlp(block, `${name}.bytes_hi_nibble`);
+  limbs.forEach((x, k) => {
+    if (isConst(x)) return void q12.push(lconst(Math.floor(x.c / 4096)));
+    const q = g.vreg(`${name}.limb${k}.q12`, 0, 15);
+    m1.bias(q, 0);
+    for (let j = 1; j <= 15; j++) m1.step(x, 4096 * j, [[q, 1]]);
+    q12.push(lvar(q));
+  });
+  const m2 = g.mlp(block, `${name}.bytes_lo_nibble`);
+  const out: LinForm[] = [];
+  limbs.forEach((x, k) => {
+    const r = lcomb([[x, 1], [q12[k], -4096]]);
+    let hiByte: LinForm;
+    if (isConst(r)) hiByte = lconst(16 * q12[k].c + Math.floor(r.c / 256));
+    else {
+      const q = g.vreg(`${name}.limb${k}.q8`, 0, 15);
+      m2.bias(q, 0);
+      for (let j = 1; j <= 15; j++) m2.step(r, 256 * j, [[q, 1]]);
+      hiByte = lcomb([[q12[k], 16], [lvar(q), 1]]);
+    }
+    out.push(lcomb([[x, 1], [hiByte, -256]]), hiByte);
+  });
+  return out;
 }
 
 /**

@@ -2,9 +2,9 @@
 //
 // Address decoding turns a canonical base + constant offset into (a) a trap
 // signal that is 0 when the access is in bounds and >= 1 otherwise, and (b)
-// the address bits of each of the N bytes touched, by exact staircases:
-// bits 16..23 come from ⌊a/65536⌋, bits 8..15 from ⌊r/256⌋, bits 0..7 from
-// the low byte; every bit of a group shares the group's step units.
+// the address bits of each of the N bytes touched, by exact staircases that
+// peel one nibble per MLP sublayer (the four bits of a nibble share its 15
+// step units).
 //
 // Lookup: stage 1 finds the newest epoch written at the address (ties
 // between entries of that epoch average identical epoch bits, rounded back
@@ -60,13 +60,13 @@ function constAccess(mem: MemoryLayout, ea: number, n: number): DecodedAccess {
 }
 
 /**
- * Decode the effective addresses base + offset + i (i < n) for a memory of at most
- * 64 KiB (A <= 16 address bits). base must be canonical. Two MLP sublayers:
- *   1. trap = step(hi >= 1) + step(lo >= limit + 1)  (0 in bounds, 1 or 2 otherwise);
- *      a_i = lo + offset + i < 2^18, q_i = ⌊a_i/256⌋ (255 shared steps) → bits 8..15.
- *   2. low byte a_i - 256·q_i → bits 0..7 (255 shared steps).
- * Every pre-activation is an integer below 2^18, and out-of-range addresses saturate
- * the staircases, so bits are always exactly 0 or 1 even when the access traps.
+ * Decode the effective addresses a_i = base + offset + i (i < n) for a memory of at
+ * most 64 KiB (16 address bits). base must be canonical. Four MLP sublayers peel one
+ * nibble each, high to low: q = ⌊r/2^L⌋ = Σ_{k=1}^{15} step(r >= k·2^L) (15 shared
+ * step units give q and the four bits of q), then r := r - 2^L·q. The first sublayer
+ * also computes trap = step(hi >= 1) + step(lo >= limit + 1): 0 in bounds, 1 or 2 if not.
+ * a_i = lo + offset + i < 2^18, so every pre-activation is an exact integer; an
+ * out-of-range address saturates the staircases, so the bits are always exactly 0 or 1.
  */
 export function decodeAccess(
   g: GraphBuilder,
@@ -78,38 +78,43 @@ export function decodeAccess(
   n: number,
 ): DecodedAccess {
   if (isConst(base.lo) && isConst(base.hi)) return constAccess(mem, base.lo.c + LIMB * base.hi.c + offset, n);
-  const A = mem.addrBits;
   const limit = mem.memBytes - n - offset; // largest in-bounds base
   if (limit < 0) return constAccess(mem, mem.memBytes, n); // every base traps
 
-  const m1 = g.mlp(block, `${name}.addr_hi`);
-  const trapV = g.vreg(`${name}.trap`, 0, 2);
-  m1.bias(trapV, 0);
-  if (lmax(base.hi, (v) => g.range(v)) >= 1) m1.step(base.hi, 1, [[trapV, 1]]);
-  if (lmax(base.lo, (v) => g.range(v)) >= limit + 1) m1.step(base.lo, limit + 1, [[trapV, 1]]);
-  const count = Math.min(255, Math.floor((mem.memBytes - 1) / 256));
+  const rest: LinForm[] = [];
   const bits: LinForm[][] = [];
-  const lowBytes: LinForm[] = [];
   for (let i = 0; i < n; i++) {
-    const a = lcomb([[base.lo, 1]], offset + i);
-    const q = g.vreg(`${name}.a${i}.q8`, 0, count);
-    const hb: Vreg[] = [];
-    for (let j = 8; j < A; j++) hb.push(g.vreg(`${name}.a${i}.bit${j}`, 0, 1));
-    staircase(m1, a, 256, count, [
-      { v: q, f: (x) => x },
-      ...hb.map((v, k) => ({ v, f: (x: number) => Math.floor(x / 2 ** k) % 2 })),
-    ]);
-    lowBytes.push(lcomb([[a, 1], [lvar(q), -256]]));
-    bits.push(hb.map((v) => lvar(v)));
+    rest.push(lcomb([[base.lo, 1]], offset + i));
+    bits.push(new Array<LinForm>(mem.addrBits).fill(lconst(0)));
   }
-  const m2 = g.mlp(block, `${name}.addr_lo`);
-  for (let i = 0; i < n; i++) {
-    const lb: Vreg[] = [];
-    for (let j = 0; j < Math.min(8, A); j++) lb.push(g.vreg(`${name}.a${i}.bit${j}`, 0, 1));
-    staircase(m2, lowBytes[i], 1, 255, lb.map((v, k) => ({ v, f: (x: number) => Math.floor(x / 2 ** k) % 2 })));
-    bits[i] = [...lb.map((v) => lvar(v)), ...bits[i]];
+  let trap: LinForm = lconst(0);
+  for (let level = 12; level >= 0; level -= 4) {
+    const m = g.mlp(block, `${name}.addr_nibble${level / 4}`);
+    if (level === 12) {
+      const trapV = g.vreg(`${name}.trap`, 0, 2);
+      m.bias(trapV, 0);
+      if (lmax(base.hi, (v) => g.range(v)) >= 1) m.step(base.hi, 1, [[trapV, 1]]);
+      if (lmax(base.lo, (v) => g.range(v)) >= limit + 1) m.step(base.lo, limit + 1, [[trapV, 1]]);
+      trap = lvar(trapV);
+    }
+    for (let i = 0; i < n; i++) {
+      const outs: Array<{ v: Vreg; f: (q: number) => number }> = [];
+      for (let k = 0; k < 4 && level + k < mem.addrBits; k++) {
+        const b = g.vreg(`${name}.a${i}.bit${level + k}`, 0, 1);
+        bits[i][level + k] = lvar(b);
+        outs.push({ v: b, f: (q: number) => Math.floor(q / 2 ** k) % 2 });
+      }
+      if (level > 0) {
+        const q = g.vreg(`${name}.a${i}.q${level}`, 0, 15);
+        outs.push({ v: q, f: (x: number) => x });
+        staircase(m, rest[i], 2 ** level, 15, outs);
+        rest[i] = lcomb([[rest[i], 1], [lvar(q), -(2 ** level)]]);
+      } else {
+        staircase(m, rest[i], 1, 15, outs);
+      }
+    }
   }
-  return { trap: lvar(trapV), bits };
+  return { trap, bits };
 }
 
 /** A pending row (this step's store of one byte) in entry-feature space. */

@@ -1,0 +1,47 @@
+// index.ts — the library: compile WebAssembly to a transformer, and run it.
+//
+//   import { compile, instantiate } from 'wasmformer';
+//   const model = await compile(wasmBytesOrWatText);          // { onnx, stats, layout, ... }
+//   const inst = await instantiate(model);                      // ONNX Runtime session, CPU by default
+//   const { results, steps, trap } = await inst.invoke('f', [1, 2]);
+//
+// instance.invoke keeps memory across calls, like a WebAssembly instance.
+
+import { compileToIR } from './frontend/index.js';
+import { compileIR, CompileStats, ModelLayout } from './backend/index.js';
+import type { Module } from './ir/ir.js';
+import { TransformerInstance } from './runtime/transformer.js';
+
+export { CompileError, RunError } from './frontend/errors.js';
+export type { CompileStats, ModelLayout } from './backend/index.js';
+export { TransformerInstance, TransformerModel, type Outcome, type RunOptions, type TraceEvent } from './runtime/transformer.js';
+export { NativeInstance } from './runtime/native.js';
+export { interpret } from './ir/interp.js';
+export { printModule } from './ir/print.js';
+export { checkProgram, type CheckReport, type CheckOptions } from './runtime/check.js';
+
+export interface CompileOptions {
+  /** File name of the input (decides .wat vs .wasm when given a string or ambiguous bytes). */
+  filename?: string;
+  /** Compile only these exports (and what they reach). */
+  exports?: string[];
+}
+
+export interface CompiledModel {
+  onnx: Uint8Array;
+  stats: CompileStats;
+  layout: ModelLayout;
+  ir: Module;
+  wasm: Uint8Array;
+}
+
+export async function compile(input: Uint8Array | string, opts: CompileOptions = {}): Promise<CompiledModel> {
+  const started = performance.now();
+  const { ir, wasm } = await compileToIR(input, opts);
+  const r = compileIR(ir, started);
+  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir, wasm };
+}
+
+export async function instantiate(model: Uint8Array | CompiledModel, opts: { provider?: string } = {}): Promise<TransformerInstance> {
+  return TransformerInstance.create(model instanceof Uint8Array ? model : model.onnx, opts);
+}
