@@ -87,21 +87,29 @@ export function assembleWeights(graph: Graph, sched: Schedule, alloc: Allocation
 
 function attnWeights(heads: HeadNode[], d: number, F: number, slot: (v: number) => number): AttnWeights {
   const H = heads.length;
-  const Pn = heads.reduce((s, h) => s + h.pending.length, 0);
+  // Pending rows are shared: a row (one byte of a store earlier in the step) appears once
+  // per layer, and the head mask lets each head see exactly the rows its own load may see.
+  const rowIndex = new Map<LinForm[], number>();
+  const rows: LinForm[][] = [];
+  for (const h of heads) {
+    for (const row of h.pending) {
+      if (!rowIndex.has(row)) {
+        rowIndex.set(row, rows.length);
+        rows.push(row);
+      }
+    }
+  }
+  const Pn = rows.length;
   const Wq = new Float32Array(d * H * F);
   const bq = new Float32Array(H * F);
   const Wp = new Float32Array(d * Pn * F);
   const bp = new Float32Array(Pn * F);
   const mask = new Float32Array(H * Pn).fill(NEVER);
   const Wo = new Float32Array(H * F * d);
-  let r0 = 0;
+  rows.forEach((row, r) => row.forEach((f, k) => putForm(Wp, bp, Pn * F, r * F + k, f, slot)));
   heads.forEach((h, hi) => {
     h.query.forEach((f, k) => putForm(Wq, bq, H * F, hi * F + k, f, slot));
-    h.pending.forEach((row, r) => {
-      row.forEach((f, k) => putForm(Wp, bp, Pn * F, (r0 + r) * F + k, f, slot));
-      mask[hi * Pn + r0 + r] = 0;
-    });
-    r0 += h.pending.length;
+    for (const row of h.pending) mask[hi * Pn + rowIndex.get(row)!] = 0;
     for (const [v, k] of h.reads) Wo[(hi * F + k) * d + slot(v)] += 1;
   });
   return { heads: H, pendingRows: Pn, Wq, bq, Wp, bp, mask, Wo, roles: heads.map((h) => h.role) };

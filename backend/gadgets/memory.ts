@@ -60,13 +60,18 @@ function constAccess(mem: MemoryLayout, ea: number, n: number): DecodedAccess {
 }
 
 /**
- * Decode the effective addresses a_i = base + offset + i (i < n) for a memory of at
- * most 64 KiB (16 address bits). base must be canonical. Four MLP sublayers peel one
- * nibble each, high to low: q = ⌊r/2^L⌋ = Σ_{k=1}^{15} step(r >= k·2^L) (15 shared
- * step units give q and the four bits of q), then r := r - 2^L·q. The first sublayer
- * also computes trap = step(hi >= 1) + step(lo >= limit + 1): 0 in bounds, 1 or 2 if not.
- * a_i = lo + offset + i < 2^18, so every pre-activation is an exact integer; an
- * out-of-range address saturates the staircases, so the bits are always exactly 0 or 1.
+ * Decode the effective addresses a_i = base + offset + i (i < n), memory <= 2^24 bytes.
+ * base must be canonical. With offset = 65536·oh + ol and s_i = lo + ol + i < 2^17 + 3:
+ *   sublayer 1: q = ⌊s_i/4096⌋ ∈ [0,32] (32 shared steps) gives bits 12..15 = q mod 16 and
+ *               the carry c_i = ⌊q/16⌋; r := s_i - 4096·q. With limit = 65536·rh + rl the
+ *               largest in-bounds base: over = step(hi >= rh+1), eq = [hi == rh],
+ *               low = step(lo >= rl+1).
+ *   sublayer 2: trap = over + relu(eq + low - 1) ∈ {0, 1} (1 iff base > limit);
+ *               bits 16.. = bits of u_i = hi + oh + c_i (saturating staircase), and
+ *               q = ⌊r/256⌋ (15 steps) → bits 8..11, r := r - 256·q.
+ *   sublayer 3: ⌊r/16⌋ → bits 4..7;  sublayer 4: r → bits 0..3.
+ * Pre-activations are integers below 2^18 so every bit is exactly 0
+ * or 1, even for an address that traps (the staircases saturate).
  */
 export function decodeAccess(
   g: GraphBuilder,
@@ -80,30 +85,64 @@ export function decodeAccess(
   if (isConst(base.lo) && isConst(base.hi)) return constAccess(mem, base.lo.c + LIMB * base.hi.c + offset, n);
   const limit = mem.memBytes - n - offset; // largest in-bounds base
   if (limit < 0) return constAccess(mem, mem.memBytes, n); // every base traps
+  const range = (v: Vreg) => g.range(v);
+  const oh = Math.floor(offset / LIMB);
+  const ol = offset % LIMB;
+  const uMax = Math.floor((mem.memBytes - 1) / LIMB); // largest in-bounds upper part
 
   const rest: LinForm[] = [];
+  const carry: LinForm[] = [];
   const bits: LinForm[][] = [];
   for (let i = 0; i < n; i++) {
-    rest.push(lcomb([[base.lo, 1]], offset + i));
+    rest.push(lcomb([[base.lo, 1]], ol + i));
     bits.push(new Array<LinForm>(mem.addrBits).fill(lconst(0)));
   }
-  let trap: LinForm = lconst(0);
-  for (let level = 12; level >= 0; level -= 4) {
+  const bitOuts = (i: number, first: number, count: number, f: (q: number) => number) => {
+    const outs: Array<{ v: Vreg; f: (q: number) => number }> = [];
+    for (let k = 0; k < count && first + k < mem.addrBits; k++) {
+      const b = g.vreg(`${name}.a${i}.bit${first + k}`, 0, 1);
+      bits[i][first + k] = lvar(b);
+      outs.push({ v: b, f: (q: number) => Math.floor(f(q) / 2 ** k) % 2 });
+    }
+    return outs;
+  };
+  // sublayer 1: over = step(hi >= rh+1), eq = [hi == rh], low = step(lo >= rl+1); the trap
+  // signal over + relu(eq + low - 1) is formed in sublayer 2 (all terms exact 0/1).
+  const m1 = g.mlp(block, `${name}.addr_nibble3`);
+  const rh = Math.floor(limit / LIMB);
+  const rl = limit % LIMB;
+  const over = g.vreg(`${name}.over`, 0, 1);
+  const eq = g.vreg(`${name}.eqhi`, 0, 1);
+  const low = g.vreg(`${name}.lowover`, 0, 1);
+  for (const v of [over, eq, low]) m1.bias(v, 0);
+  m1.step(base.hi, rh + 1, [[over, 1], [eq, -1]]);
+  m1.step(base.hi, rh, [[eq, 1]]);
+  m1.step(base.lo, rl + 1, [[low, 1]]);
+  for (let i = 0; i < n; i++) {
+    const q = g.vreg(`${name}.a${i}.q12`, 0, 32);
+    const c = g.vreg(`${name}.a${i}.carry`, 0, 2);
+    staircase(m1, rest[i], 4096, 32, [
+      { v: q, f: (x) => x },
+      { v: c, f: (x) => Math.floor(x / 16) },
+      ...bitOuts(i, 12, 4, (x) => x % 16),
+    ]);
+    rest[i] = lcomb([[rest[i], 1], [lvar(q), -4096]]);
+    carry.push(lvar(c));
+  }
+  // sublayers 2..4
+  const trapV = g.vreg(`${name}.trap`, 0, 2);
+  for (const level of [8, 4, 0]) {
     const m = g.mlp(block, `${name}.addr_nibble${level / 4}`);
-    if (level === 12) {
-      const trapV = g.vreg(`${name}.trap`, 0, 2);
-      m.bias(trapV, 0);
-      if (lmax(base.hi, (v) => g.range(v)) >= 1) m.step(base.hi, 1, [[trapV, 1]]);
-      if (lmax(base.lo, (v) => g.range(v)) >= limit + 1) m.step(base.lo, limit + 1, [[trapV, 1]]);
-      trap = lvar(trapV);
+    if (level === 8) {
+      m.unit(lvar(over), [[trapV, 1]]);
+      m.unit(lcomb([[lvar(eq), 1], [lvar(low), 1]], -1), [[trapV, 1]]);
     }
     for (let i = 0; i < n; i++) {
-      const outs: Array<{ v: Vreg; f: (q: number) => number }> = [];
-      for (let k = 0; k < 4 && level + k < mem.addrBits; k++) {
-        const b = g.vreg(`${name}.a${i}.bit${level + k}`, 0, 1);
-        bits[i][level + k] = lvar(b);
-        outs.push({ v: b, f: (q: number) => Math.floor(q / 2 ** k) % 2 });
+      if (level === 8 && mem.addrBits > 16) {
+        const u = lcomb([[base.hi, 1], [carry[i], 1]], oh);
+        staircase(m, u, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
       }
+      const outs = bitOuts(i, level, 4, (x) => x);
       if (level > 0) {
         const q = g.vreg(`${name}.a${i}.q${level}`, 0, 15);
         outs.push({ v: q, f: (x: number) => x });
@@ -114,7 +153,7 @@ export function decodeAccess(
       }
     }
   }
-  return { trap, bits };
+  return { trap: lvar(trapV), bits };
 }
 
 /** A pending row (this step's store of one byte) in entry-feature space. */

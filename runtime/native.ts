@@ -1,0 +1,246 @@
+// runtime/native.ts — the native oracle: runs a .wasm on Node's own WebAssembly
+// engine (V8) and reports results, traps and the final memory image in the same
+// shape the transformer runtime uses, so the two can be compared directly.
+//
+// Results are signed i32 (`x | 0`). A WebAssembly.RuntimeError is a trap; its
+// message is normalised to the spec wording ("out of bounds memory access"),
+// other trap messages are kept but lowercased. Memory persists across invoke()
+// calls on one instance. Modules that do not export their memory get an extra
+// (hidden) memory export spliced into the binary so the memory can be read.
+
+export interface NativeOutcome {
+  results: number[];
+  trap: string | null;
+  memory: Uint8Array;
+}
+
+const HIDDEN_MEMORY_EXPORT = '__wasmformer_native_memory';
+
+const SECTION_EXPORT = 7;
+const SECTION_MEMORY = 5;
+const SECTION_IMPORT = 2;
+const SECTION_CUSTOM = 0;
+/** Known section ids that must come after the export section. */
+const AFTER_EXPORT = new Set([8, 9, 10, 11, 12]);
+
+function readU32Leb(bytes: Uint8Array, pos: number): { value: number; next: number } {
+  let result = 0;
+  let shift = 0;
+  let p = pos;
+  for (;;) {
+    if (p >= bytes.length) throw new Error('native: truncated LEB128 in wasm binary');
+    const b = bytes[p++]!;
+    result += (b & 0x7f) * 2 ** shift;
+    if ((b & 0x80) === 0) break;
+    shift += 7;
+    if (shift > 35) throw new Error('native: LEB128 too long in wasm binary');
+  }
+  return { value: result, next: p };
+}
+
+function writeU32Leb(value: number): number[] {
+  const out: number[] = [];
+  let v = value >>> 0;
+  do {
+    let b = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) b |= 0x80;
+    out.push(b);
+  } while (v !== 0);
+  return out;
+}
+
+interface Section {
+  id: number;
+  start: number; // offset of the id byte
+  payloadStart: number;
+  end: number; // one past the payload
+}
+
+function parseSections(wasm: Uint8Array): Section[] {
+  if (wasm.length < 8) throw new Error('native: wasm binary too short');
+  const sections: Section[] = [];
+  let p = 8;
+  while (p < wasm.length) {
+    const id = wasm[p]!;
+    const size = readU32Leb(wasm, p + 1);
+    const end = size.next + size.value;
+    if (end > wasm.length) throw new Error('native: section runs past end of wasm binary');
+    sections.push({ id, start: p, payloadStart: size.next, end });
+    p = end;
+  }
+  return sections;
+}
+
+/** Whether the module defines or imports a memory (index 0). */
+function hasMemory(wasm: Uint8Array, sections: Section[]): boolean {
+  for (const s of sections) {
+    if (s.id === SECTION_MEMORY) {
+      return readU32Leb(wasm, s.payloadStart).value > 0;
+    }
+    if (s.id === SECTION_IMPORT) {
+      // Walk the imports looking for a memory import (kind 2).
+      let p = s.payloadStart;
+      const count = readU32Leb(wasm, p);
+      p = count.next;
+      for (let i = 0; i < count.value; i++) {
+        for (let k = 0; k < 2; k++) {
+          const len = readU32Leb(wasm, p);
+          p = len.next + len.value;
+        }
+        const kind = wasm[p++]!;
+        if (kind === 2) return true;
+        if (kind === 0) p = readU32Leb(wasm, p).next; // type index
+        else if (kind === 1) {
+          p += 1; // reftype
+          const flags = wasm[p++]!;
+          p = readU32Leb(wasm, p).next;
+          if (flags & 1) p = readU32Leb(wasm, p).next;
+        } else if (kind === 3) p += 2; // valtype, mut
+        else return false; // unknown import kind: give up (no hidden export)
+      }
+    }
+  }
+  return false;
+}
+
+/** A copy of `wasm` whose export section also exports memory 0 under HIDDEN_MEMORY_EXPORT. */
+function withMemoryExport(wasm: Uint8Array, sections: Section[]): Uint8Array<ArrayBuffer> {
+  const name = new TextEncoder().encode(HIDDEN_MEMORY_EXPORT);
+  const entry = [...writeU32Leb(name.length), ...name, 0x02, 0x00];
+  const existing = sections.find((s) => s.id === SECTION_EXPORT);
+  const parts: Uint8Array[] = [];
+  if (existing) {
+    const count = readU32Leb(wasm, existing.payloadStart);
+    const payload = [
+      ...writeU32Leb(count.value + 1),
+      ...wasm.subarray(count.next, existing.end),
+      ...entry,
+    ];
+    parts.push(wasm.subarray(0, existing.start));
+    parts.push(Uint8Array.from([SECTION_EXPORT, ...writeU32Leb(payload.length), ...payload]));
+    parts.push(wasm.subarray(existing.end));
+  } else {
+    const payload = [...writeU32Leb(1), ...entry];
+    const section = Uint8Array.from([SECTION_EXPORT, ...writeU32Leb(payload.length), ...payload]);
+    const after = sections.find((s) => s.id !== SECTION_CUSTOM && AFTER_EXPORT.has(s.id));
+    const at = after ? after.start : wasm.length;
+    parts.push(wasm.subarray(0, at), section, wasm.subarray(at));
+  }
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Normalise a V8 trap message to the WebAssembly spec wording. */
+export function normalizeTrapMessage(message: string): string {
+  const m = message.toLowerCase().trim();
+  if (m.includes('memory access out of bounds') || m.includes('out of bounds memory access')) {
+    return 'out of bounds memory access';
+  }
+  if (m.includes('divide by zero') || m.includes('division by zero')) return 'integer divide by zero';
+  if (m.includes('divide result unrepresentable')) return 'integer overflow';
+  if (m === 'unreachable' || m.includes('unreachable executed') || m.includes('unreachable code')) {
+    return 'unreachable';
+  }
+  return m;
+}
+
+type ExportedFunction = ((...args: number[]) => unknown) & { length: number };
+
+export class NativeInstance {
+  private readonly instance: WebAssembly.Instance;
+  private readonly mem: WebAssembly.Memory | null;
+  private readonly funcNames: string[];
+
+  private constructor(instance: WebAssembly.Instance, mem: WebAssembly.Memory | null, funcNames: string[]) {
+    this.instance = instance;
+    this.mem = mem;
+    this.funcNames = funcNames;
+  }
+
+  /** Compile and instantiate `wasm` (no imports are provided). */
+  static async create(wasm: Uint8Array): Promise<NativeInstance> {
+    const bytes = new Uint8Array(wasm); // own copy, backed by a plain ArrayBuffer
+    const sections = parseSections(bytes);
+    const needsHidden = hasMemory(bytes, sections);
+    const original = await WebAssembly.compile(bytes);
+    const descriptors = WebAssembly.Module.exports(original);
+    const memExport = descriptors.find((d) => d.kind === 'memory');
+    const funcNames = descriptors.filter((d) => d.kind === 'function').map((d) => d.name);
+    let module = original;
+    let memName: string | null = memExport ? memExport.name : null;
+    if (!memExport && needsHidden) {
+      module = await WebAssembly.compile(withMemoryExport(bytes, sections));
+      memName = HIDDEN_MEMORY_EXPORT;
+    }
+    const instance = await WebAssembly.instantiate(module, {});
+    let mem: WebAssembly.Memory | null = null;
+    if (memName !== null) {
+      const m = instance.exports[memName];
+      if (m instanceof WebAssembly.Memory) mem = m;
+    }
+    return new NativeInstance(instance, mem, funcNames);
+  }
+
+  /** Names of the exported functions, in export order. */
+  exports(): string[] {
+    return [...this.funcNames];
+  }
+
+  /** Number of parameters of an exported function. */
+  paramCount(name: string): number {
+    return this.func(name).length;
+  }
+
+  /** A copy of the current linear memory (empty if the module has none). */
+  memory(): Uint8Array {
+    return this.mem ? new Uint8Array(this.mem.buffer).slice() : new Uint8Array(0);
+  }
+
+  /** Call an exported function; a trap is reported, not thrown. */
+  invoke(name: string, args: number[]): NativeOutcome {
+    const fn = this.func(name);
+    if (args.length !== fn.length) {
+      throw new Error(`native: export "${name}" takes ${fn.length} argument(s), got ${args.length}`);
+    }
+    const coerced = args.map((a) => a | 0);
+    let raw: unknown;
+    try {
+      raw = fn(...coerced);
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) {
+        return { results: [], trap: normalizeTrapMessage(e.message), memory: this.memory() };
+      }
+      throw e;
+    }
+    return { results: toResults(raw), trap: null, memory: this.memory() };
+  }
+
+  private func(name: string): ExportedFunction {
+    if (!this.funcNames.includes(name)) {
+      throw new Error(`native: no exported function "${name}" (exports: ${this.funcNames.join(', ') || 'none'})`);
+    }
+    const f = this.instance.exports[name];
+    if (typeof f !== 'function') throw new Error(`native: export "${name}" is not a function`);
+    return f as ExportedFunction;
+  }
+}
+
+function toResults(raw: unknown): number[] {
+  if (raw === undefined) return [];
+  if (typeof raw === 'number') return [raw | 0];
+  if (Array.isArray(raw)) return raw.map((v) => Number(v) | 0);
+  throw new Error(`native: unexpected result ${String(raw)} (only i32 results are supported)`);
+}
+
+/** One-shot: instantiate `wasm` fresh and invoke `name` once. */
+export async function runNative(wasm: Uint8Array, name: string, args: number[]): Promise<NativeOutcome> {
+  const inst = await NativeInstance.create(wasm);
+  return inst.invoke(name, args);
+}

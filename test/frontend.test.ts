@@ -1,0 +1,332 @@
+// test/frontend.test.ts — tests of the frontend: input loading (.wasm/.wat),
+// decoding with exact byte offsets (checked against wasm-objdump -d),
+// rejection of everything outside the supported subset, validation errors,
+// robustness against truncated and garbage bytes, and export selection.
+
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compileToIR, loadInput, parseModule, CompileError } from '../frontend/index.js';
+import { interpret } from '../ir/interp.js';
+
+const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
+const goldenNames = readdirSync(GOLDEN).filter((f) => f.endsWith('.wat')).map((f) => f.slice(0, -4)).sort();
+const readWat = (name: string): string => readFileSync(join(GOLDEN, `${name}.wat`), 'utf8');
+const TMP = mkdtempSync(join(tmpdir(), 'wasmformer-frontend-'));
+
+interface DumpedInstr { offset: number; name: string }
+
+/** Per-function instruction offsets and names, as printed by `wasm-objdump -d`. */
+function objdump(wasm: Uint8Array): DumpedInstr[][] {
+  const file = join(TMP, `m${Math.random().toString(36).slice(2)}.wasm`);
+  writeFileSync(file, wasm);
+  const out = execFileSync('wasm-objdump', ['-d', file], { encoding: 'utf8' });
+  const funcs: DumpedInstr[][] = [];
+  for (const line of out.split('\n')) {
+    if (/^[0-9a-f]+ func\[\d+\]/.test(line)) funcs.push([]);
+    const m = /^ ([0-9a-f]+):[0-9a-f ]+\|\s*(\S+)/.exec(line);
+    if (m && !(m[2] as string).startsWith('local[')) {
+      funcs[funcs.length - 1]?.push({ offset: parseInt(m[1] as string, 16), name: m[2] as string });
+    }
+  }
+  return funcs;
+}
+
+/** Offset (as wasm-objdump prints it) of the first instruction named `name`. */
+function objdumpOffset(wasm: Uint8Array, name: string): number {
+  const hit = objdump(wasm).flat().find((i) => i.name === name);
+  if (!hit) throw new Error(`wasm-objdump shows no ${name}`);
+  return hit.offset;
+}
+
+async function compileError(p: Promise<unknown>): Promise<CompileError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CompileError);
+    return e as CompileError;
+  }
+  throw new Error('expected a CompileError, but compilation succeeded');
+}
+
+const SUPPORTED_IN_MESSAGE = 'i32.const, i32.add, i32.load, i32.store, local.get, local.set, local.tee, block, loop, br, br_if, nop, drop, end';
+
+// ---------------------------------------------------------------- loading
+
+describe('loadInput', () => {
+  const wat = '(module (func (export "one") (result i32) (i32.const 1)))';
+  it('assembles WAT given as a string', async () => {
+    const b = await loadInput(wat);
+    expect(Array.from(b.slice(0, 4))).toEqual([0, 0x61, 0x73, 0x6d]);
+    expect(WebAssembly.validate(new Uint8Array(b))).toBe(true);
+  });
+  it('detects WAT bytes by extension or by the missing magic', async () => {
+    const bytes = new TextEncoder().encode(wat);
+    const viaName = await loadInput(bytes, 'x.wat');
+    const viaMagic = await loadInput(bytes);
+    expect(Array.from(viaName)).toEqual(Array.from(viaMagic));
+    expect(Array.from(viaName.slice(0, 4))).toEqual([0, 0x61, 0x73, 0x6d]);
+  });
+  it('passes wasm bytes through unchanged', async () => {
+    const b = await loadInput(wat);
+    expect(await loadInput(b, 'x.wasm')).toBe(b);
+    expect(await loadInput(b)).toBe(b);
+  });
+  it('turns WAT syntax errors into CompileError', async () => {
+    const e = await compileError(loadInput('(module (func (i32.bogus)))', 'bad.wat'));
+    expect(e.message).toMatch(/bad\.wat/);
+    expect(e.message).toMatch(/i32\.bogus/);
+  });
+});
+
+// ---------------------------------------------------------------- decoding
+
+describe('parseModule (typed module)', () => {
+  it('decodes functions, locals, memory and data', async () => {
+    const m = await parseModule(readWat('lookup'), 'lookup.wat');
+    expect(m.funcs).toHaveLength(1);
+    const f = m.funcs[0];
+    expect(f?.name).toBe('lookup');
+    expect(f?.numParams).toBe(1);
+    expect(f?.numResults).toBe(1);
+    expect(f?.numLocals).toBe(1);
+    expect(m.memory?.pages).toBe(1);
+    expect(m.memory?.data[0]?.offset).toBe(16);
+    expect(m.memory?.data[0]?.bytes.length).toBe(32);
+    expect(m.exports.map((e) => `${e.kind}:${e.name}`).sort()).toEqual(['func:lookup', 'memory:mem']);
+    const load = f?.body.find((i) => i.op === 'i32.load');
+    expect(load).toMatchObject({ op: 'i32.load', offset: 16, align: 2 });
+  });
+
+  it('keeps alignment and offset immediates', async () => {
+    const m = await parseModule(readWat('unaligned'));
+    const rw = m.funcs[0]?.body ?? [];
+    expect(rw.find((i) => i.op === 'i32.store')).toMatchObject({ offset: 1, align: 0 });
+    expect(rw.find((i) => i.op === 'i32.load')).toMatchObject({ offset: 3, align: 1 });
+  });
+
+  for (const name of goldenNames) {
+    it(`${name}: every instruction offset and name matches wasm-objdump -d`, async () => {
+      const wasm = await loadInput(readWat(name));
+      const m = await parseModule(wasm);
+      const dumped = objdump(wasm);
+      expect(m.funcs.map((f) => f.body.map((i) => ({ offset: i.pos, name: i.op })))).toEqual(dumped);
+    });
+  }
+});
+
+// ---------------------------------------------------------------- unsupported features
+
+const UNSUPPORTED_INSTRUCTIONS: [string, string][] = [
+  ['i32.mul', '(func $mul (export "mul") (param i32 i32) (result i32) (i32.mul (local.get 0) (local.get 1)))'],
+  ['i32.sub', '(func (export "sub") (param i32) (result i32) (local.set 0 (i32.const 2)) (i32.sub (local.get 0) (i32.const 1)))'],
+  ['i32.eqz', '(func (export "z") (param i32) (result i32) (i32.eqz (local.get 0)))'],
+  ['call', '(func $g) (func (export "c") nop (call $g))'],
+  ['if', '(func (export "i") (param i32) (if (local.get 0) (then nop)))'],
+  ['select', '(func (export "s") (param i32) (result i32) (select (local.get 0) (local.get 0) (local.get 0)))'],
+  ['memory.grow', '(memory 1) (func (export "g") (drop (memory.grow (i32.const 1))))'],
+  ['memory.size', '(memory 1) (func (export "g") (result i32) (memory.size))'],
+  ['i32.load8_u', '(memory 1) (func (export "l") (result i32) (i32.load8_u (i32.const 0)))'],
+  ['i64.const', '(func (export "k") (drop (i64.const 1)))'],
+  ['br_table', '(func (export "t") (param i32) (block (br_table 0 0 (local.get 0))))'],
+  ['unreachable', '(func (export "u") unreachable)'],
+  ['memory.fill', '(memory 1) (func (export "f") (memory.fill (i32.const 0) (i32.const 0) (i32.const 0)))'],
+];
+
+describe('unsupported instructions', () => {
+  for (const [instr, func] of UNSUPPORTED_INSTRUCTIONS) {
+    it(`${instr} → CompileError with name, function and objdump offset`, async () => {
+      const wasm = await loadInput(`(module ${func})`);
+      const e = await compileError(compileToIR(wasm));
+      const exportName = /\(export "([^"]+)"\)/.exec(func)?.[1] as string;
+      const offset = objdumpOffset(wasm, instr);
+      expect(e.info).toEqual({ instruction: instr, func: exportName, offset });
+      expect(e.message).toContain(instr);
+      expect(e.message).toContain(`function ${exportName}`);
+      expect(e.message).toContain(`0x${offset.toString(16)}`);
+      expect(e.message).toContain(SUPPORTED_IN_MESSAGE);
+    });
+  }
+
+  it('names unexported functions func[index]', async () => {
+    const wasm = await loadInput('(module (func (export "a")) (func (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))');
+    const e = await compileError(parseModule(wasm));
+    expect(e.info.func).toBe('func[1]');
+    expect(e.message).toContain('function func[1]');
+    expect(e.info.offset).toBe(objdumpOffset(wasm, 'i32.mul'));
+  });
+});
+
+const UNSUPPORTED_MODULES: [string, string, RegExp][] = [
+  ['function import', '(import "env" "g" (func))', /imports \(import "env" "g"\)/],
+  ['memory import', '(import "env" "m" (memory 1))', /imports/],
+  ['global', '(global i32 (i32.const 0))', /globals/],
+  ['table', '(table 1 funcref)', /tables/],
+  ['start function', '(func $s) (start $s)', /start function/],
+  ['i64 param', '(func (export "f") (param i64))', /function signature with type i64/],
+  ['f32 local', '(func (export "f") (local f32))', /locals of type f32/],
+  ['multi-value result', '(func (export "f") (result i32 i32) (i32.const 1) (i32.const 2))', /more than one result/],
+  ['block with i64 result', '(func (export "f") (block (result i64) (i64.const 1)) drop)', /block with result type i64/],
+  ['block with params', '(func (export "f") (i32.const 1) (block (param i32) drop))', /block with parameters/],
+  ['passive data', '(memory 1) (data "ab")', /passive data segments/],
+];
+
+describe('unsupported module features', () => {
+  for (const [what, fields, msg] of UNSUPPORTED_MODULES) {
+    it(`${what} → CompileError`, async () => {
+      const e = await compileError(compileToIR(`(module ${fields})`));
+      expect(e.message).toMatch(msg);
+      expect(e.message).toContain(SUPPORTED_IN_MESSAGE);
+      expect(typeof e.info.offset).toBe('number');
+    });
+  }
+});
+
+// ---------------------------------------------------------------- validation
+
+const INVALID: [string, string, string, RegExp][] = [
+  ['i32.add with one operand', '(func (export "f") (result i32) (i32.add (i32.const 1)))', 'i32.add', /expected an i32 operand/],
+  ['local index out of range', '(func (export "f") (result i32) (local.get 5))', 'local.get', /local index 5 out of range/],
+  ['branch depth out of range', '(func (export "f") (br 3))', 'br', /branch depth 3/],
+  ['missing function result', '(func (export "f") (result i32) nop)', 'end', /must end with 1 i32 value\(s\) on the stack, found 0/],
+  ['extra value at function end', '(func (export "f") (i32.const 1))', 'end', /found 1/],
+  ['extra value at block end', '(func (export "f") (block (i32.const 1)))', 'end', /block must end with 0/],
+  ['br_if without its value', '(func (export "f") (result i32) (block (result i32) (br_if 0 (i32.const 1))) )', 'br_if', /expected an i32 operand/],
+  ['load without memory', '(func (export "f") (result i32) (i32.load (i32.const 0)))', 'i32.load', /defines no memory/],
+  ['over-aligned load', '(memory 1) (func (export "f") (result i32) (i32.load align=8 (i32.const 0)))', 'i32.load', /alignment 2\*\*3/],
+];
+
+describe('validation errors', () => {
+  for (const [what, fields, instr, msg] of INVALID) {
+    it(`${what} → CompileError at the instruction`, async () => {
+      const wasm = await loadInput(`(module ${fields})`);
+      const e = await compileError(compileToIR(wasm));
+      expect(e.message).toMatch(msg);
+      expect(e.info.instruction).toBe(instr);
+      expect(e.info.func).toBe('f');
+      const offsets = objdump(wasm).flat().filter((i) => i.name === instr).map((i) => i.offset);
+      expect(offsets).toContain(e.info.offset);
+    });
+  }
+
+  it('data segment out of bounds → CompileError', async () => {
+    const e = await compileError(compileToIR('(module (memory 1) (data (i32.const 65535) "ab"))'));
+    expect(e.message).toMatch(/out of bounds/);
+  });
+
+  it('data segment without memory → CompileError', async () => {
+    // Hand-made: a data section (id 11) with one active segment but no memory section.
+    const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 11, 7, 1, 0, 0x41, 0, 0x0b, 1, 0x2a]);
+    const e = await compileError(parseModule(bytes, 'x.wasm'));
+    expect(e.message).toMatch(/no memory/);
+  });
+
+  it('accepts type-index block types with no params and one i32 result', async () => {
+    const { ir } = await compileToIR('(module (type $t (func (result i32))) (func (export "f") (result i32) (block (type $t) (i32.const 3))))');
+    expect(interpret(ir, 'f', []).results).toEqual([3]);
+  });
+});
+
+// ---------------------------------------------------------------- malformed bytes
+
+describe('malformed bytes', () => {
+  it('every truncation of a valid module is rejected unless the prefix is itself valid', async () => {
+    const wasm = await loadInput(readWat('nested'));
+    let rejected = 0;
+    for (let n = 0; n < wasm.length; n++) {
+      const prefix = wasm.slice(0, n);
+      const valid = WebAssembly.validate(prefix);
+      try {
+        await parseModule(prefix, 'x.wasm');
+        expect(valid).toBe(true);
+      } catch (e) {
+        expect(e).toBeInstanceOf(CompileError);
+        expect(valid).toBe(false);
+        rejected++;
+      }
+    }
+    expect(rejected).toBeGreaterThan(wasm.length / 2);
+  });
+
+  it('truncated code section names the function and offset', async () => {
+    const wasm = await loadInput(readWat('sum'));
+    const e = await compileError(parseModule(wasm.slice(0, wasm.length - 3), 'sum.wasm'));
+    expect(e.message).toMatch(/malformed module/);
+    expect(typeof e.info.offset).toBe('number');
+  });
+
+  it('garbage → CompileError', async () => {
+    for (const bytes of [new Uint8Array([1, 2, 3]), new Uint8Array(0), new Uint8Array([0, 0x61, 0x73, 0x6d, 2, 0, 0, 0])]) {
+      const e = await compileError(parseModule(bytes, 'g.wasm'));
+      expect(e.message).toMatch(/malformed module/);
+    }
+    await compileError(parseModule(new Uint8Array([0xff, 0xfe, 0x00, 0x01])));
+  });
+
+  it('random bytes after a valid header never escape as other errors', async () => {
+    const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 64 }), async (tail) => {
+        const bytes = new Uint8Array([...header, ...tail]);
+        try {
+          await parseModule(bytes, 'r.wasm');
+          expect(WebAssembly.validate(bytes)).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CompileError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('single-byte corruptions of valid modules are CompileError or still-valid modules', async () => {
+    const modules = await Promise.all(goldenNames.map((n) => loadInput(readWat(n))));
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.nat(), fc.integer({ min: 0, max: 255 }), async (mi, pos, byte) => {
+        const bytes = (modules[mi % modules.length] as Uint8Array).slice();
+        bytes[pos % bytes.length] = byte;
+        try {
+          await compileToIR(bytes, { filename: 'c.wasm' });
+          expect(WebAssembly.validate(bytes)).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CompileError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+// ---------------------------------------------------------------- export selection
+
+describe('compileToIR export selection', () => {
+  it('keeps only the requested exported functions', async () => {
+    const { ir } = await compileToIR(readWat('block_value'), { exports: ['nested', 'pick'] });
+    expect(ir.funcs.map((f) => f.name)).toEqual(['pick', 'nested']);
+  });
+
+  it('keeps every export name of a selected function', async () => {
+    const { ir } = await compileToIR(readWat('early_exit'), { exports: ['helper2'] });
+    expect(ir.funcs.map((f) => [f.name, f.exportNames])).toEqual([['helper', ['helper', 'helper2']]]);
+  });
+
+  it('unknown export → CompileError listing the module exports', async () => {
+    const e = await compileError(compileToIR(readWat('nested'), { exports: ['mull'] }));
+    expect(e.message).toMatch(/export "mull" is not exported/);
+    expect(e.message).toContain('mul, escape');
+  });
+
+  it('a memory export is not a function', async () => {
+    const e = await compileError(compileToIR(readWat('lookup'), { exports: ['mem'] }));
+    expect(e.message).toMatch(/memory, not a function/);
+  });
+
+  it('returns the wasm bytes it compiled', async () => {
+    const { wasm } = await compileToIR(readWat('sum'));
+    expect(WebAssembly.validate(new Uint8Array(wasm))).toBe(true);
+  });
+});

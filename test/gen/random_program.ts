@@ -1,0 +1,711 @@
+// test/gen/random_program.ts — fast-check generator of random WebAssembly
+// programs (WAT text) inside wasmformer's supported subset, for differential
+// tests (native V8 vs. the transformer) and frontend fuzzing.
+//
+// Programs are built procedurally from a "choice sequence" (an array of
+// integers drawn by fast-check), Hypothesis-style: every decision consumes one
+// choice, an exhausted sequence answers 0, and option 0 is always the simplest.
+// Shrinking the array therefore shrinks the program, and any seed yields a
+// valid module.
+//
+// Guarantees, for ANY arguments:
+//  - the module validates (one exported function, i32 params/results only);
+//  - it terminates: the only backward branches are countdown loops whose
+//    counter local is set from a small constant, decremented once per
+//    iteration and written by nothing else; generated br/br_if only target
+//    blocks (never loops) or the function label;
+//  - it executes at most `stepBound` (<= STEP_LIMIT) basic blocks, by a
+//    conservative static cost model (checked natively in test/gen.test.ts by
+//    an instrumented build of the same program).
+// Loads/stores mostly use in-bounds addresses (constants from a few "hot"
+// overlapping regions, constant + loop counter); a few use raw params/locals
+// or deliberately out-of-range constants, so traps happen sometimes.
+
+import fc from 'fast-check';
+import wabtInit from 'wabt';
+
+export interface GenProgram {
+  wat: string;
+  exportName: string;
+  params: number;
+  results: number;
+  memoryPages: number; // 0 = no memory (and no loads/stores)
+  description: string;
+  /** Upper bound on executed basic blocks for any args (<= STEP_LIMIT). */
+  stepBound: number;
+  features: GenFeatures;
+}
+
+/** How often each construct appears in the program text (dead code included). */
+export interface GenFeatures {
+  loops: number;
+  stores: number;
+  loads: number;
+  brIfs: number;
+  brs: number;
+  blocks: number; // void blocks
+  resultBlocks: number; // blocks (and loops) with an i32 result
+  dataSegments: number;
+  riskyAddresses: number; // addresses from params/locals/out-of-range constants
+  tees: number;
+}
+
+export interface GenOptions {
+  /**
+   * Emit a non-subset, instrumented variant: a `$tick` function and a global
+   * counting the cost model's steps, readable through the export "__steps".
+   * Used by tests to check `stepBound` against real executions.
+   */
+  instrument?: boolean;
+}
+
+/** Every generated program executes at most this many basic blocks. */
+export const STEP_LIMIT = 200;
+
+export const I32_MIN = -2147483648;
+export const I32_MAX = 2147483647;
+const PAGE = 65536;
+
+// ---------------------------------------------------------------------------
+// Choice source
+
+class Chooser {
+  private i = 0;
+  constructor(private readonly choices: readonly number[]) {}
+
+  /** An integer in [0, n). Option 0 is what an exhausted sequence picks. */
+  int(n: number): number {
+    if (n <= 1) return 0;
+    const v = this.i < this.choices.length ? this.choices[this.i]! : 0;
+    this.i++;
+    return v % n;
+  }
+
+  /** An integer in [lo, hi]. */
+  range(lo: number, hi: number): number {
+    return lo + this.int(hi - lo + 1);
+  }
+
+  /** Index of the option picked with the given weights (0-weights never picked unless all are 0). */
+  weighted(weights: readonly number[]): number {
+    const total = weights.reduce((a, b) => a + b, 0);
+    if (total <= 0) return 0;
+    let r = this.int(total);
+    for (let k = 0; k < weights.length; k++) {
+      if (r < weights[k]!) return k;
+      r -= weights[k]!;
+    }
+    return weights.length - 1;
+  }
+
+  /** true with probability pct/100 (false when exhausted). */
+  chance(pct: number): boolean {
+    return this.int(100) >= 100 - pct;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Generation context
+
+interface Label {
+  kind: 'func' | 'block' | 'loop';
+  arity: number;
+}
+
+interface Counter {
+  name: string;
+  max: number; // the counter holds values in 0..max while in scope
+}
+
+interface Ctx {
+  ch: Chooser;
+  instrument: boolean;
+  params: number;
+  results: number;
+  dataLocals: number;
+  pages: number;
+  memBytes: number;
+  hot: number[]; // base addresses of overlapping in-bounds regions
+  labels: Label[]; // labels[0] is the function body
+  counters: Counter[];
+  maxCounterDepth: number;
+  feats: GenFeatures;
+}
+
+interface Code {
+  code: string;
+  cost: number;
+}
+
+const MAX_LABEL_DEPTH = 7;
+const MAX_LOOP_DEPTH = 2;
+const MAX_EXPR_DEPTH = 4;
+
+function tick(ctx: Ctx, n: number): string {
+  return ctx.instrument ? `(drop (call $tick (i32.const ${n}))) ` : '';
+}
+
+function tickCond(ctx: Ctx, cond: string): string {
+  return ctx.instrument ? `(i32.add ${cond} (call $tick (i32.const 1)))` : cond;
+}
+
+function writableLocals(ctx: Ctx): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < ctx.params; i++) out.push(`$p${i}`);
+  for (let i = 0; i < ctx.dataLocals; i++) out.push(`$x${i}`);
+  return out;
+}
+
+function readableLocals(ctx: Ctx): string[] {
+  return [...writableLocals(ctx), ...ctx.counters.map((c) => c.name)];
+}
+
+/** Relative label index of labels[pos]. */
+function labelIndex(ctx: Ctx, pos: number): number {
+  return ctx.labels.length - 1 - pos;
+}
+
+/** Positions of labels a generated br/br_if may target with the given arity filter. */
+function branchTargets(ctx: Ctx, pred: (l: Label) => boolean): number[] {
+  const out: number[] = [];
+  ctx.labels.forEach((l, pos) => {
+    if (l.kind !== 'loop' && pred(l)) out.push(pos);
+  });
+  return out;
+}
+
+/** Pick one of `targets` (label positions), preferring the innermost ones. */
+function pickTarget(ctx: Ctx, targets: number[]): number {
+  const weights = targets.map((_, i) => (i === targets.length - 1 ? 4 : i === targets.length - 2 ? 2 : 1));
+  return targets[ctx.ch.weighted(weights)]!;
+}
+
+// ---------------------------------------------------------------------------
+// Constants and addresses
+
+function genConst(ctx: Ctx): number {
+  const ch = ctx.ch;
+  switch (ch.weighted([4, 3, 2, 2, 3])) {
+    case 0:
+      return ch.range(0, 16);
+    case 1:
+      return [0, 1, -1, I32_MIN, I32_MAX, 2, -2, 0x7ffffffe, I32_MIN + 1][ch.int(9)]!;
+    case 2:
+      return ch.range(-300, 300);
+    case 3:
+      return [65536, 65535, 0x01010101, 0x80808080 | 0, 0xdeadbeef | 0, 0x12345678, 256, 255][ch.int(8)]!;
+    default: {
+      // a "random" 32-bit value from two choices
+      const hi = ch.int(0x10000);
+      const lo = ch.int(0x10000);
+      return ((hi << 16) | lo) | 0;
+    }
+  }
+}
+
+function pickHot(ctx: Ctx): number {
+  return ctx.hot[ctx.ch.int(ctx.hot.length)]!;
+}
+
+/** An offset immediate and address expression; in bounds unless `risky` is reported. */
+function genAddress(ctx: Ctx, budget: number, depth: number): { offset: number; addr: Code } {
+  const ch = ctx.ch;
+  const hasCounters = ctx.counters.length > 0;
+  const locals = readableLocals(ctx).filter((n) => !n.startsWith('$c'));
+  const kind = ch.weighted([20, hasCounters ? 10 : 0, locals.length > 0 ? 1 : 0, locals.length > 0 ? 1 : 0, 1, 1]);
+  switch (kind) {
+    case 0: {
+      // constant in a hot region, split between address and offset immediate
+      const ea = pickHot(ctx) + ch.int(8);
+      const offset = ch.weighted([6, 3, 1]) === 0 ? 0 : Math.min(ea, ch.range(1, 12));
+      return { offset, addr: { code: `(i32.const ${ea - offset})`, cost: 0 } };
+    }
+    case 1: {
+      // small base + loop counter (times 1, 2 or 4) -> bounded and in bounds
+      const c = ctx.counters[ch.int(ctx.counters.length)]!;
+      const base = ch.range(0, 48);
+      const scale = [1, 2, 4][ch.int(3)]!;
+      let scaled = `(local.get ${c.name})`;
+      if (scale >= 2) scaled = `(i32.add ${scaled} (local.get ${c.name}))`;
+      if (scale === 4) scaled = `(i32.add ${scaled} ${scaled})`;
+      const offset = ch.chance(30) ? ch.range(1, 8) : 0;
+      if (base + offset + scale * c.max + 4 > ctx.memBytes) {
+        return { offset: 0, addr: { code: `(i32.const ${base})`, cost: 0 } };
+      }
+      return { offset, addr: { code: `(i32.add (i32.const ${base}) ${scaled})`, cost: 0 } };
+    }
+    case 2: {
+      // raw param/local: in bounds only if its value happens to be
+      ctx.feats.riskyAddresses++;
+      const offset = ch.chance(20) ? ch.range(1, 8) : 0;
+      return { offset, addr: { code: `(local.get ${locals[ch.int(locals.length)]!})`, cost: 0 } };
+    }
+    case 3: {
+      // param/local plus a small constant
+      ctx.feats.riskyAddresses++;
+      const l = locals[ch.int(locals.length)]!;
+      return { offset: 0, addr: { code: `(i32.add (local.get ${l}) (i32.const ${ch.range(-8, 64)}))`, cost: 0 } };
+    }
+    case 4: {
+      // a constant at or beyond the end of memory (may trap), or a huge offset
+      ctx.feats.riskyAddresses++;
+      if (ch.chance(50)) {
+        return { offset: 0, addr: { code: `(i32.const ${ctx.memBytes - 6 + ch.int(10)})`, cost: 0 } };
+      }
+      return { offset: ctx.memBytes - 4 + ch.int(8), addr: { code: `(i32.const ${ch.int(4)})`, cost: 0 } };
+    }
+    default: {
+      // any expression (usually out of bounds unless small)
+      ctx.feats.riskyAddresses++;
+      return { offset: 0, addr: genExpr(ctx, budget, depth + 1) };
+    }
+  }
+}
+
+function memArg(offset: number): string {
+  return offset === 0 ? '' : ` offset=${offset}`;
+}
+
+// ---------------------------------------------------------------------------
+// Expressions (each leaves exactly one i32)
+
+function genLeaf(ctx: Ctx): string {
+  const locals = readableLocals(ctx);
+  if (locals.length > 0 && ctx.ch.chance(55)) {
+    return `(local.get ${locals[ctx.ch.int(locals.length)]!})`;
+  }
+  return `(i32.const ${genConst(ctx)})`;
+}
+
+function genExpr(ctx: Ctx, budget: number, depth: number): Code {
+  const ch = ctx.ch;
+  if (depth >= MAX_EXPR_DEPTH) return { code: genLeaf(ctx), cost: 0 };
+  const hasMem = ctx.pages > 0;
+  const canBlock = budget >= 4 && ctx.labels.length < MAX_LABEL_DEPTH;
+  const valueTargets = budget >= 2 ? branchTargets(ctx, (l) => l.arity === 1) : [];
+  const canLoop = budget >= 12 && ctx.counters.length < MAX_LOOP_DEPTH && ctx.labels.length < MAX_LABEL_DEPTH - 1;
+  const writable = writableLocals(ctx);
+  const kind = ch.weighted([
+    4, // leaf
+    6, // add
+    hasMem ? 4 : 0, // load
+    writable.length > 0 ? 1 : 0, // tee
+    canBlock ? 2 : 0, // result block
+    valueTargets.length > 0 ? 2 : 0, // br_if with value
+    canLoop ? 1 : 0, // loop with result
+  ]);
+  switch (kind) {
+    case 0:
+      return { code: genLeaf(ctx), cost: 0 };
+    case 1: {
+      const a = genExpr(ctx, budget, depth + 1);
+      const b = genExpr(ctx, budget - a.cost, depth + 1);
+      return { code: `(i32.add ${a.code} ${b.code})`, cost: a.cost + b.cost };
+    }
+    case 2: {
+      ctx.feats.loads++;
+      const { offset, addr } = genAddress(ctx, budget, depth);
+      return { code: `(i32.load${memArg(offset)} ${addr.code})`, cost: addr.cost };
+    }
+    case 3: {
+      ctx.feats.tees++;
+      const e = genExpr(ctx, budget, depth + 1);
+      return { code: `(local.tee ${writable[ch.int(writable.length)]!} ${e.code})`, cost: e.cost };
+    }
+    case 4:
+      return genResultBlock(ctx, budget, depth);
+    case 5: {
+      ctx.feats.brIfs++;
+      const pos = pickTarget(ctx, valueTargets);
+      const v = genExpr(ctx, budget - 1, depth + 1);
+      const c = genCond(ctx, budget - 1 - v.cost, depth + 1);
+      return { code: `(br_if ${labelIndex(ctx, pos)} ${v.code} ${tickCond(ctx, c.code)})`, cost: 1 + v.cost + c.cost };
+    }
+    default:
+      return genLoop(ctx, budget, true);
+  }
+}
+
+/** A branch condition: often zero (fresh locals, untouched memory, a counter hitting a value) so both edges get taken. */
+function genCond(ctx: Ctx, budget: number, depth: number): Code {
+  const ch = ctx.ch;
+  const locals = readableLocals(ctx);
+  const kind = ch.weighted([4, locals.length > 0 ? 2 : 0, ctx.pages > 0 ? 2 : 0, ctx.counters.length > 0 ? 1 : 0, 2]);
+  switch (kind) {
+    case 0:
+      return { code: `(i32.const ${ch.chance(25) ? 1 : 0})`, cost: 0 };
+    case 1:
+      return { code: `(local.get ${locals[ch.int(locals.length)]!})`, cost: 0 };
+    case 2: {
+      ctx.feats.loads++;
+      return { code: `(i32.load (i32.const ${pickHot(ctx) + ch.int(8)}))`, cost: 0 };
+    }
+    case 3: {
+      // zero exactly when the counter equals v (leaves a loop part-way)
+      const c = ctx.counters[ch.int(ctx.counters.length)]!;
+      return { code: `(i32.add (local.get ${c.name}) (i32.const ${-ch.range(0, c.max)}))`, cost: 0 };
+    }
+    default:
+      return genExpr(ctx, budget, depth);
+  }
+}
+
+function genResultBlock(ctx: Ctx, budget: number, depth: number): Code {
+  ctx.feats.resultBlocks++;
+  ctx.labels.push({ kind: 'block', arity: 1 });
+  const inner = budget - 2;
+  const body = genStmts(ctx, inner, 3, true);
+  let code = `(block (result i32) ${tick(ctx, 2)}${body.code}`;
+  let cost = 2 + body.cost;
+  if (!body.endsWithBr || ctx.ch.chance(50)) {
+    const e = genExpr(ctx, inner - body.cost, depth + 1);
+    code += ` ${e.code}`;
+    cost += e.cost;
+  }
+  ctx.labels.pop();
+  return { code: `${code})`, cost };
+}
+
+// ---------------------------------------------------------------------------
+// Statements (each leaves the stack as it found it)
+
+interface Stmts extends Code {
+  endsWithBr: boolean;
+}
+
+function genStmts(ctx: Ctx, budget: number, maxCount: number, allowBr: boolean): Stmts {
+  const ch = ctx.ch;
+  const n = ch.int(maxCount + 1);
+  const parts: string[] = [];
+  let cost = 0;
+  for (let i = 0; i < n; i++) {
+    const s = genStmt(ctx, budget - cost);
+    if (s.code) parts.push(s.code);
+    cost += s.cost;
+  }
+  let endsWithBr = false;
+  if (allowBr && budget - cost >= 1 && ch.chance(12)) {
+    const br = genBr(ctx, budget - cost);
+    parts.push(br.code);
+    cost += br.cost;
+    endsWithBr = true;
+    if (ch.chance(15)) {
+      // a little dead code after the branch
+      const dead = genStmt(ctx, budget - cost);
+      if (dead.code) parts.push(dead.code);
+      cost += dead.cost;
+    }
+  }
+  return { code: parts.join(' '), cost, endsWithBr };
+}
+
+function genBr(ctx: Ctx, budget: number): Code {
+  ctx.feats.brs++;
+  const targets = branchTargets(ctx, () => true);
+  const pos = pickTarget(ctx, targets);
+  const label = ctx.labels[pos]!;
+  const vals: string[] = [];
+  let cost = 1;
+  for (let k = 0; k < label.arity; k++) {
+    const v = genExpr(ctx, budget - cost, 2);
+    vals.push(v.code);
+    cost += v.cost;
+  }
+  const args = vals.length ? ' ' + vals.join(' ') : '';
+  return { code: `${tick(ctx, 1)}(br ${labelIndex(ctx, pos)}${args})`, cost };
+}
+
+function genStmt(ctx: Ctx, budget: number): Code {
+  const ch = ctx.ch;
+  const hasMem = ctx.pages > 0;
+  const writable = writableLocals(ctx);
+  const canBlock = budget >= 4 && ctx.labels.length < MAX_LABEL_DEPTH;
+  const brTargets = budget >= 2 ? branchTargets(ctx, () => true) : [];
+  const canLoop = budget >= 12 && ctx.counters.length < MAX_LOOP_DEPTH && ctx.labels.length < MAX_LABEL_DEPTH - 1;
+  const kind = ch.weighted([
+    1, // nop
+    writable.length > 0 ? 6 : 0, // local.set
+    2, // drop
+    hasMem ? 5 : 0, // store
+    canBlock ? 3 : 0, // block
+    brTargets.length > 0 ? 4 : 0, // br_if
+    canLoop ? 4 : 0, // loop
+    hasMem ? 3 : 0, // memory cluster
+  ]);
+  switch (kind) {
+    case 0:
+      return { code: '(nop)', cost: 0 };
+    case 1: {
+      const e = genExpr(ctx, budget, 0);
+      return { code: `(local.set ${writable[ch.int(writable.length)]!} ${e.code})`, cost: e.cost };
+    }
+    case 2: {
+      const e = genExpr(ctx, budget, 0);
+      return { code: `(drop ${e.code})`, cost: e.cost };
+    }
+    case 3:
+      return genStore(ctx, budget, 0);
+    case 4: {
+      ctx.feats.blocks++;
+      ctx.labels.push({ kind: 'block', arity: 0 });
+      const body = genStmts(ctx, budget - 2, 4, true);
+      ctx.labels.pop();
+      return { code: `(block ${tick(ctx, 2)}${body.code})`, cost: 2 + body.cost };
+    }
+    case 5: {
+      ctx.feats.brIfs++;
+      const pos = pickTarget(ctx, brTargets);
+      const label = ctx.labels[pos]!;
+      const vals: string[] = [];
+      let cost = 1;
+      for (let k = 0; k < label.arity; k++) {
+        const v = genExpr(ctx, budget - cost, 2);
+        vals.push(v.code);
+        cost += v.cost;
+      }
+      const c = genCond(ctx, budget - cost, 1);
+      cost += c.cost;
+      const br = `(br_if ${labelIndex(ctx, pos)}${vals.map((v) => ' ' + v).join('')} ${tickCond(ctx, c.code)})`;
+      // values left behind when the branch is not taken are dropped
+      return { code: br + ' drop'.repeat(label.arity), cost };
+    }
+    case 6:
+      return genLoop(ctx, budget, false);
+    default:
+      return genMemCluster(ctx, budget);
+  }
+}
+
+function genStore(ctx: Ctx, budget: number, depth: number): Code {
+  ctx.feats.stores++;
+  const { offset, addr } = genAddress(ctx, budget, depth);
+  const v = genExpr(ctx, budget - addr.cost, depth + 1);
+  return { code: `(i32.store${memArg(offset)} ${addr.code} ${v.code})`, cost: addr.cost + v.cost };
+}
+
+/** Several overlapping stores around one base, then loads right after them. */
+function genMemCluster(ctx: Ctx, budget: number): Code {
+  const ch = ctx.ch;
+  const base = pickHot(ctx);
+  const parts: string[] = [];
+  let cost = 0;
+  const nStores = ch.range(1, 4);
+  for (let k = 0; k < nStores; k++) {
+    ctx.feats.stores++;
+    const d = ch.int(8);
+    const offset = ch.chance(30) ? ch.int(d + 1) : 0;
+    const v = genExpr(ctx, budget - cost, 2);
+    cost += v.cost;
+    parts.push(`(i32.store${memArg(offset)} (i32.const ${base + d - offset}) ${v.code})`);
+  }
+  const nLoads = ch.range(1, 2);
+  const writable = writableLocals(ctx);
+  for (let k = 0; k < nLoads; k++) {
+    ctx.feats.loads++;
+    const load = `(i32.load (i32.const ${base + ch.int(8)}))`;
+    parts.push(writable.length > 0 && ch.chance(70) ? `(local.set ${writable[ch.int(writable.length)]!} ${load})` : `(drop ${load})`);
+  }
+  return { code: parts.join(' '), cost };
+}
+
+/**
+ * A countdown loop: counter := k (1..), body, counter += -1, br_if back while
+ * non-zero. As an expression it is wrapped in a result block and ends with a
+ * value. Cost: 2 (entry + exit) + k * (body + 3).
+ */
+function genLoop(ctx: Ctx, budget: number, asExpr: boolean): Code {
+  const ch = ctx.ch;
+  const wrapCost = asExpr ? 2 : 0;
+  const avail = budget - 2 - wrapCost;
+  const kMax = Math.min(16, Math.floor(avail / 4)); // per-iteration body budget stays >= 1
+  if (kMax < 1) return asExpr ? { code: genLeaf(ctx), cost: 0 } : { code: '(nop)', cost: 0 };
+  ctx.feats.loops++;
+  const k = ch.weighted([3, 2, 1]) === 0 ? ch.range(1, Math.min(4, kMax)) : ch.range(1, kMax);
+  const perIter = Math.floor(avail / k) - 3;
+  const depth = ctx.counters.length;
+  const name = `$c${depth}`;
+  ctx.maxCounterDepth = Math.max(ctx.maxCounterDepth, depth + 1);
+  if (asExpr) {
+    ctx.feats.resultBlocks++;
+    ctx.labels.push({ kind: 'block', arity: 1 });
+  }
+  ctx.labels.push({ kind: 'loop', arity: 0 });
+  ctx.counters.push({ name, max: k });
+  const body = genStmts(ctx, perIter, 4, true);
+  let bodyCost = body.cost;
+  let tail = '';
+  if (asExpr) {
+    const e = genExpr(ctx, perIter - bodyCost, 1);
+    bodyCost += e.cost;
+    tail = ` ${e.code}`;
+  }
+  ctx.counters.pop();
+  ctx.labels.pop();
+  if (asExpr) ctx.labels.pop();
+  const loop =
+    `(loop${asExpr ? ' (result i32)' : ''} ${tick(ctx, 3)}${body.code} ` +
+    `(local.set ${name} (i32.add (local.get ${name}) (i32.const -1))) ` +
+    `(br_if 0 (local.get ${name}))${tail})`;
+  const init = `(local.set ${name} (i32.const ${k})) ${tick(ctx, 2)}`;
+  const cost = 2 + wrapCost + k * (bodyCost + 3);
+  if (asExpr) return { code: `(block (result i32) ${tick(ctx, 2)}${init}${loop})`, cost };
+  return { code: `${init}${loop}`, cost };
+}
+
+// ---------------------------------------------------------------------------
+// Module
+
+function escapeBytes(bytes: number[]): string {
+  return bytes.map((b) => '\\' + b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Build the program a choice sequence describes. Deterministic. */
+export function generateProgram(choices: readonly number[], options: GenOptions = {}): GenProgram {
+  const ch = new Chooser(choices);
+  const params = ch.weighted([2, 4, 4, 3, 2]); // 0..4
+  const results = ch.weighted([5, 1]) === 0 ? 1 : 0; // the subset has no multi-value results
+  const dataLocals = ch.range(0, 4);
+  const pages = [1, 0, 2][ch.weighted([14, 4, 3])]!;
+  const memBytes = pages * PAGE;
+  const hot: number[] = [];
+  if (pages > 0) {
+    hot.push(ch.range(0, 32)); // near address 0
+    const nHot = ch.range(1, 3);
+    for (let k = 0; k < nHot; k++) {
+      switch (ch.int(3)) {
+        case 0:
+          hot.push(ch.range(0, 96));
+          break;
+        case 1:
+          hot.push(memBytes - 4 - 7 - ch.int(16)); // near the end, still in bounds (+0..7 +4 bytes)
+          break;
+        default:
+          hot.push(ch.range(0, memBytes - 16));
+      }
+    }
+  }
+  const feats: GenFeatures = {
+    loops: 0, stores: 0, loads: 0, brIfs: 0, brs: 0, blocks: 0, resultBlocks: 0, dataSegments: 0, riskyAddresses: 0, tees: 0,
+  };
+  const ctx: Ctx = {
+    ch, instrument: options.instrument === true, params, results, dataLocals, pages, memBytes, hot,
+    labels: [{ kind: 'func', arity: results }], counters: [], maxCounterDepth: 0, feats,
+  };
+
+  // data segments (later ones win where they overlap)
+  const data: string[] = [];
+  if (pages > 0) {
+    const nData = ch.weighted([3, 4, 3, 2]);
+    for (let k = 0; k < nData; k++) {
+      const len = ch.weighted([1, 8]) === 0 ? 0 : ch.range(1, 24);
+      let off: number;
+      switch (ch.int(4)) {
+        case 0:
+          off = memBytes - len; // ends exactly at the end of memory
+          break;
+        case 1:
+          off = ch.range(0, memBytes - len);
+          break;
+        default:
+          off = Math.max(0, Math.min(memBytes - len, pickHot(ctx) + ch.range(-4, 8)));
+      }
+      const bytes: number[] = [];
+      for (let b = 0; b < len; b++) bytes.push(ch.int(4) === 0 ? 0 : ch.int(256));
+      data.push(`  (data (i32.const ${off}) "${escapeBytes(bytes)}")`);
+      feats.dataSegments++;
+    }
+  }
+
+  // body: statements, then the result values (unless a final br already left)
+  const budget = STEP_LIMIT - 1;
+  const body = genStmts(ctx, budget - 4 * results, 10, true);
+  let cost = 1 + body.cost;
+  const resultCodes: string[] = [];
+  if (!body.endsWithBr || ch.chance(30)) {
+    for (let r = 0; r < results; r++) {
+      const e = genExpr(ctx, STEP_LIMIT - cost, 0);
+      let code = e.code;
+      if (r === 0) {
+        // fold every param/local into the first result so their final values are observable
+        for (const l of writableLocals(ctx)) code = `(i32.add ${code} (local.get ${l}))`;
+      }
+      resultCodes.push(code);
+      cost += e.cost;
+    }
+  }
+  if (cost > STEP_LIMIT) throw new Error(`random_program: internal error, step bound ${cost} > ${STEP_LIMIT}`);
+
+  const exportName = ['main', 'f', 'run', 'compute'][ch.int(4)]!;
+  const sig =
+    Array.from({ length: params }, (_, i) => ` (param $p${i} i32)`).join('') +
+    (results > 0 ? ` (result${' i32'.repeat(results)})` : '');
+  const locals =
+    Array.from({ length: dataLocals }, (_, i) => ` (local $x${i} i32)`).join('') +
+    Array.from({ length: ctx.maxCounterDepth }, (_, i) => ` (local $c${i} i32)`).join('');
+  const lines: string[] = ['(module'];
+  if (pages > 0) lines.push(`  (memory ${pages})`);
+  lines.push(...data);
+  if (ctx.instrument) {
+    lines.push('  (global $steps (mut i32) (i32.const 0))');
+    lines.push('  (func $tick (param i32) (result i32) (global.set $steps (i32.add (global.get $steps) (local.get 0))) (i32.const 0))');
+    lines.push('  (func (export "__steps") (result i32) (global.get $steps))');
+  }
+  lines.push(`  (func $${exportName} (export "${exportName}")${sig}${locals}`);
+  const bodyText = [tick(ctx, 1).trim(), body.code, ...resultCodes].filter((s) => s.length > 0);
+  for (const s of bodyText) lines.push(`    ${s}`);
+  lines.push('  )');
+  lines.push(')');
+
+  const f = feats;
+  const description =
+    `params=${params} results=${results} locals=${dataLocals}+${ctx.maxCounterDepth} pages=${pages} ` +
+    `data=${f.dataSegments} loops=${f.loops} stores=${f.stores} loads=${f.loads} br_if=${f.brIfs} br=${f.brs} ` +
+    `blocks=${f.blocks}+${f.resultBlocks} risky=${f.riskyAddresses} bound=${cost}`;
+  return { wat: lines.join('\n') + '\n', exportName, params, results, memoryPages: pages, description, stepBound: cost, features: { ...feats } };
+}
+
+// ---------------------------------------------------------------------------
+// Arbitraries
+
+/** The choice sequences programs are built from (shrinks toward smaller programs). */
+export const arbChoices: fc.Arbitrary<number[]> = fc.array(fc.noBias(fc.integer({ min: 0, max: 0xffff })), {
+  minLength: 0,
+  maxLength: 1200,
+  size: 'max',
+});
+
+export const arbProgram: fc.Arbitrary<GenProgram> = arbChoices.map((c) => generateProgram(c));
+
+/** One i32 argument: full range, biased to edge values and small / page-edge addresses. */
+export const arbI32: fc.Arbitrary<number> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(0, 1, -1, I32_MIN, I32_MAX, 2, 3, 4) },
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 256 }) },
+  { weight: 1, arbitrary: fc.integer({ min: PAGE - 40, max: PAGE + 4 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 2 * PAGE - 40, max: 2 * PAGE + 4 }) },
+  { weight: 3, arbitrary: fc.integer({ min: I32_MIN, max: I32_MAX }) },
+);
+
+export function arbArgs(params: number): fc.Arbitrary<number[]> {
+  return fc.array(arbI32, { minLength: params, maxLength: params });
+}
+
+// ---------------------------------------------------------------------------
+// WAT -> wasm (tests only; the frontend has its own loader)
+
+type Wabt = Awaited<ReturnType<typeof wabtInit>>;
+let wabtPromise: Promise<Wabt> | null = null;
+
+/** Assemble and validate WAT text with the npm `wabt` package. */
+export async function watToWasmBytes(wat: string): Promise<Uint8Array<ArrayBuffer>> {
+  wabtPromise ??= wabtInit();
+  const wabt = await wabtPromise;
+  const mod = wabt.parseWat('program.wat', wat, { multi_value: true, mutable_globals: true });
+  try {
+    mod.resolveNames();
+    mod.validate();
+    const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
+    return new Uint8Array(buffer);
+  } finally {
+    mod.destroy();
+  }
+}
