@@ -13,7 +13,10 @@
 // epoch written at the address, stage 2 the newest tick within that epoch.
 
 export const LIMB = 65536;
-export const MAX_LIMB_BOUND = 2 ** 24 - 1; // lazily added limbs stay <= this
+/** Lazily added limbs stay <= this; then canon_lo (<= 15 steps) keeps every sum below 2^24. */
+export const MAX_LIMB_BOUND = 2 ** 20 - 1;
+/** Lazily added forms keep Σ|term| <= this (room for any gadget's shifts below 2^24). */
+export const MAX_FORM_MAGNITUDE = 2 ** 22;
 
 /** Softmax scale: every score gap we rely on is >= 1 before scaling, so >= 256 after. */
 export const BETA = 256;

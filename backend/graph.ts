@@ -9,7 +9,7 @@
 // later nodes or by the readout.
 
 import type { LinForm, Vreg } from './linear.js';
-import { lvars } from './linear.js';
+import { lmax, lvars } from './linear.js';
 
 export interface VregInfo {
   id: Vreg;
@@ -23,6 +23,8 @@ export interface VregInfo {
 export interface Unit {
   pre: LinForm;
   out: Array<[Vreg, number]>;
+  /** Proven upper bound of the pre-activation value on in-range inputs (so relu(pre) <= max). */
+  max: number;
 }
 
 export interface MlpNode {
@@ -92,7 +94,7 @@ export class GraphBuilder {
   mlp(block: number | null, role: string): MlpBuilder {
     const node: MlpNode = { kind: 'mlp', id: this.nodes.length, block, role, units: [], bias: [], outputs: [] };
     this.nodes.push(node);
-    return new MlpBuilder(node);
+    return new MlpBuilder(node, (f) => lmax(f, (v) => this.range(v)));
   }
 
   head(node: Omit<HeadNode, 'id' | 'kind'>): HeadNode {
@@ -104,16 +106,20 @@ export class GraphBuilder {
 
 /** Accumulates hidden units of one MLP node. */
 export class MlpBuilder {
-  constructor(readonly node: MlpNode) {}
+  constructor(
+    readonly node: MlpNode,
+    private readonly bound: (f: LinForm) => number,
+  ) {}
 
   output(v: Vreg): Vreg {
     if (!this.node.outputs.includes(v)) this.node.outputs.push(v);
     return v;
   }
 
-  unit(pre: LinForm, out: Array<[Vreg, number]>): void {
+  /** One hidden unit; max bounds pre (default: from the vreg ranges). */
+  unit(pre: LinForm, out: Array<[Vreg, number]>, max = this.bound(pre)): void {
     for (const [v] of out) this.output(v);
-    this.node.units.push({ pre, out });
+    this.node.units.push({ pre, out, max: Math.max(0, max) });
   }
 
   bias(v: Vreg, c: number): void {
@@ -125,9 +131,9 @@ export class MlpBuilder {
    * step(x >= k) for integer-valued x: relu(x-k+1) - relu(x-k) is 0 for x <= k-1
    * and exactly 1 for x >= k. Adds w·step to each output.
    */
-  step(x: LinForm, k: number, out: Array<[Vreg, number]>): void {
+  step(x: LinForm, k: number, out: Array<[Vreg, number]>, xMax = this.bound(x)): void {
     const shift = (d: number): LinForm => ({ terms: x.terms, c: x.c - d });
-    this.unit(shift(k - 1), out);
-    this.unit(shift(k), out.map(([v, w]) => [v, -w] as [Vreg, number]));
+    this.unit(shift(k - 1), out, xMax - k + 1);
+    this.unit(shift(k), out.map(([v, w]) => [v, -w] as [Vreg, number]), xMax - k);
   }
 }

@@ -10,6 +10,7 @@ import { irToGraph, ProgramGraph, EntryPoint } from './ir_to_graph.js';
 import { criticalPath, schedule, Schedule } from './schedule.js';
 import { allocate, Allocation } from './allocate.js';
 import { checkAllocation } from './check_allocation.js';
+import { checkMagnitudes } from './check_magnitudes.js';
 import { assembleWeights, ModelWeights } from './assemble_weights.js';
 import { emitOnnx } from './emit_onnx.js';
 import type { MemoryLayout } from './encoding.js';
@@ -63,6 +64,7 @@ export function countParams(w: ModelWeights): number {
 export function compileIR(mod: Module, started = performance.now()): BackendResult {
   const program = irToGraph(mod);
   const graph: Graph = program.graph;
+  checkMagnitudes(graph, program.memory);
   const sched = schedule(graph);
   const alloc = allocate(graph, sched);
   checkAllocation(graph, sched, alloc);

@@ -18,7 +18,7 @@ import { Graph, GraphBuilder, nodeInputs } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
 import { lcomb, lconst, lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
-import { IValue, addLazy, canon, constValue, fitsLazy, nonzero, valueBytes } from './gadgets/arith.js';
+import { IValue, addLazy, canon, constValue, fitsLazy, limbValue, nonzero, valueBytes } from './gadgets/arith.js';
 import { decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 
 export interface BlockRef {
@@ -59,6 +59,9 @@ interface StoreRec {
   rows: LinForm[][]; // 4 pending rows (features)
   trapsSoFar: LinForm; // Σ trap signals of this and earlier accesses in the block
 }
+
+/** Gate weight for the trap signal (> the largest trap sum of one block). */
+const TRAP_GATE = 2 ** 12;
 
 export function irToGraph(input: Module): ProgramGraph {
   const mod = localizeModule(input);
@@ -118,7 +121,7 @@ export function irToGraph(input: Module): ProgramGraph {
   // Readout select MLP.
   const sel = g.mlp(null, 'readout.select');
   const nextPc = Array.from({ length: haltPc + 1 }, (_, t) => g.vreg(`next.pc${t}`, 0, 1));
-  const trapOut = g.vreg('next.trap', 0, 2 ** 20);
+  const trapOut = g.vreg('next.trap', 0, 2 ** 12);
   const outLo = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.lo`, 0, LIMB - 1));
   const outHi = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.hi`, 0, LIMB - 1));
   for (const v of [...nextPc, trapOut, ...outLo, ...outHi]) sel.bias(v, 0);
@@ -140,15 +143,15 @@ export function irToGraph(input: Module): ProgramGraph {
   for (const { pc, edges, traps, stores } of allEdges) {
     const gate = lvar(gates[pc]);
     for (const e of edges) {
-      sel.unit(lcomb([[e.off, -1]], 1), [[nextPc[e.target], 1]]);
+      sel.unit(lcomb([[e.off, -1]], 1), [[nextPc[e.target], 1]], 1);
       e.args.forEach((a, i) => {
-        sel.unit(lcomb([[a.lo, 1], [e.off, -LIMB]]), [[outLo[i], 1]]);
-        sel.unit(lcomb([[a.hi, 1], [e.off, -LIMB]]), [[outHi[i], 1]]);
+        sel.unit(lcomb([[a.lo, 1], [e.off, -LIMB]]), [[outLo[i], 1]], a.loMax);
+        sel.unit(lcomb([[a.hi, 1], [e.off, -LIMB]]), [[outHi[i], 1]], a.hiMax);
       });
     }
     if (traps.length) {
       const sum = lcomb(traps.map((t) => [t, 1] as [LinForm, number]));
-      sel.unit(lcomb([[sum, 1], [gate, 2 ** 20]], -(2 ** 20)), [[trapOut, 1]]);
+      sel.unit(lcomb([[sum, 1], [gate, TRAP_GATE]], -TRAP_GATE), [[trapOut, 1]], traps.length);
     }
     stores.forEach((s, j) => {
       // off = 1 - g + trapsSoFar: 0 iff this block runs and no access up to this store trapped.
@@ -156,8 +159,8 @@ export function irToGraph(input: Module): ProgramGraph {
       s.rows.forEach((row, i) => {
         const p = 4 * j + i;
         const feats = [...row.slice(mem!.col.addr, mem!.col.addr + mem!.addrBits), row[mem!.col.value]];
-        feats.forEach((f, k) => sel.unit(lcomb([[f, 1], [off, -256]]), [[portFeat[p][k], 1]]));
-        sel.unit(lcomb([[gate, 1], [s.trapsSoFar, -1]]), [[portValid[p], 1]]);
+        feats.forEach((f, k) => sel.unit(lcomb([[f, 1], [off, -256]]), [[portFeat[p][k], 1]], k < mem!.addrBits ? 1 : 255));
+        sel.unit(lcomb([[gate, 1], [s.trapsSoFar, -1]]), [[portValid[p], 1]], 1);
       });
     });
   }
@@ -210,7 +213,7 @@ function lowerBlock(
 ): { pc: number; edges: Edge[]; traps: LinForm[]; stores: StoreRec[] } {
   const env = new Map<ValueId, IValue>();
   const canonical = new Map<ValueId, IValue>();
-  blk.params.forEach((v, i) => env.set(v, { lo: lvar(argLo[i]), hi: lvar(argHi[i]) }));
+  blk.params.forEach((v, i) => env.set(v, limbValue(lvar(argLo[i]), lvar(argHi[i]))));
   const tag = `b${pc}`;
   const get = (v: ValueId): IValue => {
     const x = env.get(v);
@@ -250,7 +253,7 @@ function lowerBlock(
         const rm = g.mlp(pc, `${name}.round`);
         const epochs = approx.map((a, i) => roundBits(g, rm, `${name}.byte${i}`, a));
         const bytes = acc.bits.map((bits, i) => lvar(stage2(g, pc, `${name}.byte${i}`, mem!, bits, epochs[i], pending)));
-        env.set(inst.dst, { lo: lcomb([[bytes[0], 1], [bytes[1], 256]]), hi: lcomb([[bytes[2], 1], [bytes[3], 256]]) });
+        env.set(inst.dst, limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]])));
         canonical.set(inst.dst, env.get(inst.dst)!);
         break;
       }

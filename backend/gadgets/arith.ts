@@ -1,75 +1,112 @@
 // backend/gadgets/arith.ts — MLP gadgets for i32 arithmetic on 16-bit limbs.
 //
-// All inputs are affine forms of integer-valued vregs with known bounds; every
-// pre-activation below is an integer of magnitude < 2^24 (float32-exact), and
-// every gadget is built from `step(x >= k) = relu(x-k+1) - relu(x-k)`, which is
-// exactly 0 or 1 on integers. DESIGN.md §Gadgets derives each one.
+// An IValue is two affine forms (lo, hi) over vregs with proven value bounds;
+// value = (lo + 65536·hi) mod 2^32. Every gadget here is built from
+// step(x >= k) = relu(x-k+1) - relu(x-k), exactly 0 or 1 on integers, and
+// obeys the exactness rule checked by check_magnitudes.ts: for every
+// pre-activation and every output accumulation, the sum of |term| over all
+// terms stays below 2^24, so float32 computes it exactly in any order.
+// Large weights never multiply unbounded activations: a gadget outputs small
+// counts (carries, nibbles) and the factor 65536 or 256 appears only in the
+// affine forms its readers fold into their own input weights.
+// DESIGN.md §Gadgets derives each one.
 
-import { GraphBuilder } from '../graph.js';
-import { LIMB, MAX_LIMB_BOUND } from '../encoding.js';
+import { GraphBuilder, MlpBuilder } from '../graph.js';
+import { LIMB, MAX_FORM_MAGNITUDE, MAX_LIMB_BOUND } from '../encoding.js';
 import type { LinForm, Vreg } from '../linear.js';
-import { isConst, lcomb, lconst, lmax, lvar } from '../linear.js';
+import { isConst, lcomb, lconst, lvar } from '../linear.js';
 
-/** An i32 in the residual: value = (lo + 65536·hi) mod 2^32. */
+/** An i32 in the residual: value = (lo + 65536·hi) mod 2^32, lo ∈ [0, loMax], hi ∈ [0, hiMax]. */
 export interface IValue {
   lo: LinForm;
   hi: LinForm;
+  loMax: number;
+  hiMax: number;
 }
 
 export function constValue(v: number): IValue {
   const u = v >>> 0;
-  return { lo: lconst(u & 0xffff), hi: lconst(u >>> 16) };
+  return { lo: lconst(u & 0xffff), hi: lconst(u >>> 16), loMax: u & 0xffff, hiMax: u >>> 16 };
 }
 
-export function bounds(g: GraphBuilder, v: IValue): { lo: number; hi: number } {
-  const r = (x: Vreg) => g.range(x);
-  return { lo: lmax(v.lo, r), hi: lmax(v.hi, r) };
+/** A canonical value read from two vregs (or forms) already known to be in [0, 65535]. */
+export function limbValue(lo: LinForm, hi: LinForm): IValue {
+  return { lo, hi, loMax: LIMB - 1, hiMax: LIMB - 1 };
 }
 
-export function isCanonical(g: GraphBuilder, v: IValue): boolean {
-  const b = bounds(g, v);
-  return b.lo <= LIMB - 1 && b.hi <= LIMB - 1;
+export function isConstValue(v: IValue): boolean {
+  return isConst(v.lo) && isConst(v.hi);
+}
+
+export function isCanonical(v: IValue): boolean {
+  return v.loMax <= LIMB - 1 && v.hiMax <= LIMB - 1;
 }
 
 /** Lazy add: limbs add without carries (free: folds into the reader's weights). */
 export function addLazy(a: IValue, b: IValue): IValue {
-  return { lo: lcomb([[a.lo, 1], [b.lo, 1]]), hi: lcomb([[a.hi, 1], [b.hi, 1]]) };
+  return {
+    lo: lcomb([[a.lo, 1], [b.lo, 1]]),
+    hi: lcomb([[a.hi, 1], [b.hi, 1]]),
+    loMax: a.loMax + b.loMax,
+    hiMax: a.hiMax + b.hiMax,
+  };
 }
 
+/** Σ|k|·max|v| + |c|: the largest partial sum a reader of f can meet (see check_magnitudes.ts). */
+export function magnitude(g: GraphBuilder, f: LinForm): number {
+  let s = Math.abs(f.c);
+  for (const [v, k] of f.terms) {
+    const [lo, hi] = g.range(v);
+    s += Math.abs(k) * Math.max(Math.abs(lo), Math.abs(hi));
+  }
+  return s;
+}
+
+/** Whether a lazy sum may stay lazy: value bounds for canon_lo, magnitudes for exact readers. */
 export function fitsLazy(g: GraphBuilder, v: IValue): boolean {
-  const b = bounds(g, v);
-  return b.lo <= MAX_LIMB_BOUND && b.hi <= MAX_LIMB_BOUND;
+  return v.loMax <= MAX_LIMB_BOUND && v.hiMax <= MAX_LIMB_BOUND && magnitude(g, v.lo) <= MAX_FORM_MAGNITUDE && magnitude(g, v.hi) <= MAX_FORM_MAGNITUDE;
 }
 
 /**
- * canon_lo: carry = ⌊lo/65536⌋ = Σ_k step(lo >= 65536k);
- * lo' = lo - 65536·carry ∈ [0,65535], hi' = hi + carry. One MLP sublayer.
+ * canon_lo: carry c = ⌊lo/65536⌋ = Σ_{k=1}^{K} step(lo >= 65536k), K = ⌊loMax/65536⌋,
+ * plus copies L = relu(lo), H = relu(hi) (both >= 0) that make the result compact:
+ * lo' = L - 65536·c ∈ [0, 65535] and hi' = H + c are affine forms of three vregs,
+ * whatever long sum lo and hi were. One MLP sublayer.
  */
 export function canonLo(g: GraphBuilder, block: number, name: string, v: IValue): IValue {
-  const b = bounds(g, v);
-  if (b.lo <= LIMB - 1) return v;
-  if (isConst(v.lo) && isConst(v.hi)) return constValue(v.lo.c + LIMB * v.hi.c);
+  if (v.loMax <= LIMB - 1) return v;
+  if (isConstValue(v)) return constValue(v.lo.c + LIMB * v.hi.c);
+  const K = Math.floor(v.loMax / LIMB);
   const m = g.mlp(block, `${name}.canon_lo`);
-  const lo = g.vreg(`${name}.lo`, 0, LIMB - 1);
-  const carries = Math.floor(b.lo / LIMB);
-  const hi = g.vreg(`${name}.hi`, 0, b.hi + carries);
-  m.unit(v.lo, [[lo, 1]]);
-  if (!isConst(v.hi)) m.unit(v.hi, [[hi, 1]]);
-  else m.bias(hi, v.hi.c);
-  for (let k = 1; k <= carries; k++) m.step(v.lo, k * LIMB, [[lo, -LIMB], [hi, 1]]);
-  return { lo: lvar(lo), hi: lvar(hi) };
+  const c = g.vreg(`${name}.carry`, 0, K);
+  const L = g.vreg(`${name}.lo_sum`, 0, v.loMax);
+  m.bias(c, 0);
+  m.unit(v.lo, [[L, 1]], v.loMax);
+  let hi: LinForm = v.hi;
+  if (!isConst(v.hi)) {
+    const H = g.vreg(`${name}.hi_sum`, 0, v.hiMax);
+    m.unit(v.hi, [[H, 1]], v.hiMax);
+    hi = lvar(H);
+  }
+  for (let k = 1; k <= K; k++) m.step(v.lo, k * LIMB, [[c, 1]], v.loMax);
+  return {
+    lo: lcomb([[lvar(L), 1], [lvar(c), -LIMB]]),
+    hi: lcomb([[hi, 1], [lvar(c), 1]]),
+    loMax: LIMB - 1,
+    hiMax: v.hiMax + K,
+  };
 }
 
 /** canon_hi: hi' = hi - 65536·⌊hi/65536⌋ (lo must already be canonical). One MLP sublayer. */
 export function canonHi(g: GraphBuilder, block: number, name: string, v: IValue): IValue {
-  const b = bounds(g, v);
-  if (b.hi <= LIMB - 1) return v;
-  if (isConst(v.hi)) return { lo: v.lo, hi: lconst(v.hi.c % LIMB) };
+  if (v.hiMax <= LIMB - 1) return v;
+  if (isConst(v.hi)) return { ...v, hi: lconst(v.hi.c % LIMB), hiMax: v.hi.c % LIMB };
+  const K = Math.floor(v.hiMax / LIMB);
   const m = g.mlp(block, `${name}.canon_hi`);
-  const hi = g.vreg(`${name}.hi`, 0, LIMB - 1);
-  m.unit(v.hi, [[hi, 1]]);
-  for (let k = 1; k <= Math.floor(b.hi / LIMB); k++) m.step(v.hi, k * LIMB, [[hi, -LIMB]]);
-  return { lo: v.lo, hi: lvar(hi) };
+  const q = g.vreg(`${name}.wrap`, 0, K);
+  m.bias(q, 0);
+  for (let k = 1; k <= K; k++) m.step(v.hi, k * LIMB, [[q, 1]], v.hiMax);
+  return { ...v, hi: lcomb([[v.hi, 1], [lvar(q), -LIMB]]), hiMax: LIMB - 1 };
 }
 
 /** Full canonicalisation (0, 1 or 2 MLP sublayers). */
@@ -83,17 +120,18 @@ export function nonzero(g: GraphBuilder, block: number, name: string, v: IValue)
   if (isConst(s)) return lconst(s.c !== 0 ? 1 : 0);
   const m = g.mlp(block, `${name}.nonzero`);
   const c = g.vreg(`${name}.cond`, 0, 1);
-  m.step(s, 1, [[c, 1]]);
+  m.bias(c, 0);
+  m.step(s, 1, [[c, 1]], v.loMax + v.hiMax);
   return lvar(c);
 }
 
 /**
  * The four little-endian bytes of a canonical value, in two MLP sublayers per limb x:
  * q12 = ⌊x/4096⌋ (15 steps), then q8 = ⌊(x - 4096·q12)/256⌋ (15 steps);
- * high byte = 16·q12 + q8 and low byte = x - 256·(high byte) are linear forms.
+ * high byte = 16·q12 + q8 and low byte = x - 256·(high byte) are affine forms.
  */
 export function valueBytes(g: GraphBuilder, block: number, name: string, v: IValue): LinForm[] {
-  if (isConst(v.lo) && isConst(v.hi)) {
+  if (isConstValue(v)) {
     const u = (v.lo.c + LIMB * v.hi.c) >>> 0;
     return [0, 1, 2, 3].map((i) => lconst((u >>> (8 * i)) & 0xff));
   }
@@ -104,7 +142,7 @@ export function valueBytes(g: GraphBuilder, block: number, name: string, v: IVal
     if (isConst(x)) return void q12.push(lconst(Math.floor(x.c / 4096)));
     const q = g.vreg(`${name}.limb${k}.q12`, 0, 15);
     m1.bias(q, 0);
-    for (let j = 1; j <= 15; j++) m1.step(x, 4096 * j, [[q, 1]]);
+    for (let j = 1; j <= 15; j++) m1.step(x, 4096 * j, [[q, 1]], LIMB - 1);
     q12.push(lvar(q));
   });
   const m2 = g.mlp(block, `${name}.bytes_lo_nibble`);
@@ -116,7 +154,7 @@ export function valueBytes(g: GraphBuilder, block: number, name: string, v: IVal
     else {
       const q = g.vreg(`${name}.limb${k}.q8`, 0, 15);
       m2.bias(q, 0);
-      for (let j = 1; j <= 15; j++) m2.step(r, 256 * j, [[q, 1]]);
+      for (let j = 1; j <= 15; j++) m2.step(r, 256 * j, [[q, 1]], 4095);
       hiByte = lcomb([[q12[k], 16], [lvar(q), 1]]);
     }
     out.push(lcomb([[x, 1], [hiByte, -256]]), hiByte);
@@ -128,7 +166,7 @@ export function valueBytes(g: GraphBuilder, block: number, name: string, v: IVal
  * round01: turns an attention average x ∈ [0, 2^-7] ∪ [1 - 2^-7, 1 + 2^-7] into an exact bit:
  * relu(2x - 0.5) - relu(2x - 1.5) is 0 for x <= 0.25 and exactly 1 for x >= 0.75.
  */
-export function round01(m: ReturnType<GraphBuilder['mlp']>, x: Vreg, out: Vreg): void {
-  m.unit({ terms: new Map([[x, 2]]), c: -0.5 }, [[out, 1]]);
-  m.unit({ terms: new Map([[x, 2]]), c: -1.5 }, [[out, -1]]);
+export function round01(m: MlpBuilder, x: Vreg, out: Vreg): void {
+  m.unit({ terms: new Map([[x, 2]]), c: -0.5 }, [[out, 1]], 2);
+  m.unit({ terms: new Map([[x, 2]]), c: -1.5 }, [[out, -1]], 1);
 }

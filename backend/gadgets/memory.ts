@@ -14,10 +14,10 @@
 
 import { GraphBuilder, MlpBuilder } from '../graph.js';
 import type { LinForm, Vreg } from '../linear.js';
-import { isConst, lcomb, lconst, lmax, lvar } from '../linear.js';
+import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { BETA, EPOCH_BITS, LIMB, M1, M2, MemoryLayout, NEVER } from '../encoding.js';
 import type { IValue } from './arith.js';
-import { round01 } from './arith.js';
+import { isConstValue, round01 } from './arith.js';
 
 /**
  * Adds the staircase f(⌊x/period⌋) for q = 0..count to an MLP: each output gets
@@ -26,6 +26,7 @@ import { round01 } from './arith.js';
 export function staircase(
   m: MlpBuilder,
   x: LinForm,
+  xMax: number,
   period: number,
   count: number,
   outs: ReadonlyArray<{ v: Vreg; f: (q: number) => number }>,
@@ -37,7 +38,7 @@ export function staircase(
       const d = o.f(k) - o.f(k - 1);
       if (d !== 0) w.push([o.v, d]);
     }
-    if (w.length) m.step(x, k * period, w);
+    if (w.length) m.step(x, k * period, w, xMax);
   }
 }
 
@@ -82,10 +83,9 @@ export function decodeAccess(
   offset: number,
   n: number,
 ): DecodedAccess {
-  if (isConst(base.lo) && isConst(base.hi)) return constAccess(mem, base.lo.c + LIMB * base.hi.c + offset, n);
+  if (isConstValue(base)) return constAccess(mem, base.lo.c + LIMB * base.hi.c + offset, n);
   const limit = mem.memBytes - n - offset; // largest in-bounds base
   if (limit < 0) return constAccess(mem, mem.memBytes, n); // every base traps
-  const range = (v: Vreg) => g.range(v);
   const oh = Math.floor(offset / LIMB);
   const ol = offset % LIMB;
   const uMax = Math.floor((mem.memBytes - 1) / LIMB); // largest in-bounds upper part
@@ -115,13 +115,13 @@ export function decodeAccess(
   const eq = g.vreg(`${name}.eqhi`, 0, 1);
   const low = g.vreg(`${name}.lowover`, 0, 1);
   for (const v of [over, eq, low]) m1.bias(v, 0);
-  m1.step(base.hi, rh + 1, [[over, 1], [eq, -1]]);
-  m1.step(base.hi, rh, [[eq, 1]]);
-  m1.step(base.lo, rl + 1, [[low, 1]]);
+  m1.step(base.hi, rh + 1, [[over, 1], [eq, -1]], base.hiMax);
+  m1.step(base.hi, rh, [[eq, 1]], base.hiMax);
+  m1.step(base.lo, rl + 1, [[low, 1]], base.loMax);
   for (let i = 0; i < n; i++) {
     const q = g.vreg(`${name}.a${i}.q12`, 0, 32);
     const c = g.vreg(`${name}.a${i}.carry`, 0, 2);
-    staircase(m1, rest[i], 4096, 32, [
+    staircase(m1, rest[i], base.loMax + ol + i, 4096, 32, [
       { v: q, f: (x) => x },
       { v: c, f: (x) => Math.floor(x / 16) },
       ...bitOuts(i, 12, 4, (x) => x % 16),
@@ -140,16 +140,16 @@ export function decodeAccess(
     for (let i = 0; i < n; i++) {
       if (level === 8 && mem.addrBits > 16) {
         const u = lcomb([[base.hi, 1], [carry[i], 1]], oh);
-        staircase(m, u, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
+        staircase(m, u, base.hiMax + 2 + oh, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
       }
       const outs = bitOuts(i, level, 4, (x) => x);
       if (level > 0) {
         const q = g.vreg(`${name}.a${i}.q${level}`, 0, 15);
         outs.push({ v: q, f: (x: number) => x });
-        staircase(m, rest[i], 2 ** level, 15, outs);
+        staircase(m, rest[i], 2 ** (level + 4) - 1, 2 ** level, 15, outs);
         rest[i] = lcomb([[rest[i], 1], [lvar(q), -(2 ** level)]]);
       } else {
-        staircase(m, rest[i], 1, 15, outs);
+        staircase(m, rest[i], 15, 1, 15, outs);
       }
     }
   }

@@ -1,0 +1,65 @@
+// backend/check_magnitudes.ts — the float32 exactness checker.
+//
+// Float32 adds integers exactly while every partial sum stays below 2^24, in
+// whatever order the kernel (CPU or GPU, blocked or split-K) accumulates. So
+// for every linear map the model computes on exact values we bound the sum of
+// |term| over all its terms, using the proven vreg ranges and each hidden
+// unit's proven activation bound:
+//   - MLP pre-activations:   Σ|k·v| + |c|                 < 2^24
+//   - MLP outputs (per vreg): Σ_units |w|·max(relu) + |b|   < 2^24
+//   - attention queries and scores (unscaled: β is a power of two, so scaling is exact)
+//   - pending rows and the readout.
+// Raw attention averages (vregs marked inexact) feed only round01, whose
+// exactness is argued by its plateaus instead; units reading them are skipped.
+
+import type { Graph } from './graph.js';
+import type { LinForm } from './linear.js';
+import type { MemoryLayout } from './encoding.js';
+import { BETA } from './encoding.js';
+
+export const EXACT_LIMIT = 2 ** 24;
+
+export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst: number; where: string } {
+  const absmax = (v: number) => Math.max(Math.abs(graph.vregs[v].min), Math.abs(graph.vregs[v].max));
+  const exact = (f: LinForm) => [...f.terms.keys()].every((v) => graph.vregs[v].exact);
+  const mag = (f: LinForm) => {
+    let s = Math.abs(f.c);
+    for (const [v, k] of f.terms) s += Math.abs(k) * absmax(v);
+    return s;
+  };
+  let worst = 0;
+  let where = '';
+  const check = (m: number, what: string) => {
+    if (m > worst) {
+      worst = m;
+      where = what;
+    }
+    if (!(m < EXACT_LIMIT)) throw new Error(`exactness: ${what} sums up to ${m} >= 2^24`);
+  };
+  for (const n of graph.nodes) {
+    if (n.kind === 'mlp') {
+      const outSum = new Map<number, number>();
+      n.units.forEach((u, i) => {
+        if (exact(u.pre)) check(mag(u.pre), `${n.role} unit ${i} pre-activation`);
+        for (const [v, w] of u.out) outSum.set(v, (outSum.get(v) ?? 0) + Math.abs(w) * u.max);
+      });
+      for (const [v, b] of n.bias) outSum.set(v, (outSum.get(v) ?? 0) + Math.abs(b));
+      for (const [v, s] of outSum) check(s, `${n.role} output ${graph.vregs[v].name}`);
+    } else {
+      if (!mem) throw new Error('exactness: attention without memory');
+      const featMax = new Array<number>(mem.features).fill(1);
+      featMax[mem.col.tick] = 2 ** 16;
+      featMax[mem.col.value] = 255;
+      let score = 0;
+      n.query.forEach((f, k) => {
+        if (k === mem.col.pad) return; // padding rows never win (−2^60), not an exact path
+        check(mag(f) / BETA, `${n.role} query feature ${k}`);
+        score += (mag(f) / BETA) * featMax[k];
+      });
+      check(score, `${n.role} score`);
+      n.pending.forEach((row, r) => row.forEach((f, k) => check(mag(f), `${n.role} pending row ${r} feature ${k}`)));
+    }
+  }
+  for (const row of graph.ports) row.forEach((f, k) => check(mag(f), `readout entry feature ${k}`));
+  return { worst, where };
+}
