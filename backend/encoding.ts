@@ -31,8 +31,8 @@ export const M1 = 2 * EPOCHS;
 export const M2 = 2 * TICKS;
 /** Additive score for rows that must never win (padding rows, other heads' pending rows). */
 export const NEVER = -(2 ** 60);
-/** Largest memory the exact address encoding supports (256 pages, 24 address bits). */
-export const MAX_MEMORY_BYTES = 2 ** 24;
+/** Largest memory the exact address encoding supports (16 pages = 1 MiB, 20 address bits). */
+export const MAX_MEMORY_BYTES = 2 ** 20;
 
 export interface MemoryLayout {
   memBytes: number;

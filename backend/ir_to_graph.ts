@@ -67,7 +67,7 @@ export function irToGraph(input: Module): ProgramGraph {
   const mod = localizeModule(input);
   if (mod.memory && mod.memory.pages * 65536 > MAX_MEMORY_BYTES) {
     throw new CompileError(
-      `memory of ${mod.memory.pages} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (16 MiB)`,
+      `memory of ${mod.memory.pages} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (1 MiB)`,
     );
   }
   const blocks: BlockRef[] = [];
