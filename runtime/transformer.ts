@@ -30,9 +30,16 @@ export interface TraceEvent {
   args: number[];
 }
 
+export interface StepRecord {
+  feeds: Record<string, { data: Float32Array; dims: readonly number[] }>;
+  outputs: Record<string, { data: Float32Array; dims: readonly number[] }>;
+}
+
 export interface RunOptions {
   maxSteps?: number;
   trace?: (ev: TraceEvent) => void;
+  /** Receives every session.run's inputs and outputs (for cross-provider checks). */
+  record?: (step: StepRecord) => void;
 }
 
 /** One execution's memory: the KV-cache rows it has accumulated and its next position. */
@@ -117,6 +124,10 @@ export class TransformerModel {
   static async load(bytes: Uint8Array, opts: { provider?: string } = {}): Promise<TransformerModel> {
     const layout = parseLayout(bytes);
     const provider = opts.provider ?? 'cpu';
+    // TF32 tensor-core math rounds float32 matmul operands to 10-bit mantissas and breaks
+    // exactness (measured on an H200, see bench/gpu/README.md). onnxruntime-node cannot pass
+    // the CUDA provider's use_tf32 option, so disable TF32 process-wide unless the user chose.
+    if (provider !== 'cpu') process.env.NVIDIA_TF32_OVERRIDE ??= '0';
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' });
@@ -185,6 +196,13 @@ export class TransformerModel {
         feeds.cache = new ort.Tensor('float32', cache, [B, rows, F]);
       }
       const out = await this.session.run(feeds);
+      if (opts.record) {
+        const copy = (t: ort.Tensor) => ({ data: (t.data as Float32Array).slice(), dims: t.dims });
+        opts.record({
+          feeds: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, copy(t)])),
+          outputs: Object.fromEntries(Object.entries(out).map(([k, t]) => [k, copy(t)])),
+        });
+      }
       const next = out['readout.next'].data as Float32Array;
       const entries = mem && L.storePorts > 0 ? (out['readout.entries'].data as Float32Array) : null;
       for (let b = 0; b < B; b++) {

@@ -63,7 +63,7 @@ function constAccess(mem: MemoryLayout, ea: number, n: number): DecodedAccess {
 /**
  * Decode the effective addresses a_i = base + offset + i (i < n), memory <= 2^24 bytes.
  * base must be canonical. With offset = 65536·oh + ol and s_i = lo + ol + i < 2^17 + 3:
- *   sublayer 1: q = ⌊s_i/4096⌋ ∈ [0,32] (32 shared steps) gives bits 12..15 = q mod 16 and
+ *   sublayer 1: q = ⌊s_i/4096⌋ ∈ [0,32] (≤ 32 shared steps) gives bits 12..15 = q mod 16 and
  *               the carry c_i = ⌊q/16⌋; r := s_i - 4096·q. With limit = 65536·rh + rl the
  *               largest in-bounds base: over = step(hi >= rh+1), eq = [hi == rh],
  *               low = step(lo >= rl+1).
@@ -119,9 +119,11 @@ export function decodeAccess(
   m1.step(base.hi, rh, [[eq, 1]], base.hiMax);
   m1.step(base.lo, rl + 1, [[low, 1]], base.loMax);
   for (let i = 0; i < n; i++) {
-    const q = g.vreg(`${name}.a${i}.q12`, 0, 32);
-    const c = g.vreg(`${name}.a${i}.carry`, 0, 2);
-    staircase(m1, rest[i], base.loMax + ol + i, 4096, 32, [
+    const sMax = base.loMax + ol + i;
+    const count = Math.floor(sMax / 4096); // ≤ 32
+    const q = g.vreg(`${name}.a${i}.q12`, 0, count);
+    const c = g.vreg(`${name}.a${i}.carry`, 0, Math.floor(count / 16));
+    staircase(m1, rest[i], sMax, 4096, count, [
       { v: q, f: (x) => x },
       { v: c, f: (x) => Math.floor(x / 16) },
       ...bitOuts(i, 12, 4, (x) => x % 16),
