@@ -110,7 +110,8 @@ function writeAtomic(path: string, data: Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     if (existsSync(tmp)) unlinkSync(tmp);
-    throw new RunError(`cannot write '${path}': ${(e as Error).message}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RunError(`cannot write '${path}': ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
   }
 }
 
@@ -137,7 +138,7 @@ async function cmdCompile(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ layers, dModel, heads, params, mlpHidden, criticalPath, maxLive, naiveSlots, compileMs }));
   } else {
     console.log(`wrote ${out}: ${s.layers} layers (critical path ${s.criticalPath}), dModel ${s.dModel} (maxLive ${s.maxLive}, naive ${s.naiveSlots}), ${s.heads} heads, ${s.mlpHidden} MLP units, ${s.params} params, ${s.compileMs} ms`);
-    console.log(`exports: ${m.layout.entries.map((e) => `${e.name}(${e.params}) -> ${e.results}`).join(', ')}`);
+    console.log(`exports: ${m.layout.entries.map((e) => `${e.name}(${e.params}) -> ${e.results}`).join(', ') || '(none)'}`);
   }
   return 0;
 }

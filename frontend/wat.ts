@@ -39,11 +39,22 @@ export async function watToWasm(text: string, filename = 'input.wat'): Promise<U
     mod.resolveNames();
     return new Uint8Array(mod.toBinary({}).buffer);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    throw new CompileError(`cannot assemble ${filename}: ${msg.trim()}`);
+    throw new CompileError(`cannot assemble ${filename}: ${firstWabtError(e instanceof Error ? e.message : String(e))}`);
   } finally {
     mod?.destroy();
   }
+}
+
+/**
+ * wabt reports "parseWat failed:\nfile:LINE:COL: error: ...\n<source line>\n<caret>"; people get
+ * one line: "LINE:COL: error: ..." (the first error), so the CLI's one-line error rule holds.
+ */
+export function firstWabtError(message: string): string {
+  const lines = message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const hit = lines.find((l) => /:\d+:\d+: error:/.test(l));
+  if (!hit) return lines.join(' ');
+  const m = /:(\d+):(\d+): error: (.*)$/.exec(hit);
+  return m ? `line ${m[1]}, column ${m[2]}: ${m[3]}` : hit;
 }
 
 /** Wasm bytes for the input, assembling it first if it is WAT text. */

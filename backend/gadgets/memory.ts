@@ -61,7 +61,7 @@ function constAccess(mem: MemoryLayout, ea: number, n: number): DecodedAccess {
 }
 
 /**
- * Decode the effective addresses a_i = base + offset + i (i < n), memory <= 2^24 bytes.
+ * Decode the effective addresses a_i = base + offset + i (i < n), memory <= 16 pages (2^20 bytes).
  * base must be canonical. With offset = 65536·oh + ol and s_i = lo + ol + i < 2^17 + 3:
  *   sublayer 1: q = ⌊s_i/4096⌋ ∈ [0,32] (≤ 32 shared steps) gives bits 12..15 = q mod 16 and
  *               the carry c_i = ⌊q/16⌋; r := s_i - 4096·q. With limit = 65536·rh + rl the

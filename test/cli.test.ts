@@ -1,0 +1,239 @@
+// test/cli.test.ts — the command-line contract of bin/wasmformer.mjs (spawned as a child process).
+//
+// compile (--json keys, output file, --export), run (--json shape, traps exit
+// 0, signed/unsigned arguments, --max-steps, --trace), check, and the error
+// contract: non-zero exit, one `error:` line on stderr (usage errors may add
+// one hint line), never a stack trace, and a failed compile neither creates
+// nor clobbers the output file. Each spawn costs about half a second, so
+// models for the run tests are compiled once, and independent spawns run
+// concurrently.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile } from '../index.js';
+
+const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
+const SAMPLES = join(ROOT, 'wasm-samples');
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'wasmformer.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
+
+/** Non-zero exit; stderr is one `error:` line (plus a hint line for usage errors); no stack trace. */
+function expectError(r: Result, message: RegExp, usage = false): void {
+  const what = `stdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  expect(r.code, what).not.toBe(0);
+  expect(r.code, what).toBe(usage ? 2 : 1);
+  expect(r.stderr, what).not.toContain('    at ');
+  const ls = lines(r.stderr);
+  expect(ls[0], what).toMatch(/^error: /);
+  expect(ls[0], what).toMatch(message);
+  if (usage) {
+    expect(ls.length, what).toBeLessThanOrEqual(2);
+    if (ls.length === 2) expect(ls[1]).toMatch(/--help/);
+  } else expect(ls.length, what).toBe(1);
+}
+
+let dir = '';
+const tmp = (name: string) => join(dir, name);
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'wasmformer-cli-'));
+  // models for the run tests, compiled in-process (the compile command has its own tests)
+  for (const name of ['countdown', 'oob']) {
+    const m = await compile(new Uint8Array(readFileSync(join(SAMPLES, `${name}.wasm`))), { filename: `${name}.wasm` });
+    writeFileSync(tmp(`${name}.onnx`), m.onnx);
+  }
+  writeFileSync(tmp('garbage.wasm'), Buffer.from('this is not a WebAssembly module, just text\n'));
+  writeFileSync(tmp('mul.wat'), '(module\n  (func $square (export "square") (param i32) (result i32)\n    (i32.mul (local.get 0) (local.get 0))))\n');
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('wasmformer compile', () => {
+  it('--json prints exactly the stats keys and writes the model', async () => {
+    const out = tmp('multi.onnx');
+    const r = await cli('compile', join(SAMPLES, 'multi_export.wasm'), '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toHaveLength(1);
+    const stats = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(Object.keys(stats).sort()).toEqual(['compileMs', 'criticalPath', 'dModel', 'heads', 'layers', 'maxLive', 'mlpHidden', 'naiveSlots', 'params'].sort());
+    for (const [k, v] of Object.entries(stats)) expect(typeof v, k).toBe('number');
+    expect(stats.layers).toBeGreaterThanOrEqual(stats.criticalPath as number);
+    expect(stats.heads).toBeGreaterThan(0);
+    expect(existsSync(out)).toBe(true);
+    expect(statSync(out).size).toBeGreaterThan(1000);
+    // atomic write: no temporary file is left next to the output
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('--export restricts the exports; running another export fails', async () => {
+    const out = tmp('add3.onnx');
+    const c = await cli('compile', join(SAMPLES, 'multi_export.wat'), '--export', 'add3', '--export', 'counter', '-o', out);
+    expect(c.code, c.stderr).toBe(0);
+    const exportsLine = lines(c.stdout).find((l) => l.startsWith('exports: '));
+    expect(exportsLine?.slice('exports: '.length).split(', ').sort()).toEqual(['add3(3) -> 1', 'counter(0) -> 1']);
+    const [ok, counter, other] = await Promise.all([
+      cli('run', out, '--invoke', 'add3', '--json', '--', '1', '2', '3'),
+      cli('run', out, '--invoke', 'counter', '--json'),
+      cli('run', out, '--invoke', 'peek', '--', '0'),
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).results).toEqual([6]);
+    expect(JSON.parse(counter.stdout).results).toEqual([42]);
+    expectError(other, /no export named 'peek'/);
+  });
+});
+
+describe('wasmformer run', () => {
+  it('--json prints {"results","steps","trap"}; arguments may be signed or unsigned', async () => {
+    const model = tmp('countdown.onnx');
+    const [a, b, c, d] = await Promise.all([
+      cli('run', model, '--invoke', 'sub_by_count', '--json', '--', '10', '3'),
+      cli('run', model, '--invoke', 'sub_by_count', '--json', '--', '4294967295', '0'),
+      cli('run', model, '--invoke', 'sub_by_count', '--json', '--', '-1', '0'),
+      cli('run', model, '--invoke', 'sub_by_count', '--', '-2147483648', '1'),
+    ]);
+    for (const r of [a, b, c, d]) expect(r.code, r.stderr).toBe(0);
+    const ja = JSON.parse(a.stdout) as Record<string, unknown>;
+    expect(Object.keys(ja)).toEqual(['results', 'steps', 'trap']);
+    expect(ja.results).toEqual([7]);
+    expect(ja.trap).toBeNull();
+    expect(Number.isInteger(ja.steps) && (ja.steps as number) > 3).toBe(true);
+    expect(b.stdout).toBe(c.stdout);
+    expect(JSON.parse(b.stdout)).toMatchObject({ results: [-1], trap: null });
+    // plain output: results, then the step count
+    expect(d.stdout).toMatch(/^2147483647\t\(\d+ steps\)$/m);
+  });
+
+  it('a trap is a result: "trap":"out of bounds memory access" and exit 0', async () => {
+    const [j, plain] = await Promise.all([
+      cli('run', tmp('oob.onnx'), '--invoke', 'load_at', '--json', '--', '131069'),
+      cli('run', tmp('oob.onnx'), '--invoke', 'load_off', '--', '4294967292'),
+    ]);
+    expect(j.code, j.stderr).toBe(0);
+    expect(JSON.parse(j.stdout)).toEqual({ results: [], steps: 1, trap: 'out of bounds memory access' });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^trap: out of bounds memory access/);
+  });
+
+  it('--max-steps stops a loop with a one-line "step limit exceeded" error', async () => {
+    const r = await cli('run', tmp('countdown.onnx'), '--invoke', 'countdown', '--max-steps', '3', '--', '50');
+    expectError(r, /step limit exceeded \(3 steps\)/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('--trace writes one line per step to stderr', async () => {
+    const r = await cli('run', tmp('countdown.onnx'), '--invoke', 'countdown', '--trace', '--json', '--', '3');
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { results: number[]; steps: number };
+    expect(out.results).toEqual([3]);
+    const ls = lines(r.stderr);
+    expect(ls).toHaveLength(out.steps);
+    ls.forEach((l, i) => expect(l).toMatch(new RegExp(`^step ${i + 1}: pc=\\d+ countdown:block\\d+ \\[[-\\d, ]*\\]$`)));
+    expect(ls[0]).toBe('step 1: pc=0 countdown:block0 [3]');
+  });
+});
+
+describe('wasmformer check', () => {
+  it('prints "N passed, 0 failed" and exits 0', async () => {
+    const r = await cli('check', join(SAMPLES, 'lookup.wasm'), '--cases', '4', '--seed', '3');
+    expect(r.code, r.stderr).toBe(0);
+    const last = lines(r.stdout).at(-1)!;
+    const m = /^(\d+) passed, 0 failed$/.exec(last);
+    expect(m, r.stdout).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe('errors', () => {
+  it('missing input file', async () => {
+    const out = tmp('missing.onnx');
+    const [c, r] = await Promise.all([cli('compile', tmp('nope.wasm'), '-o', out), cli('run', tmp('nope.onnx'), '--invoke', 'f')]);
+    expectError(c, /cannot read .*nope\.wasm/);
+    expectError(r, /cannot read .*nope\.onnx/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('garbage bytes: a CompileError, and no output file', async () => {
+    const out = tmp('garbage.onnx');
+    const [c, r] = await Promise.all([cli('compile', tmp('garbage.wasm'), '-o', out), cli('run', tmp('garbage.wasm'), '--invoke', 'f')]);
+    expectError(c, /malformed|not a WebAssembly/);
+    expect(existsSync(out)).toBe(false);
+    expectError(r, /ONNX|wasmformer/);
+  });
+
+  it('unsupported instruction: names the instruction, the function and the 0x offset; an existing output is kept', async () => {
+    const out = tmp('existing.onnx');
+    writeFileSync(out, 'previous contents');
+    const r = await cli('compile', tmp('mul.wat'), '-o', out);
+    expectError(r, /i32\.mul/);
+    expect(r.stderr).toMatch(/function \$?square/);
+    expect(r.stderr).toMatch(/0x[0-9a-f]+/);
+    expect(readFileSync(out, 'utf8')).toBe('previous contents');
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('a WAT syntax error is one line with its position', async () => {
+    writeFileSync(tmp('bad.wat'), '(module (func (result i32) i32.const');
+    const r = await cli('compile', tmp('bad.wat'), '-o', tmp('bad.onnx'));
+    expectError(r, /cannot assemble .*bad\.wat: line 1, column \d+: /);
+    expect(existsSync(tmp('bad.onnx'))).toBe(false);
+  });
+
+  it('unknown export at compile time', async () => {
+    const out = tmp('unknown_export.onnx');
+    const r = await cli('compile', join(SAMPLES, 'countdown.wasm'), '--export', 'nope', '-o', out);
+    expectError(r, /"nope" is not exported/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('usage errors: bad argument, out-of-range argument, unknown option, unknown command, bad --max-steps', async () => {
+    const model = tmp('countdown.onnx');
+    const [bad, big, opt, cmd, steps] = await Promise.all([
+      cli('run', model, '--invoke', 'countdown', '--', '12x'),
+      cli('run', model, '--invoke', 'countdown', '--', '4294967296'),
+      cli('compile', join(SAMPLES, 'countdown.wasm'), '-o', tmp('opt.onnx'), '--frobnicate'),
+      cli('frobnicate'),
+      cli('run', model, '--invoke', 'countdown', '--max-steps', '0', '--', '1'),
+    ]);
+    expectError(bad, /'12x' is not a decimal integer/, true);
+    expectError(big, /does not fit in 32 bits/, true);
+    expectError(opt, /unknown option --frobnicate/, true);
+    expect(existsSync(tmp('opt.onnx'))).toBe(false);
+    expectError(cmd, /unknown command 'frobnicate'/, true);
+    expectError(steps, /--max-steps/, true);
+  });
+
+  it('--help for each command exits 0', async () => {
+    const rs = await Promise.all([cli('--help'), cli('compile', '--help'), cli('run', '--help'), cli('check', '--help')]);
+    const want = [/Usage:/, /^wasmformer compile /, /^wasmformer run /, /^wasmformer check /];
+    rs.forEach((r, i) => {
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(want[i]);
+    });
+  });
+});
