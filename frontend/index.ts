@@ -13,6 +13,7 @@ import type { Module } from '../ir/ir.js';
 import { lowerModule } from '../ir/wasm_to_ir.js';
 import { simplifyModule } from '../ir/simplify.js';
 import { verifyModule } from '../ir/verify.js';
+import { cseModule } from '../ir/cse.js';
 
 export { loadInput } from './wat.js';
 export { CompileError, RunError, SUPPORTED_INSTRUCTIONS } from './errors.js';
@@ -57,7 +58,7 @@ export async function compileToIR(
   const mod = decodeAndValidate(wasm);
   const lowered = lowerModule(mod, selectFunctions(mod, opts.exports));
   verifyModule(lowered);
-  const ir = simplifyModule(lowered);
+  const ir = simplifyModule(cseModule(simplifyModule(lowered)));
   verifyModule(ir);
   return { ir, wasm };
 }
