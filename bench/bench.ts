@@ -1,0 +1,409 @@
+// bench/bench.ts — `npm run bench [-- --quick] [-- --out FILE]`: compile and execution speed.
+//
+// Per sample (wasm-samples/samples.json): compile time (median of 5), model
+// size and shape, then execution throughput of the transformer on ONNX Runtime
+// (CPU) for (a) batch 1: one argument tuple per session.run sequence, each on
+// a fresh memory, and (b) batch 64: one runBatch of 64 tuples per export; and
+// V8 running the same calls natively. Throughput is reported in steps/s (one
+// step = one executed basic block = one forward pass per batch row) and in
+// WASM instructions/s, where "instructions" is approximated by counting, per
+// executed IR block, its IR instructions plus its terminator (counted by a
+// walk of the IR that is cross-checked against the IR interpreter). Then a
+// long-trace check: loop samples run for as many steps as fit in a time
+// budget. Prints markdown tables and writes bench/results.json. See bench/README.md.
+
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { compile, type CompiledModel } from '../index.js';
+import { interpret, findFunc } from '../ir/interp.js';
+import { initialMemory, type Block, type Module } from '../ir/ir.js';
+import { prng } from '../runtime/check.js';
+import { TransformerModel, type Outcome } from '../runtime/transformer.js';
+import { loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+interface Config {
+  quick: boolean;
+  compileReps: number;
+  seqTuples: number; // tuples per export for batch 1
+  batch: number; // tuples per export for the batched run
+  nativeMinMs: number;
+  longTraceSeconds: number;
+  out: string;
+}
+
+function parseConfig(argv: string[]): Config {
+  const quick = argv.includes('--quick');
+  const outAt = argv.indexOf('--out');
+  const unknown = argv.filter((a, i) => a !== '--quick' && a !== '--out' && !(outAt >= 0 && i === outAt + 1));
+  if (unknown.length) {
+    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE]\nunknown argument(s): ${unknown.join(' ')}\n`);
+    process.exit(2);
+  }
+  return {
+    quick,
+    compileReps: 5,
+    seqTuples: quick ? 8 : 64,
+    batch: 64,
+    nativeMinMs: quick ? 20 : 100,
+    longTraceSeconds: quick ? 2 : 10,
+    out: outAt >= 0 ? argv[outAt + 1]! : join(HERE, 'results.json'),
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function argsFor(ranges: ArgRange[], rand: () => number): number[] {
+  return ranges.map((r) => {
+    if (r === 'any') return rand() % 8 === 0 ? [0, 1, -1, -2147483648, 2147483647][rand() % 5]! : rand() | 0;
+    return r[0] + (rand() % (r[1] - r[0] + 1));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Instruction counting: a walk of the IR with the interpreter's semantics that
+// also counts, per executed block, its instructions + 1 for the terminator.
+
+interface Counted {
+  results: number[];
+  trap: string | null;
+  steps: number;
+  instructions: number;
+}
+
+function countRun(ir: Module, name: string, args: number[], maxSteps: number): Counted {
+  const f = findFunc(ir, name);
+  const memory = initialMemory(ir);
+  const mem = new DataView(memory.buffer);
+  const vals = new Map<number, number>();
+  const ea = (addr: number, off: number) => {
+    const e = (addr >>> 0) + off;
+    return e + 4 > mem.byteLength ? -1 : e;
+  };
+  let block = f.blocks[0] as Block;
+  block.params.forEach((p, k) => vals.set(p, args[k]! | 0));
+  let instructions = 0;
+  const enter = (t: { block: number; args: number[] }) => {
+    const b = f.blocks[t.block] as Block;
+    const v = t.args.map((a) => vals.get(a)!);
+    b.params.forEach((p, k) => vals.set(p, v[k]!));
+    return b;
+  };
+  for (let steps = 1; steps <= maxSteps; steps++) {
+    for (const i of block.insts) {
+      instructions++;
+      if (i.op === 'iconst') vals.set(i.dst, i.value | 0);
+      else if (i.op === 'iadd') vals.set(i.dst, (vals.get(i.a)! + vals.get(i.b)!) | 0);
+      else {
+        const e = ea(vals.get(i.addr)!, i.offset);
+        if (e < 0) return { results: [], trap: 'out of bounds memory access', steps, instructions };
+        if (i.op === 'load') vals.set(i.dst, mem.getInt32(e, true));
+        else mem.setInt32(e, vals.get(i.value)!, true);
+      }
+    }
+    instructions++;
+    const t = block.term;
+    if (t.op === 'return') return { results: t.values.map((v) => vals.get(v)!), trap: null, steps, instructions };
+    block = enter(t.op === 'jump' ? t.target : vals.get(t.cond) !== 0 ? t.then : t.else);
+  }
+  throw new Error(`${name}(${args.join(', ')}): more than ${maxSteps} steps`);
+}
+
+/** countRun, cross-checked against the IR interpreter. */
+function countChecked(ir: Module, name: string, args: number[], maxSteps: number): Counted {
+  const c = countRun(ir, name, args, maxSteps);
+  const r = interpret(ir, name, args, { maxSteps });
+  if (r.steps !== c.steps || r.trap !== c.trap || r.results.join() !== c.results.join()) {
+    throw new Error(`instruction counter disagrees with the IR interpreter on ${name}(${args.join(', ')})`);
+  }
+  return c;
+}
+
+const same = (o: Outcome, c: Counted) => o.trap === c.trap && o.steps === c.steps && o.results.join() === c.results.join();
+
+// ---------------------------------------------------------------------------
+
+interface SampleResult {
+  sample: string;
+  exports: number;
+  compileMsMedian: number;
+  compileMsAll: number[];
+  onnxBytes: number;
+  loadMs: number;
+  layers: number;
+  criticalPath: number;
+  dModel: number;
+  heads: number;
+  params: number;
+  batch1: { calls: number; steps: number; instructions: number; seconds: number; stepsPerSec: number; instrPerSec: number };
+  batch64: { calls: number; steps: number; forwardPasses: number; instructions: number; seconds: number; stepsPerSec: number; passesPerSec: number; instrPerSec: number };
+  native: { calls: number; instructions: number; seconds: number; callsPerSec: number; instrPerSec: number };
+  mismatches: string[];
+}
+
+interface LongTrace {
+  sample: string;
+  export: string;
+  args: number[];
+  steps: number;
+  seconds: number;
+  stepsPerSec: number;
+  cacheRows: number;
+  result: string;
+  ok: boolean;
+}
+
+type NativeFn = (...a: number[]) => unknown;
+
+async function nativeThroughput(wasm: Uint8Array, calls: Array<{ name: string; args: number[] }>, minMs: number): Promise<{ reps: number; seconds: number }> {
+  const mod = await WebAssembly.compile(new Uint8Array(wasm));
+  // one instance per call, created outside the timed region; repetitions reuse them
+  const fns: NativeFn[] = [];
+  for (const c of calls) fns.push((await WebAssembly.instantiate(mod, {})).exports[c.name] as NativeFn);
+  let reps = 0;
+  let ms = 0;
+  while (ms < minMs && reps < 100_000) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls.length; i++) {
+      try {
+        fns[i]!(...calls[i]!.args);
+      } catch (e) {
+        if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+      }
+    }
+    ms += performance.now() - t0;
+    reps++;
+  }
+  return { reps, seconds: ms / 1000 };
+}
+
+async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
+  const wasm = sampleWasm(sample);
+  const times: number[] = [];
+  let m: CompiledModel | null = null;
+  for (let i = 0; i < cfg.compileReps; i++) {
+    const t0 = performance.now();
+    m = await compile(wasm, { filename: sample.file });
+    times.push(performance.now() - t0);
+  }
+  const c = m!;
+  const t0 = performance.now();
+  const model = await TransformerModel.load(c.onnx);
+  const loadMs = performance.now() - t0;
+  const rand = prng(2024);
+  const mismatches: string[] = [];
+  const plan = sample.exports.map((ex) => {
+    const tuples = Array.from({ length: cfg.batch }, () => argsFor(ex.argRanges, rand));
+    const counts = tuples.map((a) => countChecked(c.ir, ex.name, a, 1_000_000));
+    return { name: ex.name, tuples, counts };
+  });
+  // warm-up (JIT, ONNX Runtime's first runs and allocations): two calls and a small batch per export
+  for (const p of plan) {
+    for (const t of p.tuples.slice(0, 2)) await model.runBatch(p.name, [t], [model.newMemory()]);
+    await model.runBatch(p.name, p.tuples.slice(0, 16), p.tuples.slice(0, 16).map(() => model.newMemory()));
+  }
+
+  // (a) batch 1, sequential
+  const b1 = { calls: 0, steps: 0, instructions: 0, seconds: 0, stepsPerSec: 0, instrPerSec: 0 };
+  for (const p of plan) {
+    for (let i = 0; i < Math.min(cfg.seqTuples, p.tuples.length); i++) {
+      const mem = model.newMemory();
+      const s = performance.now();
+      const [o] = await model.runBatch(p.name, [p.tuples[i]!], [mem]);
+      b1.seconds += (performance.now() - s) / 1000;
+      b1.calls++;
+      b1.steps += o!.steps;
+      b1.instructions += p.counts[i]!.instructions;
+      if (!same(o!, p.counts[i]!)) mismatches.push(`batch 1: ${p.name}(${p.tuples[i]!.join(', ')})`);
+    }
+  }
+  b1.stepsPerSec = b1.steps / b1.seconds;
+  b1.instrPerSec = b1.instructions / b1.seconds;
+
+  // (b) batch of 64 tuples per export
+  const b64 = { calls: 0, steps: 0, forwardPasses: 0, instructions: 0, seconds: 0, stepsPerSec: 0, passesPerSec: 0, instrPerSec: 0 };
+  for (const p of plan) {
+    const mems = p.tuples.map(() => model.newMemory());
+    const s = performance.now();
+    const outs = await model.runBatch(p.name, p.tuples, mems);
+    b64.seconds += (performance.now() - s) / 1000;
+    b64.calls += outs.length;
+    b64.forwardPasses += Math.max(...outs.map((o) => o.steps));
+    outs.forEach((o, i) => {
+      b64.steps += o.steps;
+      b64.instructions += p.counts[i]!.instructions;
+      if (!same(o, p.counts[i]!)) mismatches.push(`batch ${cfg.batch}: ${p.name}(${p.tuples[i]!.join(', ')})`);
+    });
+  }
+  b64.stepsPerSec = b64.steps / b64.seconds;
+  b64.passesPerSec = b64.forwardPasses / b64.seconds;
+  b64.instrPerSec = b64.instructions / b64.seconds;
+
+  // native V8, same calls as (b)
+  const calls = plan.flatMap((p) => p.tuples.map((args) => ({ name: p.name, args })));
+  const instrPerRep = plan.reduce((s, p) => s + p.counts.reduce((t, x) => t + x.instructions, 0), 0);
+  const nt = await nativeThroughput(wasm, calls, cfg.nativeMinMs);
+  const native = {
+    calls: calls.length * nt.reps,
+    instructions: instrPerRep * nt.reps,
+    seconds: nt.seconds,
+    callsPerSec: (calls.length * nt.reps) / nt.seconds,
+    instrPerSec: (instrPerRep * nt.reps) / nt.seconds,
+  };
+  const s = c.stats;
+  return {
+    sample: sample.name,
+    exports: sample.exports.length,
+    compileMsMedian: median(times),
+    compileMsAll: times,
+    onnxBytes: c.onnx.length,
+    loadMs,
+    layers: s.layers,
+    criticalPath: s.criticalPath,
+    dModel: s.dModel,
+    heads: s.heads,
+    params: s.params,
+    batch1: b1,
+    batch64: b64,
+    native,
+    mismatches,
+  };
+}
+
+/** Runs `name(arg)` with the largest arg whose trace fits the time budget (estimated from a short run). */
+async function longTrace(samples: Sample[], sampleName: string, name: string, seconds: number, maxArg: number): Promise<LongTrace> {
+  const sample = samples.find((s) => s.name === sampleName);
+  if (!sample) throw new Error(`no sample ${sampleName}`);
+  const c = await compile(sampleWasm(sample), { filename: sample.file });
+  const model = await TransformerModel.load(c.onnx);
+  // Probe with growing n until a run takes 1/4 of the budget, then extrapolate with the
+  // growth exponent seen between the last two probes (1 for a constant cost per step,
+  // up to 2 when the KV cache grows by a row per step).
+  const timeOf = async (n: number) => {
+    const t0 = performance.now();
+    await model.runBatch(name, [[n]], [model.newMemory()], { maxSteps: 100_000_000 });
+    return (performance.now() - t0) / 1000;
+  };
+  let prev: [number, number] | null = null;
+  let cur: [number, number] = [Math.min(maxArg, 100), await timeOf(Math.min(maxArg, 100))];
+  while (cur[1] < seconds / 4 && cur[0] < maxArg) {
+    const n = Math.min(maxArg, Math.ceil(cur[0] * Math.min(16, Math.max(2, Math.sqrt(seconds / 4 / Math.max(cur[1], 1e-4))))));
+    prev = cur;
+    cur = [n, await timeOf(n)];
+  }
+  let k = prev ? Math.log(cur[1] / prev[1]) / Math.log(cur[0] / prev[0]) : 1;
+  k = Math.min(2, Math.max(1, Number.isFinite(k) ? k : 1));
+  const arg = Math.max(1, Math.min(maxArg, Math.floor(cur[0] * (seconds / cur[1]) ** (1 / k))));
+  const mem = model.newMemory();
+  const t0 = performance.now();
+  const [o] = await model.runBatch(name, [[arg]], [mem], { maxSteps: 100_000_000 });
+  const secs = (performance.now() - t0) / 1000;
+  const expect = interpret(c.ir, name, [arg], { maxSteps: 100_000_000 });
+  const ok = o!.trap === expect.trap && o!.steps === expect.steps && o!.results.join() === expect.results.join();
+  return {
+    sample: sampleName,
+    export: name,
+    args: [arg],
+    steps: o!.steps,
+    seconds: secs,
+    stepsPerSec: o!.steps / secs,
+    cacheRows: mem.count,
+    result: o!.trap ? `trap: ${o!.trap}` : o!.results.join(', '),
+    ok,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Formatting
+
+function si(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  const units: Array<[number, string]> = [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
+  for (const [v, u] of units) if (Math.abs(x) >= v) return `${(x / v).toFixed(x / v >= 100 ? 0 : x / v >= 10 ? 1 : 2)}${u}`;
+  return x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2);
+}
+
+function markdown(head: string[], rows: string[][], right: (i: number) => boolean): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const fmt = (r: string[]) => `| ${r.map((c, i) => (right(i) ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join(' | ')} |`;
+  const sep = `|${w.map((x, i) => (right(i) ? `${'-'.repeat(x + 1)}:` : `${'-'.repeat(x + 2)}`)).join('|')}|`;
+  return [fmt(head), sep, ...rows.map(fmt)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const cfg = parseConfig(process.argv.slice(2));
+  const started = performance.now();
+  const samples = loadSamples();
+  const results: SampleResult[] = [];
+  for (const [i, s] of samples.entries()) {
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K[${i + 1}/${samples.length}] ${s.name}`);
+    results.push(await benchSample(s, cfg));
+  }
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K[long traces]');
+  const long: LongTrace[] = [
+    await longTrace(samples, 'sum_to_n', 'sum_to_n', cfg.longTraceSeconds, 2_000_000_000),
+    // stores one word per step (the KV cache grows by a row per step); 4n must stay inside the 64 KiB memory
+    await longTrace(samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383),
+  ];
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+
+  const require = createRequire(import.meta.url);
+  const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
+  const env = {
+    date: new Date().toISOString(),
+    node: process.version,
+    onnxruntime: ortVersion,
+    cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
+    quick: cfg.quick,
+    batch: cfg.batch,
+    batch1TuplesPerExport: cfg.seqTuples,
+  };
+  const head = ['sample', 'compile ms', 'model KiB', 'layers', 'dModel', 'heads', 'params', 'steps/call', 'B=1 steps/s', 'B=1 instr/s', `B=${cfg.batch} steps/s`, `B=${cfg.batch} instr/s`, 'V8 instr/s', 'V8 / B=64'];
+  const rows = results.map((r) => [
+    r.sample,
+    r.compileMsMedian.toFixed(0),
+    (r.onnxBytes / 1024).toFixed(0),
+    String(r.layers),
+    String(r.dModel),
+    String(r.heads),
+    si(r.params),
+    (r.batch64.steps / r.batch64.calls).toFixed(1),
+    si(r.batch1.stepsPerSec),
+    si(r.batch1.instrPerSec),
+    si(r.batch64.stepsPerSec),
+    si(r.batch64.instrPerSec),
+    si(r.native.instrPerSec),
+    `${si(r.native.instrPerSec / r.batch64.instrPerSec)}×`,
+  ]);
+  const longHead = ['program', 'steps', 'seconds', 'steps/s', 'KV-cache rows at end', 'result', 'matches IR'];
+  const longRows = long.map((l) => [`${l.export}(${l.args.join(', ')})`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
+  console.log(`## wasmformer bench${cfg.quick ? ' (--quick)' : ''}\n`);
+  console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (CPU) · ${env.cpu}\n`);
+  console.log(markdown(head, rows, (i) => i > 0));
+  console.log(`\nLong traces (as many steps as fit in ~${cfg.longTraceSeconds} s):\n`);
+  console.log(markdown(longHead, longRows, (i) => i > 0 && i < 5));
+  const mismatches = results.flatMap((r) => r.mismatches.map((x) => `${r.sample}: ${x}`)).concat(long.filter((l) => !l.ok).map((l) => `long trace ${l.export}(${l.args}) differs from the IR interpreter`));
+  const total = (performance.now() - started) / 1000;
+  console.log(`\n${mismatches.length === 0 ? 'all transformer outcomes matched the IR interpreter' : `MISMATCHES:\n${mismatches.join('\n')}`} · ${total.toFixed(0)} s in all`);
+  writeFileSync(cfg.out, JSON.stringify({ env, samples: results, longTraces: long, mismatches, seconds: total }, null, 2) + '\n');
+  console.log(`wrote ${cfg.out}`);
+  return mismatches.length ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
