@@ -125,7 +125,7 @@ export function irToGraph(input: Module): ProgramGraph {
   const outLo = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.lo`, 0, LIMB - 1));
   const outHi = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.hi`, 0, LIMB - 1));
   for (const v of [...nextPc, trapOut, ...outLo, ...outHi]) sel.bias(v, 0);
-  const storePorts = mem ? 4 * mem.storeSlots : 0;
+  const storePorts = mem && maxStores > 0 ? 4 * mem.storeSlots : 0;
   const portFeat: Vreg[][] = [];
   const portValid: Vreg[] = [];
   if (mem) {

@@ -81,13 +81,43 @@ function typeSection(r: Reader): FuncType[] {
   });
 }
 
-function importSection(r: Reader): void {
+/**
+ * Imports are unsupported, but with an export selection they are skipped (the selected
+ * functions are checked not to use them). Returns the number of imported functions, which
+ * shift the function index space.
+ */
+function importSection(r: Reader, selecting: boolean): number {
   const n = r.u32();
-  if (n === 0) return;
-  const at = r.pos;
-  const module = r.name();
-  const field = r.name();
-  unsupported(`imports (import "${module}" "${field}"); the module must define everything it uses`, at);
+  let funcs = 0;
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    const module = r.name();
+    const field = r.name();
+    const kind = r.u8();
+    if (!selecting || kind === 2) {
+      unsupported(`imports (import "${module}" "${field}"); the module must define everything it uses`, at);
+    }
+    if (kind === 0) {
+      r.u32();
+      funcs++;
+    } else if (kind === 1) {
+      r.u8();
+      limits(r);
+    } else if (kind === 3) {
+      r.u8();
+      r.u8();
+    } else if (kind === 4) {
+      r.u8();
+      r.u32();
+    } else r.fail(`unknown import kind ${kind}`, at);
+  }
+  return funcs;
+}
+
+function limits(r: Reader): void {
+  const flags = r.u32();
+  r.u32();
+  if (flags & 1) r.u32();
 }
 
 function functionSection(r: Reader, types: FuncType[]): number[] {
@@ -114,9 +144,11 @@ function memorySection(r: Reader): WasmMemory | null {
   return { pages, maxPages, data: [] };
 }
 
-function exportSection(r: Reader, numFuncs: number, numMems: number): WasmExport[] {
+function exportSection(r: Reader, numFuncs: number, numMems: number, importedFuncs: number, selecting: boolean): WasmExport[] {
   const kinds = ['func', 'table', 'memory', 'global', 'tag'];
-  return vecOf(r, (r) => {
+  const out: WasmExport[] = [];
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
     const at = r.pos;
     const name = r.name();
     const kindAt = r.pos;
@@ -124,11 +156,16 @@ function exportSection(r: Reader, numFuncs: number, numMems: number): WasmExport
     const index = r.u32();
     const kind = kinds[k];
     if (kind === undefined) r.fail(`unknown export kind ${k}`, kindAt);
-    if (kind !== 'func' && kind !== 'memory') unsupported(`${kind} exports`, at);
-    const limit = kind === 'func' ? numFuncs : numMems;
+    if (kind !== 'func' && kind !== 'memory') {
+      if (selecting) continue;
+      unsupported(`${kind} exports`, at);
+    }
+    const limit = kind === 'func' ? numFuncs + importedFuncs : numMems;
     if (index >= limit) throw new CompileError(`export "${name}" refers to unknown ${kind} ${index}`, { offset: at });
-    return { name, kind, index };
-  });
+    // func exports of imported functions get a negative index (they cannot be compiled)
+    out.push({ name, kind: kind as 'func' | 'memory', index: kind === 'func' ? index - importedFuncs : index });
+  }
+  return out;
 }
 
 function constOffset(r: Reader): number {
@@ -254,7 +291,7 @@ function checkSignature(t: FuncType, func: string, pos: number): void {
   if (t.results.length > 1) unsupported('functions with more than one result (multi-value)', pos, func);
 }
 
-function codeSection(r: Reader, types: FuncType[], funcTypes: number[], exports: WasmExport[]): WasmFunc[] {
+function codeSection(r: Reader, types: FuncType[], funcTypes: number[], exports: WasmExport[], select: ReadonlySet<string> | null): WasmFunc[] {
   const at = r.pos;
   const n = r.u32();
   if (n !== funcTypes.length) r.fail(`code section has ${n} bodies but ${funcTypes.length} functions are declared`, at);
@@ -265,6 +302,10 @@ function codeSection(r: Reader, types: FuncType[], funcTypes: number[], exports:
     const size = r.u32();
     const pos = r.pos;
     const br = r.sub(size, 'function body', name);
+    if (select && !exportNames.some((e) => select.has(e))) {
+      br.pos = br.end; // not selected: not compiled, so not checked against the subset
+      continue;
+    }
     const t = types[funcTypes[index] as number] as FuncType;
     checkSignature(t, name, pos);
     const numLocals = localDecls(br, name);
@@ -278,6 +319,8 @@ function codeSection(r: Reader, types: FuncType[], funcTypes: number[], exports:
 }
 
 interface SectionState {
+  select: ReadonlySet<string> | null;
+  importedFuncs: number;
   types: FuncType[];
   funcTypes: number[];
   memory: WasmMemory | null;
@@ -290,22 +333,22 @@ function section(id: number, r: Reader, s: SectionState, at: number): void {
   switch (id) {
     case 0: r.name(); r.pos = r.end; return; // custom: ignored
     case 1: s.types = typeSection(r); return;
-    case 2: importSection(r); return;
+    case 2: s.importedFuncs = importSection(r, s.select !== null); return;
     case 3: s.funcTypes = functionSection(r, s.types); return;
-    case 4: if (r.u32() > 0) unsupported('tables', at); return;
+    case 4: if (s.select) r.pos = r.end; else if (r.u32() > 0) unsupported('tables', at); return;
     case 5: s.memory = memorySection(r); return;
-    case 6: if (r.u32() > 0) unsupported('globals', at); return;
-    case 7: s.exports = exportSection(r, s.funcTypes.length, s.memory ? 1 : 0); return;
+    case 6: if (s.select) r.pos = r.end; else if (r.u32() > 0) unsupported('globals', at); return;
+    case 7: s.exports = exportSection(r, s.funcTypes.length, s.memory ? 1 : 0, s.importedFuncs, s.select !== null); return;
     case 8: unsupported('start function', at); break;
-    case 9: if (r.u32() > 0) unsupported('element segments (tables)', at); return;
-    case 10: s.funcs = codeSection(r, s.types, s.funcTypes, s.exports); return;
+    case 9: if (s.select) r.pos = r.end; else if (r.u32() > 0) unsupported('element segments (tables)', at); return;
+    case 10: s.funcs = codeSection(r, s.types, s.funcTypes, s.exports, s.select); return;
     case 11: s.data = dataSection(r); return;
     case 12: r.u32(); return; // data count
     default: r.fail(`unknown section id ${id}`, at);
   }
 }
 
-function decodeSections(bytes: Uint8Array): DecodedModule {
+function decodeSections(bytes: Uint8Array, select: ReadonlySet<string> | null): DecodedModule {
   const file = new Reader(bytes, 0, bytes.length, 'file');
   const magic = file.take(Math.min(4, bytes.length));
   if (magic.length < 4 || magic[0] !== 0 || magic[1] !== 0x61 || magic[2] !== 0x73 || magic[3] !== 0x6d) {
@@ -315,7 +358,7 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
   if (version[0] !== 1 || version[1] !== 0 || version[2] !== 0 || version[3] !== 0) {
     file.fail('unsupported binary version (expected 1)', 4);
   }
-  const s: SectionState = { types: [], funcTypes: [], memory: null, exports: [], funcs: null, data: [] };
+  const s: SectionState = { select, importedFuncs: 0, types: [], funcTypes: [], memory: null, exports: [], funcs: null, data: [] };
   let last = 0;
   while (!file.atEnd()) {
     const at = file.pos;
@@ -339,10 +382,15 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
   return { types: s.types, funcs: s.funcs ?? [], memory: s.memory, exports: s.exports };
 }
 
-/** Decode wasm bytes; every failure (including internal ones) is a CompileError. */
-export function decodeWasm(bytes: Uint8Array): DecodedModule {
+/**
+ * Decode wasm bytes; every failure (including internal ones) is a CompileError. With
+ * `select` (export names), only those functions are decoded and held to the subset, and
+ * module features they cannot use (imports of functions or globals, tables, globals,
+ * element segments, other export kinds) are skipped instead of rejected.
+ */
+export function decodeWasm(bytes: Uint8Array, select?: readonly string[]): DecodedModule {
   try {
-    return decodeSections(bytes);
+    return decodeSections(bytes, select ? new Set(select) : null);
   } catch (e) {
     if (e instanceof CompileError) throw e;
     throw new CompileError(`malformed module: ${e instanceof Error ? e.message : String(e)}`);

@@ -24,9 +24,9 @@ export interface CompileOptions {
   exports?: string[]; // keep only these exported functions
 }
 
-/** Decode and validate wasm bytes (already loaded). */
-export function decodeAndValidate(wasm: Uint8Array): WasmModule {
-  return validateModule(decodeWasm(wasm), wasm);
+/** Decode and validate wasm bytes (already loaded); with `exports`, only those functions. */
+export function decodeAndValidate(wasm: Uint8Array, exports?: readonly string[]): WasmModule {
+  return validateModule(decodeWasm(wasm, exports), wasm);
 }
 
 /** Load (assembling WAT if needed), decode and validate a module. */
@@ -40,8 +40,8 @@ export function selectFunctions(m: WasmModule, names?: string[]): number[] {
   const list = m.exports.map((e) => (e.kind === 'func' ? e.name : `${e.name} (memory)`));
   const indices = names.map((name) => {
     const e = m.exports.find((x) => x.name === name);
-    if (!e || e.kind !== 'func') {
-      const why = e ? 'is a memory, not a function' : 'is not exported by the module';
+    if (!e || e.kind !== 'func' || e.index < 0) {
+      const why = !e ? 'is not exported by the module' : e.kind !== 'func' ? 'is a memory, not a function' : 'is an imported function';
       throw new CompileError(`export "${name}" ${why}; the module exports: ${list.join(', ') || '(nothing)'}`);
     }
     return e.index;
@@ -55,7 +55,7 @@ export async function compileToIR(
   opts: CompileOptions = {},
 ): Promise<{ ir: Module; wasm: Uint8Array }> {
   const wasm = await loadInput(data, opts.filename);
-  const mod = decodeAndValidate(wasm);
+  const mod = decodeAndValidate(wasm, opts.exports);
   const lowered = lowerModule(mod, selectFunctions(mod, opts.exports));
   verifyModule(lowered);
   const ir = simplifyModule(cseModule(simplifyModule(lowered)));
