@@ -42,6 +42,7 @@ export async function compile(input: Uint8Array | string, opts: CompileOptions =
   return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir, wasm };
 }
 
-export async function instantiate(model: Uint8Array | CompiledModel, opts: { provider?: string } = {}): Promise<TransformerInstance> {
+/** provider: ONNX Runtime execution provider (default 'cpu'); evict: keep one cache row per address. */
+export async function instantiate(model: Uint8Array | CompiledModel, opts: { provider?: string; evict?: boolean } = {}): Promise<TransformerInstance> {
   return TransformerInstance.create(model instanceof Uint8Array ? model : model.onnx, opts);
 }

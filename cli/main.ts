@@ -38,6 +38,8 @@ Runs an export of a compiled model step by step on ONNX Runtime.
   --max-steps N     stop with "step limit exceeded" after N steps (default 1000000)
   --trace           print each step's program counter and live variables (stderr)
   --provider P      ONNX Runtime execution provider (default cpu; e.g. cuda when installed)
+  --evict           keep one memory row per address in the KV cache (same results, faster
+                    on long store-heavy runs)
   --json            print {"results":[...],"steps":N,"trap":null|"message"}
 Exit status 0 when the program ran (a trap is a result).`,
   check: `wasmformer check IN.wasm|IN.wat [--export NAME]... [--cases N] [--seed S] [--max-steps N] [--json]
@@ -144,7 +146,7 @@ async function cmdCompile(argv: string[]): Promise<number> {
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { '--invoke': 'value', '--json': 'bool', '--max-steps': 'value', '--trace': 'bool', '--provider': 'value', '--help': 'bool' });
+  const p = parseArgs(argv, { '--invoke': 'value', '--json': 'bool', '--max-steps': 'value', '--trace': 'bool', '--provider': 'value', '--evict': 'bool', '--help': 'bool' });
   if (p.flags.has('--help')) return help('run');
   if (p.positional.length !== 1) throw new UsageError('run needs exactly one model file');
   const name = p.flags.get('--invoke')?.at(-1);
@@ -156,7 +158,7 @@ async function cmdRun(argv: string[]): Promise<number> {
     ? (ev: { step: number; pc: number; block: string; args: number[] }) =>
         process.stderr.write(`step ${ev.step}: pc=${ev.pc} ${ev.block} [${ev.args.join(', ')}]\n`)
     : undefined;
-  const [o] = await model.runBatch(name, [args], [model.newMemory()], { maxSteps, trace });
+  const [o] = await model.runBatch(name, [args], [model.newMemory({ evict: p.flags.has('--evict') })], { maxSteps, trace });
   if (p.flags.has('--json')) console.log(JSON.stringify({ results: o.results, steps: o.steps, trap: o.trap }));
   else if (o.trap) console.log(`trap: ${o.trap} (after ${o.steps} steps)`);
   else console.log(`${o.results.join(' ')}${o.results.length ? '' : '(no results)'}\t(${o.steps} steps)`);

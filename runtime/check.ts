@@ -23,6 +23,8 @@ export interface CheckOptions {
   /** Argument generators per export (e.g. bounded loop counters); default: full i32 range. */
   argGen?: Record<string, (rand: () => number) => number[]>;
   onProgress?: (done: number, total: number) => void;
+  /** Run the transformer with superseded cache rows evicted (results must not change). */
+  evict?: boolean;
 }
 
 export interface CaseResult {
@@ -96,7 +98,7 @@ export async function checkProgram(
       }
     });
     const runnable = tuples.map((_, i) => i).filter((i) => irRuns[i] !== null);
-    const mems = runnable.map(() => model.newMemory());
+    const mems = runnable.map(() => model.newMemory({ evict: opts.evict }));
     const outs = runnable.length ? await model.runBatch(name, runnable.map((i) => tuples[i]), mems, { maxSteps }) : [];
     const byIndex = new Map<number, { out: Outcome; mem: MemoryState }>();
     runnable.forEach((i, k) => byIndex.set(i, { out: outs[k], mem: mems[k] }));

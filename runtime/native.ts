@@ -7,12 +7,18 @@
 // other trap messages are kept but lowercased. Memory persists across invoke()
 // calls on one instance. Modules that do not export their memory get an extra
 // (hidden) memory export spliced into the binary so the memory can be read.
+// Imports (e.g. the spec tests' `spectest` module) may be passed to create();
+// call() runs an export with arbitrary JS values (i64 as BigInt, floats as
+// numbers) and returns its raw results.
 
 export interface NativeOutcome {
   results: number[];
   trap: string | null;
   memory: Uint8Array;
 }
+
+/** The raw outcome of NativeInstance.call: JS results as V8 returns them, or a trap. */
+export type NativeCall = { results: unknown[]; trap: null } | { results: []; trap: string };
 
 const HIDDEN_MEMORY_EXPORT = '__wasmformer_native_memory';
 
@@ -164,8 +170,8 @@ export class NativeInstance {
     this.funcNames = funcNames;
   }
 
-  /** Compile and instantiate `wasm` (no imports are provided). */
-  static async create(wasm: Uint8Array): Promise<NativeInstance> {
+  /** Compile and instantiate `wasm` with `imports` (none by default). */
+  static async create(wasm: Uint8Array, imports: WebAssembly.Imports = {}): Promise<NativeInstance> {
     const bytes = new Uint8Array(wasm); // own copy, backed by a plain ArrayBuffer
     const sections = parseSections(bytes);
     const needsHidden = hasMemory(bytes, sections);
@@ -179,7 +185,7 @@ export class NativeInstance {
       module = await WebAssembly.compile(withMemoryExport(bytes, sections));
       memName = HIDDEN_MEMORY_EXPORT;
     }
-    const instance = await WebAssembly.instantiate(module, {});
+    const instance = await WebAssembly.instantiate(module, imports);
     let mem: WebAssembly.Memory | null = null;
     if (memName !== null) {
       const m = instance.exports[memName];
@@ -191,6 +197,13 @@ export class NativeInstance {
   /** Names of the exported functions, in export order. */
   exports(): string[] {
     return [...this.funcNames];
+  }
+
+  /** The instance's exports (without the hidden memory export), e.g. to import them elsewhere. */
+  exportValues(): Record<string, WebAssembly.ExportValue> {
+    const out: Record<string, WebAssembly.ExportValue> = {};
+    for (const [k, v] of Object.entries(this.instance.exports)) if (k !== HIDDEN_MEMORY_EXPORT) out[k] = v;
+    return out;
   }
 
   /** Number of parameters of an exported function. */
@@ -220,6 +233,23 @@ export class NativeInstance {
       throw e;
     }
     return { results: toResults(raw), trap: null, memory: this.memory() };
+  }
+
+  /**
+   * Call an exported function with JS values as given (no arity check or coercion);
+   * results come back raw. A trap, or exhausting the call stack ("call stack
+   * exhausted"), is reported, not thrown.
+   */
+  call(name: string, args: unknown[]): NativeCall {
+    const fn = this.func(name) as (...a: unknown[]) => unknown;
+    try {
+      const raw = fn(...args);
+      return { results: raw === undefined ? [] : Array.isArray(raw) ? raw : [raw], trap: null };
+    } catch (e) {
+      if (e instanceof WebAssembly.RuntimeError) return { results: [], trap: normalizeTrapMessage(e.message) };
+      if (e instanceof RangeError) return { results: [], trap: 'call stack exhausted' };
+      throw e;
+    }
   }
 
   private func(name: string): ExportedFunction {

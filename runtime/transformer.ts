@@ -42,18 +42,44 @@ export interface RunOptions {
   record?: (step: StepRecord) => void;
 }
 
-/** One execution's memory: the KV-cache rows it has accumulated and its next position. */
+/**
+ * One execution's memory: the KV-cache rows it has accumulated and its next position.
+ *
+ * Two cache-maintenance operations never change a result (DESIGN.md §5):
+ *  - evict (opt-in): a row for an address that already has a row replaces it in place,
+ *    since the newer write is the only one any lookup can select;
+ *  - rebase: when the position reaches the end of the exact time range, superseded rows are
+ *    dropped and the survivors re-stamped to time 0 (like data segments), position 1.
+ */
 export class MemoryState {
   rows: Float32Array;
   count: number;
   position: number;
-  constructor(readonly F: number, init?: Float32Array[]) {
+  private readonly byAddr: Map<number, number> | null;
+
+  constructor(
+    readonly F: number,
+    init?: Float32Array[],
+    readonly opts: { layout?: MemoryLayout | null; evict?: boolean } = {},
+  ) {
     this.rows = new Float32Array(Math.max(16, (init?.length ?? 0) * 2) * Math.max(1, F));
     this.count = 0;
     this.position = 1;
+    this.byAddr = opts.evict && opts.layout ? new Map() : null;
     for (const r of init ?? []) this.push(r);
   }
+
   push(row: ArrayLike<number>): void {
+    const L = this.opts.layout;
+    if (this.byAddr && L && row[L.col.sink] < 0.5) {
+      const addr = rowAddress(L, row);
+      const at = this.byAddr.get(addr);
+      if (at !== undefined) {
+        this.rows.set(row as Float32Array, at * this.F);
+        return;
+      }
+      this.byAddr.set(addr, this.count);
+    }
     if ((this.count + 1) * this.F > this.rows.length) {
       const bigger = new Float32Array(this.rows.length * 2);
       bigger.set(this.rows);
@@ -62,13 +88,37 @@ export class MemoryState {
     this.rows.set(row as Float32Array, this.count * this.F);
     this.count++;
   }
+
+  /** Drops superseded rows and re-stamps the rest to time 0; the next step is position 1. */
+  rebase(L: MemoryLayout): void {
+    const image = decodeMemory(L, this);
+    const fresh = new MemoryState(this.F, [sinkRow(L)], this.opts);
+    image.forEach((b, addr) => {
+      if (b !== 0) fresh.push(entryRow(L, addr, 0, 0, b));
+    });
+    this.rows = fresh.rows;
+    this.count = fresh.count;
+    this.position = 1;
+    if (this.byAddr && fresh.byAddr) {
+      this.byAddr.clear();
+      for (const [k, v] of fresh.byAddr) this.byAddr.set(k, v);
+    }
+  }
+
   clone(): MemoryState {
-    const m = new MemoryState(this.F);
+    const m = new MemoryState(this.F, [], this.opts);
     m.rows = this.rows.slice();
     m.count = this.count;
     m.position = this.position;
+    if (this.byAddr && m.byAddr) for (const [k, v] of this.byAddr) m.byAddr.set(k, v);
     return m;
   }
+}
+
+function rowAddress(L: MemoryLayout, row: ArrayLike<number>): number {
+  let addr = 0;
+  for (let j = 0; j < L.addrBits; j++) addr += Math.round(row[L.col.addr + j]) * 2 ** j;
+  return addr;
 }
 
 export function parseLayout(bytes: Uint8Array): ModelLayout {
@@ -105,7 +155,7 @@ export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array 
     const o = r * F;
     if (state.rows[o + mem.col.sink] > 0.5 || state.rows[o + mem.col.pad] > 0.5) continue;
     let addr = 0;
-    for (let j = 0; j < mem.addrBits; j++) addr += Math.round(state.rows[o + mem.col.addr + j]) << j;
+    for (let j = 0; j < mem.addrBits; j++) addr += Math.round(state.rows[o + mem.col.addr + j]) * 2 ** j;
     let epoch = 0;
     for (let j = 0; j < EPOCH_BITS; j++) epoch += Math.round(state.rows[o + mem.col.epoch + j]) << j;
     order.push([epoch, state.rows[o + mem.col.tick], addr, state.rows[o + mem.col.value]]);
@@ -137,8 +187,9 @@ export class TransformerModel {
     return new TransformerModel(session, layout);
   }
 
-  newMemory(): MemoryState {
-    return new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory));
+  /** A fresh memory (data segments loaded); `evict` keeps one row per address (same results, less work). */
+  newMemory(opts: { evict?: boolean } = {}): MemoryState {
+    return new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory), { layout: this.layout.memory, evict: opts.evict });
   }
 
   entry(name: string) {
@@ -177,9 +228,8 @@ export class TransformerModel {
           token[o + L.tokenIn.args + 2 * i + 1] = hi;
         }
         if (mem) {
-          const pos = memories[b].position;
-          if (!outcomes[b] && pos > mem.maxSteps) throw new RunError(`trace longer than ${mem.maxSteps} steps: beyond the exact range of the memory time encoding`);
-          const t = timeOf(mem, Math.min(pos, mem.maxSteps));
+          if (!outcomes[b] && memories[b].position > mem.maxSteps) memories[b].rebase(mem);
+          const t = timeOf(mem, Math.min(memories[b].position, mem.maxSteps));
           for (let j = 0; j < EPOCH_BITS; j++) token[o + L.tokenIn.epoch + j] = (t.epoch >>> j) & 1;
           token[o + L.tokenIn.tick] = t.tickBase;
         }
@@ -256,9 +306,9 @@ export class TransformerInstance {
     private mem: MemoryState,
   ) {}
 
-  static async create(onnxBytes: Uint8Array, opts: { provider?: string } = {}): Promise<TransformerInstance> {
+  static async create(onnxBytes: Uint8Array, opts: { provider?: string; evict?: boolean } = {}): Promise<TransformerInstance> {
     const model = await TransformerModel.load(onnxBytes, opts);
-    return new TransformerInstance(model, model.newMemory());
+    return new TransformerInstance(model, model.newMemory({ evict: opts.evict }));
   }
 
   get exports(): string[] {

@@ -55,6 +55,9 @@ describe('samples: transformer = IR interpreter = native', () => {
         extraArgs[ex.name] = [...ex.cases.map((c) => c.args), ...tuples];
       }
       const report = await checkProgram(model, m.ir, m.wasm, { cases: 0, seed: 7, argGen, extraArgs, maxSteps: 5000 });
+      // evicting superseded cache rows is an optimisation that must not change any result
+      const evicted = await checkProgram(model, m.ir, m.wasm, { cases: 0, seed: 7, argGen, extraArgs, maxSteps: 5000, evict: true });
+      expect(evicted.cases.filter((c) => !c.ok).map((c) => `evict: ${c.export}(${c.args.join(', ')}): ${c.reason}`)).toEqual([]);
       const failures = report.cases.filter((c) => !c.ok).map((c) => `${c.export}(${c.args.join(', ')}): ${c.reason}`);
       expect(failures).toEqual([]);
       // every hand-picked case matches its recorded expectation (from V8)

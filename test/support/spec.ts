@@ -26,7 +26,7 @@ import { compileToIR } from '../../frontend/index.js';
 import { CompileError } from '../../frontend/errors.js';
 import { interpret, findFunc } from '../../ir/interp.js';
 import { initialMemory, type Module } from '../../ir/ir.js';
-import { normalizeTrapMessage } from '../../runtime/native.js';
+import { NativeInstance, type NativeCall } from '../../runtime/native.js';
 import { decodeMemory, initialRows, MemoryState, TransformerModel, TRAP_OOB, type Outcome } from '../../runtime/transformer.js';
 
 export const REPO_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -79,208 +79,7 @@ interface SpecCommand {
 }
 
 // ---------------------------------------------------------------------------
-// Minimal wasm binary reader / writer (enough to reduce a module)
-
-function readLeb(b: Uint8Array, p: number): [number, number] {
-  let result = 0;
-  let shift = 0;
-  for (;;) {
-    if (p >= b.length) throw new Error('truncated LEB128');
-    const x = b[p++]!;
-    result += (x & 0x7f) * 2 ** shift;
-    if ((x & 0x80) === 0) return [result, p];
-    shift += 7;
-    if (shift > 63) throw new Error('LEB128 too long');
-  }
-}
-
-function leb(n: number): number[] {
-  const out: number[] = [];
-  let v = n >>> 0;
-  do {
-    let x = v & 0x7f;
-    v >>>= 7;
-    if (v !== 0) x |= 0x80;
-    out.push(x);
-  } while (v !== 0);
-  return out;
-}
-
-function concat(parts: Array<Uint8Array | number[]>): Uint8Array {
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-function sectionBytes(id: number, payload: Uint8Array | number[]): Uint8Array {
-  return concat([[id, ...leb(payload.length)], payload]);
-}
-
-interface RawSection {
-  id: number;
-  start: number;
-  payload: Uint8Array;
-}
-
-interface WasmExportEntry {
-  name: string;
-  nameBytes: Uint8Array;
-  kind: number; // 0 func, 1 table, 2 memory, 3 global
-  index: number;
-}
-
-export interface WasmInfo {
-  sections: RawSection[];
-  importedFuncs: number;
-  importsMemory: boolean;
-  definesMemory: boolean;
-  funcTypes: number[]; // type index of each defined function
-  bodies: Uint8Array[]; // each defined function's body (without its size prefix)
-  exports: WasmExportEntry[];
-}
-
-function skipLimits(b: Uint8Array, p: number): number {
-  const flags = b[p++]!;
-  p = readLeb(b, p)[1];
-  if (flags & 1) p = readLeb(b, p)[1];
-  return p;
-}
-
-/** Parses the sections of a (valid) module; throws on anything unexpected. */
-export function parseWasm(wasm: Uint8Array): WasmInfo {
-  const info: WasmInfo = {
-    sections: [], importedFuncs: 0, importsMemory: false, definesMemory: false, funcTypes: [], bodies: [], exports: [],
-  };
-  let p = 8;
-  while (p < wasm.length) {
-    const start = p;
-    const id = wasm[p++]!;
-    const [size, q] = readLeb(wasm, p);
-    const payload = wasm.subarray(q, q + size);
-    p = q + size;
-    info.sections.push({ id, start, payload });
-    let r = 0;
-    const u32 = (): number => {
-      const [v, n] = readLeb(payload, r);
-      r = n;
-      return v;
-    };
-    const name = (): Uint8Array => {
-      const len = u32();
-      const s = payload.subarray(r, r + len);
-      r += len;
-      return s;
-    };
-    if (id === 2) {
-      const n = u32();
-      for (let i = 0; i < n; i++) {
-        name();
-        name();
-        const kind = payload[r++]!;
-        if (kind === 0) (u32(), info.importedFuncs++);
-        else if (kind === 1) (r++, (r = skipLimits(payload, r)));
-        else if (kind === 2) ((r = skipLimits(payload, r)), (info.importsMemory = true));
-        else if (kind === 3) r += 2;
-        else if (kind === 4) (r++, u32());
-        else throw new Error(`unknown import kind ${kind}`);
-      }
-    } else if (id === 3) {
-      const n = u32();
-      for (let i = 0; i < n; i++) info.funcTypes.push(u32());
-    } else if (id === 5) {
-      info.definesMemory = u32() > 0;
-    } else if (id === 7) {
-      const n = u32();
-      for (let i = 0; i < n; i++) {
-        const nameBytes = name();
-        const kind = payload[r++]!;
-        const index = u32();
-        info.exports.push({ name: new TextDecoder().decode(nameBytes), nameBytes, kind, index });
-      }
-    } else if (id === 10) {
-      const n = u32();
-      for (let i = 0; i < n; i++) {
-        const len = u32();
-        info.bodies.push(payload.subarray(r, r + len));
-        r += len;
-      }
-    }
-  }
-  return info;
-}
-
-const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-
-function exportSection(entries: Array<{ nameBytes: Uint8Array; kind: number; index: number }>): Uint8Array {
-  const parts: Array<Uint8Array | number[]> = [leb(entries.length)];
-  for (const e of entries) parts.push(leb(e.nameBytes.length), e.nameBytes, [e.kind, ...leb(e.index)]);
-  return sectionBytes(7, concat(parts));
-}
-
-/**
- * A module with only the given defined functions (by defined-function index),
- * the type section, memory, data (count) and memory exports of `info`.
- * Null when the original imports its memory (the reduced module could not own it).
- */
-export function reduceModule(info: WasmInfo, keep: number[]): Uint8Array | null {
-  if (info.importsMemory) return null;
-  const raw = (id: number) => info.sections.find((s) => s.id === id);
-  const parts: Uint8Array[] = [Uint8Array.from(HEADER)];
-  const types = raw(1);
-  if (types) parts.push(sectionBytes(1, types.payload));
-  parts.push(sectionBytes(3, concat([leb(keep.length), ...keep.map((f) => leb(info.funcTypes[f]!))])));
-  const mem = raw(5);
-  if (mem) parts.push(sectionBytes(5, mem.payload));
-  const exps: Array<{ nameBytes: Uint8Array; kind: number; index: number }> = [];
-  for (const e of info.exports) {
-    if (e.kind === 2) exps.push(e);
-    else if (e.kind === 0) {
-      const k = keep.indexOf(e.index - info.importedFuncs);
-      if (k >= 0) exps.push({ nameBytes: e.nameBytes, kind: 0, index: k });
-    }
-  }
-  parts.push(exportSection(exps));
-  const dataCount = raw(12);
-  if (dataCount) parts.push(sectionBytes(12, dataCount.payload));
-  parts.push(sectionBytes(10, concat([leb(keep.length), ...keep.flatMap((f) => [leb(info.bodies[f]!.length), info.bodies[f]!])])));
-  const data = raw(11);
-  if (data) parts.push(sectionBytes(11, data.payload));
-  return concat(parts);
-}
-
-const HIDDEN_MEMORY = '__spec_memory';
-
-/** `wasm` with its (own, unexported) memory 0 exported as HIDDEN_MEMORY. */
-function exposeMemory(info: WasmInfo, wasm: Uint8Array): Uint8Array {
-  if (!info.definesMemory || info.exports.some((e) => e.kind === 2)) return wasm;
-  const entries = [...info.exports, { nameBytes: new TextEncoder().encode(HIDDEN_MEMORY), kind: 2, index: 0 }];
-  const fresh = exportSection(entries);
-  const parts: Uint8Array[] = [wasm.subarray(0, 8)];
-  let placed = false;
-  for (const s of info.sections) {
-    const bytes = sectionBytes(s.id, s.payload);
-    if (s.id === 7) {
-      parts.push(fresh);
-      placed = true;
-      continue;
-    }
-    if (!placed && [8, 9, 10, 11, 12].includes(s.id)) {
-      parts.push(fresh);
-      placed = true;
-    }
-    parts.push(bytes);
-  }
-  if (!placed) parts.push(fresh);
-  return concat(parts);
-}
-
-// ---------------------------------------------------------------------------
-// Native (V8) instance of an original spec module
+// Native (V8) side: the original module on runtime/native.ts's NativeInstance
 
 type Imports = Record<string, Record<string, WebAssembly.ExportValue>>;
 
@@ -299,41 +98,13 @@ function spectestImports(): Imports {
   };
 }
 
-type NativeCall = { results: unknown[]; trap: null } | { results: []; trap: string };
-
-class NativeModule {
-  private constructor(
-    readonly exports: WebAssembly.Exports,
-    private readonly mem: WebAssembly.Memory | null,
-  ) {}
-
-  static async create(wasm: Uint8Array, info: WasmInfo, imports: Imports): Promise<NativeModule> {
-    const mod = await WebAssembly.compile(new Uint8Array(exposeMemory(info, wasm)));
-    const inst = await WebAssembly.instantiate(mod, imports);
-    let mem: WebAssembly.Memory | null = null;
-    for (const v of Object.values(inst.exports)) if (v instanceof WebAssembly.Memory) mem = v;
-    for (const d of WebAssembly.Module.imports(mod)) {
-      const v = imports[d.module]?.[d.name];
-      if (d.kind === 'memory' && v instanceof WebAssembly.Memory) mem = v;
-    }
-    return new NativeModule(inst.exports, mem);
-  }
-
-  memory(): Uint8Array | null {
-    return this.mem ? new Uint8Array(this.mem.buffer).slice() : null;
-  }
-
-  call(field: string, args: unknown[]): NativeCall {
-    const f = this.exports[field];
-    if (typeof f !== 'function') throw new Error(`native: no exported function "${field}"`);
-    try {
-      const r = (f as (...a: unknown[]) => unknown)(...args);
-      return { results: r === undefined ? [] : Array.isArray(r) ? r : [r], trap: null };
-    } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) return { results: [], trap: normalizeTrapMessage(e.message) };
-      if (e instanceof RangeError) return { results: [], trap: 'call stack exhausted' };
-      throw e;
-    }
+/** Names of the functions a module exports (when V8 could not instantiate it). */
+async function exportedFunctions(wasm: Uint8Array): Promise<string[]> {
+  try {
+    const mod = await WebAssembly.compile(new Uint8Array(wasm));
+    return WebAssembly.Module.exports(mod).filter((d) => d.kind === 'function').map((d) => d.name);
+  } catch {
+    return [];
   }
 }
 
@@ -387,8 +158,7 @@ export interface ScriptReport {
 
 interface LiveModule {
   label: string;
-  info: WasmInfo | null;
-  native: NativeModule | null;
+  native: NativeInstance | null;
   compiled: CompiledModel | null;
   model: TransformerModel | null;
   ir: Module | null;
@@ -545,20 +315,16 @@ export async function runScript(jsonDir: string, script: string, opts: RunScript
     const wasm = new Uint8Array(readFileSync(join(dir, cmd.filename!)));
     const label = `${cmd.filename}@${cmd.line}`;
     const mod: LiveModule = {
-      label, info: null, native: null, compiled: null, model: null, ir: null, tMem: null, irMem: null, diverged: false, storeFree: new Set(), memoryFree: new Set(),
+      label, native: null, compiled: null, model: null, ir: null, tMem: null, irMem: null, diverged: false, storeFree: new Set(), memoryFree: new Set(),
     };
     rep.modules++;
     try {
-      mod.info = parseWasm(wasm);
-    } catch {
-      mod.info = null;
-    }
-    rep.exportedFuncs += mod.info?.exports.filter((e) => e.kind === 0).length ?? 0;
-    try {
-      if (mod.info) mod.native = await NativeModule.create(wasm, mod.info, imports);
+      mod.native = await NativeInstance.create(wasm, imports);
     } catch {
       mod.native = null;
     }
+    const funcNames = mod.native?.exports() ?? (await exportedFunctions(wasm));
+    rep.exportedFuncs += funcNames.length;
     try {
       mod.compiled = await compile(wasm, { filename: cmd.filename });
       rep.modulesFull++;
@@ -567,33 +333,28 @@ export async function runScript(jsonDir: string, script: string, opts: RunScript
         rep.mismatches.push(`${script} ${label}: compile crashed (${(e as Error).stack?.split('\n').slice(0, 3).join(' | ')})`);
         return mod;
       }
-      // Reduce: keep each exported function that compiles on its own.
-      const info = mod.info;
-      if (!info || info.importsMemory) {
-        noteUnsupported(e);
-        return mod;
-      }
-      const candidates = [...new Set(info.exports.filter((x) => x.kind === 0 && x.index >= info.importedFuncs).map((x) => x.index - info.importedFuncs))];
-      const keep: number[] = [];
-      for (const f of candidates) {
-        const single = reduceModule(info, [f]);
+      // Partial: each export that compiles on its own (the frontend then decodes only that
+      // function), then all of them together.
+      const keep: string[] = [];
+      for (const name of funcNames) {
         try {
-          if (!single) throw new CompileError('imported memory');
-          await compileToIR(single, { filename: 'reduced.wasm' });
-          keep.push(f);
+          await compileToIR(wasm, { filename: cmd.filename, exports: [name] });
+          keep.push(name);
         } catch (e2) {
           if (!(e2 instanceof CompileError)) {
-            rep.mismatches.push(`${script} ${label}: compileToIR crashed on function ${f} (${(e2 as Error).message})`);
+            rep.mismatches.push(`${script} ${label}: compileToIR crashed on export "${name}" (${(e2 as Error).message})`);
           } else noteUnsupported(e2);
         }
       }
-      if (keep.length === 0) return mod;
-      keep.sort((a, b) => a - b);
+      if (keep.length === 0) {
+        if (funcNames.length === 0) noteUnsupported(e);
+        return mod;
+      }
       try {
-        mod.compiled = await compile(reduceModule(info, keep)!, { filename: 'reduced.wasm' });
+        mod.compiled = await compile(wasm, { filename: cmd.filename, exports: keep });
         rep.modulesPartial++;
       } catch (e3) {
-        rep.mismatches.push(`${script} ${label}: reduced module of ${keep.length} supported functions failed to compile: ${(e3 as Error).message}`);
+        rep.mismatches.push(`${script} ${label}: its ${keep.length} supported exports failed to compile together: ${(e3 as Error).message}`);
         return mod;
       }
     }
@@ -622,7 +383,7 @@ export async function runScript(jsonDir: string, script: string, opts: RunScript
       }
       case 'register': {
         const m = cmd.name ? named.get(cmd.name) : current;
-        if (m?.native && cmd.as) imports[cmd.as] = m.native.exports as Record<string, WebAssembly.ExportValue>;
+        if (m?.native && cmd.as) imports[cmd.as] = m.native.exportValues();
         break;
       }
       case 'assert_return':
