@@ -279,7 +279,7 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
 }
 
 /** Runs `name(arg)` with the largest arg whose trace fits the time budget (estimated from a short run). */
-async function longTrace(samples: Sample[], sampleName: string, name: string, seconds: number, maxArg: number): Promise<LongTrace> {
+async function longTrace(samples: Sample[], sampleName: string, name: string, seconds: number, maxArg: number, evict = false): Promise<LongTrace> {
   const sample = samples.find((s) => s.name === sampleName);
   if (!sample) throw new Error(`no sample ${sampleName}`);
   const c = await compile(sampleWasm(sample), { filename: sample.file });
@@ -289,7 +289,7 @@ async function longTrace(samples: Sample[], sampleName: string, name: string, se
   // up to 2 when the KV cache grows by a row per step).
   const timeOf = async (n: number) => {
     const t0 = performance.now();
-    await model.runBatch(name, [[n]], [model.newMemory()], { maxSteps: 100_000_000 });
+    await model.runBatch(name, [[n]], [model.newMemory({ evict })], { maxSteps: 100_000_000 });
     return (performance.now() - t0) / 1000;
   };
   let prev: [number, number] | null = null;
@@ -302,7 +302,7 @@ async function longTrace(samples: Sample[], sampleName: string, name: string, se
   let k = prev ? Math.log(cur[1] / prev[1]) / Math.log(cur[0] / prev[0]) : 1;
   k = Math.min(2, Math.max(1, Number.isFinite(k) ? k : 1));
   const arg = Math.max(1, Math.min(maxArg, Math.floor(cur[0] * (seconds / cur[1]) ** (1 / k))));
-  const mem = model.newMemory();
+  const mem = model.newMemory({ evict });
   const t0 = performance.now();
   const [o] = await model.runBatch(name, [[arg]], [mem], { maxSteps: 100_000_000 });
   const secs = (performance.now() - t0) / 1000;
@@ -310,7 +310,7 @@ async function longTrace(samples: Sample[], sampleName: string, name: string, se
   const ok = o!.trap === expect.trap && o!.steps === expect.steps && o!.results.join() === expect.results.join();
   return {
     sample: sampleName,
-    export: name,
+    export: evict ? `${name} --evict` : name,
     args: [arg],
     steps: o!.steps,
     seconds: secs,
@@ -352,6 +352,8 @@ async function main(): Promise<number> {
     await longTrace(samples, 'sum_to_n', 'sum_to_n', cfg.longTraceSeconds, 2_000_000_000),
     // stores one word per step (the KV cache grows by a row per step); 4n must stay inside the 64 KiB memory
     await longTrace(samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383),
+    // the same with superseded cache rows evicted: one row per address, same results
+    await longTrace(samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383, true),
   ];
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 
@@ -384,7 +386,7 @@ async function main(): Promise<number> {
     `${si(r.native.instrPerSec / r.batch64.instrPerSec)}×`,
   ]);
   const longHead = ['program', 'steps', 'seconds', 'steps/s', 'KV-cache rows at end', 'result', 'matches IR'];
-  const longRows = long.map((l) => [`${l.export}(${l.args.join(', ')})`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
+  const longRows = long.map((l) => [`${l.export.replace(' --evict', '')}(${l.args.join(', ')})${l.export.endsWith('--evict') ? ' --evict' : ''}`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
   console.log(`## wasmformer bench${cfg.quick ? ' (--quick)' : ''}\n`);
   console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (CPU) · ${env.cpu}\n`);
   console.log(markdown(head, rows, (i) => i > 0));

@@ -11,6 +11,8 @@
 // call() runs an export with arbitrary JS values (i64 as BigInt, floats as
 // numbers) and returns its raw results.
 
+import { Reader } from '../frontend/reader.js';
+
 export interface NativeOutcome {
   results: number[];
   trap: string | null;
@@ -24,25 +26,9 @@ const HIDDEN_MEMORY_EXPORT = '__wasmformer_native_memory';
 
 const SECTION_EXPORT = 7;
 const SECTION_MEMORY = 5;
-const SECTION_IMPORT = 2;
 const SECTION_CUSTOM = 0;
 /** Known section ids that must come after the export section. */
 const AFTER_EXPORT = new Set([8, 9, 10, 11, 12]);
-
-function readU32Leb(bytes: Uint8Array, pos: number): { value: number; next: number } {
-  let result = 0;
-  let shift = 0;
-  let p = pos;
-  for (;;) {
-    if (p >= bytes.length) throw new Error('native: truncated LEB128 in wasm binary');
-    const b = bytes[p++]!;
-    result += (b & 0x7f) * 2 ** shift;
-    if ((b & 0x80) === 0) break;
-    shift += 7;
-    if (shift > 35) throw new Error('native: LEB128 too long in wasm binary');
-  }
-  return { value: result, next: p };
-}
 
 function writeU32Leb(value: number): number[] {
   const out: number[] = [];
@@ -63,51 +49,23 @@ interface Section {
   end: number; // one past the payload
 }
 
+/** The sections of a module V8 has already compiled (so well-formed). */
 function parseSections(wasm: Uint8Array): Section[] {
-  if (wasm.length < 8) throw new Error('native: wasm binary too short');
+  const r = new Reader(wasm, 8, wasm.length, 'wasm binary');
   const sections: Section[] = [];
-  let p = 8;
-  while (p < wasm.length) {
-    const id = wasm[p]!;
-    const size = readU32Leb(wasm, p + 1);
-    const end = size.next + size.value;
-    if (end > wasm.length) throw new Error('native: section runs past end of wasm binary');
-    sections.push({ id, start: p, payloadStart: size.next, end });
-    p = end;
+  while (!r.atEnd()) {
+    const start = r.pos;
+    const id = r.u8();
+    const payload = r.sub(r.u32(), `section ${id}`);
+    sections.push({ id, start, payloadStart: payload.pos, end: payload.end });
   }
   return sections;
 }
 
-/** Whether the module defines or imports a memory (index 0). */
-function hasMemory(wasm: Uint8Array, sections: Section[]): boolean {
-  for (const s of sections) {
-    if (s.id === SECTION_MEMORY) {
-      return readU32Leb(wasm, s.payloadStart).value > 0;
-    }
-    if (s.id === SECTION_IMPORT) {
-      // Walk the imports looking for a memory import (kind 2).
-      let p = s.payloadStart;
-      const count = readU32Leb(wasm, p);
-      p = count.next;
-      for (let i = 0; i < count.value; i++) {
-        for (let k = 0; k < 2; k++) {
-          const len = readU32Leb(wasm, p);
-          p = len.next + len.value;
-        }
-        const kind = wasm[p++]!;
-        if (kind === 2) return true;
-        if (kind === 0) p = readU32Leb(wasm, p).next; // type index
-        else if (kind === 1) {
-          p += 1; // reftype
-          const flags = wasm[p++]!;
-          p = readU32Leb(wasm, p).next;
-          if (flags & 1) p = readU32Leb(wasm, p).next;
-        } else if (kind === 3) p += 2; // valtype, mut
-        else return false; // unknown import kind: give up (no hidden export)
-      }
-    }
-  }
-  return false;
+/** Whether the module defines a memory (imported ones are found through V8). */
+function definesMemory(wasm: Uint8Array, sections: Section[]): boolean {
+  const s = sections.find((x) => x.id === SECTION_MEMORY);
+  return s !== undefined && new Reader(wasm, s.payloadStart, s.end, 'memory section').u32() > 0;
 }
 
 /** A copy of `wasm` whose export section also exports memory 0 under HIDDEN_MEMORY_EXPORT. */
@@ -117,10 +75,11 @@ function withMemoryExport(wasm: Uint8Array, sections: Section[]): Uint8Array<Arr
   const existing = sections.find((s) => s.id === SECTION_EXPORT);
   const parts: Uint8Array[] = [];
   if (existing) {
-    const count = readU32Leb(wasm, existing.payloadStart);
+    const r = new Reader(wasm, existing.payloadStart, existing.end, 'export section');
+    const count = r.u32();
     const payload = [
-      ...writeU32Leb(count.value + 1),
-      ...wasm.subarray(count.next, existing.end),
+      ...writeU32Leb(count + 1),
+      ...wasm.subarray(r.pos, existing.end),
       ...entry,
     ];
     parts.push(wasm.subarray(0, existing.start));
@@ -173,17 +132,19 @@ export class NativeInstance {
   /** Compile and instantiate `wasm` with `imports` (none by default). */
   static async create(wasm: Uint8Array, imports: WebAssembly.Imports = {}): Promise<NativeInstance> {
     const bytes = new Uint8Array(wasm); // own copy, backed by a plain ArrayBuffer
-    const sections = parseSections(bytes);
-    const needsHidden = hasMemory(bytes, sections);
     const original = await WebAssembly.compile(bytes);
     const descriptors = WebAssembly.Module.exports(original);
     const memExport = descriptors.find((d) => d.kind === 'memory');
     const funcNames = descriptors.filter((d) => d.kind === 'function').map((d) => d.name);
     let module = original;
     let memName: string | null = memExport ? memExport.name : null;
-    if (!memExport && needsHidden) {
-      module = await WebAssembly.compile(withMemoryExport(bytes, sections));
-      memName = HIDDEN_MEMORY_EXPORT;
+    if (!memExport) {
+      const sections = parseSections(bytes);
+      const imported = WebAssembly.Module.imports(original).some((d) => d.kind === 'memory');
+      if (imported || definesMemory(bytes, sections)) {
+        module = await WebAssembly.compile(withMemoryExport(bytes, sections));
+        memName = HIDDEN_MEMORY_EXPORT;
+      }
     }
     const instance = await WebAssembly.instantiate(module, imports);
     let mem: WebAssembly.Memory | null = null;

@@ -65,7 +65,7 @@ describe('WebAssembly core spec tests (transformer, IR interpreter, V8)', () => 
     for (const r of reports) for (const [k, n] of r.unsupportedReasons) reasons.set(k, (reasons.get(k) ?? 0) + n);
     const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 12);
     console.log(
-      `\nspec conformance (modules full = compiled whole, partial = reduced to its supported exports)\n${summaryTable(reports)}\n` +
+      `\nspec conformance (modules full = compiled whole, partial = compiled for its supported exports only)\n${summaryTable(reports)}\n` +
         `\nmost common reasons a module/function is unsupported:\n${top.map(([k, n]) => `  ${String(n).padStart(4)}  ${k}`).join('\n')}\n`,
     );
   });
