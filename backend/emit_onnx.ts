@@ -83,7 +83,7 @@ export function emitOnnx(w: ModelWeights, layout: object): Uint8Array {
       const q = gw.op('Add', `${p}.attn.q`, [gw.op('MatMul', `${p}.attn.q_proj`, [x, gw.float(`${p}.attn.q.W`, a.Wq, [d, H * F])]), gw.float(`${p}.attn.q.b`, a.bq, [H * F])]);
       const q3 = gw.op('Reshape', `${p}.attn.q_heads`, [q, gw.int64(`${p}.attn.q_shape`, [0, H, F])]);
       let scores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
-      let values = 'cache';
+      let pending = '';
       if (a.pendingRows > 0) {
         const Pn = a.pendingRows;
         const pr = gw.op('Add', `${p}.attn.pending`, [gw.op('MatMul', `${p}.attn.pending_proj`, [x, gw.float(`${p}.attn.pending.W`, a.Wp, [d, Pn * F])]), gw.float(`${p}.attn.pending.b`, a.bp, [Pn * F])]);
@@ -91,10 +91,20 @@ export function emitOnnx(w: ModelWeights, layout: object): Uint8Array {
         const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pr3], { perm: [0, 2, 1] });
         const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), gw.float(`${p}.attn.head_mask`, a.mask, [H, Pn])]);
         scores = gw.op('Concat', `${p}.attn.scores`, [scores, sp], { axis: 2 });
-        values = gw.op('Concat', `${p}.attn.values`, ['cache', pr3], { axis: 1 });
+        pending = pr3;
       }
       const wts = gw.op('Softmax', `${p}.attn.softmax`, [scores], { axis: -1 });
-      const o = gw.op('MatMul', `${p}.attn.mix`, [wts, values]);
+      let o: string;
+      if (pending) {
+        // mix = w[:, :, :N]·cache + w[:, :, N:]·pending (no copy of the cache into a values tensor)
+        const Pn = a.pendingRows;
+        const axes = gw.int64(`${p}.attn.split_axes`, [2]);
+        const wc = gw.op('Slice', `${p}.attn.weights_cache`, [wts, gw.int64(`${p}.attn.cache_starts`, [0]), gw.int64(`${p}.attn.cache_ends`, [-Pn]), axes]);
+        const wp = gw.op('Slice', `${p}.attn.weights_pending`, [wts, gw.int64(`${p}.attn.pending_starts`, [-Pn]), gw.int64(`${p}.attn.pending_ends`, [2 ** 62]), axes]);
+        o = gw.op('Add', `${p}.attn.mix`, [gw.op('MatMul', `${p}.attn.mix_cache`, [wc, 'cache']), gw.op('MatMul', `${p}.attn.mix_pending`, [wp, pending])]);
+      } else {
+        o = gw.op('MatMul', `${p}.attn.mix`, [wts, 'cache']);
+      }
       const o2 = gw.op('Reshape', `${p}.attn.heads_concat`, [o, gw.int64(`${p}.attn.o_shape`, [0, H * F])]);
       const out = gw.op('MatMul', `${p}.attn.out`, [o2, gw.float(`${p}.attn.out.W`, a.Wo, [H * F, d])]);
       x = gw.op('Add', `${p}.attn.residual`, [x, out]);

@@ -55,6 +55,9 @@ export class MemoryState {
   rows: Float32Array;
   count: number;
   position: number;
+  /** Rows written since the last BatchCache sync (all of them after a rebase). */
+  dirtyRows: number[] = [];
+  dirtyAll = true;
   private readonly byAddr: Map<number, number> | null;
 
   constructor(
@@ -76,6 +79,7 @@ export class MemoryState {
       const at = this.byAddr.get(addr);
       if (at !== undefined) {
         this.rows.set(row as Float32Array, at * this.F);
+        this.dirtyRows.push(at);
         return;
       }
       this.byAddr.set(addr, this.count);
@@ -86,6 +90,7 @@ export class MemoryState {
       this.rows = bigger;
     }
     this.rows.set(row as Float32Array, this.count * this.F);
+    this.dirtyRows.push(this.count);
     this.count++;
   }
 
@@ -99,6 +104,7 @@ export class MemoryState {
     this.rows = fresh.rows;
     this.count = fresh.count;
     this.position = 1;
+    this.dirtyAll = true;
     if (this.byAddr && fresh.byAddr) {
       this.byAddr.clear();
       for (const [k, v] of fresh.byAddr) this.byAddr.set(k, v);
@@ -212,13 +218,12 @@ export class TransformerModel {
     const steps = new Array<number>(B).fill(0);
     const outcomes: Array<Outcome | null> = new Array(B).fill(null);
     const token = new Float32Array(B * L.tokenIn.width);
-    const pad = mem ? padRow(mem) : new Float32Array(0);
+    const cache = mem ? new BatchCache(F, padRow(mem)) : null;
+    for (const m of memories) m.dirtyAll = true;
     let active = B;
     while (active > 0) {
       // Embed each running row's state token; finished rows re-run a harmless token, results ignored.
       token.fill(0);
-      let cap = 1;
-      for (let b = 0; b < B; b++) cap = Math.max(cap, memories[b]?.count ?? 0);
       for (let b = 0; b < B; b++) {
         const o = b * L.tokenIn.width;
         token[o + L.tokenIn.gates + (outcomes[b] ? e.pc : pcs[b])] = 1;
@@ -235,16 +240,7 @@ export class TransformerModel {
         }
       }
       const feeds: Record<string, ort.Tensor> = { token: new ort.Tensor('float32', token, [B, L.tokenIn.width]) };
-      if (mem) {
-        const rows = nextPow2(cap);
-        const cache = new Float32Array(B * rows * F);
-        for (let b = 0; b < B; b++) {
-          const m = memories[b];
-          cache.set(m.rows.subarray(0, m.count * F), b * rows * F);
-          for (let r = m.count; r < rows; r++) cache.set(pad, (b * rows + r) * F);
-        }
-        feeds.cache = new ort.Tensor('float32', cache, [B, rows, F]);
-      }
+      if (cache) feeds.cache = cache.tensor(memories);
       const out = await this.session.run(feeds);
       if (opts.record) {
         const copy = (t: ort.Tensor) => ({ data: (t.data as Float32Array).slice(), dims: t.dims });
@@ -290,6 +286,43 @@ export class TransformerModel {
       }
     }
     return outcomes as Outcome[];
+  }
+}
+
+/**
+ * The [B, rows, F] cache tensor of a batch, kept between steps: only rows written since
+ * the last step are copied in (rows = a power of two >= the longest cache; the rest of each
+ * execution's block holds pad rows, which never win a lookup).
+ */
+class BatchCache {
+  private buf = new Float32Array(0);
+  private rows = 0;
+  constructor(
+    private readonly F: number,
+    private readonly pad: Float32Array,
+  ) {}
+
+  tensor(memories: MemoryState[]): ort.Tensor {
+    const B = memories.length;
+    const F = this.F;
+    const need = nextPow2(Math.max(1, ...memories.map((m) => m.count)));
+    const rebuild = need !== this.rows;
+    if (rebuild) {
+      this.rows = need;
+      this.buf = new Float32Array(B * need * F);
+    }
+    memories.forEach((m, b) => {
+      const base = b * this.rows * F;
+      if (rebuild || m.dirtyAll) {
+        this.buf.set(m.rows.subarray(0, m.count * F), base);
+        for (let r = m.count; r < this.rows; r++) this.buf.set(this.pad, base + r * F);
+      } else {
+        for (const r of m.dirtyRows) this.buf.set(m.rows.subarray(r * F, (r + 1) * F), base + r * F);
+      }
+      m.dirtyRows = [];
+      m.dirtyAll = false;
+    });
+    return new ort.Tensor('float32', this.buf, [B, this.rows, F]);
   }
 }
 

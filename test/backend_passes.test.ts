@@ -232,7 +232,7 @@ describe('emitted ONNX model', () => {
     }
   });
 
-  it('uses only allowed ops; initializers are float except int64 Reshape shapes', () => {
+  it('uses only allowed ops; initializers are float except int64 Reshape shapes and Slice bounds', () => {
     const forbidden = ['Where', 'If', 'Equal', 'Less', 'Greater', 'Mod', 'Floor', 'Ceil', 'Round', 'Cast', 'ArgMax', 'TopK', 'Sign', 'Clip', 'Max', 'Min'];
     const FLOAT = onnx.TensorProto.DataType.FLOAT;
     const INT64 = onnx.TensorProto.DataType.INT64;
@@ -245,10 +245,12 @@ describe('emitted ONNX model', () => {
       const reshapeShapes = new Set<string>();
       for (const n of graph.node ?? []) {
         if (n.opType === 'Reshape') reshapeShapes.add(n.input![1]);
-        // other inputs never use an int64 initializer
+        if (n.opType === 'Slice') n.input!.slice(1).forEach((x) => reshapeShapes.add(x));
+        // other inputs never use an int64 initializer (shapes and slice bounds are cache plumbing)
         (n.input ?? []).forEach((name, i) => {
           const init = graph.initializer!.find((t) => t.name === name);
-          if (init && init.dataType === INT64) expect(n.opType === 'Reshape' && i === 1, `${s.name}: ${n.name} input ${i} is int64`).toBe(true);
+          const plumbing = (n.opType === 'Reshape' && i === 1) || (n.opType === 'Slice' && i >= 1);
+          if (init && init.dataType === INT64) expect(plumbing, `${s.name}: ${n.name} input ${i} is int64`).toBe(true);
         });
         if (n.opType === 'Constant') {
           for (const a of n.attribute ?? []) expect(a.t?.dataType ?? FLOAT, `${s.name}: ${n.name}`).toBe(FLOAT);
