@@ -15,8 +15,11 @@
 export const LIMB = 65536;
 /** Lazily added limbs stay <= this; then canon_lo (<= 15 steps) keeps every sum below 2^24. */
 export const MAX_LIMB_BOUND = 2 ** 20 - 1;
-/** Lazily added forms keep Σ|term| <= this (room for any gadget's shifts below 2^24). */
-export const MAX_FORM_MAGNITUDE = 2 ** 22;
+/**
+ * Lazily added forms keep Σ|term| <= this: every reader adds at most 2^21 of its own
+ * (a staircase shift, a gate), and check_magnitudes.ts verifies the total stays below 2^24.
+ */
+export const MAX_FORM_MAGNITUDE = 2 ** 23;
 
 /** Softmax scale: every score gap we rely on is >= 1 before scaling, so >= 256 after. */
 export const BETA = 256;

@@ -18,7 +18,7 @@ import { Graph, GraphBuilder, nodeInputs } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
 import { lcomb, lconst, lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
-import { IValue, addLazy, canon, constValue, fitsLazy, limbValue, nonzero, valueBytes } from './gadgets/arith.js';
+import { IValue, addLazy, canon, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 
 export interface BlockRef {
@@ -229,6 +229,11 @@ function lowerBlock(
     }
     return c;
   };
+  const reducedOf = (v: ValueId): IValue => {
+    const r = canonical.get(v) ?? reduceForAdd(g, pc, `${tag}.v${v}`, get(v));
+    env.set(v, r);
+    return r;
+  };
   const traps: LinForm[] = [];
   const stores: StoreRec[] = [];
   const pendingSoFar: LinForm[][] = [];
@@ -240,6 +245,7 @@ function lowerBlock(
         break;
       case 'iadd': {
         let s = addLazy(get(inst.a), get(inst.b));
+        if (!fitsLazy(g, s)) s = addLazy(reducedOf(inst.a), reducedOf(inst.b));
         if (!fitsLazy(g, s)) s = addLazy(canonOf(inst.a), canonOf(inst.b));
         env.set(inst.dst, s);
         break;

@@ -70,8 +70,10 @@ export function fitsLazy(g: GraphBuilder, v: IValue): boolean {
 /**
  * canon_lo: carry c = ⌊lo/65536⌋ = Σ_{k=1}^{K} step(lo >= 65536k), K = ⌊loMax/65536⌋,
  * plus copies L = relu(lo), H = relu(hi) (both >= 0) that make the result compact:
- * lo' = L - 65536·c ∈ [0, 65535] and hi' = H + c are affine forms of three vregs,
- * whatever long sum lo and hi were. One MLP sublayer.
+ * lo' = L - 65536·c ∈ [0, 65535] and hi' = H + c are affine forms of a few vregs,
+ * whatever long sum lo and hi were. When hi is large too, the same sublayer also takes
+ * w = ⌊hi/65536⌋ (the two staircases are independent) and hi' = H + c - 65536·w, so one
+ * sublayer reduces both limbs: hi' <= 65535 + K. One MLP sublayer.
  */
 export function canonLo(g: GraphBuilder, block: number, name: string, v: IValue): IValue {
   if (v.loMax <= LIMB - 1) return v;
@@ -82,18 +84,30 @@ export function canonLo(g: GraphBuilder, block: number, name: string, v: IValue)
   const L = g.vreg(`${name}.lo_sum`, 0, v.loMax);
   m.bias(c, 0);
   m.unit(v.lo, [[L, 1]], v.loMax);
+  for (let k = 1; k <= K; k++) m.step(v.lo, k * LIMB, [[c, 1]], v.loMax);
   let hi: LinForm = v.hi;
+  let hiMax = v.hiMax;
   if (!isConst(v.hi)) {
     const H = g.vreg(`${name}.hi_sum`, 0, v.hiMax);
     m.unit(v.hi, [[H, 1]], v.hiMax);
     hi = lvar(H);
+    const W = Math.floor(v.hiMax / LIMB);
+    if (W > 0) {
+      const w = g.vreg(`${name}.wrap`, 0, W);
+      m.bias(w, 0);
+      for (let k = 1; k <= W; k++) m.step(v.hi, k * LIMB, [[w, 1]], v.hiMax);
+      hi = lcomb([[hi, 1], [lvar(w), -LIMB]]);
+      hiMax = LIMB - 1;
+    }
+  } else if (v.hi.c > LIMB - 1) {
+    hi = lconst(v.hi.c % LIMB);
+    hiMax = v.hi.c % LIMB;
   }
-  for (let k = 1; k <= K; k++) m.step(v.lo, k * LIMB, [[c, 1]], v.loMax);
   return {
     lo: lcomb([[lvar(L), 1], [lvar(c), -LIMB]]),
     hi: lcomb([[hi, 1], [lvar(c), 1]]),
     loMax: LIMB - 1,
-    hiMax: v.hiMax + K,
+    hiMax: hiMax + K,
   };
 }
 
@@ -107,6 +121,17 @@ export function canonHi(g: GraphBuilder, block: number, name: string, v: IValue)
   m.bias(q, 0);
   for (let k = 1; k <= K; k++) m.step(v.hi, k * LIMB, [[q, 1]], v.hiMax);
   return { ...v, hi: lcomb([[v.hi, 1], [lvar(q), -LIMB]]), hiMax: LIMB - 1 };
+}
+
+/**
+ * The least work that lets a lazy sum keep growing: canon_lo when the lo limb is near its
+ * bound, canon_hi when the hi limb is (hi only needs reducing mod 65536 for its own bound).
+ */
+export function reduceForAdd(g: GraphBuilder, block: number, name: string, v: IValue): IValue {
+  let r = v;
+  if (r.loMax > LIMB - 1) r = canonLo(g, block, name, r);
+  if (r.hiMax > MAX_LIMB_BOUND / 2 || magnitude(g, r.hi) > MAX_FORM_MAGNITUDE / 2) r = canonHi(g, block, name, r);
+  return r;
 }
 
 /** Full canonicalisation (0, 1 or 2 MLP sublayers). */
