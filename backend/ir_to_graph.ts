@@ -125,21 +125,10 @@ export function irToGraph(input: Module): ProgramGraph {
   const outLo = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.lo`, 0, LIMB - 1));
   const outHi = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.hi`, 0, LIMB - 1));
   for (const v of [...nextPc, trapOut, ...outLo, ...outHi]) sel.bias(v, 0);
-  const storePorts = mem && maxStores > 0 ? 4 * mem.storeSlots : 0;
-  const portFeat: Vreg[][] = [];
-  const portValid: Vreg[] = [];
-  if (mem) {
-    for (let p = 0; p < storePorts; p++) {
-      const feats: Vreg[] = [];
-      for (let j = 0; j < mem.addrBits; j++) feats.push(g.vreg(`port${p}.bit${j}`, 0, 1));
-      feats.push(g.vreg(`port${p}.value`, 0, 255));
-      for (const v of feats) sel.bias(v, 0);
-      portFeat.push(feats);
-      const valid = g.vreg(`port${p}.valid`, 0, 1);
-      sel.bias(valid, 0);
-      portValid.push(valid);
-    }
-  }
+  // Memory rows: every store of every block has its own four output rows (its pending rows, read
+  // directly), plus a valid bit; pad = 1 - valid hides the rows of blocks that did not run and of
+  // stores at or after a trap, so the runtime drops them (appending them would change nothing).
+  const ports: LinForm[][] = [];
   for (const { pc, edges, traps, stores } of allEdges) {
     const gate = lvar(gates[pc]);
     for (const e of edges) {
@@ -154,30 +143,20 @@ export function irToGraph(input: Module): ProgramGraph {
       sel.unit(lcomb([[sum, 1], [gate, TRAP_GATE]], -TRAP_GATE), [[trapOut, 1]], traps.length);
     }
     stores.forEach((s, j) => {
-      // off = 1 - g + trapsSoFar: 0 iff this block runs and no access up to this store trapped.
-      const off = lcomb([[gate, -1], [s.trapsSoFar, 1]], 1);
-      s.rows.forEach((row, i) => {
-        const p = 4 * j + i;
-        const feats = [...row.slice(mem!.col.addr, mem!.col.addr + mem!.addrBits), row[mem!.col.value]];
-        feats.forEach((f, k) => sel.unit(lcomb([[f, 1], [off, -256]]), [[portFeat[p][k], 1]], k < mem!.addrBits ? 1 : 255));
-        sel.unit(lcomb([[gate, 1], [s.trapsSoFar, -1]]), [[portValid[p], 1]], 1);
-      });
+      // valid = relu(g - trapsSoFar): 1 iff this block runs and no access up to this store trapped.
+      const valid = g.vreg(`b${pc}.store${j}.valid`, 0, 1);
+      sel.bias(valid, 0);
+      sel.unit(lcomb([[gate, 1], [s.trapsSoFar, -1]]), [[valid, 1]], 1);
+      for (const row of s.rows) {
+        const out = [...row];
+        out[mem!.col.pad] = lcomb([[lvar(valid), -1]], 1);
+        ports.push(out);
+      }
     });
   }
+  const storePorts = ports.length;
   const readout: Vreg[] = [...nextPc, trapOut];
   for (let i = 0; i < maxArgs; i++) readout.push(outLo[i], outHi[i]);
-  const ports: LinForm[][] = [];
-  if (mem) {
-    for (let p = 0; p < storePorts; p++) {
-      const row: LinForm[] = Array.from({ length: mem.features }, () => lconst(0));
-      for (let j = 0; j < mem.addrBits; j++) row[mem.col.addr + j] = lvar(portFeat[p][j]);
-      for (let j = 0; j < EPOCH_BITS; j++) row[mem.col.epoch + j] = lvar(epochV[j]);
-      row[mem.col.tick] = lcomb([[lvar(tickV!), 1]], Math.floor(p / 4));
-      row[mem.col.value] = lvar(portFeat[p][mem.addrBits]);
-      row[mem.col.pad] = lcomb([[lvar(portValid[p]), -1]], 1);
-      ports.push(row);
-    }
-  }
 
   const graph = prune({ vregs: g.vregs, nodes: g.nodes, embed, readout, ports });
   const entries: EntryPoint[] = [];
