@@ -16,7 +16,7 @@ import { CompileError } from '../frontend/errors.js';
 import { localizeModule } from '../ir/localize.js';
 import { Graph, GraphBuilder, nodeInputs } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
-import { lcomb, lconst, lvar, lvars } from './linear.js';
+import { lcomb, lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
 import { IValue, addLazy, canon, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';

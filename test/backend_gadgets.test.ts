@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { Graph, GraphBuilder } from '../backend/graph.js';
 import type { LinForm, Vreg } from '../backend/linear.js';
 import { lcomb, lconst, lvar } from '../backend/linear.js';
-import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, entryRow, memoryLayout, sinkRow, timeOf } from '../backend/encoding.js';
+import { EPOCH_BITS, LIMB, MemoryLayout, entryRow, memoryLayout, sinkRow, timeOf } from '../backend/encoding.js';
 import {
   IValue,
   addLazy,

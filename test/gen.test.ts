@@ -200,7 +200,7 @@ describe('random program generator', () => {
     const loopy = entries.filter((e, i) => e.prog.features.loops > 0 && measured[i]!.some((r) => r.steps >= 20));
     expect(loopy.length).toBeGreaterThanOrEqual(20);
     // results depend on the arguments (not all constant)
-    const varying = entries.filter((e, i) => {
+    const varying = entries.filter((_e, i) => {
       const rs = measured[i]!.filter((r) => r.trap === null).map((r) => JSON.stringify(r.results));
       return new Set(rs).size > 1;
     });

@@ -14,7 +14,7 @@
 
 import { GraphBuilder, MlpBuilder } from '../graph.js';
 import type { LinForm, Vreg } from '../linear.js';
-import { isConst, lcomb, lconst, lvar } from '../linear.js';
+import { lcomb, lconst, lvar } from '../linear.js';
 import { BETA, EPOCH_BITS, LIMB, M1, M2, MemoryLayout, NEVER } from '../encoding.js';
 import type { IValue } from './arith.js';
 import { isConstValue, round01 } from './arith.js';
