@@ -60,9 +60,6 @@ interface StoreRec {
   trapsSoFar: LinForm; // Σ trap signals of this and earlier accesses in the block
 }
 
-/** Gate weight for the trap signal (> the largest trap sum of one block). */
-const TRAP_GATE = 2 ** 12;
-
 export function irToGraph(input: Module): ProgramGraph {
   const mod = localizeModule(input);
   if (mod.memory && mod.memory.pages * 65536 > MAX_MEMORY_BYTES) {
@@ -121,7 +118,8 @@ export function irToGraph(input: Module): ProgramGraph {
   // Readout select MLP.
   const sel = g.mlp(null, 'readout.select');
   const nextPc = Array.from({ length: haltPc + 1 }, (_, t) => g.vreg(`next.pc${t}`, 0, 1));
-  const trapOut = g.vreg('next.trap', 0, 2 ** 12);
+  const maxTraps = Math.max(1, ...allEdges.map((b) => b.traps.length));
+  const trapOut = g.vreg('next.trap', 0, maxTraps);
   const outLo = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.lo`, 0, LIMB - 1));
   const outHi = Array.from({ length: maxArgs }, (_, i) => g.vreg(`next.arg${i}.hi`, 0, LIMB - 1));
   for (const v of [...nextPc, trapOut, ...outLo, ...outHi]) sel.bias(v, 0);
@@ -139,8 +137,10 @@ export function irToGraph(input: Module): ProgramGraph {
       });
     }
     if (traps.length) {
+      // each trap signal is 0 or 1, so the sum is at most traps.length < G: relu(sum - G·(1 - g))
       const sum = lcomb(traps.map((t) => [t, 1] as [LinForm, number]));
-      sel.unit(lcomb([[sum, 1], [gate, TRAP_GATE]], -TRAP_GATE), [[trapOut, 1]], traps.length);
+      const G = traps.length + 1;
+      sel.unit(lcomb([[sum, 1], [gate, G]], -G), [[trapOut, 1]], traps.length);
     }
     stores.forEach((s, j) => {
       // valid = relu(g - trapsSoFar): 1 iff this block runs and no access up to this store trapped.
