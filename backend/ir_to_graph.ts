@@ -19,7 +19,7 @@ import type { LinForm, Vreg } from './linear.js';
 import { lcomb, lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
 import { IValue, addLazy, canon, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
-import { decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
+import { DecodedAccess, decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 
 export interface BlockRef {
   func: string;
@@ -213,6 +213,18 @@ function lowerBlock(
     env.set(v, r);
     return r;
   };
+  // Accesses to the same address value and offset share one decoding (its trap signal and bits).
+  const decoded = new Map<string, DecodedAccess>();
+  const decodeOf = (addr: ValueId, offset: number, name: string): DecodedAccess => {
+    const key = `${addr}+${offset}`;
+    let d = decoded.get(key);
+    if (!d) {
+      d = decodeAccess(g, pc, name, mem!, canonOf(addr), offset, 4);
+      decoded.set(key, d);
+    }
+    return d;
+  };
+  const loaded = new Map<string, IValue>();
   const traps: LinForm[] = [];
   const stores: StoreRec[] = [];
   const pendingSoFar: LinForm[][] = [];
@@ -230,22 +242,29 @@ function lowerBlock(
         break;
       }
       case 'load': {
-        const name = `${tag}.load_v${inst.dst}`;
-        const acc = decodeAccess(g, pc, name, mem!, canonOf(inst.addr), inst.offset, 4);
-        traps.push(acc.trap);
-        const pending = [...pendingSoFar];
-        const approx = acc.bits.map((bits, i) => stage1(g, pc, `${name}.byte${i}`, mem!, bits, pending));
-        const rm = g.mlp(pc, `${name}.round`);
-        const epochs = approx.map((a, i) => roundBits(g, rm, `${name}.byte${i}`, a));
-        const bytes = acc.bits.map((bits, i) => lvar(stage2(g, pc, `${name}.byte${i}`, mem!, bits, epochs[i], pending)));
-        env.set(inst.dst, limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]])));
-        canonical.set(inst.dst, env.get(inst.dst)!);
+        // a load repeated with no store in between reads the same bytes (and traps alike)
+        const key = `${inst.addr}+${inst.offset}@${stores.length}`;
+        let value = loaded.get(key);
+        if (!value) {
+          const name = `${tag}.load_v${inst.dst}`;
+          const acc = decodeOf(inst.addr, inst.offset, name);
+          traps.push(acc.trap);
+          const pending = [...pendingSoFar];
+          const approx = acc.bits.map((bits, i) => stage1(g, pc, `${name}.byte${i}`, mem!, bits, pending));
+          const rm = g.mlp(pc, `${name}.round`);
+          const epochs = approx.map((a, i) => roundBits(g, rm, `${name}.byte${i}`, a));
+          const bytes = acc.bits.map((bits, i) => lvar(stage2(g, pc, `${name}.byte${i}`, mem!, bits, epochs[i], pending)));
+          value = limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]]));
+          loaded.set(key, value);
+        }
+        env.set(inst.dst, value);
+        canonical.set(inst.dst, value);
         break;
       }
       case 'store': {
         const name = `${tag}.store${stores.length}`;
         const bytes = valueBytes(g, pc, `${name}.value`, canonOf(inst.value));
-        const acc = decodeAccess(g, pc, name, mem!, canonOf(inst.addr), inst.offset, 4);
+        const acc = decodeOf(inst.addr, inst.offset, name);
         traps.push(acc.trap);
         const tick = lcomb([[lvar(tickV!), 1]], stores.length);
         const rows = acc.bits.map((bits, i) => pendingRow(mem!, bits, epochForms, tick, bytes[i]));
