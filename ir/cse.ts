@@ -7,7 +7,7 @@
 // since a store may come between them. Every backend gadget costs width and
 // units, so duplicate address arithmetic (`a + 4` computed twice) matters.
 
-import type { Block, BlockTarget, Func, Inst, Module, ValueId } from './ir.js';
+import { mapInst, mapTerm, type Block, type Func, type Inst, type Module, type ValueId } from './ir.js';
 
 function keyOf(i: Inst, r: (v: ValueId) => ValueId): string | null {
   if (i.op === 'iconst') return `c:${i.value | 0}`;
@@ -39,31 +39,7 @@ export function cseFunc(f: Func): Func {
     return { ...b, insts };
   });
   if (rename.size === 0) return f;
-  const tgt = (t: BlockTarget): BlockTarget => ({ block: t.block, args: t.args.map(r) });
-  return {
-    ...f,
-    blocks: blocks.map((b) => ({
-      params: b.params,
-      insts: b.insts.map((i): Inst => {
-        switch (i.op) {
-          case 'iconst':
-            return i;
-          case 'iadd':
-            return { ...i, a: r(i.a), b: r(i.b) };
-          case 'load':
-            return { ...i, addr: r(i.addr) };
-          case 'store':
-            return { ...i, addr: r(i.addr), value: r(i.value) };
-        }
-      }),
-      term:
-        b.term.op === 'jump'
-          ? { op: 'jump', target: tgt(b.term.target) }
-          : b.term.op === 'br_if'
-            ? { op: 'br_if', cond: r(b.term.cond), then: tgt(b.term.then), else: tgt(b.term.else) }
-            : { op: 'return', values: b.term.values.map(r) },
-    })),
-  };
+  return { ...f, blocks: blocks.map((b) => ({ params: b.params, insts: b.insts.map((i) => mapInst(i, r)), term: mapTerm(b.term, r) })) };
 }
 
 export function cseModule(m: Module): Module {

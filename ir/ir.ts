@@ -129,6 +129,37 @@ export function termTargets(term: Terminator): BlockTarget[] {
   }
 }
 
+/** A target with its arguments renamed. */
+export function mapTarget(t: BlockTarget, f: (v: ValueId) => ValueId): BlockTarget {
+  return { block: t.block, args: t.args.map(f) };
+}
+
+/** An instruction with its operands renamed (the result is never renamed). */
+export function mapInst(i: Inst, f: (v: ValueId) => ValueId): Inst {
+  switch (i.op) {
+    case 'iconst':
+      return { ...i };
+    case 'iadd':
+      return { ...i, a: f(i.a), b: f(i.b) };
+    case 'load':
+      return { ...i, addr: f(i.addr) };
+    case 'store':
+      return { ...i, addr: f(i.addr), value: f(i.value) };
+  }
+}
+
+/** A terminator with its operands renamed by f, then each target rewritten by g. */
+export function mapTerm(t: Terminator, f: (v: ValueId) => ValueId, g: (t: BlockTarget) => BlockTarget = (x) => x): Terminator {
+  switch (t.op) {
+    case 'jump':
+      return { op: 'jump', target: g(mapTarget(t.target, f)) };
+    case 'br_if':
+      return { op: 'br_if', cond: f(t.cond), then: g(mapTarget(t.then, f)), else: g(mapTarget(t.else, f)) };
+    case 'return':
+      return { op: 'return', values: t.values.map(f) };
+  }
+}
+
 /** The initial memory image of a module (zeros plus data segments, later segments win). */
 export function initialMemory(mod: Module): Uint8Array {
   if (!mod.memory) return new Uint8Array(0);

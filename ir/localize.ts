@@ -8,7 +8,7 @@
 // Semantics are unchanged; ValueIds stay unique within each function.
 
 import type { Block, BlockTarget, Func, Module, ValueId } from './ir.js';
-import { instDst, instUses, termTargets, termUses } from './ir.js';
+import { instDst, instUses, mapInst, mapTerm, termTargets, termUses } from './ir.js';
 
 function liveIns(f: Func): Array<Set<ValueId>> {
   const defs = f.blocks.map((b) => {
@@ -72,27 +72,8 @@ export function localizeFunc(f: Func): Func {
       return p;
     });
     const r = (v: ValueId) => rename.get(v) ?? v;
-    const insts = b.insts.map((i) => {
-      switch (i.op) {
-        case 'iconst':
-          return i;
-        case 'iadd':
-          return { ...i, a: r(i.a), b: r(i.b) };
-        case 'load':
-          return { ...i, addr: r(i.addr) };
-        case 'store':
-          return { ...i, addr: r(i.addr), value: r(i.value) };
-      }
-    });
-    const tgt = (t: BlockTarget): BlockTarget => ({ block: t.block, args: [...t.args.map(r), ...extra[t.block].map(r)] });
-    const term = b.term;
-    const newTerm =
-      term.op === 'jump'
-        ? { op: 'jump' as const, target: tgt(term.target) }
-        : term.op === 'br_if'
-          ? { op: 'br_if' as const, cond: r(term.cond), then: tgt(term.then), else: tgt(term.else) }
-          : { op: 'return' as const, values: term.values.map(r) };
-    return { params: [...b.params, ...newParams], insts, term: newTerm };
+    const extend = (t: BlockTarget): BlockTarget => ({ block: t.block, args: [...t.args, ...extra[t.block].map(r)] });
+    return { params: [...b.params, ...newParams], insts: b.insts.map((i) => mapInst(i, r)), term: mapTerm(b.term, r, extend) };
   });
   return { ...f, blocks };
 }

@@ -10,7 +10,7 @@
 // postorder (entry stays 0) and values compactly.
 
 import {
-  instDst, instUses, termTargets, termUses,
+  instDst, instUses, mapInst, mapTerm, termTargets, termUses,
   type Block, type BlockId, type BlockTarget, type Func, type Inst, type Module, type Terminator, type ValueId,
 } from './ir.js';
 import { printFunc } from './print.js';
@@ -21,27 +21,6 @@ function resolve(s: Subst, v: ValueId): ValueId {
   let r = v;
   for (let next = s.get(r); next !== undefined; next = s.get(r)) r = next;
   return r;
-}
-
-function mapTarget(t: BlockTarget, f: (v: ValueId) => ValueId): BlockTarget {
-  return { block: t.block, args: t.args.map(f) };
-}
-
-function mapInst(i: Inst, f: (v: ValueId) => ValueId): Inst {
-  switch (i.op) {
-    case 'iconst': return { ...i };
-    case 'iadd': return { ...i, a: f(i.a), b: f(i.b) };
-    case 'load': return { ...i, addr: f(i.addr) };
-    case 'store': return { ...i, addr: f(i.addr), value: f(i.value) };
-  }
-}
-
-function mapTerm(t: Terminator, f: (v: ValueId) => ValueId, g: (t: BlockTarget) => BlockTarget = (x) => x): Terminator {
-  switch (t.op) {
-    case 'jump': return { op: 'jump', target: g(mapTarget(t.target, f)) };
-    case 'br_if': return { op: 'br_if', cond: f(t.cond), then: g(mapTarget(t.then, f)), else: g(mapTarget(t.else, f)) };
-    case 'return': return { op: 'return', values: t.values.map(f) };
-  }
 }
 
 function applySubst(blocks: Block[], s: Subst): Block[] {
