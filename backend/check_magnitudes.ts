@@ -14,19 +14,15 @@
 
 import type { Graph } from './graph.js';
 import type { LinForm } from './linear.js';
+import { lmagnitude } from './linear.js';
 import type { MemoryLayout } from './encoding.js';
 import { BETA } from './encoding.js';
 
 export const EXACT_LIMIT = 2 ** 24;
 
 export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst: number; where: string } {
-  const absmax = (v: number) => Math.max(Math.abs(graph.vregs[v].min), Math.abs(graph.vregs[v].max));
   const exact = (f: LinForm) => [...f.terms.keys()].every((v) => graph.vregs[v].exact);
-  const mag = (f: LinForm) => {
-    let s = Math.abs(f.c);
-    for (const [v, k] of f.terms) s += Math.abs(k) * absmax(v);
-    return s;
-  };
+  const mag = (f: LinForm) => lmagnitude(f, (v) => [graph.vregs[v].min, graph.vregs[v].max]);
   let worst = 0;
   let where = '';
   const check = (m: number, what: string) => {

@@ -38,31 +38,12 @@ export function lcomb(parts: ReadonlyArray<readonly [LinForm, number]>, c = 0): 
   return { terms, c: cc };
 }
 
-export function ladd(a: LinForm, b: LinForm): LinForm {
-  return lcomb([[a, 1], [b, 1]]);
-}
-
-export function lscale(a: LinForm, k: number): LinForm {
-  return lcomb([[a, k]]);
-}
-
-export function lshift(a: LinForm, c: number): LinForm {
-  return lcomb([[a, 1]], c);
-}
-
 export function isConst(f: LinForm): boolean {
   return f.terms.size === 0;
 }
 
 export function lvars(f: LinForm): Vreg[] {
   return [...f.terms.keys()];
-}
-
-/** Evaluate with concrete vreg values. */
-export function leval(f: LinForm, val: (v: Vreg) => number): number {
-  let s = f.c;
-  for (const [v, k] of f.terms) s += k * val(v);
-  return s;
 }
 
 /** Upper bound of a form given per-vreg [min,max] ranges. */
@@ -75,11 +56,15 @@ export function lmax(f: LinForm, range: (v: Vreg) => readonly [number, number]):
   return s;
 }
 
-export function lmin(f: LinForm, range: (v: Vreg) => readonly [number, number]): number {
-  let s = f.c;
+/**
+ * Σ|k|·max(|lo|,|hi|) + |c|: the largest magnitude any partial sum of f can reach, in any
+ * order of accumulation (the quantity the exactness rule bounds, DESIGN.md §3).
+ */
+export function lmagnitude(f: LinForm, range: (v: Vreg) => readonly [number, number]): number {
+  let s = Math.abs(f.c);
   for (const [v, k] of f.terms) {
     const [lo, hi] = range(v);
-    s += k >= 0 ? k * lo : k * hi;
+    s += Math.abs(k) * Math.max(Math.abs(lo), Math.abs(hi));
   }
   return s;
 }

@@ -14,7 +14,7 @@
 import { GraphBuilder, MlpBuilder } from '../graph.js';
 import { LIMB, MAX_FORM_MAGNITUDE, MAX_LIMB_BOUND } from '../encoding.js';
 import type { LinForm, Vreg } from '../linear.js';
-import { isConst, lcomb, lconst, lvar } from '../linear.js';
+import { isConst, lcomb, lconst, lmagnitude, lvar } from '../linear.js';
 
 /** An i32 in the residual: value = (lo + 65536·hi) mod 2^32, lo ∈ [0, loMax], hi ∈ [0, hiMax]. */
 export interface IValue {
@@ -52,14 +52,9 @@ export function addLazy(a: IValue, b: IValue): IValue {
   };
 }
 
-/** Σ|k|·max|v| + |c|: the largest partial sum a reader of f can meet (see check_magnitudes.ts). */
+/** The largest partial sum a reader of f can meet (see check_magnitudes.ts). */
 export function magnitude(g: GraphBuilder, f: LinForm): number {
-  let s = Math.abs(f.c);
-  for (const [v, k] of f.terms) {
-    const [lo, hi] = g.range(v);
-    s += Math.abs(k) * Math.max(Math.abs(lo), Math.abs(hi));
-  }
-  return s;
+  return lmagnitude(f, (v) => g.range(v));
 }
 
 /** Whether a lazy sum may stay lazy: value bounds for canon_lo, magnitudes for exact readers. */
