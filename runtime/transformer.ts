@@ -10,7 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import { RunError } from '../frontend/errors.js';
 import type { ModelLayout } from '../backend/index.js';
-import { entryRow, EPOCH_BITS, joinI32, padRow, sinkRow, splitI32, timeOf, MemoryLayout } from '../backend/encoding.js';
+import { entryRow, EPOCH_BITS, joinI32, padRow, sinkRow, timeOf, MemoryLayout } from '../backend/encoding.js';
 import { inspectOnnx } from '../backend/emit_onnx.js';
 
 export const TRAP_OOB = 'out of bounds memory access';
@@ -218,6 +218,7 @@ export class TransformerModel {
     const steps = new Array<number>(B).fill(0);
     const outcomes: Array<Outcome | null> = new Array(B).fill(null);
     const token = new Float32Array(B * L.tokenIn.width);
+    const tokenTensor = new ort.Tensor('float32', token, [B, L.tokenIn.width]); // refilled in place each step
     const cache = mem ? new BatchCache(F, padRow(mem)) : null;
     for (const m of memories) m.dirtyAll = true;
     let active = B;
@@ -228,9 +229,9 @@ export class TransformerModel {
         const o = b * L.tokenIn.width;
         token[o + L.tokenIn.gates + (outcomes[b] ? e.pc : pcs[b])] = 1;
         for (let i = 0; i < L.maxArgs; i++) {
-          const [lo, hi] = splitI32(args[b][i]);
-          token[o + L.tokenIn.args + 2 * i] = lo;
-          token[o + L.tokenIn.args + 2 * i + 1] = hi;
+          const u = args[b][i] >>> 0;
+          token[o + L.tokenIn.args + 2 * i] = u & 0xffff;
+          token[o + L.tokenIn.args + 2 * i + 1] = u >>> 16;
         }
         if (mem) {
           if (!outcomes[b] && memories[b].position > mem.maxSteps) memories[b].rebase(mem);
@@ -239,7 +240,7 @@ export class TransformerModel {
           token[o + L.tokenIn.tick] = t.tickBase;
         }
       }
-      const feeds: Record<string, ort.Tensor> = { token: new ort.Tensor('float32', token, [B, L.tokenIn.width]) };
+      const feeds: Record<string, ort.Tensor> = { token: tokenTensor };
       if (cache) feeds.cache = cache.tensor(memories);
       const out = await this.session.run(feeds);
       if (opts.record) {
