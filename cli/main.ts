@@ -182,7 +182,9 @@ async function cmdCheck(argv: string[]): Promise<number> {
     console.log(JSON.stringify({ passed: report.passed, failed: report.failed, tooLong: report.tooLong, failures: report.cases.filter((c) => !c.ok) }));
   } else {
     for (const c of report.cases.filter((x) => !x.ok)) console.log(`FAIL ${c.export}(${c.args.join(', ')}): ${c.reason}`);
-    if (report.tooLong) console.log(`${report.tooLong} cases ran past the step limit and were not compared`);
+    if (report.tooLong) {
+      console.log(`${report.tooLong} cases ran past the step limit in the IR interpreter and were not compared (raise --max-steps to include them)`);
+    }
     console.log(`${report.passed} passed, ${report.failed} failed`);
   }
   return report.failed ? 1 : 0;
