@@ -14,7 +14,7 @@ import { loadSamples, sampleWasm } from '../../wasm-samples/samples.js';
 const outDir = process.argv[2] ?? 'out/gpu-vectors';
 mkdirSync(outDir, { recursive: true });
 const index: unknown[] = [];
-for (const name of ['copy_loop', 'array_sum', 'fib', 'lookup']) {
+for (const name of ['copy_loop', 'unaligned', 'countdown', 'fib', 'lookup']) {
   const sample = loadSamples().find((s) => s.name === name)!;
   const m = await compile(sampleWasm(sample), { filename: sample.file });
   writeFileSync(join(outDir, `${name}.onnx`), m.onnx);

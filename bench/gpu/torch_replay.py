@@ -2,7 +2,7 @@
 # bench/gpu/torch_replay.py — replays wasmformer models on a CUDA GPU with PyTorch.
 #
 # For machines whose ONNX Runtime has no CUDA provider: a tiny interpreter of the
-# op set wasmformer emits (MatMul, Add, Relu, Softmax, Transpose, Reshape, Concat)
+# op set wasmformer emits (MatMul, Add, Relu, Softmax, Transpose, Reshape, Concat, Slice)
 # runs each recorded step (out/gpu-vectors, from bench/gpu/capture.ts) with cuBLAS
 # float32 matmuls, first with TF32 disabled, then with TF32 allowed, and compares
 # with the CPU outputs. With TF32 off the outputs must be bit-identical (the
@@ -38,6 +38,15 @@ def run_graph(model, feeds):
         elif t == 'Softmax': y = torch.softmax(x[0], dim=attr(n, 'axis', -1))
         elif t == 'Transpose': y = x[0].permute(*attr(n, 'perm'))
         elif t == 'Concat': y = torch.cat(x, dim=attr(n, 'axis'))
+        elif t == 'Slice':
+            starts, ends = x[1].cpu().tolist(), x[2].cpu().tolist()
+            axes = x[3].cpu().tolist() if len(x) > 3 else list(range(len(starts)))
+            y = x[0]
+            for st, en, ax in zip(starts, ends, axes):
+                size = y.shape[ax]
+                st = max(0, st + size) if st < 0 else min(st, size)
+                en = max(0, en + size) if en < 0 else min(en, size)
+                y = y.narrow(ax, st, max(0, en - st))
         elif t == 'Reshape':
             shape = [int(s) for s in x[1].cpu().tolist()]
             shape = [x[0].shape[i] if s == 0 else s for i, s in enumerate(shape)]
