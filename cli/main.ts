@@ -20,7 +20,7 @@ const HELP: Record<string, string> = {
 Usage:
   wasmformer compile IN.wasm|IN.wat -o OUT.onnx [--export NAME]... [--json]
   wasmformer run MODEL.onnx --invoke NAME [--json] [--max-steps N] [--trace] [--provider P] -- ARG...
-  wasmformer check IN.wasm|IN.wat [--export NAME]... [--cases N] [--seed S] [--max-steps N] [--json]
+  wasmformer check IN.wasm|IN.wat [--export NAME]... [--cases N] [--seed S] [--max-steps N] [--provider P] [--json]
 
 Run 'wasmformer COMMAND --help' for details.`,
   compile: `wasmformer compile IN.wasm|IN.wat -o OUT.onnx [--export NAME]... [--json]
@@ -42,13 +42,14 @@ Runs an export of a compiled model step by step on ONNX Runtime.
                     on long store-heavy runs)
   --json            print {"results":[...],"steps":N,"trap":null|"message"}
 Exit status 0 when the program ran (a trap is a result).`,
-  check: `wasmformer check IN.wasm|IN.wat [--export NAME]... [--cases N] [--seed S] [--max-steps N] [--json]
+  check: `wasmformer check IN.wasm|IN.wat [--export NAME]... [--cases N] [--seed S] [--max-steps N] [--provider P] [--json]
 
 Compiles the module, then runs every export on N random argument tuples plus the edge
 values (0, 1, -1, INT_MIN, INT_MAX) through the transformer, the IR interpreter and
 natively (V8), comparing results, traps and final memory. Prints "N passed, M failed";
 exits non-zero on any mismatch. Cases that run past --max-steps (default 10000) in the
-IR interpreter are reported as too long and not compared.`,
+IR interpreter are reported as too long and not compared. --cases defaults to 50, --seed to 1;
+--provider picks the ONNX Runtime execution provider (default cpu).`,
 };
 
 interface Parsed {
