@@ -1,3 +1,4 @@
+// vitest.config.ts — test runner settings: every test/*.test.ts, generous timeouts (ONNX Runtime sessions), one process per file.
 import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
