@@ -13,6 +13,8 @@ import { initialMemory, type Block, type BlockTarget, type Func, type Inst, type
 export interface InterpOptions {
   memory?: Uint8Array;
   maxSteps?: number;
+  /** At the step limit, return the state reached (truncated) instead of throwing. */
+  stopAtLimit?: boolean;
 }
 
 export interface InterpResult {
@@ -20,6 +22,8 @@ export interface InterpResult {
   steps: number;
   trap: string | null;
   memory: Uint8Array;
+  /** With stopAtLimit: the block about to run after maxSteps steps and its arguments. */
+  truncated?: { block: number; args: number[] };
 }
 
 export const DEFAULT_MAX_STEPS = 10_000_000;
@@ -89,7 +93,11 @@ export function interpret(mod: Module, funcName: string, args: number[], opts: I
   let steps = 1;
   try {
     for (;; steps++) {
-      if (steps > maxSteps) throw new RunError(`step limit exceeded (${maxSteps} steps)`);
+      if (steps > maxSteps) {
+        if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps)`);
+        const truncated = { block: f.blocks.indexOf(block), args: block.params.map((p) => vals[p] as number) };
+        return { results: [], steps: maxSteps, trap: null, memory, truncated };
+      }
       for (const i of block.insts) execInst(i, vals, mem);
       const t = block.term;
       if (t.op === 'return') return { results: t.values.map((v) => vals[v] as number), steps, trap: null, memory };

@@ -20,6 +20,8 @@ export interface Outcome {
   results: number[];
   steps: number;
   trap: string | null;
+  /** With stopAtLimit: the state reached after maxSteps steps (next pc and its arguments). */
+  truncated?: { pc: number; args: number[] };
 }
 
 export interface TraceEvent {
@@ -40,6 +42,8 @@ export interface RunOptions {
   trace?: (ev: TraceEvent) => void;
   /** Receives every session.run's inputs and outputs (for cross-provider checks). */
   record?: (step: StepRecord) => void;
+  /** At the step limit, report the state reached (Outcome.truncated) instead of throwing. */
+  stopAtLimit?: boolean;
 }
 
 /**
@@ -279,7 +283,8 @@ export class TransformerModel {
         } else if (pc < 0) {
           throw new RunError(`internal error: the model produced no program counter at step ${steps[b]}`);
         } else if (steps[b] >= maxSteps) {
-          throw new RunError(`step limit exceeded (${maxSteps} steps)`);
+          if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps)`);
+          outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc, args: args[b].slice(0, L.blocks[pc].params) } };
         } else {
           pcs[b] = pc;
         }
