@@ -11,6 +11,8 @@ import { compileToIR } from './frontend/index.js';
 import { compileIR, CompileStats, ModelLayout } from './backend/index.js';
 import type { Module } from './ir/ir.js';
 import { TransformerInstance } from './runtime/transformer.js';
+import { explainModel } from './backend/explain.js';
+import { printModule } from './ir/print.js';
 
 export { CompileError, RunError } from './frontend/errors.js';
 export type { CompileStats, ModelLayout } from './backend/index.js';
@@ -25,6 +27,8 @@ export interface CompileOptions {
   filename?: string;
   /** Compile only these exports (and what they reach). */
   exports?: string[];
+  /** Also return a layer-by-layer account of the model (CompiledModel.explanation). */
+  explain?: boolean;
 }
 
 export interface CompiledModel {
@@ -33,13 +37,15 @@ export interface CompiledModel {
   layout: ModelLayout;
   ir: Module;
   wasm: Uint8Array;
+  explanation?: string;
 }
 
 export async function compile(input: Uint8Array | string, opts: CompileOptions = {}): Promise<CompiledModel> {
   const started = performance.now();
   const { ir, wasm } = await compileToIR(input, opts);
   const r = compileIR(ir, started);
-  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir, wasm };
+  const explanation = opts.explain ? `${printModule(ir)}\n${explainModel(r)}` : undefined;
+  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir, wasm, explanation };
 }
 
 /** provider: ONNX Runtime execution provider (default 'cpu'); evict: keep one cache row per address. */

@@ -29,7 +29,8 @@ Compiles a WebAssembly module (binary or text) into one self-describing ONNX mod
   -o, --output FILE   where to write the model (written atomically)
   --export NAME       compile only this export (repeatable); default: all exports
   --json              print {"layers","dModel","heads","params","mlpHidden","criticalPath",
-                      "maxLive","naiveSlots","compileMs"} instead of a summary`,
+                      "maxLive","naiveSlots","compileMs"} instead of a summary
+  --explain           also print the IR and, layer by layer, the gadgets of every block`,
   run: `wasmformer run MODEL.onnx --invoke NAME [--json] [--max-steps N] [--trace] [--provider P] -- ARG...
 
 Runs an export of a compiled model step by step on ONNX Runtime.
@@ -128,14 +129,15 @@ function progress(done: number, total: number): void {
 }
 
 async function cmdCompile(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--help': 'bool' });
+  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--explain': 'bool', '--help': 'bool' });
   if (p.flags.has('--help')) return help('compile');
   if (p.positional.length !== 1) throw new UsageError('compile needs exactly one input file');
   const out = p.flags.get('-o')?.at(-1) ?? p.flags.get('--output')?.at(-1);
   if (!out) throw new UsageError('compile needs -o OUT.onnx');
   const input = p.positional[0];
-  const m = await compile(readInput(input), { filename: input, exports: p.flags.get('--export') });
+  const m = await compile(readInput(input), { filename: input, exports: p.flags.get('--export'), explain: p.flags.has('--explain') });
   writeAtomic(out, m.onnx);
+  if (m.explanation) console.log(m.explanation);
   const s = m.stats;
   if (p.flags.has('--json')) {
     const { layers, dModel, heads, params, mlpHidden, criticalPath, maxLive, naiveSlots, compileMs } = s;

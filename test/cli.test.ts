@@ -227,6 +227,16 @@ describe('errors', () => {
     expectError(steps, /--max-steps/, true);
   });
 
+  it('compile --explain prints the IR and every layer with its gadgets', async () => {
+    const r = await cli('compile', join(SAMPLES, 'lookup.wasm'), '-o', tmp('explain.onnx'), '--explain');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('func $lookup');
+    expect(r.stdout).toMatch(/^layer 0$/m);
+    expect(r.stdout).toMatch(/attn \(4 heads/);
+    expect(r.stdout).toContain('lookup:block0: load_v3.byte0.stage1');
+    expect(r.stdout).toContain('readout: readout.select');
+  });
+
   it('--help for each command exits 0', async () => {
     const rs = await Promise.all([cli('--help'), cli('compile', '--help'), cli('run', '--help'), cli('check', '--help')]);
     const want = [/Usage:/, /^wasmformer compile /, /^wasmformer run /, /^wasmformer check /];
