@@ -18,7 +18,7 @@ import { Graph, GraphBuilder, nodeInputs } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
 import { lcomb, lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
-import { IValue, addLazy, canon, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
+import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 
 export interface BlockRef {
@@ -213,13 +213,22 @@ function lowerBlock(
     env.set(v, r);
     return r;
   };
+  // An address needs a canonical lo limb, but its hi limb may still carry canon_lo's carry
+  // (decodeAccess folds hi mod 65536 into its first sublayer): one sublayer instead of two.
+  const addrOf = (v: ValueId): IValue => {
+    const c = canonical.get(v);
+    if (c) return c;
+    const x = get(v);
+    const r = x.loMax > LIMB - 1 ? canonLo(g, pc, `${tag}.v${v}`, x) : x;
+    return r.hiMax > LIMB + 16 ? canon(g, pc, `${tag}.v${v}`, r) : r;
+  };
   // Accesses to the same address value and offset share one decoding (its trap signal and bits).
   const decoded = new Map<string, DecodedAccess>();
   const decodeOf = (addr: ValueId, offset: number, name: string): DecodedAccess => {
     const key = `${addr}+${offset}`;
     let d = decoded.get(key);
     if (!d) {
-      d = decodeAccess(g, pc, name, mem!, canonOf(addr), offset, 4);
+      d = decodeAccess(g, pc, name, mem!, addrOf(addr), offset, 4);
       decoded.set(key, d);
     }
     return d;

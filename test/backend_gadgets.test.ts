@@ -409,6 +409,37 @@ describe('decodeAccess', () => {
     });
   }
 
+  it('accepts a base straight from canon_lo (hi up to 65535 + carry), wrapping hi mod 65536', () => {
+    for (const pages of [1, 16]) {
+      const mem = memoryLayout(pages * 65536, 1);
+      for (const offset of [0, 3, 4096, mem.memBytes - 4]) {
+        const g = new GraphBuilder();
+        const a = inputValue(g, 'a');
+        const b = inputValue(g, 'b');
+        const base = canonLo(g, 0, 'sum', addLazy(a.v, b.v)); // lo canonical, hi <= 65536
+        expect(base.hiMax).toBeGreaterThan(LIMB - 1);
+        const acc = decodeAccess(g, 0, 'ld', mem, base, offset, 4);
+        const graph = graphOf(g, [a.lo, a.hi, b.lo, b.hi]);
+        checkMagnitudes(graph, mem);
+        const pairs: Array<[number, number]> = [[0, 0], [0xffffffff, 1], [0xffffffff, 0x10], [0xffff0000, 0x10000], [0xfffffff0, 0x20],
+          [0x80000000, 0x80000000], [0xffffffff, 0xffffffff], [mem.memBytes - 8, 4], [mem.memBytes - 4 - offset, 0], [mem.memBytes - 3 - offset, 0], [0xfffe0001, 0x2ffff]];
+        for (const [x, y] of pairs) {
+          for (const opts of [{}, { float32: true }] as EvalOptions[]) {
+            const r = evalGraph(graph, [...limbsOf(x), ...limbsOf(y)], opts);
+            const ea = ((x + y) >>> 0) + offset;
+            const traps = ea + 4 > mem.memBytes;
+            expect(r.form(acc.trap), `trap for ${x}+${y}+${offset}`).toBe(traps ? 1 : 0);
+            if (!traps) {
+              acc.bits.forEach((bits, i) => {
+                expect(bits.reduce((s2, bit, j) => s2 + r.form(bit) * 2 ** j, 0), `byte ${i} of ${x}+${y}+${offset}`).toBe(ea + i);
+              });
+            }
+          }
+        }
+      }
+    }
+  });
+
   it('folds a constant base into constant bits and trap', () => {
     const mem = memoryLayout(65536, 1);
     const g = new GraphBuilder();

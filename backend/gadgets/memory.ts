@@ -62,7 +62,8 @@ function constAccess(mem: MemoryLayout, ea: number, n: number): DecodedAccess {
 
 /**
  * Decode the effective addresses a_i = base + offset + i (i < n), memory <= 16 pages (2^20 bytes).
- * base must be canonical. With offset = 65536·oh + ol and s_i = lo + ol + i < 2^17 + 3:
+ * base.lo must be canonical; base.hi may exceed 65535 by up to 16 (a canon_lo result): the
+ * first sublayer folds hi mod 65536 into its staircases, saving a canon_hi sublayer. With offset = 65536·oh + ol and s_i = lo + ol + i < 2^17 + 3:
  *   sublayer 1: q = ⌊s_i/4096⌋ ∈ [0,32] (≤ 32 shared steps) gives bits 12..15 = q mod 16 and
  *               the carry c_i = ⌊q/16⌋; r := s_i - 4096·q. With limit = 65536·rh + rl the
  *               largest in-bounds base: over = step(hi >= rh+1), eq = [hi == rh],
@@ -115,8 +116,21 @@ export function decodeAccess(
   const eq = g.vreg(`${name}.eqhi`, 0, 1);
   const low = g.vreg(`${name}.lowover`, 0, 1);
   for (const v of [over, eq, low]) m1.bias(v, 0);
+  // hi may be "almost canonical" (<= 65535 + 16, fresh from canon_lo): every function of hi
+  // here is a function of h = hi mod 65536, i.e. a staircase of hi that also steps at 65536.
+  if (base.hiMax > LIMB + 16 || base.loMax > LIMB - 1) throw new Error(`internal: decodeAccess needs lo <= 65535 and hi <= 65552, got ${base.loMax}, ${base.hiMax}`);
+  const wraps = base.hiMax >= LIMB;
   m1.step(base.hi, rh + 1, [[over, 1], [eq, -1]], base.hiMax);
   m1.step(base.hi, rh, [[eq, 1]], base.hiMax);
+  let hiMod: LinForm = base.hi;
+  if (wraps) {
+    const w = g.vreg(`${name}.hi_wrap`, 0, 1);
+    m1.bias(w, 0);
+    m1.step(base.hi, LIMB, [[w, 1], [over, -1]], base.hiMax); // h = hi - 65536 from here on
+    if (LIMB + rh <= base.hiMax) m1.step(base.hi, LIMB + rh, [[eq, 1]], base.hiMax);
+    if (LIMB + rh + 1 <= base.hiMax) m1.step(base.hi, LIMB + rh + 1, [[over, 1], [eq, -1]], base.hiMax);
+    hiMod = lcomb([[base.hi, 1], [lvar(w), -LIMB]]);
+  }
   m1.step(base.lo, rl + 1, [[low, 1]], base.loMax);
   for (let i = 0; i < n; i++) {
     const sMax = base.loMax + ol + i;
@@ -141,8 +155,8 @@ export function decodeAccess(
     }
     for (let i = 0; i < n; i++) {
       if (level === 8 && mem.addrBits > 16) {
-        const u = lcomb([[base.hi, 1], [carry[i], 1]], oh);
-        staircase(m, u, base.hiMax + 2 + oh, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
+        const u = lcomb([[hiMod, 1], [carry[i], 1]], oh);
+        staircase(m, u, LIMB - 1 + 2 + oh, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
       }
       const outs = bitOuts(i, level, 4, (x) => x);
       if (level > 0) {
