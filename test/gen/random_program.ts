@@ -399,10 +399,8 @@ function genStmts(ctx: Ctx, budget: number, maxCount: number, allowBr: boolean):
   return { code: parts.join(' '), cost, endsWithBr };
 }
 
-function genBr(ctx: Ctx, budget: number): Code {
-  ctx.feats.brs++;
-  const targets = branchTargets(ctx, () => true);
-  const pos = pickTarget(ctx, targets);
+/** The values a branch to label `pos` carries (one expression per result of the label). */
+function genBranchValues(ctx: Ctx, pos: number, budget: number): { vals: string[]; cost: number } {
   const label = ctx.labels[pos]!;
   const vals: string[] = [];
   let cost = 1;
@@ -411,6 +409,14 @@ function genBr(ctx: Ctx, budget: number): Code {
     vals.push(v.code);
     cost += v.cost;
   }
+  return { vals, cost };
+}
+
+function genBr(ctx: Ctx, budget: number): Code {
+  ctx.feats.brs++;
+  const targets = branchTargets(ctx, () => true);
+  const pos = pickTarget(ctx, targets);
+  const { vals, cost } = genBranchValues(ctx, pos, budget);
   const args = vals.length ? ' ' + vals.join(' ') : '';
   return { code: `${tick(ctx, 1)}(br ${labelIndex(ctx, pos)}${args})`, cost };
 }
@@ -455,19 +461,14 @@ function genStmt(ctx: Ctx, budget: number): Code {
     case 5: {
       ctx.feats.brIfs++;
       const pos = pickTarget(ctx, brTargets);
-      const label = ctx.labels[pos]!;
-      const vals: string[] = [];
-      let cost = 1;
-      for (let k = 0; k < label.arity; k++) {
-        const v = genExpr(ctx, budget - cost, 2);
-        vals.push(v.code);
-        cost += v.cost;
-      }
+      const branch = genBranchValues(ctx, pos, budget);
+      const vals = branch.vals;
+      let cost = branch.cost;
       const c = genCond(ctx, budget - cost, 1);
       cost += c.cost;
       const br = `(br_if ${labelIndex(ctx, pos)}${vals.map((v) => ' ' + v).join('')} ${tickCond(ctx, c.code)})`;
       // values left behind when the branch is not taken are dropped
-      return { code: br + ' drop'.repeat(label.arity), cost };
+      return { code: br + ' drop'.repeat(vals.length), cost };
     }
     case 6:
       return genLoop(ctx, budget, false);
