@@ -29,7 +29,7 @@ export interface Allocation {
   naiveSlots: number;
 }
 
-export function readPoints(graph: Graph, sched: Schedule): number[][] {
+function readPoints(graph: Graph, sched: Schedule): number[][] {
   const reads: number[][] = graph.vregs.map(() => []);
   graph.nodes.forEach((n, i) => {
     for (const v of nodeInputs(n)) reads[v].push(sched.nodePoint[i]);
@@ -39,7 +39,7 @@ export function readPoints(graph: Graph, sched: Schedule): number[][] {
   return reads;
 }
 
-export function clearPointOf(lastRead: number, readoutPoint: number): number | null {
+function clearPointOf(lastRead: number, readoutPoint: number): number | null {
   if (lastRead >= readoutPoint) return null;
   if (lastRead < 0) return 1;
   return lastRead % 2 === 1 ? lastRead : lastRead + 1;

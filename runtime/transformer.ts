@@ -221,31 +221,39 @@ export class TransformerModel {
     const args = argsList.map((a) => [...a.map((x) => x | 0), ...new Array(L.maxArgs - a.length).fill(0)]);
     const steps = new Array<number>(B).fill(0);
     const outcomes: Array<Outcome | null> = new Array(B).fill(null);
-    const token = new Float32Array(B * L.tokenIn.width);
-    const tokenTensor = new ort.Tensor('float32', token, [B, L.tokenIn.width]); // refilled in place each step
-    const cache = mem ? new BatchCache(F, padRow(mem)) : null;
+    // Only running executions are in the batch: a finished row leaves it (and the cache tensor
+    // is rebuilt once for the smaller batch), so long runs don't drag finished ones along.
+    let live = argsList.map((_, b) => b);
+    let token = new Float32Array(0);
+    let tokenTensor: ort.Tensor | null = null;
+    let cache: BatchCache | null = null;
     for (const m of memories) m.dirtyAll = true;
-    let active = B;
-    while (active > 0) {
-      // Embed each running row's state token; finished rows re-run a harmless token, results ignored.
+    while (live.length > 0) {
+      const R = live.length;
+      if (!tokenTensor || tokenTensor.dims[0] !== R) {
+        token = new Float32Array(R * L.tokenIn.width);
+        tokenTensor = new ort.Tensor('float32', token, [R, L.tokenIn.width]); // refilled in place each step
+        cache = mem ? new BatchCache(F, padRow(mem)) : null;
+        for (const b of live) if (memories[b]) memories[b].dirtyAll = true;
+      }
       token.fill(0);
-      for (let b = 0; b < B; b++) {
-        const o = b * L.tokenIn.width;
-        token[o + L.tokenIn.gates + (outcomes[b] ? e.pc : pcs[b])] = 1;
+      live.forEach((b, k) => {
+        const o = k * L.tokenIn.width;
+        token[o + L.tokenIn.gates + pcs[b]] = 1;
         for (let i = 0; i < L.maxArgs; i++) {
           const u = args[b][i] >>> 0;
           token[o + L.tokenIn.args + 2 * i] = u & 0xffff;
           token[o + L.tokenIn.args + 2 * i + 1] = u >>> 16;
         }
         if (mem) {
-          if (!outcomes[b] && memories[b].position > mem.maxSteps) memories[b].rebase(mem);
-          const t = timeOf(mem, Math.min(memories[b].position, mem.maxSteps));
+          if (memories[b].position > mem.maxSteps) memories[b].rebase(mem);
+          const t = timeOf(mem, memories[b].position);
           for (let j = 0; j < EPOCH_BITS; j++) token[o + L.tokenIn.epoch + j] = (t.epoch >>> j) & 1;
           token[o + L.tokenIn.tick] = t.tickBase;
         }
-      }
+      });
       const feeds: Record<string, ort.Tensor> = { token: tokenTensor };
-      if (cache) feeds.cache = cache.tensor(memories);
+      if (cache) feeds.cache = cache.tensor(live.map((b) => memories[b]));
       const out = await this.session.run(feeds);
       if (opts.record) {
         const copy = (t: ort.Tensor) => ({ data: (t.data as Float32Array).slice(), dims: t.dims });
@@ -256,14 +264,13 @@ export class TransformerModel {
       }
       const next = out['readout.next'].data as Float32Array;
       const entries = mem && L.storePorts > 0 ? (out['readout.entries'].data as Float32Array) : null;
-      for (let b = 0; b < B; b++) {
-        if (outcomes[b]) continue;
+      live.forEach((b, k) => {
         steps[b]++;
         if (opts.trace) {
           const blk = L.blocks[pcs[b]];
           opts.trace({ row: b, step: steps[b], pc: pcs[b], block: `${blk.func}:block${blk.block}`, args: args[b].slice(0, blk.params) });
         }
-        const o = b * L.tokenOut.width;
+        const o = k * L.tokenOut.width;
         let pc = -1;
         for (let t = 0; t <= L.haltPc; t++) if (next[o + L.tokenOut.pc + t] > 0.5) pc = t;
         const trapped = next[o + L.tokenOut.trap] > 0.5;
@@ -271,7 +278,7 @@ export class TransformerModel {
         if (mem && entries) {
           const m = memories[b];
           for (let p = 0; p < L.storePorts; p++) {
-            const r = (b * L.storePorts + p) * F;
+            const r = (k * L.storePorts + p) * F;
             if (entries[r + mem.col.pad] < 0.5) m.push(entries.subarray(r, r + F));
           }
           m.position++;
@@ -288,8 +295,8 @@ export class TransformerModel {
         } else {
           pcs[b] = pc;
         }
-        if (outcomes[b]) active--;
-      }
+      });
+      live = live.filter((b) => !outcomes[b]);
     }
     return outcomes as Outcome[];
   }

@@ -38,10 +38,6 @@ export function isConstValue(v: IValue): boolean {
   return isConst(v.lo) && isConst(v.hi);
 }
 
-export function isCanonical(v: IValue): boolean {
-  return v.loMax <= LIMB - 1 && v.hiMax <= LIMB - 1;
-}
-
 /** Lazy add: limbs add without carries (free: folds into the reader's weights). */
 export function addLazy(a: IValue, b: IValue): IValue {
   return {
