@@ -17,10 +17,10 @@ import { printModule } from './ir/print.js';
 export { CompileError, RunError } from './frontend/errors.js';
 export type { CompileStats, ModelLayout } from './backend/index.js';
 export { TransformerInstance, TransformerModel, type Outcome, type RunOptions, type TraceEvent } from './runtime/transformer.js';
-export { NativeInstance } from './runtime/native.js';
+export { NativeInstance } from './harness/native.js';
 export { interpret } from './ir/interp.js';
 export { printModule } from './ir/print.js';
-export { checkProgram, type CheckReport, type CheckOptions } from './runtime/check.js';
+export { checkProgram, type CheckReport, type CheckOptions } from './harness/check.js';
 
 export interface CompileOptions {
   /** File name of the input (decides .wat vs .wasm when given a string or ambiguous bytes). */

@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { compile, type CompiledModel } from '../index.js';
 import { interpret, findFunc } from '../ir/interp.js';
 import { initialMemory, type Block, type Module } from '../ir/ir.js';
-import { prng } from '../runtime/check.js';
+import { prng } from '../harness/check.js';
 import { TransformerModel, type Outcome } from '../runtime/transformer.js';
 import { loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
 

@@ -8,7 +8,7 @@
 // Exits 1 if anything mismatches or fails to compile/run.
 
 import { compile, type CompiledModel } from '../index.js';
-import { NativeInstance } from '../runtime/native.js';
+import { NativeInstance } from '../harness/native.js';
 import { TransformerModel, type Outcome } from '../runtime/transformer.js';
 import { loadSamples, sampleWasm, type SampleCase } from '../wasm-samples/samples.js';
 

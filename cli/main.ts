@@ -10,7 +10,7 @@ import { dirname, basename, join } from 'node:path';
 import { compile } from '../index.js';
 import { CompileError, RunError } from '../frontend/errors.js';
 import { TransformerModel } from '../runtime/transformer.js';
-import { checkProgram } from '../runtime/check.js';
+import { checkProgram } from '../harness/check.js';
 
 class UsageError extends Error {}
 

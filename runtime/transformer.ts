@@ -8,7 +8,7 @@
 // model's weights.
 
 import * as ort from 'onnxruntime-node';
-import { RunError } from '../frontend/errors.js';
+import { RunError } from '../format/errors.js';
 import type { ModelLayout } from '../backend/index.js';
 import { entryRow, EPOCH_BITS, joinI32, padRow, sinkRow, timeOf, MemoryLayout } from '../backend/encoding.js';
 import { inspectOnnx } from '../backend/emit_onnx.js';

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileChecked } from './support/oracles.js';
 import { TransformerModel } from '../runtime/transformer.js';
-import { checkProgram } from '../runtime/check.js';
+import { checkProgram } from '../harness/check.js';
 
 const WAT = `(module (memory 1)
   (func (export "f") (param $a i32) (param $v i32) (result i32) (local $s i32)

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../index.js';
 import { TransformerModel } from '../runtime/transformer.js';
-import { checkProgram } from '../runtime/check.js';
+import { checkProgram } from '../harness/check.js';
 
 const src = (step: number) => `(module (memory 1)
   (func (export "acc") (param $n i32) (result i32) (local $s i32)

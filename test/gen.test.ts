@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { NativeInstance } from '../runtime/native.js';
+import { NativeInstance } from '../harness/native.js';
 import {
   STEP_LIMIT,
   arbArgs,

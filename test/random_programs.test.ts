@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { arbArgs, arbProgram, watToWasmBytes } from './gen/random_program.js';
 import { TransformerModel } from '../runtime/transformer.js';
-import { checkProgram } from '../runtime/check.js';
+import { checkProgram } from '../harness/check.js';
 import { compileChecked } from './support/oracles.js';
 
 describe('random programs: transformer = IR interpreter = native', () => {

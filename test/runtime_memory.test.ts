@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../index.js';
 import { TransformerModel, decodeMemory } from '../runtime/transformer.js';
-import { NativeInstance } from '../runtime/native.js';
+import { NativeInstance } from '../harness/native.js';
 
 const WAT = `(module (memory 1)
   (func (export "fill") (param $n i32) (param $v i32) (result i32) (local $s i32)

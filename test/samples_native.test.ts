@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NativeInstance, normalizeTrapMessage, runNative } from '../runtime/native.js';
+import { NativeInstance, normalizeTrapMessage, runNative } from '../harness/native.js';
 import { SAMPLES_DIR, loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
 import { watToWasmBytes } from './gen/random_program.js';
 

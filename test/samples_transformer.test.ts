@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadSamples, sampleWasm, type ArgRange } from '../wasm-samples/samples.js';
 import { TransformerModel } from '../runtime/transformer.js';
-import { checkProgram, prng } from '../runtime/check.js';
+import { checkProgram, prng } from '../harness/check.js';
 import { argsFor, compileChecked } from './support/oracles.js';
 
 const samples = loadSamples();

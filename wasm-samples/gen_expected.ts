@@ -6,7 +6,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeInstance, runNative } from '../runtime/native.js';
+import { NativeInstance, runNative } from '../harness/native.js';
 import { SAMPLES_DIR, formatSamples, sampleWasm, type Sample, type SampleCase } from './samples.js';
 
 /** Lenient load: cases may lack results (new cases being added). */

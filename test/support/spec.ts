@@ -28,7 +28,7 @@ import { compileToIR } from '../../frontend/index.js';
 import { CompileError } from '../../frontend/errors.js';
 import { interpret, findFunc } from '../../ir/interp.js';
 import { initialMemory, type Module } from '../../ir/ir.js';
-import { NativeInstance, type NativeCall } from '../../runtime/native.js';
+import { NativeInstance, type NativeCall } from '../../harness/native.js';
 import { decodeMemory, initialRows, MemoryState, TransformerModel, TRAP_OOB, type Outcome } from '../../runtime/transformer.js';
 
 export const REPO_ROOT: string = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -1,4 +1,4 @@
-// runtime/check.ts — differential testing: transformer vs IR interpreter vs native V8.
+// harness/check.ts — differential testing: transformer vs IR interpreter vs native V8.
 //
 // For each export, runs N seeded random argument tuples plus the edge tuples
 // (every argument 0, 1, -1, INT_MIN, INT_MAX) on a fresh memory each, through
@@ -11,7 +11,7 @@ import type { Module } from '../ir/ir.js';
 import { initialMemory } from '../ir/ir.js';
 import { interpret } from '../ir/interp.js';
 import { NativeInstance } from './native.js';
-import { Outcome, TransformerModel, decodeMemory } from './transformer.js';
+import { Outcome, TransformerModel, decodeMemory } from '../runtime/transformer.js';
 
 export interface CheckOptions {
   exports?: string[];

@@ -1,4 +1,4 @@
-// runtime/native.ts — the native oracle: runs a .wasm on Node's own WebAssembly
+// harness/native.ts — the native oracle: runs a .wasm on Node's own WebAssembly
 // engine (V8) and reports results, traps and the final memory image in the same
 // shape the transformer runtime uses, so the two can be compared directly.
 //
