@@ -30,7 +30,7 @@ export interface Unit {
 export interface MlpNode {
   kind: 'mlp';
   id: number;
-  block: number | null; // null for the program-wide readout select
+  block: number | null; // the expert (pc) it belongs to; null for tests' free-standing graphs
   role: string; // e.g. "b1.canon_lo(v3)"
   units: Unit[];
   bias: Array<[Vreg, number]>;
@@ -58,8 +58,8 @@ export interface Graph {
   nodes: GNode[];
   /** Vregs written by the embedding, in token order (token index = position). */
   embed: Vreg[];
-  /** Vregs the readout reads for the next state token, in output order. */
-  readout: Vreg[];
+  /** Affine forms the readout emits as the next state token, in output order. */
+  readout: LinForm[];
   /** Vregs (or constants) the readout reads for each new cache row: [port][feature]. */
   ports: LinForm[][];
 }
