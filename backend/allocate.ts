@@ -38,6 +38,7 @@ function readPoints(graph: Graph, sched: Schedule): number[][] {
   });
   for (const f of graph.readout) for (const v of lvars(f)) reads[v].push(sched.readoutPoint);
   for (const row of graph.ports) for (const f of row) for (const v of lvars(f)) reads[v].push(sched.readoutPoint);
+  if (graph.one !== undefined) reads[graph.one].push(sched.readoutPoint); // every bias reads it
   for (const v of graph.embed) if (reads[v].length === 0) reads[v].push(-1);
   return reads;
 }

@@ -3,16 +3,19 @@
 // Every linear map of a step is stored by its nonzero structure, per expert (row-vector x,
 // as ONNX MatMul(x, W)):
 //   embedding  x0[t] = token[t]                 (shared by all experts: component t → slot t)
-//   attention  q = x·Wq + bq → [H, F]; pending rows p = x·Wp + bp → [Pn, F]
+//   attention  q = x·Wq → [H, F]; pending rows p = x·Wp → [Pn, F]
 //              scores = q·[cache; p]ᵀ + [0 | mask]; w = softmax(scores)
 //              x += reshape(w·[cache; p]) · Wo
-//   MLP        x += relu(x·W1 + b1)·W2           (MLP output biases ride on a unit relu(1) = 1)
-//   readout    next = x·Wout + bout; entries = reshape(x·Went + bent, [P, F])
-// A SparseMap is the list of (input index, output index, value) of W plus the bias. All
+//   MLP        x += relu(x·W1)·W2               (MLP output biases ride on a unit relu(1) = 1)
+//   readout    next = x·Wout; entries = reshape(x·Went, [P, F])
+// Slot 0 holds the constant 1 (token component `one`), so a bias is just a weight on slot 0
+// and no map stores a dense bias vector. A SparseMap is the list of (input index, output
+// index, value) of W. All
 // experts share the model's dimensions (ModelDims: the widest expert per layer); an expert
 // smaller than a dimension leaves the rest empty: its extra heads see only the cache and are
-// read by nobody, its extra pending rows are masked out, its extra memory rows carry pad = 1.
-// A LinForm c + Σ k·v becomes entries (slot(v) → column, k) and bias c.
+// read by nobody, its extra pending rows are masked out, its extra memory rows are all zero
+// (KEEP = 0: dropped, format/memory.ts).
+// A LinForm c + Σ k·v becomes entries (slot(v) → column, k) and (slot 0 → column, c).
 
 import type { Graph, HeadNode, MlpNode } from './graph.js';
 import type { LinForm } from './linear.js';
@@ -26,9 +29,10 @@ export interface SparseMap {
   src: number[];
   dst: number[];
   val: number[];
-  /** Length nOut; null for maps whose output is added into the residual stream. */
-  bias: Float32Array | null;
 }
+
+/** The residual slot of the constant 1 (token component `one`, pinned by the allocator). */
+export const ONE_SLOT = 0;
 
 export interface ExpertAttn {
   q: SparseMap;
@@ -59,7 +63,6 @@ export interface ModelDims {
   tokenIn: number;
   tokenOut: number;
   ports: number; // memory rows per step
-  padCol: number; // the pad feature (for unused rows)
   heads: number[]; // per layer (0: no attention sublayer)
   pendingRows: number[]; // per layer
   hidden: number[]; // per layer (0: no MLP sublayer)
@@ -78,14 +81,10 @@ export interface PlacedExpert {
 
 class MapBuilder {
   private readonly acc = new Map<number, number>();
-  readonly bias: Float32Array | null;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
-    withBias: boolean,
-  ) {
-    this.bias = withBias ? new Float32Array(nOut) : null;
-  }
+  ) {}
 
   add(src: number, dst: number, k: number): void {
     if (k === 0) return;
@@ -100,10 +99,7 @@ class MapBuilder {
       if (s < 0) throw new Error(`assemble: vreg v${v} read but not materialised`);
       this.add(s, dst, k);
     }
-    if (f.c !== 0) {
-      if (!this.bias) throw new Error('assemble: constant term in a map without bias');
-      this.bias[dst] += f.c;
-    }
+    if (f.c !== 0) this.add(ONE_SLOT, dst, f.c);
   }
 
   build(): SparseMap {
@@ -114,7 +110,6 @@ class MapBuilder {
       src: keys.map((k) => Math.floor(k / this.nOut)),
       dst: keys.map((k) => k % this.nOut),
       val: keys.map((k) => this.acc.get(k)!),
-      bias: this.bias,
     };
   }
 }
@@ -140,7 +135,7 @@ function mlpUnits(e: PlacedExpert, l: number): number {
 }
 
 /** The widest expert per dimension. */
-export function modelDims(experts: PlacedExpert[], tokenIn: number, tokenOut: number, features: number, padCol: number): ModelDims {
+export function modelDims(experts: PlacedExpert[], tokenIn: number, tokenOut: number, features: number): ModelDims {
   const layers = Math.max(1, ...experts.map((e) => e.sched.layers));
   const per = (f: (e: PlacedExpert, l: number) => number) => Array.from({ length: layers }, (_, l) => Math.max(0, ...experts.map((e) => f(e, l))));
   return {
@@ -150,7 +145,6 @@ export function modelDims(experts: PlacedExpert[], tokenIn: number, tokenOut: nu
     tokenIn,
     tokenOut,
     ports: Math.max(0, ...experts.map((e) => e.graph.ports.length)),
-    padCol,
     heads: per((e, l) => nodesAt<HeadNode>(e, 'attn', 2 * l).length),
     pendingRows: per((e, l) => pendingRowsOf(nodesAt<HeadNode>(e, 'attn', 2 * l)).length),
     hidden: per(mlpUnits),
@@ -168,9 +162,9 @@ export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights 
     if (H > 0) {
       const heads = nodesAt<HeadNode>(e, 'attn', 2 * l);
       const rows = pendingRowsOf(heads);
-      const q = new MapBuilder(d, H * F, true);
-      const pending = Pn > 0 ? new MapBuilder(d, Pn * F, true) : null;
-      const out = new MapBuilder(H * F, d, false);
+      const q = new MapBuilder(d, H * F);
+      const pending = Pn > 0 ? new MapBuilder(d, Pn * F) : null;
+      const out = new MapBuilder(H * F, d);
       const mask = new Float32Array(H * Pn).fill(NEVER);
       rows.forEach((row, r) => row.forEach((f, k) => pending!.form(f, r * F + k, slot)));
       heads.forEach((h, hi) => {
@@ -184,8 +178,8 @@ export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights 
     const U = dims.hidden[l];
     if (U > 0) {
       const nodes = nodesAt<MlpNode>(e, 'mlp', 2 * l + 1);
-      const up = new MapBuilder(d, U, true);
-      const down = new MapBuilder(U, d, false);
+      const up = new MapBuilder(d, U);
+      const down = new MapBuilder(U, d);
       let u = 0;
       const biases: Array<[number, number]> = [];
       for (const n of nodes) {
@@ -207,7 +201,7 @@ export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights 
       }
       if (biases.length) {
         // MLP output biases: one unit with pre-activation 1, relu(1) = 1, times each bias
-        up.bias![u] = 1;
+        up.add(ONE_SLOT, u, 1);
         for (const [s, c] of biases) down.add(u, s, c);
         u++;
       }
@@ -216,13 +210,12 @@ export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights 
     }
     layers.push({ attn, mlp });
   }
-  const next = new MapBuilder(d, dims.tokenOut, true);
+  const next = new MapBuilder(d, dims.tokenOut);
   e.graph.readout.forEach((f, i) => next.form(f, i, slot));
   let entries: SparseMap | null = null;
   if (dims.ports > 0) {
-    const m = new MapBuilder(d, dims.ports * F, true);
+    const m = new MapBuilder(d, dims.ports * F);
     e.graph.ports.forEach((row, p) => row.forEach((f, k) => m.form(f, p * F + k, slot)));
-    for (let p = e.graph.ports.length; p < dims.ports; p++) m.bias![p * F + dims.padCol] = 1;
     entries = m.build();
   }
   return { layers, next: next.build(), entries };

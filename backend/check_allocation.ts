@@ -32,6 +32,7 @@ export function checkAllocation(graph: Graph, sched: Schedule, alloc: Allocation
   graph.readout.forEach((f) => lvars(f).forEach((v) => addRead(sched.readoutPoint, v)));
 
   graph.ports.forEach((row) => row.forEach((f) => lvars(f).forEach((v) => addRead(sched.readoutPoint, v))));
+  if (graph.one !== undefined) addRead(sched.readoutPoint, graph.one); // the bias input of every map
   const last = new Map<Vreg, number>();
   for (const [p, vs] of readsAt) for (const v of vs) last.set(v, Math.max(last.get(v) ?? -Infinity, p));
   // The embedding writes every token component into slot t, read or not (then it must be cleared).

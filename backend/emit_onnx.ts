@@ -4,11 +4,12 @@
 // as in a top-1 mixture of experts (DESIGN.md §8). Two execution forms of the same
 // transformer:
 //   - routed ('gather'): input `pc` (int64 [B]). Each sparse map stores its experts' entries
-//     stacked ([E, N] source index, target index, value; [E, nOut] bias); a step gathers the
-//     active expert's row by pc, gathers the inputs it reads (GatherElements), multiplies,
-//     and scatter-adds into the output (ScatterElements, reduction add) — into the residual
-//     stream itself for the attention output and MLP down projections. Storage and work are
-//     set by the nonzeros, not by dModel².
+//     stacked ([E, N] source index, target index, value; biases are weights on slot 0, which
+//     holds 1); a step gathers the active expert's row by pc, gathers the inputs it reads
+//     (GatherElements), multiplies, and scatter-adds into the output (ScatterElements,
+//     reduction add): into zeros (Expand of a [B, 1] zero column) for a fresh output, into the
+//     residual stream itself for the attention output and MLP down projections. Storage and
+//     work are set by the nonzeros, not by dModel².
 //   - dense ('onehot'): input `route` (one-hot float [B, E]); every map is a stack of dense
 //     matrices [E, nIn·nOut], the active one picked by MatMul(route, stack). Only MatMul, Add,
 //     Relu, Softmax and shape ops: for small programs and for checking the routed form.
@@ -100,14 +101,24 @@ class GraphWriter {
 
 /** How one linear map is applied: the routed and dense forms differ only here. */
 interface MapEmitter {
-  /** y = x·W_e (+ b_e) for the active expert e; added onto `into` when given. */
+  /** y = x·W_e for the active expert e; added onto `into` when given. */
   map(name: string, x: string, maps: SparseMap[], into: string | null): string;
   /** The active expert's rows of a per-expert float table [E, ...rowDims]. */
   table(name: string, rows: Float32Array[], rowDims: number[]): string;
 }
 
 class RoutedEmitter implements MapEmitter {
-  constructor(private readonly gw: GraphWriter) {}
+  private zero = '';
+  constructor(
+    private readonly gw: GraphWriter,
+    private readonly tokenWidth: number,
+  ) {}
+
+  /** A [B, n] tensor of zeros: the [B, 1] zero column token·0, broadcast by Expand. */
+  private zeros(name: string, n: number): string {
+    if (!this.zero) this.zero = this.gw.op('MatMul', 'zero_column', ['token', this.gw.float('zero_column.W', new Float32Array(this.tokenWidth), [this.tokenWidth, 1])]);
+    return this.gw.op('Expand', name, [this.zero, this.gw.int64(`${name}.shape`, [1, n])]);
+  }
 
   private pick(name: string, table: string): string {
     return this.gw.op('Gather', name, [table, 'pc'], { axis: 0 });
@@ -125,8 +136,7 @@ class RoutedEmitter implements MapEmitter {
     const E = maps.length;
     const nOut = maps[0].nOut;
     const N = Math.max(0, ...maps.map((m) => m.src.length));
-    let base = into;
-    if (base === null) base = this.table(`${name}.bias`, maps.map((m) => m.bias ?? new Float32Array(nOut)), [nOut]);
+    const base = into ?? this.zeros(`${name}.zeros`, nOut);
     if (N === 0) return base;
     const src = new Int32Array(E * N);
     const dst = new Int32Array(E * N);
@@ -161,16 +171,15 @@ class DenseEmitter implements MapEmitter {
     const { nIn, nOut } = maps[0];
     const W = this.table(`${name}.W`, maps.map(denseOf), [nIn, nOut]);
     const x3 = gw.reshape(`${name}.x_row`, x, [0, 1, nIn]);
-    let y = gw.reshape(`${name}.y`, gw.op('MatMul', `${name}.matmul`, [x3, W]), [0, nOut]);
-    if (maps[0].bias) y = gw.op('Add', `${name}.sum`, [y, this.table(`${name}.bias`, maps.map((m) => m.bias!), [nOut])]);
+    const y = gw.reshape(`${name}.y`, gw.op('MatMul', `${name}.matmul`, [x3, W]), [0, nOut]);
     return into === null ? y : gw.op('Add', `${name}.residual`, [into, y]);
   }
 }
 
 export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing): { bytes: Uint8Array; params: number } {
   const gw = new GraphWriter();
-  const em: MapEmitter = routing === 'gather' ? new RoutedEmitter(gw) : new DenseEmitter(gw);
   const { dims, experts } = w;
+  const em: MapEmitter = routing === 'gather' ? new RoutedEmitter(gw, dims.tokenIn) : new DenseEmitter(gw);
   const { d, features: F } = dims;
   const E = experts.length;
   const hasCache = F > 0;

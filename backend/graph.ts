@@ -56,6 +56,8 @@ export type GNode = MlpNode | HeadNode;
 export interface Graph {
   vregs: VregInfo[];
   nodes: GNode[];
+  /** The embedding vreg holding the constant 1 (the bias input of every map), if any. */
+  one?: Vreg;
   /** Vregs written by the embedding, in token order (token index = position). */
   embed: Vreg[];
   /** Affine forms the readout emits as the next state token, in output order. */

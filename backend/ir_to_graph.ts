@@ -2,8 +2,8 @@
 //
 // Contract: every IR basic block of every function is one expert, numbered by its program
 // counter pc (pc = number of experts is HALT). An expert's graph reads the state token
-// through its embedding vregs, in token order (format/token.ts): argument limbs, then the
-// time features with memory; it writes the next token through `readout` (next pc, trap
+// through its embedding vregs, in token order (format/token.ts): the constant 1, argument
+// limbs, then the time features with memory; it writes the next token through `readout` (next pc, trap
 // code, argument limbs) and one memory row per stored byte through `ports`. Experts share
 // nothing but the token and memory layouts: a step runs only the expert its pc selects, so
 // no gate, edge or store of another block enters its sums (DESIGN.md §2).
@@ -74,6 +74,7 @@ export function lowerExpert(f: Func, bi: number, pcs: PcMap, maxArgs: number, me
   const blk: Block = f.blocks[bi];
   const pc = pcs.pcOf(f.name, bi);
   const g = new GraphBuilder();
+  const one = g.vreg('one', 1, 1);
   const argLo: Vreg[] = [];
   const argHi: Vreg[] = [];
   for (let i = 0; i < maxArgs; i++) {
@@ -82,7 +83,7 @@ export function lowerExpert(f: Func, bi: number, pcs: PcMap, maxArgs: number, me
   }
   const epochV: Vreg[] = mem ? Array.from({ length: EPOCH_BITS }, (_, j) => g.vreg(`time.epoch${j}`, 0, 1)) : [];
   const tickV: Vreg | null = mem ? g.vreg('time.tick', 0, TICKS - 1) : null;
-  const embed: Vreg[] = [];
+  const embed: Vreg[] = [one];
   for (let i = 0; i < maxArgs; i++) embed.push(argLo[i], argHi[i]);
   embed.push(...epochV);
   if (tickV !== null) embed.push(tickV);
@@ -92,7 +93,7 @@ export function lowerExpert(f: Func, bi: number, pcs: PcMap, maxArgs: number, me
   for (const inst of blk.insts) lowerInst(L, inst);
   const edges = edgesOf(L, blk, (b) => pcs.pcOf(f.name, b), pcs.haltPc);
   const { readout, ports } = readoutOf(L, edges, maxArgs);
-  const graph = prune({ vregs: g.vregs, nodes: g.nodes, embed, readout, ports });
+  const graph = prune({ vregs: g.vregs, nodes: g.nodes, one, embed, readout, ports });
   return { pc, func: f.name, block: bi, params: blk.params.length, graph };
 }
 

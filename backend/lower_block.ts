@@ -186,7 +186,8 @@ function sameForm(a: LinForm, b: LinForm): boolean {
 /**
  * The readout of one expert: next pc = Σ target·taken (affine), the trap code of the first
  * access that trapped, the next arguments (gated by `taken` where edges disagree), and one
- * memory row per stored byte with pad = 1 − valid (valid: no access up to the store trapped).
+ * memory row per stored byte whose pad column carries KEEP = valid (no access up to the
+ * store trapped; format/memory.ts): ports an expert does not use stay all-zero and are dropped.
  * Selections share one MLP node (`readout.select`), scheduled as early as its inputs allow.
  */
 export function readoutOf(L: BlockLowering, edges: Edge[], maxArgs: number): { readout: LinForm[]; ports: LinForm[][] } {
@@ -225,17 +226,17 @@ export function readoutOf(L: BlockLowering, edges: Edge[], maxArgs: number): { r
   const ports: LinForm[][] = [];
   const mem = L.mem;
   L.stores.forEach((s, j) => {
-    let pad: LinForm = lconst(0);
+    let keep: LinForm = lconst(1);
     if (s.signalsSoFar > 0) {
-      // valid = relu(1 − Σ trap signals up to this store) ∈ {0, 1}; pad = 1 − valid
+      // valid = relu(1 − Σ trap signals up to this store) ∈ {0, 1}
       const valid = g.vreg(`${L.tag}.store${j}.valid`, 0, 1);
       sel.bias(valid, 0);
       sel.unit(lcomb(L.traps.slice(0, s.signalsSoFar).map((t) => [t.signal, -1] as [LinForm, number]), 1), [[valid, 1]], 1);
-      pad = lcomb([[lvar(valid), -1]], 1);
+      keep = lvar(valid);
     }
     for (const row of s.rows) {
       const out = [...row];
-      out[mem!.col.pad] = pad;
+      out[mem!.col.pad] = keep;
       ports.push(out);
     }
   });

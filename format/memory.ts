@@ -6,6 +6,9 @@
 // tick = (step mod T)·S + storeIndex, with S = stores-per-step slots and
 // T = TICKS / S. The backend writes rows of this shape (data segments, pending rows,
 // readout entries); the runtime builds, appends and decodes them. DESIGN.md §5.
+// In a step's output rows (`readout.entries`) the pad column carries KEEP instead: 1 for a
+// row to append (the runtime sets its pad to 0 first), 0 for a row to drop (an unused
+// port, or a store at or after a trap), so unused ports cost no weights.
 
 /** Epoch bits (stage-1 maximises the epoch over 2^EPOCH_BITS values). */
 export const EPOCH_BITS = 8;
@@ -135,4 +138,9 @@ export function decodeRows(mem: MemoryLayout, rows: Float32Array, count: number)
   order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   for (const [, , addr, v] of order) if (addr < out.length) out[addr] = Math.round(v);
   return out;
+}
+
+/** Whether a step's output row is to be appended (see KEEP above). */
+export function keepsRow(mem: MemoryLayout, rows: Float32Array, offset: number): boolean {
+  return rows[offset + mem.col.pad] > 0.5;
 }

@@ -1,7 +1,8 @@
 // format/token.ts — the state token: what goes into a step and what comes out.
 //
 // Input token (float32, one row per execution):
-//   [ arg_i lo, hi  (maxArgs × 2) | epoch bits (8, with memory) | tick base (1, with memory) ]
+//   [ 1 | arg_i lo, hi  (maxArgs × 2) | epoch bits (8, with memory) | tick base (1, with memory) ]
+// The constant 1 is the bias input of every linear map (a bias is a weight on slot 0).
 // plus the program counter, which selects the step's expert: an int64 `pc` input
 // (routed models) or a one-hot `route` input over the experts (dense models).
 // Output token `readout.next`:
@@ -14,6 +15,7 @@
 import { EPOCH_BITS } from './memory.js';
 
 export interface TokenIn {
+  one: number;
   args: number;
   epoch: number;
   tick: number;
@@ -28,10 +30,10 @@ export interface TokenOut {
 }
 
 export function tokenLayout(maxArgs: number, hasMemory: boolean): { tokenIn: TokenIn; tokenOut: TokenOut } {
-  const epoch = 2 * maxArgs;
+  const epoch = 1 + 2 * maxArgs;
   const tick = epoch + (hasMemory ? EPOCH_BITS : 0);
   return {
-    tokenIn: { args: 0, epoch, tick, width: tick + (hasMemory ? 1 : 0) },
+    tokenIn: { one: 0, args: 1, epoch, tick, width: tick + (hasMemory ? 1 : 0) },
     tokenOut: { pc: 0, trap: 1, args: 2, width: 2 + 2 * maxArgs },
   };
 }
@@ -54,6 +56,7 @@ export function encodeToken(
   args: readonly number[],
   time: { epoch: number; tickBase: number } | null,
 ): void {
+  buf[o + t.one] = 1;
   for (let i = 0; i < maxArgs; i++) {
     const u = (args[i] ?? 0) >>> 0;
     buf[o + t.args + 2 * i] = u & 0xffff;

@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { RunError, TrapCode, trapMessage } from '../format/errors.js';
 import type { ModelLayout } from '../format/layout.js';
 import { readModelFile } from '../format/model_file.js';
-import { decodeRows, entryRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
+import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
 import { decodeToken, encodeToken } from '../format/token.js';
 
 export const TRAP_OOB = trapMessage(TrapCode.OutOfBounds);
@@ -253,7 +253,10 @@ export class TransformerModel {
           const m = memories[b];
           for (let p = 0; p < L.storePorts; p++) {
             const r = (k * L.storePorts + p) * F;
-            if (entries[r + mem.col.pad] < 0.5) m.push(entries.subarray(r, r + F));
+            if (keepsRow(mem, entries, r)) {
+              entries[r + mem.col.pad] = 0; // KEEP → pad (format/memory.ts)
+              m.push(entries.subarray(r, r + F));
+            }
           }
         }
         if (mem) memories[b].position++;
