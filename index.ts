@@ -31,6 +31,10 @@ export interface CompileOptions {
   explain?: boolean;
   /** The model's execution form: 'gather' (default, routed sparse experts) or 'onehot' (dense). */
   routing?: 'gather' | 'onehot';
+  /** Per-step budgets: longer blocks are split into several steps (backend/split_blocks.ts). */
+  maxLayers?: number;
+  maxStores?: number;
+  maxWidth?: number;
 }
 
 export interface CompiledModel {
@@ -45,9 +49,10 @@ export interface CompiledModel {
 export async function compile(input: Uint8Array | string, opts: CompileOptions = {}): Promise<CompiledModel> {
   const started = performance.now();
   const { ir, wasm } = await compileToIR(input, opts);
-  const r = compileIR(ir, started, { routing: opts.routing });
-  const explanation = opts.explain ? `${printModule(ir)}\n${explainModel(r)}` : undefined;
-  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir, wasm, explanation };
+  const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth });
+  const explanation = opts.explain ? `${printModule(r.ir)}\n${explainModel(r)}` : undefined;
+  // ir: the module the model executes (localized, long blocks split), step for step
+  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir: r.ir, wasm, explanation };
 }
 
 /** provider: ONNX Runtime execution provider (default 'cpu'); evict: keep one cache row per address. */

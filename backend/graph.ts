@@ -66,7 +66,19 @@ export interface Graph {
   ports: LinForm[][];
 }
 
+const inputsCache = new WeakMap<GNode, Vreg[]>();
+
+/** The vregs a node reads (memoized: nodes are immutable once a graph is built and pruned). */
 export function nodeInputs(n: GNode): Vreg[] {
+  let r = inputsCache.get(n);
+  if (!r) {
+    r = computeInputs(n);
+    inputsCache.set(n, r);
+  }
+  return r;
+}
+
+function computeInputs(n: GNode): Vreg[] {
   const s = new Set<Vreg>();
   if (n.kind === 'mlp') {
     for (const u of n.units) for (const v of lvars(u.pre)) s.add(v);

@@ -1,14 +1,17 @@
 // backend/index.ts — the backend driver: runs the passes in order, per expert, and describes the result.
 //
-//   localize → ir_to_graph (one graph per block) → check_magnitudes → schedule → allocate
-//   → check_allocation → model dims (widest expert) → assemble_weights → emit_onnx
+//   localize → split_blocks (long blocks → chains that fit the budgets) → ir_to_graph (one
+//   graph per block) → check_magnitudes → schedule → allocate → check_allocation
+//   → model dims (widest expert) → assemble_weights → emit_onnx
 //
 // The layout written into the model (format/layout.ts) is everything the runtime needs:
 // experts, entry points, token layouts, memory encoding and initial data.
 
 import type { Module } from '../ir/ir.js';
 import { localizeModule } from '../ir/localize.js';
-import { irToGraphs, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
+import { irToGraphs, lowerExpert, PcMap, programMemory, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
+import { splitLongBlocks } from './split_blocks.js';
+import { CompileError } from '../format/errors.js';
 import { criticalPath, schedule } from './schedule.js';
 import { allocate } from './allocate.js';
 import { checkAllocation } from './check_allocation.js';
@@ -23,12 +26,25 @@ export type { CompileStats, ModelLayout } from '../format/layout.js';
 export interface BackendOptions {
   /** 'gather' (default): sparse experts routed by pc; 'onehot': dense matrices (small programs). */
   routing?: Routing;
+  /** A block needing more layers is split into several steps (default DEFAULT_MAX_LAYERS). */
+  maxLayers?: number;
+  /** A block with more stores is split (default DEFAULT_MAX_STORES). */
+  maxStores?: number;
+  /** A block needing a wider residual stream is split (default DEFAULT_MAX_WIDTH). */
+  maxWidth?: number;
 }
+
+/** Budgets per step (DESIGN.md §2): every expert is padded to the widest, so keep them modest. */
+export const DEFAULT_MAX_LAYERS = 16;
+export const DEFAULT_MAX_STORES = 32;
+export const DEFAULT_MAX_WIDTH = 1024;
 
 export interface BackendResult {
   onnx: Uint8Array;
   layout: ModelLayout;
   stats: CompileStats;
+  /** The module the model executes (localized, long blocks split): the IR interpreter's twin. */
+  ir: Module;
   /** Intermediate products, for tests and tools. */
   program: ProgramGraphs;
   placed: PlacedExpert[];
@@ -45,7 +61,7 @@ function place(e: ExpertGraph, mem: MemoryLayout | null): PlacedExpert {
 
 export function compileIR(input: Module, started = performance.now(), opts: BackendOptions = {}): BackendResult {
   const routing = opts.routing ?? 'gather';
-  const mod = localizeModule(input);
+  const mod = fitBlocks(localizeModule(input), opts);
   const program = irToGraphs(mod);
   const mem = program.memory;
   const placed = program.experts.map((e) => place(e, mem));
@@ -83,5 +99,22 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
   const { bytes, params } = emitOnnx(weights, layout, routing);
   stats.params = params;
   stats.compileMs = Math.round((performance.now() - started) * 100) / 100;
-  return { onnx: bytes, layout, stats, program, placed, weights };
+  return { onnx: bytes, layout, stats, ir: mod, program, placed, weights };
+}
+
+/** Splits blocks over the budgets, measuring each by lowering and scheduling it alone. */
+function fitBlocks(mod: Module, opts: BackendOptions): Module {
+  const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
+  const maxStores = opts.maxStores ?? DEFAULT_MAX_STORES;
+  const maxWidth = opts.maxWidth ?? DEFAULT_MAX_WIDTH;
+  for (const [name, v] of [['--max-layers', maxLayers], ['--max-stores', maxStores], ['--max-width', maxWidth]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new CompileError(`${name} must be a positive integer, not ${v}`);
+  }
+  const mem = programMemory(mod, maxStores);
+  const probe: PcMap = { pcOf: () => 0, haltPc: 1 };
+  return splitLongBlocks(mod, maxStores, (f, b) => {
+    const e = lowerExpert({ ...f, blocks: [b] }, 0, probe, Math.max(b.params.length, f.numResults), mem);
+    const sched = schedule(e.graph);
+    return sched.layers <= maxLayers && allocate(e.graph, sched).dModel <= maxWidth;
+  });
 }
