@@ -7,9 +7,9 @@
 // The layout written into the model (format/layout.ts) is everything the runtime needs:
 // experts, entry points, token layouts, memory encoding and initial data.
 
-import type { Module } from '../ir/ir.js';
+import type { Block, Module } from '../ir/ir.js';
 import { localizeModule } from '../ir/localize.js';
-import { irToGraphs, lowerExpert, PcMap, programMemory, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
+import { BlockGraph, irToGraphs, lowerBlock, programMemory, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
 import { splitLongBlocks } from './split_blocks.js';
 import { CompileError } from '../format/errors.js';
 import { criticalPath, schedule } from './schedule.js';
@@ -61,8 +61,8 @@ function place(e: ExpertGraph, mem: MemoryLayout | null): PlacedExpert {
 
 export function compileIR(input: Module, started = performance.now(), opts: BackendOptions = {}): BackendResult {
   const routing = opts.routing ?? 'gather';
-  const mod = fitBlocks(localizeModule(input), opts);
-  const program = irToGraphs(mod);
+  const { mod, lowered } = fitBlocks(localizeModule(input), opts);
+  const program = irToGraphs(mod, lowered);
   const mem = program.memory;
   const placed = program.experts.map((e) => place(e, mem));
   const tok = programTokens(program);
@@ -102,8 +102,11 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
   return { onnx: bytes, layout, stats, ir: mod, program, placed, weights };
 }
 
-/** Splits blocks over the budgets, measuring each by lowering and scheduling it alone. */
-function fitBlocks(mod: Module, opts: BackendOptions): Module {
+/**
+ * Splits blocks over the budgets, measuring each by lowering and scheduling it alone; the
+ * graphs of blocks that fit are kept (keyed by block) so no block is lowered twice.
+ */
+function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: Map<Block, BlockGraph> } {
   const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
   const maxStores = opts.maxStores ?? DEFAULT_MAX_STORES;
   const maxWidth = opts.maxWidth ?? DEFAULT_MAX_WIDTH;
@@ -111,10 +114,13 @@ function fitBlocks(mod: Module, opts: BackendOptions): Module {
     if (!Number.isInteger(v) || v < 1) throw new CompileError(`${name} must be a positive integer, not ${v}`);
   }
   const mem = programMemory(mod, maxStores);
-  const probe: PcMap = { pcOf: () => 0, haltPc: 1 };
-  return splitLongBlocks(mod, maxStores, (f, b) => {
-    const e = lowerExpert({ ...f, blocks: [b] }, 0, probe, Math.max(b.params.length, f.numResults), mem);
+  const lowered = new Map<Block, BlockGraph>();
+  const split = splitLongBlocks(mod, maxStores, (f, b, bi) => {
+    const e = lowerBlock(f, bi, b, mem);
     const sched = schedule(e.graph);
-    return sched.layers <= maxLayers && allocate(e.graph, sched).dModel <= maxWidth;
+    const ok = sched.layers <= maxLayers && allocate(e.graph, sched).dModel <= maxWidth;
+    if (ok) lowered.set(b, e);
+    return ok;
   });
+  return { mod: split, lowered };
 }

@@ -2,8 +2,8 @@
 //
 // Contract: every IR basic block of every function is one expert, numbered by its program
 // counter pc (pc = number of experts is HALT). An expert's graph reads the state token
-// through its embedding vregs, in token order (format/token.ts): the constant 1, argument
-// limbs, then the time features with memory; it writes the next token through `readout` (next pc, trap
+// through its embedding vregs, in token order (format/token.ts): the constant 1, the time
+// features with memory, then its own parameters' limbs; it writes the next token through `readout` (next pc, trap
 // code, argument limbs) and one memory row per stored byte through `ports`. Experts share
 // nothing but the token and memory layouts: a step runs only the expert its pc selects, so
 // no gate, edge or store of another block enters its sums (DESIGN.md §2).
@@ -18,14 +18,21 @@ import type { LinForm, Vreg } from './linear.js';
 import { lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
 import { limbValue } from './gadgets/arith.js';
-import { BlockLowering, edgesOf, lowerInst, readoutOf } from './lower_block.js';
+import { BlockLowering, edgesOf, EdgeTarget, lowerInst, nextPcForm, readoutOf } from './lower_block.js';
 
-export interface ExpertGraph {
-  pc: number;
+/** A block's gadget graph before pcs are assigned (its next-pc readout is a placeholder). */
+export interface BlockGraph {
   func: string;
   block: number;
   params: number;
+  /** Arguments its readout writes (the most any edge passes). */
+  outArgs: number;
   graph: Graph;
+  exits: Array<{ taken: LinForm; target: EdgeTarget }>;
+}
+
+export interface ExpertGraph extends BlockGraph {
+  pc: number;
 }
 
 export interface ProgramGraphs {
@@ -69,32 +76,41 @@ export function programMemory(mod: Module, maxStores: number): MemoryLayout | nu
   return mem;
 }
 
-/** The gadget graph of one block (`mod` localized: every live-in is a block parameter). */
-export function lowerExpert(f: Func, bi: number, pcs: PcMap, maxArgs: number, mem: MemoryLayout | null): ExpertGraph {
-  const blk: Block = f.blocks[bi];
-  const pc = pcs.pcOf(f.name, bi);
+/**
+ * The gadget graph of one block (of a localized function: every live-in is a parameter).
+ * It depends on nothing outside the block but the memory's address width: token fields have
+ * fixed positions (format/token.ts), so the graph reads only its own parameters' limbs.
+ */
+export function lowerBlock(f: Func, bi: number, blk: Block, mem: MemoryLayout | null): BlockGraph {
   const g = new GraphBuilder();
+  const tok = tokenLayout(blk.params.length, mem !== null).tokenIn;
   const one = g.vreg('one', 1, 1);
-  const argLo: Vreg[] = [];
-  const argHi: Vreg[] = [];
-  for (let i = 0; i < maxArgs; i++) {
-    argLo.push(g.vreg(`arg${i}.lo`, 0, LIMB - 1));
-    argHi.push(g.vreg(`arg${i}.hi`, 0, LIMB - 1));
-  }
   const epochV: Vreg[] = mem ? Array.from({ length: EPOCH_BITS }, (_, j) => g.vreg(`time.epoch${j}`, 0, 1)) : [];
   const tickV: Vreg | null = mem ? g.vreg('time.tick', 0, TICKS - 1) : null;
-  const embed: Vreg[] = [one];
-  for (let i = 0; i < maxArgs; i++) embed.push(argLo[i], argHi[i]);
-  embed.push(...epochV);
+  const embed: Vreg[] = [one, ...epochV];
   if (tickV !== null) embed.push(tickV);
-
-  const L = new BlockLowering(g, pc, f.name, mem, epochV.map((v) => lvar(v)), tickV === null ? null : lvar(tickV));
+  if (embed.length !== tok.args) throw new Error(`lowerBlock: token layout mismatch (${embed.length} vs ${tok.args})`);
+  const argLo: Vreg[] = [];
+  const argHi: Vreg[] = [];
+  blk.params.forEach((_, i) => {
+    argLo.push(g.vreg(`arg${i}.lo`, 0, LIMB - 1));
+    argHi.push(g.vreg(`arg${i}.hi`, 0, LIMB - 1));
+    embed.push(argLo[i], argHi[i]);
+  });
+  const L = new BlockLowering(g, bi, f.name, mem, epochV.map((v) => lvar(v)), tickV === null ? null : lvar(tickV));
   blk.params.forEach((v, i) => L.env.set(v, limbValue(lvar(argLo[i]), lvar(argHi[i]))));
   for (const inst of blk.insts) lowerInst(L, inst);
-  const edges = edgesOf(L, blk, (b) => pcs.pcOf(f.name, b), pcs.haltPc);
-  const { readout, ports } = readoutOf(L, edges, maxArgs);
+  const edges = edgesOf(L, blk);
+  const { readout, ports } = readoutOf(L, edges);
   const graph = prune({ vregs: g.vregs, nodes: g.nodes, one, embed, readout, ports });
-  return { pc, func: f.name, block: bi, params: blk.params.length, graph };
+  return { func: f.name, block: bi, params: blk.params.length, outArgs: readout.length - 2, graph, exits: edges.map((e) => ({ taken: e.taken, target: e.target })) };
+}
+
+/** Gives a block graph its pc and its next-pc readout. */
+export function placeBlock(b: BlockGraph, pcs: PcMap): ExpertGraph {
+  const pcOf = (t: EdgeTarget) => (t === 'halt' ? pcs.haltPc : pcs.pcOf(b.func, t));
+  const readout = [nextPcForm(b.exits, pcOf), ...b.graph.readout.slice(1)];
+  return { ...b, pc: pcs.pcOf(b.func, b.block), graph: { ...b.graph, readout } };
 }
 
 export function maxArgsOf(mod: Module): number {
@@ -114,14 +130,22 @@ export function entriesOf(mod: Module, pcs: PcMap): EntryPoint[] {
   return entries;
 }
 
-/** Every block of a localized module as an expert graph. */
-export function irToGraphs(mod: Module): ProgramGraphs {
+/**
+ * Every block of a localized module as an expert graph; `lowered` may hold graphs already
+ * built for some blocks (by the block splitter, keyed by the Block object).
+ */
+export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> = new Map()): ProgramGraphs {
   const pcs = pcMap(mod);
   const maxArgs = maxArgsOf(mod);
   const memory = programMemory(mod, maxStoresPerBlock(mod));
   if (pcs.haltPc >= 2 ** 22) throw new CompileError(`the program has ${pcs.haltPc} basic blocks; at most ${2 ** 22} are supported`);
   const experts: ExpertGraph[] = [];
-  for (const f of mod.funcs) f.blocks.forEach((_, bi) => experts.push(lowerExpert(f, bi, pcs, maxArgs, memory)));
+  for (const f of mod.funcs) {
+    f.blocks.forEach((blk, bi) => {
+      const b = lowered.get(blk);
+      experts.push(placeBlock(b && b.block === bi ? b : lowerBlock(f, bi, blk, memory), pcs));
+    });
+  }
   return { experts, entries: entriesOf(mod, pcs), haltPc: pcs.haltPc, maxArgs, memory };
 }
 

@@ -17,10 +17,13 @@ import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 
+/** Where an edge goes: a block of the same function, or HALT (return). */
+export type EdgeTarget = number | 'halt';
+
 /** A way out of the block: `taken` is an exact 0/1 form, exactly one edge is taken. */
 export interface Edge {
   taken: LinForm;
-  target: number; // pc (haltPc for return)
+  target: EdgeTarget;
   args: IValue[];
 }
 
@@ -47,6 +50,7 @@ export class BlockLowering {
 
   constructor(
     readonly g: GraphBuilder,
+    /** The block's index in its function (names only; pcs are assigned after splitting). */
     readonly pc: number,
     readonly fname: string,
     readonly mem: MemoryLayout | null,
@@ -158,23 +162,28 @@ export function lowerInst(L: BlockLowering, inst: Inst): void {
   (LOWERING[inst.op] as Rule<Inst>)(L, inst);
 }
 
-/** The block's terminator as edges (`pcOf` maps a block of the same function to its pc). */
-export function edgesOf(L: BlockLowering, blk: Block, pcOf: (b: number) => number, haltPc: number): Edge[] {
+/** The block's terminator as edges. */
+export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
   const term = blk.term;
   const argsOf = (vals: ValueId[]) => vals.map((v) => L.canonOf(v));
   switch (term.op) {
     case 'jump':
-      return [{ taken: lconst(1), target: pcOf(term.target.block), args: argsOf(term.target.args) }];
+      return [{ taken: lconst(1), target: term.target.block, args: argsOf(term.target.args) }];
     case 'br_if': {
       const c = nonzero(L.g, L.pc, `${L.tag}.br_if`, L.canonOf(term.cond));
       return [
-        { taken: c, target: pcOf(term.then.block), args: argsOf(term.then.args) },
-        { taken: lcomb([[c, -1]], 1), target: pcOf(term.else.block), args: argsOf(term.else.args) },
+        { taken: c, target: term.then.block, args: argsOf(term.then.args) },
+        { taken: lcomb([[c, -1]], 1), target: term.else.block, args: argsOf(term.else.args) },
       ];
     }
     case 'return':
-      return [{ taken: lconst(1), target: haltPc, args: argsOf(term.values) }];
+      return [{ taken: lconst(1), target: 'halt', args: argsOf(term.values) }];
   }
+}
+
+/** next pc = Σ_edges pc(target)·taken: an affine form, set once pcs are assigned. */
+export function nextPcForm(exits: ReadonlyArray<{ taken: LinForm; target: EdgeTarget }>, pcOf: (t: EdgeTarget) => number): LinForm {
+  return lcomb(exits.map((e) => [e.taken, pcOf(e.target)] as [LinForm, number]));
 }
 
 function sameForm(a: LinForm, b: LinForm): boolean {
@@ -184,16 +193,17 @@ function sameForm(a: LinForm, b: LinForm): boolean {
 }
 
 /**
- * The readout of one expert: next pc = Σ target·taken (affine), the trap code of the first
- * access that trapped, the next arguments (gated by `taken` where edges disagree), and one
+ * The readout of one expert: a placeholder for the next pc (nextPcForm, once pcs are known),
+ * the trap code of the first access that trapped, the next arguments (gated by `taken` where
+ * edges disagree, as many as the most any edge passes), and one
  * memory row per stored byte whose pad column carries KEEP = valid (no access up to the
  * store trapped; format/memory.ts): ports an expert does not use stay all-zero and are dropped.
  * Selections share one MLP node (`readout.select`), scheduled as early as its inputs allow.
  */
-export function readoutOf(L: BlockLowering, edges: Edge[], maxArgs: number): { readout: LinForm[]; ports: LinForm[][] } {
+export function readoutOf(L: BlockLowering, edges: Edge[]): { readout: LinForm[]; ports: LinForm[][] } {
   const { g } = L;
   const sel = g.mlp(L.pc, `${L.tag}.readout.select`);
-  const nextPc = lcomb(edges.map((e) => [e.taken, e.target] as [LinForm, number]));
+  const maxArgs = Math.max(0, ...edges.map((e) => e.args.length));
   // trap code: Σ code_k·first_k with first_k = relu(t_k − Σ_{j<k} t_j) ∈ {0, 1}
   const firsts: LinForm[] = L.traps.map((t, k) => {
     if (k === 0) return t.signal;
@@ -240,5 +250,7 @@ export function readoutOf(L: BlockLowering, edges: Edge[], maxArgs: number): { r
       ports.push(out);
     }
   });
-  return { readout: [nextPc, trapCode, ...args], ports };
+  // placeholder next pc reading the same vregs as the real one (edge k → k + 1)
+  const placeholder = nextPcForm(edges.map((e, k) => ({ taken: e.taken, target: k })), (t) => Number(t) + 1);
+  return { readout: [placeholder, trapCode, ...args], ports };
 }

@@ -16,7 +16,7 @@ import type { Block, Func, Inst, Module, ValueId } from '../ir/ir.js';
 import { instDst, instUses, mapInst, mapTerm, termUses } from '../ir/ir.js';
 
 /** Whether a block may stay one step (measured by the caller: layers, stores). */
-export type Fits = (f: Func, block: Block) => boolean;
+export type Fits = (f: Func, block: Block, index: number) => boolean;
 
 function nextValueId(f: Func): number {
   let next = 0;
@@ -87,7 +87,7 @@ export function splitLongBlocks(mod: Module, maxStores: number, fits: Fits): Mod
     while (work.length) {
       const bi = work.pop()!;
       const b = f.blocks[bi];
-      if (b.insts.length < 2 || fits(f, b)) continue;
+      if (fits(f, b, bi) || b.insts.length < 2) continue;
       f = splitBlock(f, bi, Math.floor(b.insts.length / 2));
       work.push(bi, f.blocks.length - 1);
     }

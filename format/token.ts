@@ -1,8 +1,11 @@
 // format/token.ts — the state token: what goes into a step and what comes out.
 //
 // Input token (float32, one row per execution):
-//   [ 1 | arg_i lo, hi  (maxArgs × 2) | epoch bits (8, with memory) | tick base (1, with memory) ]
-// The constant 1 is the bias input of every linear map (a bias is a weight on slot 0).
+//   [ 1 | epoch bits (8, with memory) | tick base (1, with memory) | arg_i lo, hi (maxArgs × 2) ]
+// The constant 1 is the bias input of every linear map (a bias is a weight on slot 0). The
+// arguments come last, so every field's position is independent of maxArgs, and arguments
+// beyond a block's parameters are always 0 (the readout leaves them 0, the runtime pads
+// entry arguments with 0): an expert need not know how many arguments other blocks take.
 // plus the program counter, which selects the step's expert: an int64 `pc` input
 // (routed models) or a one-hot `route` input over the experts (dense models).
 // Output token `readout.next`:
@@ -30,10 +33,11 @@ export interface TokenOut {
 }
 
 export function tokenLayout(maxArgs: number, hasMemory: boolean): { tokenIn: TokenIn; tokenOut: TokenOut } {
-  const epoch = 1 + 2 * maxArgs;
+  const epoch = 1;
   const tick = epoch + (hasMemory ? EPOCH_BITS : 0);
+  const args = tick + (hasMemory ? 1 : 0);
   return {
-    tokenIn: { one: 0, args: 1, epoch, tick, width: tick + (hasMemory ? 1 : 0) },
+    tokenIn: { one: 0, epoch, tick, args, width: args + 2 * maxArgs },
     tokenOut: { pc: 0, trap: 1, args: 2, width: 2 + 2 * maxArgs },
   };
 }
