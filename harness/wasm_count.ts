@@ -203,6 +203,33 @@ export function scanCode(wasm: Uint8Array): FuncCode[] {
 
 const SEGMENT_ENDERS = new Set([0x00, 0x02, 0x03, 0x04, 0x05, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f]);
 
+/** Function names from the "name" custom section (empty if there is none). */
+export function functionNames(wasm: Uint8Array): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const s of sections(wasm)) {
+    if (s.id !== 0) continue;
+    const c = new Cursor(wasm, s.payload);
+    const len = c.leb();
+    if (new TextDecoder().decode(wasm.subarray(c.pos, c.pos + len)) !== 'name') continue;
+    c.pos += len;
+    while (c.pos < s.end) {
+      const sub = c.u8();
+      const size = c.leb();
+      const next = c.pos + size;
+      if (sub === 1) {
+        for (let n = c.leb(); n > 0; n--) {
+          const index = c.leb();
+          const nameLen = c.leb();
+          names.set(index, new TextDecoder().decode(wasm.subarray(c.pos, c.pos + nameLen)));
+          c.pos += nameLen;
+        }
+      }
+      c.pos = next;
+    }
+  }
+  return names;
+}
+
 /** Static opcode histogram, instruction and straight-line segment counts. */
 export function staticStats(wasm: Uint8Array): StaticStats {
   const funcs = scanCode(wasm);
@@ -253,15 +280,20 @@ export interface Instrumented {
   counters: Record<string, string>;
 }
 
-/** The module with one execution counter per distinct opcode (see the header). */
-export function instrumentCounting(wasm: Uint8Array): Instrumented {
+/**
+ * The module with one execution counter per distinct opcode (see the header), or with
+ * `perFunction`, one per defined function (named "func[<index>]"): instructions executed in it.
+ */
+export function instrumentCounting(wasm: Uint8Array, opts: { perFunction?: boolean } = {}): Instrumented {
   const secs = sections(wasm);
   const funcs = scanCode(wasm);
-  const keys = [...new Set(funcs.flatMap((f) => f.instrs.map((i) => i.key)))].sort((a, b) => a - b);
+  const keyOf = (f: FuncCode, i: Instr): number => (opts.perFunction ? f.index : i.key);
+  const nameOf = (k: number): string => (opts.perFunction ? `func[${k}]` : instrName(k));
+  const keys = [...new Set(funcs.flatMap((f) => f.instrs.map((i) => keyOf(f, i))))].sort((a, b) => a - b);
   const globalBase = importCounts(wasm, secs).globals + definedGlobals(wasm, secs);
   const globalOf = new Map(keys.map((k, i) => [k, globalBase + i]));
   const counters: Record<string, string> = {};
-  keys.forEach((k, i) => (counters[instrName(k)] = `${COUNT_EXPORT_PREFIX}${i}`));
+  keys.forEach((k, i) => (counters[nameOf(k)] = `${COUNT_EXPORT_PREFIX}${i}`));
 
   const newGlobals = keys.flatMap(() => [0x7f, 0x01, 0x41, 0x00, 0x0b]);
   const newExports = keys.flatMap((_, i) => {
@@ -286,7 +318,7 @@ export function instrumentCounting(wasm: Uint8Array): Instrumented {
     }
     if (s.id === SEC_GLOBAL) parts.push(section(SEC_GLOBAL, appendVec(wasm, s, keys.length, newGlobals)));
     else if (s.id === SEC_EXPORT) parts.push(section(SEC_EXPORT, appendVec(wasm, s, keys.length, newExports)));
-    else if (s.id === SEC_CODE) parts.push(section(SEC_CODE, instrumentedCode(wasm, funcs, globalOf)));
+    else if (s.id === SEC_CODE) parts.push(section(SEC_CODE, instrumentedCode(wasm, funcs, (f, i) => globalOf.get(keyOf(f, i))!)));
     else parts.push([...wasm.subarray(s.start, s.end)]);
   }
   if (!globalsDone) parts.push(section(SEC_GLOBAL, [...leb(keys.length), ...newGlobals]));
@@ -313,12 +345,12 @@ function appendVec(wasm: Uint8Array, s: Section, extra: number, bytes: number[])
   return [...leb(n + extra), ...wasm.subarray(c.pos, s.end), ...bytes];
 }
 
-function instrumentedCode(wasm: Uint8Array, funcs: FuncCode[], globalOf: Map<number, number>): number[] {
+function instrumentedCode(wasm: Uint8Array, funcs: FuncCode[], counterOf: (f: FuncCode, i: Instr) => number): number[] {
   const payload: number[] = [...leb(funcs.length)];
   for (const f of funcs) {
     const body: number[] = [...wasm.subarray(f.bodyStart, f.localsEnd)];
     for (const ins of f.instrs) {
-      const g = leb(globalOf.get(ins.key)!);
+      const g = leb(counterOf(f, ins));
       const bump = [0x23, ...g, 0x41, 0x01, 0x6a, 0x24, ...g];
       const original = [...wasm.subarray(ins.start, ins.end)];
       // A branch to a loop re-enters it at its label (spec semantics: `loop` runs again),

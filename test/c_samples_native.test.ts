@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { IoProgram, inputImage, parseIoArg, resolveArgs, runIo } from '../harness/io.js';
 import { RunError } from '../format/errors.js';
 import { OPT_LEVELS, loadCatalogue, readWasm, type ShowcaseProgram } from '../wasm-samples/c/c_samples.js';
-import { COUNT_EXPORT_PREFIX, instrumentCounting, scanCode, staticStats } from '../harness/wasm_count.js';
+import { COUNT_EXPORT_PREFIX, functionNames, instrumentCounting, scanCode, staticStats } from '../harness/wasm_count.js';
 import { watToWasmBytes } from './gen/random_program.js';
 
 const catalogue = loadCatalogue();
@@ -332,6 +332,26 @@ describe('harness/wasm_count.ts', () => {
     expect(count('call')).toBe(1);
     expect(count('end')).toBe(2); // the loop's, by falling through, and the function's
     expect(Object.values(counters).every((e) => e.startsWith(COUNT_EXPORT_PREFIX))).toBe(true);
+  });
+  it('per-function counters add up to the per-opcode total; the name section names functions', async () => {
+    const wasm = readWasm('showcase/collatz.c', 'O0');
+    const names = functionNames(wasm);
+    expect([...names.values()]).toContain('put_uint');
+    const totals: number[] = [];
+    for (const perFunction of [false, true]) {
+      const { wasm: counted, counters } = instrumentCounting(wasm, { perFunction });
+      const inst = await WebAssembly.instantiate(await WebAssembly.compile(new Uint8Array(counted)), {
+        env: { output_byte: () => undefined },
+      });
+      const mem = inst.exports.memory as WebAssembly.Memory;
+      const at = (inst.exports.__heap_base as WebAssembly.Global).value as number;
+      new Uint8Array(mem.buffer).set([50, 55, 0], at); // "27"
+      (inst.exports.compute as (p: number) => void)(at);
+      totals.push(Object.values(counters).reduce((n, e) => n + ((inst.exports[e] as WebAssembly.Global).value as number), 0));
+      if (perFunction) expect(Object.keys(counters).every((k) => /^func\[\d+\]$/.test(k))).toBe(true);
+    }
+    expect(totals[0]).toBeGreaterThan(1000);
+    expect(totals[1]).toBe(totals[0]);
   });
   it('instrumented showcase programs print exactly what the originals print', async () => {
     for (const p of catalogue.showcase) {

@@ -1,64 +1,89 @@
-// wasm-samples/c/showcase/sudoku.c — sudoku solver: constraint propagation (naked and hidden
-// singles over 9-bit candidate masks) plus depth-first search on the cell with the fewest
-// candidates. Input: 81 cells in row order, '1'-'9' given, '0' or '.' blank (other bytes are
-// skipped). Prints the solved grid as 9 lines of 9 digits, or "no solution".
+// wasm-samples/c/showcase/sudoku.c — sudoku solver: constraint propagation (naked singles
+// while placing a digit, hidden singles per unit from "seen once / seen twice" masks) plus
+// depth-first search on the unsolved cell with the fewest candidates. Input: 81 cells in row
+// order, '1'-'9' given, '0' or '.' blank (other bytes skipped). Prints the solved grid as 9
+// lines of 9 digits, or "no solution".
 #include "io.h"
 
 #define ALL 0x1FF
+#define DIGIT_SHIFT 12
+// clang -O2 unrolls simple copy loops and merges adjacent 32-bit loads/stores into
+// i64.load/i64.store; keep the grid copy rolled so the module stays i32-only.
+#define ROLLED _Pragma("clang loop unroll(disable) vectorize(disable)")
 
+// An unsolved cell holds its candidate digits in bits 0..8 (bit d-1 for digit d); a placed
+// cell holds only its digit, in bits 12..15 (no candidate bits, so eliminations and the
+// hidden-single masks skip it without a test). placed[u]: the digits placed in unit u.
 typedef struct {
-  unsigned short cand[81]; // candidate digits of each cell, bit d-1 for digit d
-  unsigned char value[81]; // 0 while unsolved
+  unsigned cell[81];
+  unsigned placed[27];
+  int unsolved;
 } Grid;
 
-static unsigned char units[27][9]; // rows, columns, boxes
-static unsigned char peers[81][20];
-static int search_nodes;
+// Rows 0-8, columns 9-17, boxes 18-26; the 20 peers of every cell (its units' other cells);
+// the three units of every cell.
+static const unsigned char UNITS[27][9] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8}, {9, 10, 11, 12, 13, 14, 15, 16, 17}, {18, 19, 20, 21, 22, 23, 24, 25, 26},
+    {27, 28, 29, 30, 31, 32, 33, 34, 35}, {36, 37, 38, 39, 40, 41, 42, 43, 44}, {45, 46, 47, 48, 49, 50, 51, 52, 53},
+    {54, 55, 56, 57, 58, 59, 60, 61, 62}, {63, 64, 65, 66, 67, 68, 69, 70, 71}, {72, 73, 74, 75, 76, 77, 78, 79, 80},
+    {0, 9, 18, 27, 36, 45, 54, 63, 72}, {1, 10, 19, 28, 37, 46, 55, 64, 73}, {2, 11, 20, 29, 38, 47, 56, 65, 74},
+    {3, 12, 21, 30, 39, 48, 57, 66, 75}, {4, 13, 22, 31, 40, 49, 58, 67, 76}, {5, 14, 23, 32, 41, 50, 59, 68, 77},
+    {6, 15, 24, 33, 42, 51, 60, 69, 78}, {7, 16, 25, 34, 43, 52, 61, 70, 79}, {8, 17, 26, 35, 44, 53, 62, 71, 80},
+    {0, 1, 2, 9, 10, 11, 18, 19, 20}, {3, 4, 5, 12, 13, 14, 21, 22, 23}, {6, 7, 8, 15, 16, 17, 24, 25, 26},
+    {27, 28, 29, 36, 37, 38, 45, 46, 47}, {30, 31, 32, 39, 40, 41, 48, 49, 50}, {33, 34, 35, 42, 43, 44, 51, 52, 53},
+    {54, 55, 56, 63, 64, 65, 72, 73, 74}, {57, 58, 59, 66, 67, 68, 75, 76, 77}, {60, 61, 62, 69, 70, 71, 78, 79, 80},
+};
+static const unsigned char PEERS[81][20] = {
+    {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18, 19, 20, 27, 36, 45, 54, 63, 72}, {0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18, 19, 20, 28, 37, 46, 55, 64, 73}, {0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 18, 19, 20, 29, 38, 47, 56, 65, 74},
+    {0, 1, 2, 4, 5, 6, 7, 8, 12, 13, 14, 21, 22, 23, 30, 39, 48, 57, 66, 75}, {0, 1, 2, 3, 5, 6, 7, 8, 12, 13, 14, 21, 22, 23, 31, 40, 49, 58, 67, 76}, {0, 1, 2, 3, 4, 6, 7, 8, 12, 13, 14, 21, 22, 23, 32, 41, 50, 59, 68, 77},
+    {0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 24, 25, 26, 33, 42, 51, 60, 69, 78}, {0, 1, 2, 3, 4, 5, 6, 8, 15, 16, 17, 24, 25, 26, 34, 43, 52, 61, 70, 79}, {0, 1, 2, 3, 4, 5, 6, 7, 15, 16, 17, 24, 25, 26, 35, 44, 53, 62, 71, 80},
+    {0, 1, 2, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 27, 36, 45, 54, 63, 72}, {0, 1, 2, 9, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 28, 37, 46, 55, 64, 73}, {0, 1, 2, 9, 10, 12, 13, 14, 15, 16, 17, 18, 19, 20, 29, 38, 47, 56, 65, 74},
+    {3, 4, 5, 9, 10, 11, 13, 14, 15, 16, 17, 21, 22, 23, 30, 39, 48, 57, 66, 75}, {3, 4, 5, 9, 10, 11, 12, 14, 15, 16, 17, 21, 22, 23, 31, 40, 49, 58, 67, 76}, {3, 4, 5, 9, 10, 11, 12, 13, 15, 16, 17, 21, 22, 23, 32, 41, 50, 59, 68, 77},
+    {6, 7, 8, 9, 10, 11, 12, 13, 14, 16, 17, 24, 25, 26, 33, 42, 51, 60, 69, 78}, {6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17, 24, 25, 26, 34, 43, 52, 61, 70, 79}, {6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 24, 25, 26, 35, 44, 53, 62, 71, 80},
+    {0, 1, 2, 9, 10, 11, 19, 20, 21, 22, 23, 24, 25, 26, 27, 36, 45, 54, 63, 72}, {0, 1, 2, 9, 10, 11, 18, 20, 21, 22, 23, 24, 25, 26, 28, 37, 46, 55, 64, 73}, {0, 1, 2, 9, 10, 11, 18, 19, 21, 22, 23, 24, 25, 26, 29, 38, 47, 56, 65, 74},
+    {3, 4, 5, 12, 13, 14, 18, 19, 20, 22, 23, 24, 25, 26, 30, 39, 48, 57, 66, 75}, {3, 4, 5, 12, 13, 14, 18, 19, 20, 21, 23, 24, 25, 26, 31, 40, 49, 58, 67, 76}, {3, 4, 5, 12, 13, 14, 18, 19, 20, 21, 22, 24, 25, 26, 32, 41, 50, 59, 68, 77},
+    {6, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25, 26, 33, 42, 51, 60, 69, 78}, {6, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 26, 34, 43, 52, 61, 70, 79}, {6, 7, 8, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 35, 44, 53, 62, 71, 80},
+    {0, 9, 18, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 45, 46, 47, 54, 63, 72}, {1, 10, 19, 27, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 45, 46, 47, 55, 64, 73}, {2, 11, 20, 27, 28, 30, 31, 32, 33, 34, 35, 36, 37, 38, 45, 46, 47, 56, 65, 74},
+    {3, 12, 21, 27, 28, 29, 31, 32, 33, 34, 35, 39, 40, 41, 48, 49, 50, 57, 66, 75}, {4, 13, 22, 27, 28, 29, 30, 32, 33, 34, 35, 39, 40, 41, 48, 49, 50, 58, 67, 76}, {5, 14, 23, 27, 28, 29, 30, 31, 33, 34, 35, 39, 40, 41, 48, 49, 50, 59, 68, 77},
+    {6, 15, 24, 27, 28, 29, 30, 31, 32, 34, 35, 42, 43, 44, 51, 52, 53, 60, 69, 78}, {7, 16, 25, 27, 28, 29, 30, 31, 32, 33, 35, 42, 43, 44, 51, 52, 53, 61, 70, 79}, {8, 17, 26, 27, 28, 29, 30, 31, 32, 33, 34, 42, 43, 44, 51, 52, 53, 62, 71, 80},
+    {0, 9, 18, 27, 28, 29, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 54, 63, 72}, {1, 10, 19, 27, 28, 29, 36, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 55, 64, 73}, {2, 11, 20, 27, 28, 29, 36, 37, 39, 40, 41, 42, 43, 44, 45, 46, 47, 56, 65, 74},
+    {3, 12, 21, 30, 31, 32, 36, 37, 38, 40, 41, 42, 43, 44, 48, 49, 50, 57, 66, 75}, {4, 13, 22, 30, 31, 32, 36, 37, 38, 39, 41, 42, 43, 44, 48, 49, 50, 58, 67, 76}, {5, 14, 23, 30, 31, 32, 36, 37, 38, 39, 40, 42, 43, 44, 48, 49, 50, 59, 68, 77},
+    {6, 15, 24, 33, 34, 35, 36, 37, 38, 39, 40, 41, 43, 44, 51, 52, 53, 60, 69, 78}, {7, 16, 25, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 44, 51, 52, 53, 61, 70, 79}, {8, 17, 26, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 51, 52, 53, 62, 71, 80},
+    {0, 9, 18, 27, 28, 29, 36, 37, 38, 46, 47, 48, 49, 50, 51, 52, 53, 54, 63, 72}, {1, 10, 19, 27, 28, 29, 36, 37, 38, 45, 47, 48, 49, 50, 51, 52, 53, 55, 64, 73}, {2, 11, 20, 27, 28, 29, 36, 37, 38, 45, 46, 48, 49, 50, 51, 52, 53, 56, 65, 74},
+    {3, 12, 21, 30, 31, 32, 39, 40, 41, 45, 46, 47, 49, 50, 51, 52, 53, 57, 66, 75}, {4, 13, 22, 30, 31, 32, 39, 40, 41, 45, 46, 47, 48, 50, 51, 52, 53, 58, 67, 76}, {5, 14, 23, 30, 31, 32, 39, 40, 41, 45, 46, 47, 48, 49, 51, 52, 53, 59, 68, 77},
+    {6, 15, 24, 33, 34, 35, 42, 43, 44, 45, 46, 47, 48, 49, 50, 52, 53, 60, 69, 78}, {7, 16, 25, 33, 34, 35, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 53, 61, 70, 79}, {8, 17, 26, 33, 34, 35, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 62, 71, 80},
+    {0, 9, 18, 27, 36, 45, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 72, 73, 74}, {1, 10, 19, 28, 37, 46, 54, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 72, 73, 74}, {2, 11, 20, 29, 38, 47, 54, 55, 57, 58, 59, 60, 61, 62, 63, 64, 65, 72, 73, 74},
+    {3, 12, 21, 30, 39, 48, 54, 55, 56, 58, 59, 60, 61, 62, 66, 67, 68, 75, 76, 77}, {4, 13, 22, 31, 40, 49, 54, 55, 56, 57, 59, 60, 61, 62, 66, 67, 68, 75, 76, 77}, {5, 14, 23, 32, 41, 50, 54, 55, 56, 57, 58, 60, 61, 62, 66, 67, 68, 75, 76, 77},
+    {6, 15, 24, 33, 42, 51, 54, 55, 56, 57, 58, 59, 61, 62, 69, 70, 71, 78, 79, 80}, {7, 16, 25, 34, 43, 52, 54, 55, 56, 57, 58, 59, 60, 62, 69, 70, 71, 78, 79, 80}, {8, 17, 26, 35, 44, 53, 54, 55, 56, 57, 58, 59, 60, 61, 69, 70, 71, 78, 79, 80},
+    {0, 9, 18, 27, 36, 45, 54, 55, 56, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74}, {1, 10, 19, 28, 37, 46, 54, 55, 56, 63, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74}, {2, 11, 20, 29, 38, 47, 54, 55, 56, 63, 64, 66, 67, 68, 69, 70, 71, 72, 73, 74},
+    {3, 12, 21, 30, 39, 48, 57, 58, 59, 63, 64, 65, 67, 68, 69, 70, 71, 75, 76, 77}, {4, 13, 22, 31, 40, 49, 57, 58, 59, 63, 64, 65, 66, 68, 69, 70, 71, 75, 76, 77}, {5, 14, 23, 32, 41, 50, 57, 58, 59, 63, 64, 65, 66, 67, 69, 70, 71, 75, 76, 77},
+    {6, 15, 24, 33, 42, 51, 60, 61, 62, 63, 64, 65, 66, 67, 68, 70, 71, 78, 79, 80}, {7, 16, 25, 34, 43, 52, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 71, 78, 79, 80}, {8, 17, 26, 35, 44, 53, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 78, 79, 80},
+    {0, 9, 18, 27, 36, 45, 54, 55, 56, 63, 64, 65, 73, 74, 75, 76, 77, 78, 79, 80}, {1, 10, 19, 28, 37, 46, 54, 55, 56, 63, 64, 65, 72, 74, 75, 76, 77, 78, 79, 80}, {2, 11, 20, 29, 38, 47, 54, 55, 56, 63, 64, 65, 72, 73, 75, 76, 77, 78, 79, 80},
+    {3, 12, 21, 30, 39, 48, 57, 58, 59, 66, 67, 68, 72, 73, 74, 76, 77, 78, 79, 80}, {4, 13, 22, 31, 40, 49, 57, 58, 59, 66, 67, 68, 72, 73, 74, 75, 77, 78, 79, 80}, {5, 14, 23, 32, 41, 50, 57, 58, 59, 66, 67, 68, 72, 73, 74, 75, 76, 78, 79, 80},
+    {6, 15, 24, 33, 42, 51, 60, 61, 62, 69, 70, 71, 72, 73, 74, 75, 76, 77, 79, 80}, {7, 16, 25, 34, 43, 52, 60, 61, 62, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 80}, {8, 17, 26, 35, 44, 53, 60, 61, 62, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79},
+};
 
-static int popcount9(unsigned m) {
-  int c = 0;
-  while (m) {
-    m &= m - 1;
-    c++;
-  }
-  return c;
-}
+static const unsigned char CELL_UNITS[81][3] = {
+    {0, 9, 18}, {0, 10, 18}, {0, 11, 18}, {0, 12, 19}, {0, 13, 19}, {0, 14, 19}, {0, 15, 20}, {0, 16, 20}, {0, 17, 20},
+    {1, 9, 18}, {1, 10, 18}, {1, 11, 18}, {1, 12, 19}, {1, 13, 19}, {1, 14, 19}, {1, 15, 20}, {1, 16, 20}, {1, 17, 20},
+    {2, 9, 18}, {2, 10, 18}, {2, 11, 18}, {2, 12, 19}, {2, 13, 19}, {2, 14, 19}, {2, 15, 20}, {2, 16, 20}, {2, 17, 20},
+    {3, 9, 21}, {3, 10, 21}, {3, 11, 21}, {3, 12, 22}, {3, 13, 22}, {3, 14, 22}, {3, 15, 23}, {3, 16, 23}, {3, 17, 23},
+    {4, 9, 21}, {4, 10, 21}, {4, 11, 21}, {4, 12, 22}, {4, 13, 22}, {4, 14, 22}, {4, 15, 23}, {4, 16, 23}, {4, 17, 23},
+    {5, 9, 21}, {5, 10, 21}, {5, 11, 21}, {5, 12, 22}, {5, 13, 22}, {5, 14, 22}, {5, 15, 23}, {5, 16, 23}, {5, 17, 23},
+    {6, 9, 24}, {6, 10, 24}, {6, 11, 24}, {6, 12, 25}, {6, 13, 25}, {6, 14, 25}, {6, 15, 26}, {6, 16, 26}, {6, 17, 26},
+    {7, 9, 24}, {7, 10, 24}, {7, 11, 24}, {7, 12, 25}, {7, 13, 25}, {7, 14, 25}, {7, 15, 26}, {7, 16, 26}, {7, 17, 26},
+    {8, 9, 24}, {8, 10, 24}, {8, 11, 24}, {8, 12, 25}, {8, 13, 25}, {8, 14, 25}, {8, 15, 26}, {8, 16, 26}, {8, 17, 26},
+};
 
-static int lowest_digit(unsigned m) {
-  int d = 1;
-  while (!(m & 1)) {
-    m >>= 1;
-    d++;
-  }
-  return d;
-}
-
-static void build_tables(void) {
-  for (int i = 0; i < 9; i++)
-    for (int k = 0; k < 9; k++) {
-      units[i][k] = (unsigned char)(i * 9 + k);
-      units[9 + i][k] = (unsigned char)(k * 9 + i);
-      units[18 + i][k] = (unsigned char)(((i / 3) * 3 + k / 3) * 9 + (i % 3) * 3 + k % 3);
-    }
-  for (int c = 0; c < 81; c++) {
-    int r = c / 9, col = c % 9, n = 0;
-    int br = r / 3 * 3, bc = col / 3 * 3;
-    for (int k = 0; k < 81; k++) {
-      if (k == c) continue;
-      int kr = k / 9, kc = k % 9;
-      if (kr == r || kc == col || (kr / 3 * 3 == br && kc / 3 * 3 == bc)) peers[c][n++] = (unsigned char)k;
-    }
-  }
-}
+static int lowest_digit(unsigned m) { return __builtin_ctz(m) + 1; }
 
 static void copy_grid(Grid *dst, const Grid *src) {
-  for (int i = 0; i < 81; i++) {
-    dst->cand[i] = src->cand[i];
-    dst->value[i] = src->value[i];
-  }
+  ROLLED for (int i = 0; i < 81; i++) dst->cell[i] = src->cell[i];
+  ROLLED for (int u = 0; u < 27; u++) dst->placed[u] = src->placed[u];
+  dst->unsolved = src->unsolved;
 }
 
-/** Places digit d in cell c and eliminates it from the peers, placing forced singles. 0 on contradiction. */
+/** Places digit d in cell c, eliminating it from the peers and placing naked singles. 0 on contradiction. */
 static int assign(Grid *g, int c, int d) {
   unsigned char queue_cell[81], queue_digit[81];
   int head = 0, tail = 0;
@@ -66,20 +91,28 @@ static int assign(Grid *g, int c, int d) {
   queue_digit[tail++] = (unsigned char)d;
   while (head < tail) {
     int cell = queue_cell[head], digit = queue_digit[head++];
-    unsigned bit = 1u << (digit - 1);
-    if (g->value[cell] == digit) continue;
-    if (g->value[cell] != 0 || !(g->cand[cell] & bit)) return 0;
-    g->value[cell] = (unsigned char)digit;
-    g->cand[cell] = (unsigned short)bit;
+    unsigned bit = 1u << (digit - 1), x = g->cell[cell];
+    if (x >> DIGIT_SHIFT) {
+      if ((x >> DIGIT_SHIFT) == (unsigned)digit) continue;
+      return 0;
+    }
+    if (!(x & bit)) return 0;
+    for (int k = 0; k < 3; k++) {
+      int u = CELL_UNITS[cell][k];
+      if (g->placed[u] & bit) return 0;
+      g->placed[u] |= bit;
+    }
+    g->cell[cell] = (unsigned)digit << DIGIT_SHIFT;
+    g->unsolved--;
+    const unsigned char *peers = PEERS[cell];
     for (int k = 0; k < 20; k++) {
-      int q = peers[cell][k];
-      if (!(g->cand[q] & bit)) continue;
-      if (g->value[q] != 0) return 0;
-      unsigned left = g->cand[q] & ~bit;
-      g->cand[q] = (unsigned short)left;
+      int q = peers[k];
+      unsigned y = g->cell[q];
+      if (!(y & bit)) continue;
+      unsigned left = y & ~bit;
+      g->cell[q] = left;
       if (left == 0) return 0;
       if ((left & (left - 1)) == 0) {
-        if (tail == 81) return 0;
         queue_cell[tail] = (unsigned char)q;
         queue_digit[tail++] = (unsigned char)lowest_digit(left);
       }
@@ -88,26 +121,31 @@ static int assign(Grid *g, int c, int d) {
   return 1;
 }
 
-/** Hidden singles until nothing changes. 0 on contradiction. */
+/** Hidden singles (a digit with one place left in a unit) until nothing changes. 0 on contradiction. */
 static int propagate(Grid *g) {
   int changed = 1;
-  while (changed) {
+  while (changed && g->unsolved > 0) {
     changed = 0;
     for (int u = 0; u < 27; u++) {
-      for (int d = 1; d <= 9; d++) {
-        unsigned bit = 1u << (d - 1);
-        int places = 0, where = 0;
+      const unsigned char *unit = UNITS[u];
+      unsigned once = 0, twice = 0;
+      for (int k = 0; k < 9; k++) {
+        unsigned x = g->cell[unit[k]]; // placed cells add only bits above ALL
+        twice |= once & x;
+        once |= x;
+      }
+      if (((once | g->placed[u]) & ALL) != ALL) return 0;
+      unsigned singles = once & ~twice & ALL;
+      while (singles) {
+        unsigned bit = singles & (0u - singles);
+        singles &= singles - 1;
         for (int k = 0; k < 9; k++) {
-          int c = units[u][k];
-          if (g->cand[c] & bit) {
-            places++;
-            where = c;
+          int c = unit[k];
+          if (g->cell[c] & bit) {
+            if (!assign(g, c, lowest_digit(bit))) return 0;
+            changed = 1;
+            break;
           }
-        }
-        if (places == 0) return 0;
-        if (places == 1 && g->value[where] == 0) {
-          if (!assign(g, where, d)) return 0;
-          changed = 1;
         }
       }
     }
@@ -116,19 +154,17 @@ static int propagate(Grid *g) {
 }
 
 static int solve(Grid *g) {
-  search_nodes++;
   if (!propagate(g)) return 0;
+  if (g->unsolved == 0) return 1;
   int best = -1, best_count = 10;
-  for (int c = 0; c < 81; c++) {
-    if (g->value[c]) continue;
-    int n = popcount9(g->cand[c]);
-    if (n < best_count) {
+  for (int c = 0; c < 81 && best_count > 2; c++) {
+    int n = __builtin_popcount(g->cell[c] & ALL);
+    if (n != 0 && n < best_count) {
       best_count = n;
       best = c;
     }
   }
-  if (best < 0) return 1;
-  unsigned m = g->cand[best];
+  unsigned m = g->cell[best];
   while (m) {
     int d = lowest_digit(m);
     m &= m - 1;
@@ -145,18 +181,16 @@ static int solve(Grid *g) {
 static Grid grid;
 
 void compute(const char *input) {
-  build_tables();
-  for (int i = 0; i < 81; i++) {
-    grid.cand[i] = ALL;
-    grid.value[i] = 0;
-  }
+  ROLLED for (int i = 0; i < 81; i++) grid.cell[i] = ALL;
+  ROLLED for (int u = 0; u < 27; u++) grid.placed[u] = 0;
+  grid.unsolved = 81;
   int cells = 0, ok = 1;
   for (const char *s = input; *s && cells < 81; s++) {
     char ch = *s;
     if (ch == '.' || ch == '0') {
       cells++;
     } else if (ch >= '1' && ch <= '9') {
-      if (!assign(&grid, cells, ch - '0')) ok = 0;
+      if (ok && !assign(&grid, cells, ch - '0')) ok = 0;
       cells++;
     }
   }
@@ -164,13 +198,12 @@ void compute(const char *input) {
     put_str("usage: 81 cells, 1-9 given, 0 or . blank\n");
     return;
   }
-  search_nodes = 0;
   if (!ok || !solve(&grid)) {
     put_str("no solution\n");
     return;
   }
   for (int r = 0; r < 9; r++) {
-    for (int c = 0; c < 9; c++) output_byte('0' + grid.value[r * 9 + c]);
+    for (int c = 0; c < 9; c++) output_byte('0' + (grid.cell[r * 9 + c] >> DIGIT_SHIFT));
     output_byte('\n');
   }
 }
