@@ -7,6 +7,7 @@
 
 #define ALL 0x1FF
 #define DIGIT_SHIFT 12
+#define ALL_UNITS 0x7FFFFFF
 // clang -O2 unrolls simple copy loops and merges adjacent 32-bit loads/stores into
 // i64.load/i64.store; keep the grid copy rolled so the module stays i32-only.
 #define ROLLED _Pragma("clang loop unroll(disable) vectorize(disable)")
@@ -14,14 +15,18 @@
 // An unsolved cell holds its candidate digits in bits 0..8 (bit d-1 for digit d); a placed
 // cell holds only its digit, in bits 12..15 (no candidate bits, so eliminations and the
 // hidden-single masks skip it without a test). placed[u]: the digits placed in unit u.
+// dirty: the units (bit u) holding a cell whose candidates changed since they were last
+// checked for hidden singles. (unsolved and dirty are kept apart: clang -O2 merges
+// adjacent 32-bit copies into one i64.load/i64.store.)
 typedef struct {
   unsigned cell[81];
-  unsigned placed[27];
   int unsolved;
+  unsigned placed[27];
+  unsigned dirty;
 } Grid;
 
 // Rows 0-8, columns 9-17, boxes 18-26; the 20 peers of every cell (its units' other cells);
-// the three units of every cell.
+// the three units of every cell, and the same as a bit mask of units.
 static const unsigned char UNITS[27][9] = {
     {0, 1, 2, 3, 4, 5, 6, 7, 8}, {9, 10, 11, 12, 13, 14, 15, 16, 17}, {18, 19, 20, 21, 22, 23, 24, 25, 26},
     {27, 28, 29, 30, 31, 32, 33, 34, 35}, {36, 37, 38, 39, 40, 41, 42, 43, 44}, {45, 46, 47, 48, 49, 50, 51, 52, 53},
@@ -75,12 +80,25 @@ static const unsigned char CELL_UNITS[81][3] = {
     {8, 9, 24}, {8, 10, 24}, {8, 11, 24}, {8, 12, 25}, {8, 13, 25}, {8, 14, 25}, {8, 15, 26}, {8, 16, 26}, {8, 17, 26},
 };
 
+static const unsigned CELL_UNIT_MASK[81] = {
+    0x0040201, 0x0040401, 0x0040801, 0x0081001, 0x0082001, 0x0084001, 0x0108001, 0x0110001, 0x0120001,
+    0x0040202, 0x0040402, 0x0040802, 0x0081002, 0x0082002, 0x0084002, 0x0108002, 0x0110002, 0x0120002,
+    0x0040204, 0x0040404, 0x0040804, 0x0081004, 0x0082004, 0x0084004, 0x0108004, 0x0110004, 0x0120004,
+    0x0200208, 0x0200408, 0x0200808, 0x0401008, 0x0402008, 0x0404008, 0x0808008, 0x0810008, 0x0820008,
+    0x0200210, 0x0200410, 0x0200810, 0x0401010, 0x0402010, 0x0404010, 0x0808010, 0x0810010, 0x0820010,
+    0x0200220, 0x0200420, 0x0200820, 0x0401020, 0x0402020, 0x0404020, 0x0808020, 0x0810020, 0x0820020,
+    0x1000240, 0x1000440, 0x1000840, 0x2001040, 0x2002040, 0x2004040, 0x4008040, 0x4010040, 0x4020040,
+    0x1000280, 0x1000480, 0x1000880, 0x2001080, 0x2002080, 0x2004080, 0x4008080, 0x4010080, 0x4020080,
+    0x1000300, 0x1000500, 0x1000900, 0x2001100, 0x2002100, 0x2004100, 0x4008100, 0x4010100, 0x4020100,
+};
+
 static int lowest_digit(unsigned m) { return __builtin_ctz(m) + 1; }
 
 static void copy_grid(Grid *dst, const Grid *src) {
   ROLLED for (int i = 0; i < 81; i++) dst->cell[i] = src->cell[i];
   ROLLED for (int u = 0; u < 27; u++) dst->placed[u] = src->placed[u];
   dst->unsolved = src->unsolved;
+  dst->dirty = src->dirty;
 }
 
 /** Places digit d in cell c, eliminating it from the peers and placing naked singles. 0 on contradiction. */
@@ -104,6 +122,7 @@ static int assign(Grid *g, int c, int d) {
     }
     g->cell[cell] = (unsigned)digit << DIGIT_SHIFT;
     g->unsolved--;
+    g->dirty |= CELL_UNIT_MASK[cell];
     const unsigned char *peers = PEERS[cell];
     for (int k = 0; k < 20; k++) {
       int q = peers[k];
@@ -111,6 +130,7 @@ static int assign(Grid *g, int c, int d) {
       if (!(y & bit)) continue;
       unsigned left = y & ~bit;
       g->cell[q] = left;
+      g->dirty |= CELL_UNIT_MASK[q];
       if (left == 0) return 0;
       if ((left & (left - 1)) == 0) {
         queue_cell[tail] = (unsigned char)q;
@@ -121,31 +141,28 @@ static int assign(Grid *g, int c, int d) {
   return 1;
 }
 
-/** Hidden singles (a digit with one place left in a unit) until nothing changes. 0 on contradiction. */
+/** Hidden singles (a digit with one place left in a unit), unit by unit while any is dirty. 0 on contradiction. */
 static int propagate(Grid *g) {
-  int changed = 1;
-  while (changed && g->unsolved > 0) {
-    changed = 0;
-    for (int u = 0; u < 27; u++) {
-      const unsigned char *unit = UNITS[u];
-      unsigned once = 0, twice = 0;
+  while (g->dirty && g->unsolved > 0) {
+    int u = __builtin_ctz(g->dirty);
+    g->dirty &= g->dirty - 1;
+    const unsigned char *unit = UNITS[u];
+    unsigned once = 0, twice = 0;
+    for (int k = 0; k < 9; k++) {
+      unsigned x = g->cell[unit[k]]; // placed cells add only bits above ALL
+      twice |= once & x;
+      once |= x;
+    }
+    if (((once | g->placed[u]) & ALL) != ALL) return 0;
+    unsigned singles = once & ~twice & ALL;
+    while (singles) {
+      unsigned bit = singles & (0u - singles);
+      singles &= singles - 1;
       for (int k = 0; k < 9; k++) {
-        unsigned x = g->cell[unit[k]]; // placed cells add only bits above ALL
-        twice |= once & x;
-        once |= x;
-      }
-      if (((once | g->placed[u]) & ALL) != ALL) return 0;
-      unsigned singles = once & ~twice & ALL;
-      while (singles) {
-        unsigned bit = singles & (0u - singles);
-        singles &= singles - 1;
-        for (int k = 0; k < 9; k++) {
-          int c = unit[k];
-          if (g->cell[c] & bit) {
-            if (!assign(g, c, lowest_digit(bit))) return 0;
-            changed = 1;
-            break;
-          }
+        int c = unit[k];
+        if (g->cell[c] & bit) {
+          if (!assign(g, c, lowest_digit(bit))) return 0;
+          break;
         }
       }
     }
@@ -184,6 +201,7 @@ void compute(const char *input) {
   ROLLED for (int i = 0; i < 81; i++) grid.cell[i] = ALL;
   ROLLED for (int u = 0; u < 27; u++) grid.placed[u] = 0;
   grid.unsolved = 81;
+  grid.dirty = ALL_UNITS;
   int cells = 0, ok = 1;
   for (const char *s = input; *s && cells < 81; s++) {
     char ch = *s;
