@@ -130,6 +130,14 @@ const sampleModels: Record<string, (args: number[]) => number> = {
     for (let k = 2; k <= n!; k++) f = Math.imul(f, k);
     return f;
   },
+  clz: ([x]) => Math.clz32(x!),
+  ctz: ([x]) => (x === 0 ? 32 : 31 - Math.clz32(x! & -x!)),
+  rotr: ([x, k]) => i32((u32(x!) >>> (k! & 31)) | (u32(x!) << ((32 - k!) & 31))),
+  sum_shorts: ([v, n]) => {
+    let s = 0;
+    for (let i = 0; i < n!; i++) s += (Math.imul(v!, 2 * i + 1) << 16) >> 16;
+    return s;
+  },
   day_of_week: ([y, m, d]) => (m! < 1 || m! > 12 ? -1 : new Date(Date.UTC(y!, m! - 1, d!)).getUTCDay()),
 };
 
