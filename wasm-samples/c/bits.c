@@ -1,6 +1,6 @@
 // wasm-samples/c/bits.c — bit tricks: popcount (Kernighan loop and SWAR), bit reversal,
 // leading zeros by binary search, parity, and next power of two.
-#define EXPORT(n) __attribute__((export_name(#n)))
+#define EXPORT(n) // exported by build.sh (-Wl,--export=n); export_name would add a table
 
 EXPORT(popcount_loop) int popcount_loop(unsigned x) {
   int c = 0;

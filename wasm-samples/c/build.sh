@@ -12,7 +12,8 @@ cd "$(dirname "$0")"
 CLANG="${CLANG:-clang}"
 OBJDUMP="${OBJDUMP:-wasm-objdump}"
 COMMON=(--target=wasm32 -nostdlib -fno-builtin -Wl,--no-entry -Wl,--export=__heap_base)
-# Samples: exports named in the source (export_name), one 64 KiB page, an 8 KiB stack.
+# Samples: every function marked EXPORT(name) in the source is exported with --export (the
+# export_name attribute would make wasm-ld 14 add a funcref table); one 64 KiB page, 8 KiB stack.
 SAMPLE_FLAGS=(-Wl,-z,stack-size=8192 -Wl,--initial-memory=65536)
 # Showcase: the field's convention, unchanged (10 MiB memory, default 64 KiB stack).
 SHOWCASE_FLAGS=(-Wl,--export=compute -Wl,--initial-memory=10485760)
@@ -24,6 +25,7 @@ check() { # $1 = .wasm: fail on anything outside the i32 subset
   if [[ -n "$bad" ]]; then
     echo "$1: non-i32 instructions:" >&2; echo "$bad" | sort | uniq -c >&2; exit 1
   fi
+  if "$OBJDUMP" -h "$1" | grep -qE '^ *(Table|Elem) '; then echo "$1: has a table" >&2; exit 1; fi
   imports=$("$OBJDUMP" -x -j Import "$1" 2>/dev/null | grep -E '^ - ' | grep -v 'env.output_byte$' || true)
   if [[ -n "$imports" ]]; then echo "$1: unexpected imports: $imports" >&2; exit 1; fi
 }
@@ -31,7 +33,8 @@ check() { # $1 = .wasm: fail on anything outside the i32 subset
 for src in *.c; do
   for opt in O0 O2; do
     out="${src%.c}.$opt.wasm"
-    "$CLANG" "${COMMON[@]}" "-$opt" "${SAMPLE_FLAGS[@]}" "$src" -o "$out"
+    mapfile -t exports < <(grep -oE '^EXPORT\([A-Za-z_0-9]+\)' "$src" | sed -E 's/EXPORT\((.*)\)/-Wl,--export=\1/')
+    "$CLANG" "${COMMON[@]}" "-$opt" "${SAMPLE_FLAGS[@]}" "${exports[@]}" "$src" -o "$out"
     check "$out"
   done
 done

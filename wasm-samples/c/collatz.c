@@ -1,5 +1,5 @@
 // wasm-samples/c/collatz.c — Collatz: steps until 1, and the peak value reached.
-#define EXPORT(n) __attribute__((export_name(#n)))
+#define EXPORT(n) // exported by build.sh (-Wl,--export=n); export_name would add a table
 
 EXPORT(collatz_steps) int collatz_steps(unsigned n) {
   int steps = 0;

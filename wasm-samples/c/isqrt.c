@@ -1,5 +1,5 @@
 // wasm-samples/c/isqrt.c — integer square root: digit-by-digit (shifts, compares) and Newton (div_u).
-#define EXPORT(n) __attribute__((export_name(#n)))
+#define EXPORT(n) // exported by build.sh (-Wl,--export=n); export_name would add a table
 
 EXPORT(isqrt) unsigned isqrt(unsigned n) {
   unsigned res = 0;

@@ -1,6 +1,6 @@
 // wasm-samples/c/recursive.c — genuinely recursive calls: naive Fibonacci, Ackermann
 // (small m, n), and the Tower of Hanoi move count.
-#define EXPORT(n) __attribute__((export_name(#n)))
+#define EXPORT(n) // exported by build.sh (-Wl,--export=n); export_name would add a table
 
 EXPORT(fib) int fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
 

@@ -1,6 +1,6 @@
 // wasm-samples/c/switch.c — dense switches (br_table): day of the week (Zeller), and a
 // tiny stack machine interpreting a bytecode program stored in a data segment.
-#define EXPORT(n) __attribute__((export_name(#n)))
+#define EXPORT(n) // exported by build.sh (-Wl,--export=n); export_name would add a table
 
 EXPORT(day_of_week) int day_of_week(int y, int m, int d) {
   int month_offset;
