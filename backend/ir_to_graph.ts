@@ -243,7 +243,8 @@ function lowerBlock(
       case 'iconst':
         env.set(inst.dst, constValue(inst.value));
         break;
-      case 'iadd': {
+      case 'binary': {
+        if (inst.code !== 'add') notYet(`i32.${inst.code}`);
         let s = addLazy(get(inst.a), get(inst.b));
         if (!fitsLazy(g, s)) s = addLazy(reducedOf(inst.a), reducedOf(inst.b));
         if (!fitsLazy(g, s)) s = addLazy(canonOf(inst.a), canonOf(inst.b));
@@ -251,6 +252,7 @@ function lowerBlock(
         break;
       }
       case 'load': {
+        if (inst.bytes !== 4) notYet(`${inst.bytes}-byte loads`);
         // a load repeated with no store in between reads the same bytes (and traps alike)
         const key = `${inst.addr}+${inst.offset}@${stores.length}`;
         let value = loaded.get(key);
@@ -271,6 +273,7 @@ function lowerBlock(
         break;
       }
       case 'store': {
+        if (inst.bytes !== 4) notYet(`${inst.bytes}-byte stores`);
         const name = `${tag}.store${stores.length}`;
         const bytes = valueBytes(g, pc, `${name}.value`, canonOf(inst.value));
         const acc = decodeOf(inst.addr, inst.offset, name);
@@ -281,6 +284,8 @@ function lowerBlock(
         stores.push({ rows, trapsSoFar: lcomb(traps.map((t) => [t, 1] as [LinForm, number])) });
         break;
       }
+      default:
+        notYet(inst.op === 'unary' ? `i32.${inst.code}` : inst.op);
     }
   }
   const gate = lvar(gateV);
@@ -300,8 +305,15 @@ function lowerBlock(
     case 'return':
       edges.push({ off: lcomb([[gate, -1]], 1), target: haltPc, args: argsOf(term.values) });
       break;
+    default:
+      notYet(term.op === 'trap' ? 'unreachable' : term.op);
   }
   return { pc, edges, traps, stores };
+}
+
+/** Instructions the IR has but this backend does not lower yet. */
+function notYet(what: string): never {
+  throw new CompileError(`${what} is not supported by the transformer backend yet`);
 }
 
 /** Drops nodes whose outputs nothing reachable from the readout reads. */
