@@ -246,6 +246,15 @@ const INVALID: [string, string, string, RegExp][] = [
   ['br_if without its value', '(func (export "f") (result i32) (block (result i32) (br_if 0 (i32.const 1))) )', 'br_if', /expected an i32 operand/],
   ['load without memory', '(func (export "f") (result i32) (i32.load (i32.const 0)))', 'i32.load', /defines no memory/],
   ['over-aligned load', '(memory 1) (func (export "f") (result i32) (i32.load align=8 (i32.const 0)))', 'i32.load', /alignment 2\*\*3/],
+  ['over-aligned load8', '(memory 1) (func (export "f") (result i32) (i32.load8_u align=2 (i32.const 0)))', 'i32.load8_u', /alignment 2\*\*1 exceeds the natural alignment 1/],
+  ['set of an immutable global', '(global $g i32 (i32.const 1)) (func (export "f") (global.set $g (i32.const 2)))', 'global.set', /immutable global 0/],
+  ['global index out of range', '(global $g i32 (i32.const 1)) (func (export "f") (result i32) (global.get 3))', 'global.get', /global index 3 out of range/],
+  ['if without else changing arity', '(func (export "f") (result i32) (if (result i32) (i32.const 1) (then (i32.const 2))))', 'end', /if without else/],
+  ['select with two operands', '(func (export "f") (result i32) (select (i32.const 1) (i32.const 2)))', 'select', /expected an i32 operand/],
+  ['br_table targets of different arity', '(func (export "f") (result i32) (block (result i32) (block (br_table 0 1 (i32.const 0) (i32.const 0)))) (i32.const 1))', 'br_table', /br_table targets carry/],
+  ['call with too few arguments', '(func $g (param i32 i32)) (func (export "f") (call $g (i32.const 1)))', 'call', /expected an i32 operand/],
+  ['call of an unknown function', '(func (export "f") (call 9))', 'call', /unknown function 9/],
+  ['memory.grow without memory', '(func (export "f") (result i32) (memory.grow (i32.const 1)))', 'memory.grow', /defines no memory/],
 ];
 
 describe('validation errors', () => {
@@ -346,6 +355,89 @@ describe('malformed bytes', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+// ---------------------------------------------------------------- agreement with V8's validator
+
+/** A module using every supported construct (and some unsupported ones) for mutation tests. */
+const ALL_WAT = `(module
+  (import "env" "output_byte" (func $out (param i32)))
+  (type $ii (func (param i32 i32) (result i32 i32)))
+  (memory 1 4)
+  (global $sp (mut i32) (i32.const 1024))
+  (global $k i32 (i32.const 7))
+  (global $w i64 (i64.const 1))
+  (table 1 funcref)
+  (data (i32.const 8) "abc")
+  (func $fact (export "fact") (param i32) (result i32)
+    (if (result i32) (i32.le_s (local.get 0) (i32.const 1)) (then (i32.const 1))
+      (else (i32.mul (local.get 0) (call $fact (i32.sub (local.get 0) (i32.const 1)))))))
+  (func (export "sw") (param i32) (result i32)
+    (block $b (block $a (br_table $a $b (local.get 0))) (return (i32.const 10))) (i32.const 40))
+  (func (export "mix") (param i32 i32) (result i32) (local i32)
+    (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+    (i32.store8 offset=1 (global.get $sp) (local.get 0))
+    (i32.store16 (global.get $sp) (i32.rotl (local.get 0) (local.get 1)))
+    (call $out (i32.load8_u (global.get $sp)))
+    (local.set 2 (i32.div_u (i32.load16_s (global.get $sp)) (i32.popcnt (local.get 1))))
+    (drop (memory.grow (i32.clz (local.get 2))))
+    (i32.add (memory.size) (select (local.get 0) (local.get 1) (i32.lt_u (local.get 0) (i32.extend8_s (local.get 1))))))
+  (func (export "multi") (param i32) (result i32)
+    (i32.const 1) (i32.const 2) (block (type $ii)) (i32.add) (loop (param i32) (result i32) (i32.add (global.get $k))))
+  (func (export "u") unreachable))`;
+
+describe('agreement with the engine validator', () => {
+  it('rejects an over-long LEB128 where the spec requires a byte (memory limits flags) with a location', async () => {
+    const bytes = new Uint8Array(Buffer.from('0061736d01000000050401800001', 'hex'));
+    expect(WebAssembly.validate(bytes)).toBe(false);
+    const e = await compileError(parseModule(bytes, 'm.wasm'));
+    expect(e.message).toMatch(/malformed module: memory limits flags 0x80/);
+    expect(e.info.offset).toBe(0x0b);
+  });
+
+  it('rejects a non-zero memory index byte of memory.size / memory.grow with a location', async () => {
+    const wasm = await loadInput('(module (memory 1) (func (export "s") (result i32) (memory.size)))');
+    const at = objdumpOffset(wasm, 'memory.size') + 1;
+    const bytes = wasm.slice();
+    bytes[at] = 1;
+    expect(WebAssembly.validate(bytes)).toBe(false);
+    const e = await compileError(parseModule(bytes, 'm.wasm'));
+    expect(e.info.offset).toBe(at);
+  });
+
+  it('byte-mutated modules: whatever V8 rejects is rejected with a location, never only by the fallback check', async () => {
+    const all = await loadInput(ALL_WAT);
+    expect((await compileToIR(all)).ir.funcs.length).toBe(5); // the unmutated module is inside the subset
+    const modules = [...await Promise.all(goldenNames.map((n) => loadInput(readWat(n)))), all, all, all];
+    let v8Rejected = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 2 }), async (mi, edits) => {
+        const bytes = Array.from(modules[mi % modules.length] as Uint8Array);
+        for (const [pos, byte, kind] of edits) {
+          const at = 8 + (pos % (bytes.length - 8));
+          if (kind === 0) bytes[at] = byte;
+          else if (kind === 1) bytes.splice(at, 0, byte);
+          else bytes.splice(at, 1);
+        }
+        const m = new Uint8Array(bytes);
+        const valid = WebAssembly.validate(m);
+        try {
+          await parseModule(m, 'mut.wasm');
+          expect(valid).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CompileError);
+          const msg = (e as CompileError).message;
+          expect(msg).not.toMatch(/rejected by the WebAssembly validator/);
+          if (!valid) {
+            v8Rejected++;
+            expect(msg).toMatch(/byte offset 0x|unsupported|duplicate export|refers to unknown|not a WebAssembly binary/);
+          }
+        }
+      }),
+      { numRuns: 600, seed: 11 },
+    );
+    expect(v8Rejected).toBeGreaterThan(300);
   });
 });
 
