@@ -44,6 +44,7 @@ export interface DecodedGlobal {
   init: number | null; // null: not a single i32.const
   imported: DecodedImport | null;
   pos: number;
+  debugName?: string; // from the name section
 }
 
 export interface DecodedFunc {
@@ -459,6 +460,7 @@ interface SectionState {
   funcs: DecodedFunc[] | null;
   data: WasmDataSegment[];
   moduleUnsupported: Unsupported[];
+  globalNames: Map<number, string>;
 }
 
 function findOutputImport(s: SectionState): number | null {
@@ -470,9 +472,29 @@ function findOutputImport(s: SectionState): number | null {
   return i < 0 ? null : i;
 }
 
+/** Custom sections are ignored, except the global names of a "name" section (errors in it are ignored too, as engines do). */
+function customSection(r: Reader, s: SectionState): void {
+  const name = r.name();
+  const start = r.pos;
+  r.pos = r.end;
+  if (name !== 'name') return;
+  try {
+    const n = new Reader(r.bytes, start, r.end, 'name section');
+    while (!n.atEnd()) {
+      const id = n.u8();
+      const sub = n.sub(n.u32(), 'name subsection');
+      if (id !== 7) continue;
+      const count = sub.u32();
+      for (let i = 0; i < count; i++) s.globalNames.set(sub.u32(), sub.name());
+    }
+  } catch {
+    // a malformed name section does not make the module invalid
+  }
+}
+
 function section(id: number, r: Reader, s: SectionState, at: number): void {
   switch (id) {
-    case 0: r.name(); r.pos = r.end; return; // custom: ignored
+    case 0: customSection(r, s); return;
     case 1: s.types = typeSection(r); return;
     case 2: importSection(r, s); s.outputImport = findOutputImport(s); return;
     case 3: functionSection(r, s); return;
@@ -502,7 +524,7 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
   }
   const s: SectionState = {
     types: [], imports: [], importedFuncs: [], outputImport: null, funcTypes: [], definedTypes: [], memoryCount: 0,
-    memory: null, globals: [], exports: [], funcs: null, data: [], moduleUnsupported: [],
+    memory: null, globals: [], exports: [], funcs: null, data: [], moduleUnsupported: [], globalNames: new Map(),
   };
   let last = 0;
   while (!file.atEnd()) {
@@ -524,6 +546,10 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
     throw new CompileError('data segment but the module defines no memory', { offset: (s.data[0] as WasmDataSegment).pos });
   }
   if (s.memory) s.memory.data = s.data;
+  for (const [i, name] of s.globalNames) {
+    const g = s.globals[i];
+    if (g) g.debugName = name;
+  }
   return {
     types: s.types, imports: s.imports, numImportedFuncs: s.importedFuncs.length, funcTypes: s.funcTypes,
     funcSigs: s.funcTypes.map((t) => signature(s.types[t] as FuncType)), outputImport: s.outputImport,

@@ -49,7 +49,7 @@ export interface WasmGlobal {
   index: number; // global index (imported globals first)
   mutable: boolean;
   init: number; // signed i32
-  name?: string; // export name, if exported
+  name?: string; // export name if exported, else the name section's
 }
 
 export interface WasmExport {

@@ -223,12 +223,12 @@ function validateExports(m: DecodedModule): void {
   }
 }
 
-/** The module's i32 globals with a constant initializer, named by their first export. */
+/** The module's i32 globals with a constant initializer, named by their first export (else the name section). */
 function definedGlobals(m: DecodedModule): WasmGlobal[] {
   const out: WasmGlobal[] = [];
   for (const g of m.globals) {
     if (g.imported || g.type !== 'i32' || g.init === null) continue;
-    const name = m.exports.find((e) => e.kind === 'global' && e.index === g.index)?.name;
+    const name = m.exports.find((e) => e.kind === 'global' && e.index === g.index)?.name ?? g.debugName;
     out.push({ index: g.index, mutable: g.mutable, init: g.init | 0, ...(name !== undefined ? { name } : {}) });
   }
   return out;
