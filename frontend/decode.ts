@@ -47,6 +47,15 @@ export interface DecodedGlobal {
   debugName?: string; // from the name section
 }
 
+/** A constant expression (global initializer, data segment offset) and the type it must produce. */
+export interface ConstExpr {
+  what: string;
+  pos: number;
+  type: string;
+  body: WasmInstr[];
+  globalsBefore: number; // globals defined before it (the ones it may refer to)
+}
+
 export interface DecodedFunc {
   func: WasmFunc;
   unsupported: Unsupported[];
@@ -73,6 +82,7 @@ export interface DecodedModule {
   exports: WasmExport[];
   /** Module-level constructs outside the subset (start function, imported memory, ...). */
   moduleUnsupported: Unsupported[];
+  constExprs: ConstExpr[];
 }
 
 const MAX_LOCALS = 50_000;
@@ -194,15 +204,20 @@ function memorySection(r: Reader, s: SectionState): void {
   }
 }
 
-/** A constant expression: its value when it is a single i32.const, else null (instructions are decoded to be skipped). */
-function constExpr(r: Reader, s: SectionState, what: string): number | null {
-  const ctx = bodyContext(s, `${what} initializer`);
+/**
+ * A constant expression: its value when it is a single i32.const, else null. Its instructions
+ * are kept for validation (frontend/validate.ts) with the type it must have.
+ */
+function constExpr(r: Reader, s: SectionState, what: string, type: string): number | null {
+  const ctx = bodyContext(s, what);
+  const pos = r.pos;
   const body: WasmInstr[] = [];
   for (;;) {
     const ins = instruction(r, ctx);
     body.push(ins);
     if (ins.op === 'end') break;
   }
+  s.constExprs.push({ what, pos, type, body, globalsBefore: s.globals.length });
   const first = body[0];
   return body.length === 2 && first?.imm === 'i32' && first.op === 'i32.const' ? first.value : null;
 }
@@ -215,7 +230,7 @@ function globalSection(r: Reader, s: SectionState): void {
     const mAt = r.pos;
     const m = r.u8();
     if (m > 1) r.fail(`global mutability ${m} is invalid`, mAt);
-    const init = constExpr(r, s, `global ${s.globals.length}`);
+    const init = constExpr(r, s, `the initializer of global ${s.globals.length}`, type);
     s.globals.push({ index: s.globals.length, type, mutable: m === 1, init, imported: null, pos });
   }
 }
@@ -247,7 +262,7 @@ function dataSection(r: Reader, s: SectionState): void {
       if (mem !== 0) throw new CompileError(`data segment refers to unknown memory ${mem}`, { offset: at });
     }
     const offAt = r.pos;
-    const offset = flags === 1 ? 0 : constExpr(r, s, 'data segment offset');
+    const offset = flags === 1 ? 0 : constExpr(r, s, 'a data segment offset', 'i32');
     const bytes = r.take(r.u32());
     if (flags === 1) return null; // passive: only memory.init (unsupported) could use it
     if (offset === null) {
@@ -461,6 +476,7 @@ interface SectionState {
   data: WasmDataSegment[];
   moduleUnsupported: Unsupported[];
   globalNames: Map<number, string>;
+  constExprs: ConstExpr[];
 }
 
 function findOutputImport(s: SectionState): number | null {
@@ -524,7 +540,7 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
   }
   const s: SectionState = {
     types: [], imports: [], importedFuncs: [], outputImport: null, funcTypes: [], definedTypes: [], memoryCount: 0,
-    memory: null, globals: [], exports: [], funcs: null, data: [], moduleUnsupported: [], globalNames: new Map(),
+    memory: null, globals: [], exports: [], funcs: null, data: [], moduleUnsupported: [], globalNames: new Map(), constExprs: [],
   };
   let last = 0;
   while (!file.atEnd()) {
@@ -554,6 +570,7 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
     types: s.types, imports: s.imports, numImportedFuncs: s.importedFuncs.length, funcTypes: s.funcTypes,
     funcSigs: s.funcTypes.map((t) => signature(s.types[t] as FuncType)), outputImport: s.outputImport,
     funcs: s.funcs ?? [], globals: s.globals, memory: s.memory, exports: s.exports, moduleUnsupported: s.moduleUnsupported,
+    constExprs: s.constExprs,
   };
 }
 

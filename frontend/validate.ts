@@ -10,7 +10,7 @@
 // the instruction, the function and the instruction's byte offset.
 
 import { CompileError } from './errors.js';
-import type { DecodedFunc, DecodedModule } from './decode.js';
+import type { ConstExpr, DecodedFunc, DecodedModule } from './decode.js';
 import { PAGE_SIZE } from '../ir/ir.js';
 import { formOf, type Form } from '../ir/instructions.js';
 import type { BlockSig, FuncSig, WasmFunc, WasmGlobal, WasmInstr, WasmModule } from './module.js';
@@ -202,6 +202,34 @@ function validateFunc(fn: WasmFunc, m: DecodedModule): void {
   }
 }
 
+const CONST_TYPES: Record<string, string> = { 'i32.const': 'i32', 'i64.const': 'i64', 'f32.const': 'f32', 'f64.const': 'f64' };
+
+/** A constant expression: one constant (or global.get of an imported immutable global) of the right type. */
+function validateConstExpr(m: DecodedModule, c: ConstExpr): void {
+  const bad = (ins: WasmInstr | undefined, message: string): never => {
+    throw new CompileError(`validation failed: ${c.what}: ${message}`, {
+      ...(ins ? { instruction: ins.op } : {}), offset: ins?.pos ?? c.pos,
+    });
+  };
+  const types: string[] = [];
+  for (const ins of c.body.slice(0, -1)) {
+    const t = CONST_TYPES[ins.op];
+    if (t !== undefined) { types.push(t); continue; }
+    if (ins.op === 'global.get' && ins.imm === 'index') {
+      const g = m.globals[ins.index];
+      if (!g || ins.index >= c.globalsBefore) bad(ins, `unknown global ${ins.index}`);
+      if (!g.imported || g.mutable) bad(ins, `constant expression required (global ${ins.index} must be an imported immutable global)`);
+      types.push(g.type);
+      continue;
+    }
+    if (ins.op === 'ref.null' || ins.op === 'ref.func') { types.push('ref'); continue; }
+    bad(ins, `constant expression required, found ${ins.op}`);
+  }
+  if (types.length !== 1 || (types[0] !== c.type && !(types[0] === 'ref' && (c.type === 'funcref' || c.type === 'externref')))) {
+    bad(c.body[c.body.length - 1], `type mismatch: expected one ${c.type} value, found [${types.join(', ')}]`);
+  }
+}
+
 function validateData(m: DecodedModule): void {
   if (!m.memory) return;
   const size = m.memory.pages * PAGE_SIZE;
@@ -237,6 +265,7 @@ function definedGlobals(m: DecodedModule): WasmGlobal[] {
 /** Validate the functions to compile (already held to the subset); returns the typed WasmModule. */
 export function validateModule(m: DecodedModule, funcs: readonly DecodedFunc[], bytes: Uint8Array): WasmModule {
   validateExports(m);
+  for (const c of m.constExprs) validateConstExpr(m, c);
   for (const f of funcs) validateFunc(f.func, m);
   validateData(m);
   // Belt and braces: the engine's own validator must agree.
