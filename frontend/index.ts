@@ -7,7 +7,7 @@
 
 import { CompileError } from './errors.js';
 import { decodeWasm, type DecodedModule } from './decode.js';
-import { checkSubset, reachable } from './subset.js';
+import { checkSubset, cleanExports, reachable } from './subset.js';
 import { validateModule } from './validate.js';
 import { loadInput } from './wat.js';
 import type { WasmModule } from './module.js';
@@ -47,6 +47,16 @@ export function decodeAndValidate(wasm: Uint8Array, exports?: readonly string[])
   const funcs = reachable(m, selectFunctions(m, exports));
   checkSubset(m, funcs);
   return validateModule(m, funcs, wasm);
+}
+
+/**
+ * The function exports that can be compiled: those whose reachable code stays inside the
+ * subset (module-level unsupported features, e.g. a start function, leave none). Compiling
+ * with `exports` set to this list gives one instance with all of them (shared memory and globals).
+ */
+export function supportedExports(wasm: Uint8Array): string[] {
+  const m = decodeWasm(wasm);
+  return m.moduleUnsupported.length > 0 ? [] : cleanExports(m);
 }
 
 /** Load (assembling WAT if needed), decode and validate a module. */

@@ -50,7 +50,7 @@ function summarize(items: readonly Unsupported[]): string {
 }
 
 /** Export names (of defined functions) whose reachable code is free of unsupported items. */
-function cleanExports(m: DecodedModule): string[] {
+export function cleanExports(m: DecodedModule): string[] {
   const out: string[] = [];
   for (const e of m.exports) {
     if (e.kind !== 'func' || e.index < m.numImportedFuncs) continue;
