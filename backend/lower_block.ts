@@ -8,7 +8,7 @@
 // adding one rule here and, at most, one gadget file. Terminators become edges, and
 // `readoutOf` turns the edges, traps and stores into the readout forms and memory rows.
 
-import type { Block, Inst, ValueId } from '../ir/ir.js';
+import type { BinaryCode, Block, Inst, UnaryCode, ValueId } from '../ir/ir.js';
 import { CompileError, TrapCode } from '../format/errors.js';
 import { GraphBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
@@ -92,11 +92,11 @@ export class BlockLowering {
   }
 
   /** Accesses to the same address value and offset share one decoding (trap signal and bits). */
-  decodeOf(addr: ValueId, offset: number, name: string): DecodedAccess {
-    const key = `${addr}+${offset}`;
+  decodeOf(addr: ValueId, offset: number, bytes: number, name: string): DecodedAccess {
+    const key = `${addr}+${offset}:${bytes}`;
     let d = this.decoded.get(key);
     if (!d) {
-      d = decodeAccess(this.g, this.pc, name, this.memory(), this.addrOf(addr), offset, 4);
+      d = decodeAccess(this.g, this.pc, name, this.memory(), this.addrOf(addr), offset, bytes);
       this.decoded.set(key, d);
     }
     return d;
@@ -115,41 +115,82 @@ export class BlockLowering {
 
 type Rule<I extends Inst> = (L: BlockLowering, inst: I) => void;
 type Rules = { [K in Inst['op']]: Rule<Extract<Inst, { op: K }>> };
+type BinaryRule = (L: BlockLowering, a: ValueId, b: ValueId) => IValue;
+type UnaryRule = (L: BlockLowering, a: ValueId) => IValue;
+
+/** Instructions the IR has but this backend does not lower yet. */
+function notYet(what: string): never {
+  throw new CompileError(`${what} is not supported by the transformer backend yet`);
+}
+
+/** i32.add: lazy limb sums (free), reduced first only when a bound would be exceeded. */
+const add: BinaryRule = (L, a, b) => {
+  let s = addLazy(L.get(a), L.get(b));
+  if (!fitsLazy(L.g, s)) s = addLazy(L.reducedOf(a), L.reducedOf(b));
+  if (!fitsLazy(L.g, s)) s = addLazy(L.canonOf(a), L.canonOf(b));
+  return s;
+};
+
+/** One rule per binary operator (ir/instructions.ts lists them); missing ones are not lowered yet. */
+export const BINARY_RULES: Partial<Record<BinaryCode, BinaryRule>> = { add };
+export const UNARY_RULES: Partial<Record<UnaryCode, UnaryRule>> = {};
+
+/** The sign-extended value of the low `bits` bits x (a canonical limb form < 2^bits): one sublayer. */
+function signExtendLimb(L: BlockLowering, name: string, x: LinForm, bits: 8 | 16): IValue {
+  const m = L.g.mlp(L.pc, `${name}.sign`);
+  const s = L.g.vreg(`${name}.sign`, 0, 1);
+  m.bias(s, 0);
+  m.step(x, 2 ** (bits - 1), [[s, 1]], 2 ** bits - 1);
+  // x ≥ 2^(bits−1): value = x − 2^bits mod 2^32 → lo = x + (65536 − 2^bits)·s, hi = 65535·s
+  return { lo: lcomb([[x, 1], [lvar(s), LIMB - 2 ** bits]]), hi: lvar(s, LIMB - 1), loMax: LIMB - 1, hiMax: LIMB - 1 };
+}
 
 /** The lowering rule of every IR instruction. */
 export const LOWERING: Rules = {
   iconst: (L, i) => void L.env.set(i.dst, constValue(i.value)),
-  iadd: (L, i) => {
-    let s = addLazy(L.get(i.a), L.get(i.b));
-    if (!fitsLazy(L.g, s)) s = addLazy(L.reducedOf(i.a), L.reducedOf(i.b));
-    if (!fitsLazy(L.g, s)) s = addLazy(L.canonOf(i.a), L.canonOf(i.b));
-    L.env.set(i.dst, s);
+  binary: (L, i) => {
+    const rule = BINARY_RULES[i.code] ?? notYet(`i32.${i.code}`);
+    L.env.set(i.dst, rule(L, i.a, i.b));
   },
+  unary: (L, i) => {
+    const rule = UNARY_RULES[i.code] ?? notYet(`i32.${i.code}`);
+    L.env.set(i.dst, rule(L, i.a));
+  },
+  select: () => notYet('select'),
+  global_get: () => notYet('global.get'),
+  global_set: () => notYet('global.set'),
+  memory_size: () => notYet('memory.size'),
+  memory_grow: () => notYet('memory.grow'),
+  output: () => notYet('output_byte'),
   load: (L, i) => {
     // a load repeated with no store in between reads the same bytes (and traps alike)
-    const key = `${i.addr}+${i.offset}@${L.stores.length}`;
+    const key = `${i.addr}+${i.offset}:${i.bytes}${i.signed ? 's' : 'u'}@${L.stores.length}`;
     let value = L.loaded.get(key);
     if (!value) {
       const mem = L.memory();
       const name = `${L.tag}.load_v${i.dst}`;
-      const acc = L.decodeOf(i.addr, i.offset, name);
+      const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
       L.trap(acc.trap, TrapCode.OutOfBounds);
       const pending = [...L.pendingSoFar];
       const approx = acc.bits.map((bits, k) => stage1(L.g, L.pc, `${name}.byte${k}`, mem, bits, pending));
       const rm = L.g.mlp(L.pc, `${name}.round`);
       const epochs = approx.map((a, k) => roundBits(L.g, rm, `${name}.byte${k}`, a));
       const bytes = acc.bits.map((bits, k) => lvar(stage2(L.g, L.pc, `${name}.byte${k}`, mem, bits, epochs[k], pending)));
-      value = limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]]));
+      if (i.bytes === 4) value = limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]]));
+      else {
+        const low = i.bytes === 1 ? bytes[0] : lcomb([[bytes[0], 1], [bytes[1], 256]]);
+        value = i.signed ? signExtendLimb(L, name, low, i.bytes === 1 ? 8 : 16) : limbValue(low, lconst(0));
+      }
       L.loaded.set(key, value);
     }
     L.env.set(i.dst, value);
-    L.canonical.set(i.dst, value);
+    if (i.bytes === 4 || !i.signed) L.canonical.set(i.dst, value);
   },
   store: (L, i) => {
     const mem = L.memory();
     const name = `${L.tag}.store${L.stores.length}`;
-    const bytes = valueBytes(L.g, L.pc, `${name}.value`, L.canonOf(i.value));
-    const acc = L.decodeOf(i.addr, i.offset, name);
+    const bytes = valueBytes(L.g, L.pc, `${name}.value`, L.canonOf(i.value)).slice(0, i.bytes);
+    const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
     L.trap(acc.trap, TrapCode.OutOfBounds);
     const tick = lcomb([[L.tick!, 1]], L.stores.length);
     const rows = acc.bits.map((bits, k) => pendingRow(mem, bits, L.epoch, tick, bytes[k]));
@@ -178,6 +219,14 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
     }
     case 'return':
       return [{ taken: lconst(1), target: 'halt', args: argsOf(term.values) }];
+    case 'trap':
+      // no way out: the block raises its trap (after its earlier accesses' own traps)
+      L.trap(lconst(1), term.code);
+      return [{ taken: lconst(1), target: 'halt', args: [] }];
+    case 'br_table':
+      return notYet('br_table');
+    case 'call':
+      return notYet('call');
   }
 }
 

@@ -102,17 +102,19 @@ function countRun(ir: Module, name: string, args: number[], maxSteps: number): C
     for (const i of block.insts) {
       instructions++;
       if (i.op === 'iconst') vals.set(i.dst, i.value | 0);
-      else if (i.op === 'iadd') vals.set(i.dst, (vals.get(i.a)! + vals.get(i.b)!) | 0);
-      else {
+      else if (i.op === 'binary' && i.code === 'add') vals.set(i.dst, (vals.get(i.a)! + vals.get(i.b)!) | 0);
+      else if (i.op === 'load' || i.op === 'store') {
+        if (i.bytes !== 4) throw new Error(`bench: ${i.bytes}-byte accesses are not counted yet`);
         const e = ea(vals.get(i.addr)!, i.offset);
         if (e < 0) return { results: [], trap: 'out of bounds memory access', steps, instructions };
         if (i.op === 'load') vals.set(i.dst, mem.getInt32(e, true));
         else mem.setInt32(e, vals.get(i.value)!, true);
-      }
+      } else throw new Error(`bench: instruction ${i.op} is not counted yet`);
     }
     instructions++;
     const t = block.term;
     if (t.op === 'return') return { results: t.values.map((v) => vals.get(v)!), trap: null, steps, instructions };
+    if (t.op !== 'jump' && t.op !== 'br_if') throw new Error(`bench: terminator ${t.op} is not counted yet`);
     block = enter(t.op === 'jump' ? t.target : vals.get(t.cond) !== 0 ? t.then : t.else);
   }
   throw new Error(`${name}(${args.join(', ')}): more than ${maxSteps} steps`);

@@ -1,23 +1,20 @@
-// frontend/decode.ts — decode a .wasm binary into the typed WasmModule.
+// frontend/decode.ts — decode a .wasm binary into sections, functions and instructions.
 //
 // A small hand-written decoder (rather than @webassemblyjs/wasm-parser, whose
 // AST lacks exact per-instruction byte offsets and drops alignment
-// immediates). It walks every section, rejects any construct outside the
-// supported subset at the byte offset where it appears (imports, tables,
-// globals, start, element segments, non-i32 types, unsupported instructions)
-// and reports malformed bytes as CompileError. Semantic checks (operand
-// stack types, label depths, bounds) live in frontend/validate.ts.
+// immediates). Every instruction is decoded through the opcode table in
+// ir/instructions.ts, which knows the immediates of unsupported instructions
+// too: so decoding does not stop at the first one. Each construct outside the
+// supported subset (an instruction, a non-i32 type, a reference to an
+// imported global or function, ...) is recorded as an `Unsupported` item
+// where it appears; frontend/subset.ts decides, from what the selected
+// exports reach, whether they stop the compile. Malformed bytes are a
+// CompileError at once. Semantic checks (stack types, indices, label
+// depths) live in frontend/validate.ts.
 
-import { CompileError, SUPPORTED_INSTRUCTIONS } from './errors.js';
-import {
-  funcDisplayName,
-  type WasmDataSegment,
-  type WasmExport,
-  type WasmFunc,
-  type WasmInstr,
-  type WasmMemory,
-} from './module.js';
-import { opcodeName, prefixedOpcodeName } from './opcodes.js';
+import { CompileError } from './errors.js';
+import { funcDisplayName, type BlockSig, type FuncSig, type WasmDataSegment, type WasmExport, type WasmFunc, type WasmInstr } from './module.js';
+import { PREFIXES, prefixedSpecOf, specOf, type InstrSpec } from '../ir/instructions.js';
 import { Reader } from './reader.js';
 
 export interface FuncType {
@@ -25,11 +22,67 @@ export interface FuncType {
   results: string[];
 }
 
+/** One construct outside the supported subset, where it appears. */
+export interface Unsupported {
+  what: string; // e.g. "instruction i64.const", "locals of type f32 (only i32)"
+  instruction?: string;
+  func?: string;
+  offset: number;
+}
+
+export interface DecodedImport {
+  module: string;
+  field: string;
+  kind: 'func' | 'table' | 'memory' | 'global' | 'tag';
+  pos: number;
+}
+
+export interface DecodedGlobal {
+  index: number;
+  type: string;
+  mutable: boolean;
+  init: number | null; // null: not a single i32.const
+  imported: DecodedImport | null;
+  pos: number;
+  debugName?: string; // from the name section
+}
+
+/** A constant expression (global initializer, data segment offset) and the type it must produce. */
+export interface ConstExpr {
+  what: string;
+  pos: number;
+  type: string;
+  body: WasmInstr[];
+  globalsBefore: number; // globals defined before it (the ones it may refer to)
+}
+
+export interface DecodedFunc {
+  func: WasmFunc;
+  unsupported: Unsupported[];
+  calls: number[]; // function indices called directly
+}
+
+export interface DecodedMemory {
+  pages: number;
+  maxPages: number | null;
+  data: WasmDataSegment[];
+  imported: boolean;
+}
+
 export interface DecodedModule {
   types: FuncType[];
-  funcs: WasmFunc[];
-  memory: WasmMemory | null;
+  imports: DecodedImport[];
+  numImportedFuncs: number;
+  funcTypes: number[]; // type index of every function index (imports first)
+  funcSigs: Array<FuncSig | null>;
+  outputImport: number | null;
+  funcs: DecodedFunc[]; // defined functions, in index order
+  globals: DecodedGlobal[]; // every global index (imports first)
+  memory: DecodedMemory | null;
   exports: WasmExport[];
+  /** Module-level constructs outside the subset (start function, imported memory, ...). */
+  moduleUnsupported: Unsupported[];
+  constExprs: ConstExpr[];
 }
 
 const MAX_LOCALS = 50_000;
@@ -39,23 +92,10 @@ const VALTYPES: Record<number, string> = {
   0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref',
 };
 
-// Section id → required position in the module (custom sections excluded).
+// Section id → required position in the module (custom sections excluded); 13 = tags.
 const SECTION_ORDER: Record<number, number> = {
-  1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 12: 10, 10: 11, 11: 12,
+  1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13,
 };
-
-/** The list printed in every "unsupported" message. */
-export function supportedList(): string {
-  return [...SUPPORTED_INSTRUCTIONS, 'return'].join(', ');
-}
-
-function unsupported(what: string, offset: number, func?: string, instruction?: string): never {
-  throw new CompileError(`unsupported: ${what}; wasmformer supports only ${supportedList()}`, {
-    ...(instruction !== undefined ? { instruction } : {}),
-    ...(func !== undefined ? { func } : {}),
-    offset,
-  });
-}
 
 function valtype(r: Reader): string {
   const at = r.pos;
@@ -76,77 +116,127 @@ function typeSection(r: Reader): FuncType[] {
   return vecOf(r, (r) => {
     const at = r.pos;
     const form = r.u8();
-    if (form !== 0x60) unsupported(`type form 0x${form.toString(16)} (only function types)`, at);
+    if (form !== 0x60) r.fail(`type form 0x${form.toString(16)} is not a function type`, at);
     return { params: vecOf(r, valtype), results: vecOf(r, valtype) };
   });
 }
 
-/**
- * Imports are unsupported, but with an export selection they are skipped (the selected
- * functions are checked not to use them). Returns the number of imported functions, which
- * shift the function index space.
- */
-function importSection(r: Reader, selecting: boolean): number {
+/** Limits: a flags byte (not a LEB128: the spec requires one byte), min, optional max. */
+function limits(r: Reader, what: string): { flags: number; min: number; max: number | null } {
+  const at = r.pos;
+  const flags = r.u8();
+  if (flags > 7) r.fail(`${what} limits flags 0x${flags.toString(16)} are invalid`, at);
+  const min = r.u32();
+  const max = flags & 1 ? r.u32() : null;
+  return { flags, min, max };
+}
+
+function tableType(r: Reader): void {
+  const at = r.pos;
+  const t = r.u8();
+  if (t !== 0x70 && t !== 0x6f) r.fail(`unknown table element type 0x${t.toString(16)}`, at);
+  limits(r, 'table');
+}
+
+function importSection(r: Reader, s: SectionState): void {
   const n = r.u32();
-  let funcs = 0;
   for (let i = 0; i < n; i++) {
-    const at = r.pos;
+    const pos = r.pos;
     const module = r.name();
     const field = r.name();
-    const kind = r.u8();
-    if (!selecting || kind === 2) {
-      unsupported(`imports (import "${module}" "${field}"); the module must define everything it uses`, at);
+    const kindAt = r.pos;
+    const k = r.u8();
+    const kind = (['func', 'table', 'memory', 'global', 'tag'] as const)[k];
+    if (kind === undefined) r.fail(`unknown import kind ${k}`, kindAt);
+    const imp: DecodedImport = { module, field, kind, pos };
+    s.imports.push(imp);
+    if (kind === 'func') {
+      const tAt = r.pos;
+      const t = r.u32();
+      if (t >= s.types.length) r.fail(`imported function type index ${t} out of range`, tAt);
+      s.funcTypes.push(t);
+      s.importedFuncs.push(imp);
+    } else if (kind === 'table') tableType(r);
+    else if (kind === 'memory') {
+      limits(r, 'memory');
+      s.memoryCount++;
+      s.moduleUnsupported.push({ what: `imported memory (import "${module}" "${field}"); the module must define its memory`, offset: pos });
+    } else if (kind === 'global') {
+      const type = valtype(r);
+      const mAt = r.pos;
+      const m = r.u8();
+      if (m > 1) r.fail(`global mutability ${m} is invalid`, mAt);
+      s.globals.push({ index: s.globals.length, type, mutable: m === 1, init: null, imported: imp, pos });
+    } else {
+      r.u8();
+      r.u32();
     }
-    if (kind === 0) {
-      r.u32();
-      funcs++;
-    } else if (kind === 1) {
-      r.u8();
-      limits(r);
-    } else if (kind === 3) {
-      r.u8();
-      r.u8();
-    } else if (kind === 4) {
-      r.u8();
-      r.u32();
-    } else r.fail(`unknown import kind ${kind}`, at);
   }
-  return funcs;
 }
 
-function limits(r: Reader): void {
-  const flags = r.u32();
-  r.u32();
-  if (flags & 1) r.u32();
-}
-
-function functionSection(r: Reader, types: FuncType[]): number[] {
-  return vecOf(r, (r) => {
+function functionSection(r: Reader, s: SectionState): void {
+  s.definedTypes = vecOf(r, (r) => {
     const at = r.pos;
     const t = r.u32();
-    if (t >= types.length) r.fail(`function type index ${t} out of range`, at);
+    if (t >= s.types.length) r.fail(`function type index ${t} out of range`, at);
     return t;
   });
+  s.funcTypes.push(...s.definedTypes);
 }
 
-function memorySection(r: Reader): WasmMemory | null {
+function memorySection(r: Reader, s: SectionState): void {
   const n = r.u32();
-  if (n === 0) return null;
-  const at = r.pos;
-  if (n > 1) unsupported('more than one memory', at);
-  const flags = r.u32();
-  if (flags > 1) unsupported(`memory flags 0x${flags.toString(16)} (shared or 64-bit memory)`, at);
-  const pages = r.u32();
-  const maxPages = flags === 1 ? r.u32() : null;
-  if (pages > MAX_PAGES || (maxPages !== null && (maxPages > MAX_PAGES || maxPages < pages))) {
-    throw new CompileError('invalid memory limits', { offset: at });
+  for (let i = 0; i < n; i++) {
+    const at = r.pos;
+    const { flags, min, max } = limits(r, 'memory');
+    s.memoryCount++;
+    if (s.memoryCount > 1) {
+      s.moduleUnsupported.push({ what: 'more than one memory', offset: at });
+      continue;
+    }
+    if (flags > 1) {
+      s.moduleUnsupported.push({ what: `memory flags 0x${flags.toString(16)} (shared or 64-bit memory)`, offset: at });
+    }
+    if (min > MAX_PAGES || (max !== null && (max > MAX_PAGES || max < min))) {
+      throw new CompileError('invalid memory limits', { offset: at });
+    }
+    s.memory = { pages: min, maxPages: max, data: [], imported: false };
   }
-  return { pages, maxPages, data: [] };
 }
 
-function exportSection(r: Reader, numFuncs: number, numMems: number, importedFuncs: number, selecting: boolean): WasmExport[] {
-  const kinds = ['func', 'table', 'memory', 'global', 'tag'];
-  const out: WasmExport[] = [];
+/**
+ * A constant expression: its value when it is a single i32.const, else null. Its instructions
+ * are kept for validation (frontend/validate.ts) with the type it must have.
+ */
+function constExpr(r: Reader, s: SectionState, what: string, type: string): number | null {
+  const ctx = bodyContext(s, what);
+  const pos = r.pos;
+  const body: WasmInstr[] = [];
+  for (;;) {
+    const ins = instruction(r, ctx);
+    body.push(ins);
+    if (ins.op === 'end') break;
+  }
+  s.constExprs.push({ what, pos, type, body, globalsBefore: s.globals.length });
+  const first = body[0];
+  return body.length === 2 && first?.imm === 'i32' && first.op === 'i32.const' ? first.value : null;
+}
+
+function globalSection(r: Reader, s: SectionState): void {
+  const n = r.u32();
+  for (let i = 0; i < n; i++) {
+    const pos = r.pos;
+    const type = valtype(r);
+    const mAt = r.pos;
+    const m = r.u8();
+    if (m > 1) r.fail(`global mutability ${m} is invalid`, mAt);
+    const init = constExpr(r, s, `the initializer of global ${s.globals.length}`, type);
+    s.globals.push({ index: s.globals.length, type, mutable: m === 1, init, imported: null, pos });
+  }
+}
+
+function exportSection(r: Reader, s: SectionState): void {
+  const kinds = ['func', 'table', 'memory', 'global', 'tag'] as const;
   const n = r.u32();
   for (let i = 0; i < n; i++) {
     const at = r.pos;
@@ -156,121 +246,167 @@ function exportSection(r: Reader, numFuncs: number, numMems: number, importedFun
     const index = r.u32();
     const kind = kinds[k];
     if (kind === undefined) r.fail(`unknown export kind ${k}`, kindAt);
-    if (kind !== 'func' && kind !== 'memory') {
-      if (selecting) continue;
-      unsupported(`${kind} exports`, at);
-    }
-    const limit = kind === 'func' ? numFuncs + importedFuncs : numMems;
+    const limit = kind === 'func' ? s.funcTypes.length : kind === 'memory' ? s.memoryCount : kind === 'global' ? s.globals.length : Infinity;
     if (index >= limit) throw new CompileError(`export "${name}" refers to unknown ${kind} ${index}`, { offset: at });
-    // func exports of imported functions get a negative index (they cannot be compiled)
-    out.push({ name, kind: kind as 'func' | 'memory', index: kind === 'func' ? index - importedFuncs : index });
+    s.exports.push({ name, kind, index });
   }
-  return out;
 }
 
-function constOffset(r: Reader): number {
-  const at = r.pos;
-  const op = r.u8();
-  if (op !== 0x41) {
-    const name = opcodeName(op) ?? `0x${op.toString(16)}`;
-    unsupported(`data segment offset expression ${name} (only i32.const)`, at, undefined, name);
-  }
-  const value = r.s32();
-  const endAt = r.pos;
-  if (r.u8() !== 0x0b) unsupported('data segment offset expression (only a single i32.const)', endAt);
-  return value >>> 0;
-}
-
-function dataSection(r: Reader): WasmDataSegment[] {
-  return vecOf(r, (r) => {
+function dataSection(r: Reader, s: SectionState): void {
+  s.data = vecOf(r, (r) => {
     const at = r.pos;
     const flags = r.u32();
-    if (flags === 1) unsupported('passive data segments', at);
-    if (flags !== 0 && flags !== 2) r.fail(`unknown data segment flags ${flags}`, at);
+    if (flags > 2) r.fail(`unknown data segment flags ${flags}`, at);
     if (flags === 2) {
       const mem = r.u32();
       if (mem !== 0) throw new CompileError(`data segment refers to unknown memory ${mem}`, { offset: at });
     }
-    const offset = constOffset(r);
+    const offAt = r.pos;
+    const offset = flags === 1 ? 0 : constExpr(r, s, 'a data segment offset', 'i32');
     const bytes = r.take(r.u32());
-    return { offset, bytes, pos: at };
-  });
+    if (flags === 1) return null; // passive: only memory.init (unsupported) could use it
+    if (offset === null) {
+      s.moduleUnsupported.push({ what: 'data segment offset other than an i32.const', offset: offAt });
+      return null;
+    }
+    return { offset: offset >>> 0, bytes, pos: at };
+  }).filter((d): d is WasmDataSegment => d !== null);
 }
+
+// ---------------------------------------------------------------- function bodies
 
 interface BodyContext {
-  types: FuncType[];
+  s: SectionState;
   func: string;
+  unsupported: Unsupported[];
+  calls: number[];
 }
 
-function blockType(r: Reader, ctx: BodyContext, pos: number, op: string): 0 | 1 {
+function bodyContext(s: SectionState, func: string): BodyContext {
+  return { s, func, unsupported: [], calls: [] };
+}
+
+/** Thrown when an instruction's immediates cannot be decoded (SIMD, atomics...): the rest of the body is skipped. */
+class StopDecoding extends Error {}
+
+function note(ctx: BodyContext, what: string, offset: number, instruction?: string): void {
+  ctx.unsupported.push({ what, ...(instruction !== undefined ? { instruction } : {}), func: ctx.func, offset });
+}
+
+function blockSig(r: Reader, ctx: BodyContext, pos: number, op: string): BlockSig {
   const b = r.bytes[r.pos];
-  if (b === 0x40) return (r.pos++, 0);
-  if (b === 0x7f) return (r.pos++, 1);
+  if (b === 0x40) return (r.pos++, { params: 0, results: 0 });
   if (b !== undefined && VALTYPES[b] !== undefined) {
-    unsupported(`${op} with result type ${VALTYPES[b]}`, pos, ctx.func, op);
+    r.pos++;
+    if (VALTYPES[b] !== 'i32') note(ctx, `${op} with result type ${VALTYPES[b]}`, pos, op);
+    return { params: 0, results: 1 };
   }
   const idx = r.signed(33);
-  const t = idx >= 0 ? ctx.types[idx] : undefined;
-  if (t === undefined) r.fail(`invalid block type ${idx}`, pos);
-  const ok = t.params.length === 0 && t.results.length <= 1 && t.results.every((x) => x === 'i32');
-  if (!ok) unsupported(`${op} with parameters or multiple/non-i32 results`, pos, ctx.func, op);
-  return t.results.length === 1 ? 1 : 0;
+  const t = idx >= 0 ? ctx.s.types[idx] : undefined;
+  if (t === undefined) {
+    throw new CompileError(`validation failed: block type index ${idx} out of range`, { instruction: op, func: ctx.func, offset: pos });
+  }
+  const bad = [...t.params, ...t.results].find((x) => x !== 'i32');
+  if (bad !== undefined) note(ctx, `${op} with a type of ${bad} values`, pos, op);
+  return { params: t.params.length, results: t.results.length };
 }
 
-function memarg(r: Reader, ctx: BodyContext, pos: number, op: string): { align: number; offset: number } {
-  const align = r.u32();
-  if (align >= 64) unsupported(`${op} with a memory index (multi-memory)`, pos, ctx.func, op);
-  return { align, offset: r.u32() };
+function immediates(r: Reader, spec: InstrSpec, ctx: BodyContext, pos: number): WasmInstr {
+  const op = spec.name;
+  switch (spec.imm) {
+    case 'none': return { op, pos, imm: 'none' };
+    case 'i32': return { op, pos, imm: 'i32', value: r.s32() };
+    case 'i64': r.skipS64(); return { op, pos, imm: 'none' };
+    case 'f32': r.take(4); return { op, pos, imm: 'none' };
+    case 'f64': r.take(8); return { op, pos, imm: 'none' };
+    case 'memarg': {
+      const align = r.u32();
+      if (align & 0x40) {
+        r.u32();
+        note(ctx, `${op} with a memory index (multi-memory)`, pos, op);
+      }
+      return { op, pos, imm: 'memarg', align: align & ~0x40, offset: r.u32() };
+    }
+    case 'block': return { op, pos, imm: 'block', sig: blockSig(r, ctx, pos, op) };
+    case 'index': return { op, pos, imm: 'index', index: r.u32() };
+    case 'br_table': {
+      const targets = vecOf(r, (x) => x.u32());
+      return { op, pos, imm: 'br_table', targets, default: r.u32() };
+    }
+    case 'zero_byte': {
+      const at = r.pos;
+      if (r.u8() !== 0) r.fail(`${op} expects a zero byte (memory index 0)`, at);
+      return { op, pos, imm: 'none' };
+    }
+    case 'select_t': {
+      const at = r.pos;
+      const types = vecOf(r, valtype);
+      if (types.length !== 1) r.fail(`typed select must have exactly one type, has ${types.length}`, at);
+      if (types[0] !== 'i32') note(ctx, `select of type ${types[0]}`, pos, op);
+      return { op, pos, imm: 'none' };
+    }
+    case 'call_indirect': r.u32(); r.u32(); return { op, pos, imm: 'none' };
+    case 'index2': r.u32(); r.u32(); return { op, pos, imm: 'none' };
+    case 'index_byte': r.u32(); r.u8(); return { op, pos, imm: 'none' };
+    case 'byte2': r.u8(); r.u8(); return { op, pos, imm: 'none' };
+    case 'reftype': r.u8(); return { op, pos, imm: 'none' };
+    case 'undecodable': throw new StopDecoding();
+  }
 }
 
-function unsupportedOpcode(r: Reader, ctx: BodyContext, pos: number, op: number): never {
-  let name = opcodeName(op);
-  if (op === 0xfc || op === 0xfd || op === 0xfe) name = prefixedOpcodeName(op, r.u32());
-  if (name === null) {
+/** Record references the subset cannot follow (imported or non-i32 globals, imported functions). */
+function checkReferences(ctx: BodyContext, ins: WasmInstr): void {
+  if (ins.imm !== 'index') return;
+  const s = ctx.s;
+  if (ins.op === 'global.get' || ins.op === 'global.set') {
+    const g = s.globals[ins.index];
+    if (!g) return; // the validator reports it
+    if (g.imported) note(ctx, `${ins.op} of an imported global (import "${g.imported.module}" "${g.imported.field}")`, ins.pos, ins.op);
+    else if (g.type !== 'i32') note(ctx, `${ins.op} of a global of type ${g.type}`, ins.pos, ins.op);
+    else if (g.init === null) note(ctx, `${ins.op} of a global whose initializer is not an i32.const`, ins.pos, ins.op);
+  } else if (ins.op === 'call') {
+    ctx.calls.push(ins.index);
+    const imp = s.importedFuncs[ins.index];
+    if (imp && ins.index !== s.outputImport) {
+      note(ctx, `call to the imported function "${imp.module}" "${imp.field}" (only "env" "output_byte" (i32) is supported)`, ins.pos, 'call');
+    }
+  }
+}
+
+/** Decode one instruction starting at r.pos (its immediates always; unsupported ones are noted). */
+function instruction(r: Reader, ctx: BodyContext): WasmInstr {
+  const pos = r.pos;
+  const op = r.u8();
+  const spec = PREFIXES.has(op) ? prefixedSpecOf(op, r.u32()) : specOf(op);
+  if (spec === undefined) {
     throw new CompileError(`malformed module: unknown opcode 0x${op.toString(16)}`, {
       instruction: `0x${op.toString(16)}`, func: ctx.func, offset: pos,
     });
   }
-  return unsupported(`instruction ${name}`, pos, ctx.func, name);
+  if (spec.form === null) note(ctx, `instruction ${spec.name}`, pos, spec.name);
+  const ins = immediates(r, spec, ctx, pos);
+  checkReferences(ctx, ins);
+  return ins;
 }
 
-/** Decode one instruction starting at r.pos. */
-function instruction(r: Reader, ctx: BodyContext): WasmInstr {
-  const pos = r.pos;
-  const op = r.u8();
-  switch (op) {
-    case 0x01: return { op: 'nop', pos };
-    case 0x0b: return { op: 'end', pos };
-    case 0x0f: return { op: 'return', pos };
-    case 0x1a: return { op: 'drop', pos };
-    case 0x6a: return { op: 'i32.add', pos };
-    case 0x41: return { op: 'i32.const', pos, value: r.s32() };
-    case 0x02: return { op: 'block', pos, results: blockType(r, ctx, pos, 'block') };
-    case 0x03: return { op: 'loop', pos, results: blockType(r, ctx, pos, 'loop') };
-    case 0x0c: return { op: 'br', pos, depth: r.u32() };
-    case 0x0d: return { op: 'br_if', pos, depth: r.u32() };
-    case 0x20: return { op: 'local.get', pos, index: r.u32() };
-    case 0x21: return { op: 'local.set', pos, index: r.u32() };
-    case 0x22: return { op: 'local.tee', pos, index: r.u32() };
-    case 0x28: return { op: 'i32.load', pos, ...memarg(r, ctx, pos, 'i32.load') };
-    case 0x36: return { op: 'i32.store', pos, ...memarg(r, ctx, pos, 'i32.store') };
-    default: return unsupportedOpcode(r, ctx, pos, op);
-  }
-}
-
-function localDecls(r: Reader, func: string): number {
+function localDecls(r: Reader, ctx: BodyContext): number {
   let total = 0;
   const groups = r.u32();
   for (let i = 0; i < groups; i++) {
     const at = r.pos;
     const count = r.u32();
     const t = valtype(r);
-    if (t !== 'i32') unsupported(`locals of type ${t} (only i32)`, at, func, t);
+    if (t !== 'i32') note(ctx, `locals of type ${t} (only i32)`, at, t);
     total += count;
-    if (total > MAX_LOCALS) unsupported(`more than ${MAX_LOCALS} locals`, at, func);
+    if (total > MAX_LOCALS) {
+      note(ctx, `more than ${MAX_LOCALS} locals`, at);
+      throw new StopDecoding();
+    }
   }
   return total;
 }
+
+const OPENS = new Set(['block', 'loop', 'if', 'try']);
 
 function instructions(r: Reader, ctx: BodyContext): WasmInstr[] {
   const body: WasmInstr[] = [];
@@ -278,77 +414,121 @@ function instructions(r: Reader, ctx: BodyContext): WasmInstr[] {
   while (depth > 0) {
     const ins = instruction(r, ctx);
     body.push(ins);
-    if (ins.op === 'block' || ins.op === 'loop') depth++;
+    if (OPENS.has(ins.op)) depth++;
     if (ins.op === 'end') depth--;
   }
   if (!r.atEnd()) r.fail('function body has bytes after its final end');
   return body;
 }
 
-function checkSignature(t: FuncType, func: string, pos: number): void {
-  const bad = [...t.params, ...t.results].find((x) => x !== 'i32');
-  if (bad !== undefined) unsupported(`function signature with type ${bad} (only i32)`, pos, func);
-  if (t.results.length > 1) unsupported('functions with more than one result (multi-value)', pos, func);
+function signature(t: FuncType): FuncSig | null {
+  return [...t.params, ...t.results].every((x) => x === 'i32') ? { params: t.params.length, results: t.results.length } : null;
 }
 
-function codeSection(r: Reader, types: FuncType[], funcTypes: number[], exports: WasmExport[], select: ReadonlySet<string> | null): WasmFunc[] {
+function codeSection(r: Reader, s: SectionState): void {
   const at = r.pos;
   const n = r.u32();
-  if (n !== funcTypes.length) r.fail(`code section has ${n} bodies but ${funcTypes.length} functions are declared`, at);
-  const funcs: WasmFunc[] = [];
-  for (let index = 0; index < n; index++) {
-    const exportNames = exports.filter((e) => e.kind === 'func' && e.index === index).map((e) => e.name);
+  if (n !== s.definedTypes.length) r.fail(`code section has ${n} bodies but ${s.definedTypes.length} functions are declared`, at);
+  const base = s.importedFuncs.length;
+  s.funcs = [];
+  for (let k = 0; k < n; k++) {
+    const index = base + k;
+    const exportNames = s.exports.filter((e) => e.kind === 'func' && e.index === index).map((e) => e.name);
     const name = funcDisplayName(index, exportNames);
     const size = r.u32();
     const pos = r.pos;
     const br = r.sub(size, 'function body', name);
-    if (select && !exportNames.some((e) => select.has(e))) {
-      br.pos = br.end; // not selected: not compiled, so not checked against the subset
-      continue;
+    const t = s.types[s.definedTypes[k] as number] as FuncType;
+    const ctx = bodyContext(s, name);
+    const bad = [...t.params, ...t.results].find((x) => x !== 'i32');
+    if (bad !== undefined) note(ctx, `function signature with type ${bad} (only i32)`, pos);
+    let numLocals = 0;
+    let body: WasmInstr[] = [];
+    try {
+      numLocals = localDecls(br, ctx);
+      body = instructions(br, ctx);
+    } catch (e) {
+      if (!(e instanceof StopDecoding)) throw e;
+      br.pos = br.end; // the rest is not decodable here; the function is unsupported anyway
     }
-    const t = types[funcTypes[index] as number] as FuncType;
-    checkSignature(t, name, pos);
-    const numLocals = localDecls(br, name);
-    const body = instructions(br, { types, func: name });
-    funcs.push({
-      index, name, exportNames, numParams: t.params.length, numResults: t.results.length === 1 ? 1 : 0,
-      numLocals, body, pos,
+    s.funcs.push({
+      func: { index, name, exportNames, numParams: t.params.length, numResults: t.results.length, numLocals, body, pos },
+      unsupported: ctx.unsupported,
+      calls: ctx.calls,
     });
   }
-  return funcs;
 }
 
+// ---------------------------------------------------------------- sections
+
 interface SectionState {
-  select: ReadonlySet<string> | null;
-  importedFuncs: number;
   types: FuncType[];
+  imports: DecodedImport[];
+  importedFuncs: DecodedImport[];
+  outputImport: number | null;
   funcTypes: number[];
-  memory: WasmMemory | null;
+  definedTypes: number[];
+  memoryCount: number;
+  memory: DecodedMemory | null;
+  globals: DecodedGlobal[];
   exports: WasmExport[];
-  funcs: WasmFunc[] | null;
+  funcs: DecodedFunc[] | null;
   data: WasmDataSegment[];
+  moduleUnsupported: Unsupported[];
+  globalNames: Map<number, string>;
+  constExprs: ConstExpr[];
+}
+
+function findOutputImport(s: SectionState): number | null {
+  const i = s.importedFuncs.findIndex((imp, k) => {
+    const t = s.types[s.funcTypes[k] as number];
+    return imp.module === 'env' && imp.field === 'output_byte' && t !== undefined &&
+      t.params.length === 1 && t.params[0] === 'i32' && t.results.length === 0;
+  });
+  return i < 0 ? null : i;
+}
+
+/** Custom sections are ignored, except the global names of a "name" section (errors in it are ignored too, as engines do). */
+function customSection(r: Reader, s: SectionState): void {
+  const name = r.name();
+  const start = r.pos;
+  r.pos = r.end;
+  if (name !== 'name') return;
+  try {
+    const n = new Reader(r.bytes, start, r.end, 'name section');
+    while (!n.atEnd()) {
+      const id = n.u8();
+      const sub = n.sub(n.u32(), 'name subsection');
+      if (id !== 7) continue;
+      const count = sub.u32();
+      for (let i = 0; i < count; i++) s.globalNames.set(sub.u32(), sub.name());
+    }
+  } catch {
+    // a malformed name section does not make the module invalid
+  }
 }
 
 function section(id: number, r: Reader, s: SectionState, at: number): void {
   switch (id) {
-    case 0: r.name(); r.pos = r.end; return; // custom: ignored
+    case 0: customSection(r, s); return;
     case 1: s.types = typeSection(r); return;
-    case 2: s.importedFuncs = importSection(r, s.select !== null); return;
-    case 3: s.funcTypes = functionSection(r, s.types); return;
-    case 4: if (s.select) r.pos = r.end; else if (r.u32() > 0) unsupported('tables', at); return;
-    case 5: s.memory = memorySection(r); return;
-    case 6: if (s.select) r.pos = r.end; else if (r.u32() > 0) unsupported('globals', at); return;
-    case 7: s.exports = exportSection(r, s.funcTypes.length, s.memory ? 1 : 0, s.importedFuncs, s.select !== null); return;
-    case 8: unsupported('start function', at); break;
-    case 9: if (s.select) r.pos = r.end; else if (r.u32() > 0) unsupported('element segments (tables)', at); return;
-    case 10: s.funcs = codeSection(r, s.types, s.funcTypes, s.exports, s.select); return;
-    case 11: s.data = dataSection(r); return;
+    case 2: importSection(r, s); s.outputImport = findOutputImport(s); return;
+    case 3: functionSection(r, s); return;
+    case 4: vecOf(r, tableType); return; // tables: only call_indirect (unsupported) uses them
+    case 5: memorySection(r, s); return;
+    case 13: r.pos = r.end; return; // tags: only exception handling (unsupported) uses them
+    case 6: globalSection(r, s); return;
+    case 7: exportSection(r, s); return;
+    case 8: s.moduleUnsupported.push({ what: 'start function', offset: at }); r.pos = r.end; return;
+    case 9: r.pos = r.end; return; // element segments: only tables use them (the engine validates them)
+    case 10: codeSection(r, s); return;
+    case 11: dataSection(r, s); return;
     case 12: r.u32(); return; // data count
     default: r.fail(`unknown section id ${id}`, at);
   }
 }
 
-function decodeSections(bytes: Uint8Array, select: ReadonlySet<string> | null): DecodedModule {
+function decodeSections(bytes: Uint8Array): DecodedModule {
   const file = new Reader(bytes, 0, bytes.length, 'file');
   const magic = file.take(Math.min(4, bytes.length));
   if (magic.length < 4 || magic[0] !== 0 || magic[1] !== 0x61 || magic[2] !== 0x73 || magic[3] !== 0x6d) {
@@ -358,7 +538,10 @@ function decodeSections(bytes: Uint8Array, select: ReadonlySet<string> | null): 
   if (version[0] !== 1 || version[1] !== 0 || version[2] !== 0 || version[3] !== 0) {
     file.fail('unsupported binary version (expected 1)', 4);
   }
-  const s: SectionState = { select, importedFuncs: 0, types: [], funcTypes: [], memory: null, exports: [], funcs: null, data: [] };
+  const s: SectionState = {
+    types: [], imports: [], importedFuncs: [], outputImport: null, funcTypes: [], definedTypes: [], memoryCount: 0,
+    memory: null, globals: [], exports: [], funcs: null, data: [], moduleUnsupported: [], globalNames: new Map(), constExprs: [],
+  };
   let last = 0;
   while (!file.atEnd()) {
     const at = file.pos;
@@ -374,23 +557,27 @@ function decodeSections(bytes: Uint8Array, select: ReadonlySet<string> | null): 
     section(id, r, s, at);
     if (!r.atEnd()) r.fail(`section ${id} size mismatch`, r.pos);
   }
-  if (s.funcs === null && s.funcTypes.length > 0) file.fail('function section without code section');
-  if (s.data.length > 0 && s.memory === null) {
+  if (s.funcs === null && s.definedTypes.length > 0) file.fail('function section without code section');
+  if (s.data.length > 0 && s.memoryCount === 0) {
     throw new CompileError('data segment but the module defines no memory', { offset: (s.data[0] as WasmDataSegment).pos });
   }
   if (s.memory) s.memory.data = s.data;
-  return { types: s.types, funcs: s.funcs ?? [], memory: s.memory, exports: s.exports };
+  for (const [i, name] of s.globalNames) {
+    const g = s.globals[i];
+    if (g) g.debugName = name;
+  }
+  return {
+    types: s.types, imports: s.imports, numImportedFuncs: s.importedFuncs.length, funcTypes: s.funcTypes,
+    funcSigs: s.funcTypes.map((t) => signature(s.types[t] as FuncType)), outputImport: s.outputImport,
+    funcs: s.funcs ?? [], globals: s.globals, memory: s.memory, exports: s.exports, moduleUnsupported: s.moduleUnsupported,
+    constExprs: s.constExprs,
+  };
 }
 
-/**
- * Decode wasm bytes; every failure (including internal ones) is a CompileError. With
- * `select` (export names), only those functions are decoded and held to the subset, and
- * module features they cannot use (imports of functions or globals, tables, globals,
- * element segments, other export kinds) are skipped instead of rejected.
- */
-export function decodeWasm(bytes: Uint8Array, select?: readonly string[]): DecodedModule {
+/** Decode wasm bytes; every failure (including internal ones) is a CompileError. */
+export function decodeWasm(bytes: Uint8Array): DecodedModule {
   try {
-    return decodeSections(bytes, select ? new Set(select) : null);
+    return decodeSections(bytes);
   } catch (e) {
     if (e instanceof CompileError) throw e;
     throw new CompileError(`malformed module: ${e instanceof Error ? e.message : String(e)}`);

@@ -6,11 +6,8 @@
 // offset where known. RunError: a model could not be run (bad model file,
 // unknown export, step limit exceeded). Neither ever carries a stack trace
 // to the user: the CLI prints `error: <message>` and exits non-zero.
+// SUPPORTED_INSTRUCTIONS (every instruction with a form in the opcode table)
+// is the list printed in every "unsupported" message.
 
 export { CompileError, RunError, type CompileErrorInfo } from '../format/errors.js';
-
-export const SUPPORTED_INSTRUCTIONS = [
-  'i32.const', 'i32.add', 'i32.load', 'i32.store',
-  'local.get', 'local.set', 'local.tee',
-  'block', 'loop', 'br', 'br_if', 'nop', 'drop', 'end',
-] as const;
+export { SUPPORTED_INSTRUCTIONS } from '../ir/instructions.js';

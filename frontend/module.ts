@@ -1,25 +1,33 @@
 // frontend/module.ts — the typed WebAssembly module produced by the frontend.
 //
-// Only the supported subset is representable: i32-only functions, one defined
-// linear memory with active data segments at constant offsets, and a flat
-// instruction list per function (block/loop/end kept as markers). Every
-// instruction carries `pos`, its byte offset in the .wasm file (the same
-// offset wasm-objdump -d prints), for error messages.
+// Only the supported subset is representable: i32-only functions (params,
+// results, locals), i32 globals, one defined linear memory with active data
+// segments at constant offsets, the env.output_byte import, and a flat
+// instruction list per function (block/loop/if/else/end kept as markers).
+// Every instruction carries `pos`, its byte offset in the .wasm file (the same
+// offset wasm-objdump -d prints), for error messages; `op` is its text name
+// and ir/instructions.ts (specOf) says what it does.
+
+/** A block type: how many i32 values the block takes and leaves. */
+export interface BlockSig {
+  params: number;
+  results: number;
+}
 
 export type WasmInstr =
-  | { op: 'i32.const'; pos: number; value: number }
-  | { op: 'i32.add' | 'drop' | 'nop' | 'end' | 'return'; pos: number }
-  | { op: 'i32.load' | 'i32.store'; pos: number; align: number; offset: number }
-  | { op: 'local.get' | 'local.set' | 'local.tee'; pos: number; index: number }
-  | { op: 'block' | 'loop'; pos: number; results: 0 | 1 }
-  | { op: 'br' | 'br_if'; pos: number; depth: number };
+  | { op: string; pos: number; imm: 'none' }
+  | { op: string; pos: number; imm: 'i32'; value: number }
+  | { op: string; pos: number; imm: 'memarg'; align: number; offset: number }
+  | { op: string; pos: number; imm: 'index'; index: number } // local, global, function or label depth
+  | { op: string; pos: number; imm: 'block'; sig: BlockSig }
+  | { op: string; pos: number; imm: 'br_table'; targets: number[]; default: number };
 
 export interface WasmFunc {
-  index: number; // function index in the module
+  index: number; // function index in the module (imported functions first)
   name: string; // first export name, or `func[index]` (for messages)
   exportNames: string[];
   numParams: number; // all i32
-  numResults: 0 | 1; // i32 result or none
+  numResults: number; // all i32
   numLocals: number; // declared locals (i32), excluding params
   body: WasmInstr[]; // ends with the function's final `end`
   pos: number; // byte offset of the function body
@@ -37,14 +45,32 @@ export interface WasmMemory {
   data: WasmDataSegment[];
 }
 
+export interface WasmGlobal {
+  index: number; // global index (imported globals first)
+  mutable: boolean;
+  init: number; // signed i32
+  name?: string; // export name if exported, else the name section's
+}
+
 export interface WasmExport {
   name: string;
-  kind: 'func' | 'memory';
+  kind: 'func' | 'table' | 'memory' | 'global' | 'tag';
   index: number;
 }
 
+/** A function signature (all i32: counts suffice). */
+export interface FuncSig {
+  params: number;
+  results: number;
+}
+
 export interface WasmModule {
-  funcs: WasmFunc[];
+  funcs: WasmFunc[]; // the decoded (selected) defined functions
+  /** Signatures of every function index (imports included); null where not all-i32. */
+  funcSigs: Array<FuncSig | null>;
+  /** Function index of the env.output_byte import, if imported. */
+  outputImport: number | null;
+  globals: WasmGlobal[]; // the defined i32 globals
   memory: WasmMemory | null;
   exports: WasmExport[];
 }

@@ -81,6 +81,13 @@ export class Reader {
     if (rest !== expected) this.fail('integer too large', start);
   }
 
+  /** Skip a signed LEB128 of at most 64 bits (i64.const); V8 checks its last byte. */
+  skipS64(): void {
+    const start = this.pos;
+    for (let i = 0; i < 10; i++) if ((this.u8() & 0x80) === 0) return;
+    this.fail('integer representation too long', start);
+  }
+
   s32(): number {
     return this.signed(32) | 0;
   }

@@ -1,36 +1,36 @@
-// frontend/validate.ts — validation of a decoded module (the wasm spec's
-// validation algorithm, restricted to the supported i32-only subset).
+// frontend/validate.ts — validation of the decoded functions that will be compiled
+// (the wasm spec's validation algorithm, restricted to the i32-only subset).
 //
-// Checks operand-stack typing (with the polymorphic stack after br/return),
-// local indices, label depths, block and function result arity, memory
-// presence and alignment for loads/stores, data segment bounds and export
-// name uniqueness. Every failure is a CompileError naming the instruction,
-// the function and the instruction's byte offset.
+// Every value in the subset is an i32, so operand-stack typing is stack
+// heights, driven by each instruction's form in ir/instructions.ts (with the
+// polymorphic stack after br/br_table/return/unreachable). Checks local,
+// global, function and label indices, global mutability, block/if/loop
+// parameter and result arity, memory presence and alignment, data segment
+// bounds and export name uniqueness. Every failure is a CompileError naming
+// the instruction, the function and the instruction's byte offset.
 
 import { CompileError } from './errors.js';
-import type { DecodedModule } from './decode.js';
+import type { ConstExpr, DecodedFunc, DecodedModule } from './decode.js';
 import { PAGE_SIZE } from '../ir/ir.js';
-import type { WasmFunc, WasmInstr, WasmModule } from './module.js';
+import { formOf, type Form } from '../ir/instructions.js';
+import type { BlockSig, FuncSig, WasmFunc, WasmGlobal, WasmInstr, WasmModule } from './module.js';
 
 interface Frame {
-  kind: 'func' | 'block' | 'loop';
-  labelArity: number; // values a branch to this label carries
-  endArity: number; // values left on the stack at its end
-  height: number; // operand stack height at entry
+  kind: 'func' | 'block' | 'loop' | 'if' | 'else';
+  sig: BlockSig;
+  height: number; // operand stack height at entry (below the params)
   unreachable: boolean;
 }
 
 interface FuncState {
   fn: WasmFunc;
-  hasMemory: boolean;
+  m: DecodedModule;
   frames: Frame[];
   height: number; // operand stack height (all values are i32)
 }
 
 function fail(st: FuncState, ins: WasmInstr, message: string): never {
-  throw new CompileError(`validation failed: ${message}`, {
-    instruction: ins.op, func: st.fn.name, offset: ins.pos,
-  });
+  throw new CompileError(`validation failed: ${message}`, { instruction: ins.op, func: st.fn.name, offset: ins.pos });
 }
 
 function top(st: FuncState): Frame {
@@ -42,7 +42,7 @@ function pop(st: FuncState, ins: WasmInstr, n: number = 1): void {
     const f = top(st);
     if (st.height === f.height) {
       if (f.unreachable) continue;
-      fail(st, ins, `type mismatch: expected an i32 operand but the stack is empty`);
+      fail(st, ins, 'type mismatch: expected an i32 operand but the stack is empty');
     }
     st.height--;
   }
@@ -54,76 +54,179 @@ function markUnreachable(st: FuncState): void {
   f.unreachable = true;
 }
 
+function labelArity(f: Frame): number {
+  return f.kind === 'loop' ? f.sig.params : f.sig.results;
+}
+
 function label(st: FuncState, ins: WasmInstr, depth: number): Frame {
   const f = st.frames[st.frames.length - 1 - depth];
   if (f === undefined) fail(st, ins, `branch depth ${depth} exceeds the ${st.frames.length} enclosing labels`);
   return f;
 }
 
-function checkLocal(st: FuncState, ins: WasmInstr, index: number): void {
-  const n = st.fn.numParams + st.fn.numLocals;
-  if (index >= n) fail(st, ins, `local index ${index} out of range (function has ${n} locals)`);
+function index(ins: WasmInstr): number {
+  return ins.imm === 'index' ? ins.index : -1;
 }
 
-function checkMemarg(st: FuncState, ins: { op: string; align: number } & WasmInstr): void {
-  if (!st.hasMemory) fail(st, ins, `${ins.op} but the module defines no memory`);
-  if (ins.align > 2) fail(st, ins, `alignment 2**${ins.align} exceeds the natural alignment 4`);
+function checkLocal(st: FuncState, ins: WasmInstr): void {
+  const n = st.fn.numParams + st.fn.numLocals;
+  if (index(ins) >= n) fail(st, ins, `local index ${index(ins)} out of range (function has ${n} locals)`);
+}
+
+function checkMemarg(st: FuncState, ins: WasmInstr, bytes: number): void {
+  if (!st.m.memory) fail(st, ins, `${ins.op} but the module defines no memory`);
+  const align = ins.imm === 'memarg' ? ins.align : 0;
+  if (2 ** align > bytes) fail(st, ins, `alignment 2**${align} exceeds the natural alignment ${bytes}`);
+}
+
+function checkMemory(st: FuncState, ins: WasmInstr): void {
+  if (!st.m.memory) fail(st, ins, `${ins.op} but the module defines no memory`);
+}
+
+function checkEnd(st: FuncState, ins: WasmInstr, f: Frame): void {
+  const found = st.height - f.height;
+  if (found > f.sig.results || (found < f.sig.results && !f.unreachable)) {
+    const what = f.kind === 'func' ? 'function body' : f.kind === 'else' ? 'else branch' : f.kind === 'if' ? 'if branch' : f.kind;
+    fail(st, ins, `type mismatch: the ${what} must end with ${f.sig.results} i32 value(s) on the stack, found ${found}`);
+  }
 }
 
 function endFrame(st: FuncState, ins: WasmInstr): void {
   const f = top(st);
-  const found = st.height - f.height;
-  if (found > f.endArity || (found < f.endArity && !f.unreachable)) {
-    const what = f.kind === 'func' ? 'function body' : f.kind;
-    fail(st, ins, `type mismatch: the ${what} must end with ${f.endArity} i32 value(s) on the stack, found ${found}`);
+  checkEnd(st, ins, f);
+  if (f.kind === 'if' && f.sig.params !== f.sig.results) {
+    fail(st, ins, `type mismatch: an if without else must leave what it takes (${f.sig.params} value(s)), not ${f.sig.results}`);
   }
-  st.height = f.height;
   st.frames.pop();
-  st.height += f.endArity;
+  st.height = f.height + f.sig.results;
 }
 
-function step(st: FuncState, ins: WasmInstr): void {
-  switch (ins.op) {
+function openFrame(st: FuncState, ins: WasmInstr, kind: Frame['kind']): void {
+  const sig = ins.imm === 'block' ? ins.sig : { params: 0, results: 0 };
+  pop(st, ins, sig.params);
+  st.frames.push({ kind, sig, height: st.height, unreachable: false });
+  st.height += sig.params;
+}
+
+function control(st: FuncState, ins: WasmInstr, c: Extract<Form, { kind: 'control' }>['control']): void {
+  switch (c) {
     case 'nop': return;
-    case 'i32.const': st.height++; return;
-    case 'i32.add': pop(st, ins, 2); st.height++; return;
     case 'drop': pop(st, ins); return;
-    case 'local.get': checkLocal(st, ins, ins.index); st.height++; return;
-    case 'local.set': checkLocal(st, ins, ins.index); pop(st, ins); return;
-    case 'local.tee': checkLocal(st, ins, ins.index); pop(st, ins); st.height++; return;
-    case 'i32.load': checkMemarg(st, ins); pop(st, ins); st.height++; return;
-    case 'i32.store': checkMemarg(st, ins); pop(st, ins, 2); return;
-    case 'block':
-    case 'loop':
-      st.frames.push({
-        kind: ins.op, labelArity: ins.op === 'loop' ? 0 : ins.results, endArity: ins.results,
-        height: st.height, unreachable: false,
-      });
+    case 'unreachable': markUnreachable(st); return;
+    case 'block': case 'loop': openFrame(st, ins, c); return;
+    case 'if': pop(st, ins); openFrame(st, ins, 'if'); return;
+    case 'else': {
+      const f = top(st);
+      if (f.kind !== 'if') fail(st, ins, 'else without a matching if');
+      checkEnd(st, ins, f);
+      f.kind = 'else';
+      f.unreachable = false;
+      st.height = f.height + f.sig.params;
       return;
+    }
     case 'end': endFrame(st, ins); return;
-    case 'br': pop(st, ins, label(st, ins, ins.depth).labelArity); markUnreachable(st); return;
+    case 'br': pop(st, ins, labelArity(label(st, ins, index(ins)))); markUnreachable(st); return;
     case 'br_if': {
-      const n = label(st, ins, ins.depth).labelArity;
+      const n = labelArity(label(st, ins, index(ins)));
       pop(st, ins);
       pop(st, ins, n);
       st.height += n;
       return;
     }
+    case 'br_table': {
+      if (ins.imm !== 'br_table') return;
+      const n = labelArity(label(st, ins, ins.default));
+      for (const d of ins.targets) {
+        const k = labelArity(label(st, ins, d));
+        if (k !== n) fail(st, ins, `type mismatch: br_table targets carry ${k} and ${n} values`);
+      }
+      pop(st, ins);
+      pop(st, ins, n);
+      markUnreachable(st);
+      return;
+    }
     case 'return': pop(st, ins, st.fn.numResults); markUnreachable(st); return;
+    case 'call': {
+      const i = index(ins);
+      if (i >= st.m.funcSigs.length) fail(st, ins, `call to unknown function ${i} (the module has ${st.m.funcSigs.length})`);
+      const sig = st.m.funcSigs[i] as FuncSig;
+      pop(st, ins, sig.params);
+      st.height += sig.results;
+      return;
+    }
   }
 }
 
-function validateFunc(fn: WasmFunc, hasMemory: boolean): void {
-  const st: FuncState = {
-    fn, hasMemory, height: 0,
-    frames: [{ kind: 'func', labelArity: fn.numResults, endArity: fn.numResults, height: 0, unreachable: false }],
-  };
+function checkGlobal(st: FuncState, ins: WasmInstr, set: boolean): void {
+  const i = index(ins);
+  const g = st.m.globals[i];
+  if (!g) fail(st, ins, `global index ${i} out of range (the module has ${st.m.globals.length} globals)`);
+  if (set && !g.mutable) fail(st, ins, `global.set of the immutable global ${i}`);
+}
+
+function step(st: FuncState, ins: WasmInstr): void {
+  const form = formOf(ins.op);
+  if (!form) fail(st, ins, `${ins.op} is outside the subset`); // checkSubset rejects these first
+  switch (form.kind) {
+    case 'const': st.height++; return;
+    case 'unary': pop(st, ins); st.height++; return;
+    case 'binary': pop(st, ins, 2); st.height++; return;
+    case 'select': pop(st, ins, 3); st.height++; return;
+    case 'load': checkMemarg(st, ins, form.bytes); pop(st, ins); st.height++; return;
+    case 'store': checkMemarg(st, ins, form.bytes); pop(st, ins, 2); return;
+    case 'memory_size': checkMemory(st, ins); st.height++; return;
+    case 'memory_grow': checkMemory(st, ins); pop(st, ins); st.height++; return;
+    case 'local':
+      checkLocal(st, ins);
+      if (form.access !== 'get') pop(st, ins);
+      if (form.access !== 'set') st.height++;
+      return;
+    case 'global':
+      checkGlobal(st, ins, form.access === 'set');
+      if (form.access === 'set') pop(st, ins);
+      else st.height++;
+      return;
+    case 'control': control(st, ins, form.control); return;
+  }
+}
+
+function validateFunc(fn: WasmFunc, m: DecodedModule): void {
+  const sig = { params: 0, results: fn.numResults };
+  const st: FuncState = { fn, m, height: 0, frames: [{ kind: 'func', sig, height: 0, unreachable: false }] };
   for (const ins of fn.body) {
     if (st.frames.length === 0) fail(st, ins, 'instruction after the final end');
     step(st, ins);
   }
   if (st.frames.length !== 0) {
     throw new CompileError('validation failed: function body not terminated by end', { func: fn.name, offset: fn.pos });
+  }
+}
+
+const CONST_TYPES: Record<string, string> = { 'i32.const': 'i32', 'i64.const': 'i64', 'f32.const': 'f32', 'f64.const': 'f64' };
+
+/** A constant expression: one constant (or global.get of an imported immutable global) of the right type. */
+function validateConstExpr(m: DecodedModule, c: ConstExpr): void {
+  const bad = (ins: WasmInstr | undefined, message: string): never => {
+    throw new CompileError(`validation failed: ${c.what}: ${message}`, {
+      ...(ins ? { instruction: ins.op } : {}), offset: ins?.pos ?? c.pos,
+    });
+  };
+  const types: string[] = [];
+  for (const ins of c.body.slice(0, -1)) {
+    const t = CONST_TYPES[ins.op];
+    if (t !== undefined) { types.push(t); continue; }
+    if (ins.op === 'global.get' && ins.imm === 'index') {
+      const g = m.globals[ins.index];
+      if (!g || ins.index >= c.globalsBefore) bad(ins, `unknown global ${ins.index}`);
+      if (!g.imported || g.mutable) bad(ins, `constant expression required (global ${ins.index} must be an imported immutable global)`);
+      types.push(g.type);
+      continue;
+    }
+    if (ins.op === 'ref.null' || ins.op === 'ref.func') { types.push('ref'); continue; }
+    bad(ins, `constant expression required, found ${ins.op}`);
+  }
+  if (types.length !== 1 || (types[0] !== c.type && !(types[0] === 'ref' && (c.type === 'funcref' || c.type === 'externref')))) {
+    bad(c.body[c.body.length - 1], `type mismatch: expected one ${c.type} value, found [${types.join(', ')}]`);
   }
 }
 
@@ -148,12 +251,28 @@ function validateExports(m: DecodedModule): void {
   }
 }
 
-/** Validate a decoded module; returns it as the typed WasmModule. */
-export function validateModule(m: DecodedModule, bytes: Uint8Array): WasmModule {
+/** The module's i32 globals with a constant initializer, named by their first export (else the name section). */
+function definedGlobals(m: DecodedModule): WasmGlobal[] {
+  const out: WasmGlobal[] = [];
+  for (const g of m.globals) {
+    if (g.imported || g.type !== 'i32' || g.init === null) continue;
+    const name = m.exports.find((e) => e.kind === 'global' && e.index === g.index)?.name ?? g.debugName;
+    out.push({ index: g.index, mutable: g.mutable, init: g.init | 0, ...(name !== undefined ? { name } : {}) });
+  }
+  return out;
+}
+
+/** Validate the functions to compile (already held to the subset); returns the typed WasmModule. */
+export function validateModule(m: DecodedModule, funcs: readonly DecodedFunc[], bytes: Uint8Array): WasmModule {
   validateExports(m);
-  for (const fn of m.funcs) validateFunc(fn, m.memory !== null);
+  for (const c of m.constExprs) validateConstExpr(m, c);
+  for (const f of funcs) validateFunc(f.func, m);
   validateData(m);
   // Belt and braces: the engine's own validator must agree.
   if (!WebAssembly.validate(new Uint8Array(bytes))) throw new CompileError('invalid module (rejected by the WebAssembly validator)');
-  return { funcs: m.funcs, memory: m.memory, exports: m.exports };
+  const memory = m.memory ? { pages: m.memory.pages, maxPages: m.memory.maxPages, data: m.memory.data } : null;
+  return {
+    funcs: funcs.map((f) => f.func), funcSigs: m.funcSigs, outputImport: m.outputImport,
+    globals: definedGlobals(m), memory, exports: m.exports,
+  };
 }

@@ -3,20 +3,26 @@
 // shape the transformer runtime uses, so the two can be compared directly.
 //
 // Results are signed i32 (`x | 0`). A WebAssembly.RuntimeError is a trap; its
-// message is normalised to the spec wording ("out of bounds memory access"),
-// other trap messages are kept but lowercased. Memory persists across invoke()
-// calls on one instance. Modules that do not export their memory get an extra
-// (hidden) memory export spliced into the binary so the memory can be read.
-// Imports (e.g. the spec tests' `spectest` module) may be passed to create();
-// call() runs an export with arbitrary JS values (i64 as BigInt, floats as
-// numbers) and returns its raw results.
+// message is mapped to a TrapCode and reported with TRAP_MESSAGES (format/errors.ts),
+// exhausting V8's stack (a RangeError) is CallStackExhausted; messages V8 has
+// that no TrapCode covers are kept but lowercased. Memory and globals persist
+// across invoke() calls on one instance. Modules that do not export their memory
+// get an extra (hidden) memory export spliced into the binary so the memory can
+// be read. Imports (e.g. the spec tests' `spectest` module) may be passed to
+// create(); unless they provide one, env.output_byte is provided and collects
+// the program's output bytes (see output()). call() runs an export with
+// arbitrary JS values (i64 as BigInt, floats as numbers) and returns its raw
+// results.
 
 import { Reader } from '../frontend/reader.js';
+import { TrapCode, trapMessage } from '../format/errors.js';
 
 export interface NativeOutcome {
   results: number[];
   trap: string | null;
+  trapCode: TrapCode | null;
   memory: Uint8Array;
+  output: number[]; // bytes written with env.output_byte during this call
 }
 
 /** The raw outcome of NativeInstance.call: JS results as V8 returns them, or a trap. */
@@ -102,18 +108,37 @@ function withMemoryExport(wasm: Uint8Array, sections: Section[]): Uint8Array<Arr
   return out;
 }
 
-/** Normalise a V8 trap message to the WebAssembly spec wording. */
-export function normalizeTrapMessage(message: string): string {
+/** The TrapCode of a V8 trap message (null if no code covers it). */
+export function trapCodeOfNative(message: string): TrapCode | null {
   const m = message.toLowerCase().trim();
-  if (m.includes('memory access out of bounds') || m.includes('out of bounds memory access')) {
-    return 'out of bounds memory access';
+  if (m.includes('memory access out of bounds') || m.includes('out of bounds memory access')) return TrapCode.OutOfBounds;
+  if (m.includes('divide by zero') || m.includes('division by zero') || m.includes('remainder by zero')) {
+    return TrapCode.IntegerDivideByZero;
   }
-  if (m.includes('divide by zero') || m.includes('division by zero')) return 'integer divide by zero';
-  if (m.includes('divide result unrepresentable')) return 'integer overflow';
-  if (m === 'unreachable' || m.includes('unreachable executed') || m.includes('unreachable code')) {
-    return 'unreachable';
-  }
-  return m;
+  if (m.includes('divide result unrepresentable') || m.includes('integer overflow')) return TrapCode.IntegerOverflow;
+  if (m === 'unreachable' || m.includes('unreachable executed') || m.includes('unreachable code')) return TrapCode.Unreachable;
+  if (m.includes('call stack') || m.includes('stack overflow')) return TrapCode.CallStackExhausted;
+  return null;
+}
+
+/** Normalise a V8 trap message to the spec wording (TRAP_MESSAGES); unknown ones are lowercased. */
+export function normalizeTrapMessage(message: string): string {
+  const code = trapCodeOfNative(message);
+  return code !== null ? trapMessage(code) : message.toLowerCase().trim();
+}
+
+/** A thrown value as a trap, or null if it is not one (RangeError: V8's stack is exhausted). */
+function asTrap(e: unknown): { trap: string; trapCode: TrapCode | null } | null {
+  if (e instanceof WebAssembly.RuntimeError) return { trap: normalizeTrapMessage(e.message), trapCode: trapCodeOfNative(e.message) };
+  if (e instanceof RangeError) return { trap: trapMessage(TrapCode.CallStackExhausted), trapCode: TrapCode.CallStackExhausted };
+  return null;
+}
+
+/** Imports with env.output_byte writing into `sink` (the caller's own imports win). */
+function withOutput(imports: WebAssembly.Imports, sink: number[]): WebAssembly.Imports {
+  const env = { ...(imports['env'] ?? {}) } as Record<string, WebAssembly.ImportValue>;
+  if (!('output_byte' in env)) env['output_byte'] = (b: number): void => { sink.push(b & 0xff); };
+  return { ...imports, env };
 }
 
 type ExportedFunction = ((...args: number[]) => unknown) & { length: number };
@@ -122,11 +147,13 @@ export class NativeInstance {
   private readonly instance: WebAssembly.Instance;
   private readonly mem: WebAssembly.Memory | null;
   private readonly funcNames: string[];
+  private readonly sink: number[];
 
-  private constructor(instance: WebAssembly.Instance, mem: WebAssembly.Memory | null, funcNames: string[]) {
+  private constructor(instance: WebAssembly.Instance, mem: WebAssembly.Memory | null, funcNames: string[], sink: number[]) {
     this.instance = instance;
     this.mem = mem;
     this.funcNames = funcNames;
+    this.sink = sink;
   }
 
   /** Compile and instantiate `wasm` with `imports` (none by default). */
@@ -146,13 +173,26 @@ export class NativeInstance {
         memName = HIDDEN_MEMORY_EXPORT;
       }
     }
-    const instance = await WebAssembly.instantiate(module, imports);
+    const sink: number[] = [];
+    const needsOutput = WebAssembly.Module.imports(module).some((d) => d.module === 'env' && d.name === 'output_byte');
+    const instance = await WebAssembly.instantiate(module, needsOutput ? withOutput(imports, sink) : imports);
     let mem: WebAssembly.Memory | null = null;
     if (memName !== null) {
       const m = instance.exports[memName];
       if (m instanceof WebAssembly.Memory) mem = m;
     }
-    return new NativeInstance(instance, mem, funcNames);
+    return new NativeInstance(instance, mem, funcNames, sink);
+  }
+
+  /** Every byte written with env.output_byte so far (all calls). */
+  output(): number[] {
+    return [...this.sink];
+  }
+
+  /** The value of an exported global (undefined if not exported or not a number). */
+  global(name: string): number | undefined {
+    const g = this.instance.exports[name];
+    return g instanceof WebAssembly.Global && typeof g.value === 'number' ? g.value | 0 : undefined;
   }
 
   /** Names of the exported functions, in export order. */
@@ -184,16 +224,16 @@ export class NativeInstance {
       throw new Error(`native: export "${name}" takes ${fn.length} argument(s), got ${args.length}`);
     }
     const coerced = args.map((a) => a | 0);
+    const before = this.sink.length;
     let raw: unknown;
     try {
       raw = fn(...coerced);
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) {
-        return { results: [], trap: normalizeTrapMessage(e.message), memory: this.memory() };
-      }
-      throw e;
+      const t = asTrap(e);
+      if (!t) throw e;
+      return { results: [], ...t, memory: this.memory(), output: this.sink.slice(before) };
     }
-    return { results: toResults(raw), trap: null, memory: this.memory() };
+    return { results: toResults(raw), trap: null, trapCode: null, memory: this.memory(), output: this.sink.slice(before) };
   }
 
   /**
@@ -207,9 +247,9 @@ export class NativeInstance {
       const raw = fn(...args);
       return { results: raw === undefined ? [] : Array.isArray(raw) ? raw : [raw], trap: null };
     } catch (e) {
-      if (e instanceof WebAssembly.RuntimeError) return { results: [], trap: normalizeTrapMessage(e.message) };
-      if (e instanceof RangeError) return { results: [], trap: 'call stack exhausted' };
-      throw e;
+      const t = asTrap(e);
+      if (!t) throw e;
+      return { results: [], trap: t.trap };
     }
   }
 

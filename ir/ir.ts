@@ -1,40 +1,54 @@
 // ir/ir.ts — the SSA intermediate representation shared by every pass.
 //
-// A module is a set of functions plus (at most) one linear memory. A function
-// is a list of basic blocks; block 0 is the entry and its parameters are the
-// function's parameters. Every value is an i32 SSA value defined exactly once,
-// either as a block parameter or as the result of an instruction. Blocks end
-// in exactly one terminator; branch targets receive values through block
-// parameters (no phi nodes).
+// A module is a set of functions, i32 globals and (at most) one linear memory.
+// A function is a list of basic blocks; block 0 is the entry and its
+// parameters are the function's parameters. Every value is an i32 SSA value
+// defined exactly once, either as a block parameter or as the result of an
+// instruction. Blocks end in exactly one terminator; branch targets receive
+// values through block parameters (no phi nodes).
 //
 // Text form (printed by ir/print.ts, parsed by ir/parse.ts):
 //
-//   memory pages=1
+//   memory pages=1 max=2
 //   data 16 "\41\42\05"
+//   global mut 65536 $__stack_pointer
 //   func $lookup (export "lookup") params=1 results=1
 //   block0(v0):
 //     v1 = iconst 5
-//     v2 = iadd v0, v1
-//     v3 = load v2 offset=0
-//     store v2, v3 offset=4
+//     v2 = add v0, v1             ; any binary code: sub mul div_s ... lt_u ge_s
+//     v3 = eqz v2                 ; any unary code: clz ctz popcnt extend8_s extend16_s
+//     v4 = select v3, v1, v2      ; v3 != 0 ? v1 : v2
+//     v5 = load8_s v2 offset=0    ; load / load8_s / load8_u / load16_s / load16_u
+//     store16 v2, v3 offset=4     ; store / store8 / store16
+//     v6 = global_get 0
+//     global_set 0, v6
+//     v7 = memory_size
+//     v8 = memory_grow v7
+//     output v8
 //     br_if v3, block1(v2), block2(v0, v1)
-//   block1(v4):
-//     jump block2(v4, v4)
-//   block2(v5, v6):
-//     return v5
+//   block1(v9):
+//     br_table v9, [block2(v9, v9), block3], block3
+//   block2(v10, v11):
+//     call $lookup(v10), block3(v11)   ; continues at block3(results..., v11)
+//   block3(...):
+//     trap unreachable
 //
-// Semantics (exactly WebAssembly's for the supported subset):
-//   iconst c        : the i32 c (stored as a signed 32-bit JS number)
-//   iadd a, b       : (a + b) mod 2^32
-//   load a offset=o : little-endian i32 at effective address a_u32 + o (no wrap);
-//                     traps "out of bounds memory access" if ea + 4 > memory bytes
-//   store a, v offset=o : writes the 4 bytes of v at ea, same bounds rule
-//   jump B(args)    : continue at B
-//   br_if c, T(args), F(args) : if c != 0 go to T else to F
-//   return vals     : leave the function with these results
-//
-// One "step" of execution is one basic block: the IR interpreter, the
-// transformer runtime and the CLI all count steps this way.
+// Semantics (exactly WebAssembly's): arithmetic wraps mod 2^32; comparisons
+// yield 0/1; div/rem trap as wasm does (ir/instructions.ts has each operator's
+// evaluate and trap); load/store use ea = addr_u32 + offset (no wrap) and trap
+// "out of bounds memory access" if ea + bytes > memory size (a trapping store
+// writes nothing); memory_grow returns the old size in pages, or -1 when the
+// new size would pass maxPages; `output v` writes the byte v & 255 to the
+// program's output (the import env.output_byte). A `call` ends its block:
+// when the callee returns, control continues at cont.block, whose params are
+// [...results, ...cont.args] (cont.args: the caller's values live across the
+// call, the saved frame). One "step" of execution is one basic block: the IR
+// interpreter, the transformer runtime and the CLI all count steps this way.
+
+import type { TrapCode } from '../format/errors.js';
+import { binaryMayTrap, type BinaryCode, type UnaryCode } from './instructions.js';
+
+export type { BinaryCode, UnaryCode } from './instructions.js';
 
 export type ValueId = number; // printed as v<N>; unique within a function
 export type BlockId = number; // index into Func.blocks; printed as block<N>
@@ -46,14 +60,24 @@ export interface BlockTarget {
 
 export type Inst =
   | { op: 'iconst'; dst: ValueId; value: number }
-  | { op: 'iadd'; dst: ValueId; a: ValueId; b: ValueId }
-  | { op: 'load'; dst: ValueId; addr: ValueId; offset: number }
-  | { op: 'store'; addr: ValueId; value: ValueId; offset: number };
+  | { op: 'unary'; code: UnaryCode; dst: ValueId; a: ValueId }
+  | { op: 'binary'; code: BinaryCode; dst: ValueId; a: ValueId; b: ValueId }
+  | { op: 'select'; dst: ValueId; cond: ValueId; a: ValueId; b: ValueId }
+  | { op: 'load'; dst: ValueId; addr: ValueId; offset: number; bytes: 1 | 2 | 4; signed: boolean }
+  | { op: 'store'; addr: ValueId; value: ValueId; offset: number; bytes: 1 | 2 | 4 }
+  | { op: 'global_get'; dst: ValueId; index: number }
+  | { op: 'global_set'; index: number; value: ValueId }
+  | { op: 'memory_size'; dst: ValueId }
+  | { op: 'memory_grow'; dst: ValueId; delta: ValueId }
+  | { op: 'output'; value: ValueId };
 
 export type Terminator =
   | { op: 'jump'; target: BlockTarget }
   | { op: 'br_if'; cond: ValueId; then: BlockTarget; else: BlockTarget }
-  | { op: 'return'; values: ValueId[] };
+  | { op: 'br_table'; index: ValueId; targets: BlockTarget[]; default: BlockTarget }
+  | { op: 'return'; values: ValueId[] }
+  | { op: 'trap'; code: TrapCode }
+  | { op: 'call'; func: string; args: ValueId[]; cont: BlockTarget };
 
 export interface Block {
   params: ValueId[];
@@ -75,58 +99,97 @@ export interface DataSegment {
 }
 
 export interface Memory {
-  pages: number; // initial (and only) size in 64 KiB pages
+  pages: number; // initial size in 64 KiB pages
+  maxPages: number; // memory.grow fails (returns -1) past this many pages
   data: DataSegment[];
+}
+
+export interface Global {
+  mutable: boolean;
+  init: number; // signed i32
+  name?: string; // export name, else the name section's, if any
 }
 
 export interface Module {
   funcs: Func[];
+  globals: Global[];
   memory: Memory | null;
 }
 
 export const PAGE_SIZE = 65536;
+/** The most pages a 32-bit memory can have (and the default supported limit of memory.grow). */
+export const MAX_MEMORY_PAGES = 65536;
 
-/** Values defined by an instruction (stores define none). */
+export type InstOp = Inst['op'];
+
+/** Per instruction kind: its operand fields (in operand order) and whether it defines a value. */
+const INST_FIELDS: { readonly [K in InstOp]: { uses: readonly string[]; dst: boolean } } = {
+  iconst: { uses: [], dst: true },
+  unary: { uses: ['a'], dst: true },
+  binary: { uses: ['a', 'b'], dst: true },
+  select: { uses: ['cond', 'a', 'b'], dst: true },
+  load: { uses: ['addr'], dst: true },
+  store: { uses: ['addr', 'value'], dst: false },
+  global_get: { uses: [], dst: true },
+  global_set: { uses: ['value'], dst: false },
+  memory_size: { uses: [], dst: true },
+  memory_grow: { uses: ['delta'], dst: true },
+  output: { uses: ['value'], dst: false },
+};
+
+type Fields = Record<string, unknown>;
+
+/** The value an instruction defines (stores, global_set and output define none). */
 export function instDst(inst: Inst): ValueId | null {
-  return inst.op === 'store' ? null : inst.dst;
+  return INST_FIELDS[inst.op].dst ? ((inst as unknown as Fields)['dst'] as ValueId) : null;
 }
 
 /** Values read by an instruction, in operand order. */
 export function instUses(inst: Inst): ValueId[] {
+  return INST_FIELDS[inst.op].uses.map((k) => (inst as unknown as Fields)[k] as ValueId);
+}
+
+/**
+ * Whether an instruction whose result is unused can be deleted: it has no effect and
+ * cannot trap (loads, stores, global_set, memory_grow, output and trapping div/rem stay).
+ */
+export function instRemovable(inst: Inst): boolean {
   switch (inst.op) {
-    case 'iconst':
-      return [];
-    case 'iadd':
-      return [inst.a, inst.b];
-    case 'load':
-      return [inst.addr];
-    case 'store':
-      return [inst.addr, inst.value];
+    case 'iconst': case 'unary': case 'select': case 'global_get': case 'memory_size': return true;
+    case 'binary': return !binaryMayTrap(inst.code);
+    default: return false;
   }
 }
 
 /** Values read by a terminator, in operand order. */
 export function termUses(term: Terminator): ValueId[] {
   switch (term.op) {
-    case 'jump':
-      return [...term.target.args];
-    case 'br_if':
-      return [term.cond, ...term.then.args, ...term.else.args];
-    case 'return':
-      return [...term.values];
+    case 'jump': return [...term.target.args];
+    case 'br_if': return [term.cond, ...term.then.args, ...term.else.args];
+    case 'br_table': return [term.index, ...term.targets.flatMap((t) => t.args), ...term.default.args];
+    case 'return': return [...term.values];
+    case 'trap': return [];
+    case 'call': return [...term.args, ...term.cont.args];
   }
 }
 
 /** Successor targets of a terminator. */
 export function termTargets(term: Terminator): BlockTarget[] {
   switch (term.op) {
-    case 'jump':
-      return [term.target];
-    case 'br_if':
-      return [term.then, term.else];
-    case 'return':
-      return [];
+    case 'jump': return [term.target];
+    case 'br_if': return [term.then, term.else];
+    case 'br_table': return [...term.targets, term.default];
+    case 'return': case 'trap': return [];
+    case 'call': return [term.cont];
   }
+}
+
+/**
+ * How many leading params of `target`'s block an edge does not supply through its args:
+ * a call's continuation receives the callee's results first.
+ */
+export function implicitParams(term: Terminator, targetBlock: Block): number {
+  return term.op === 'call' ? targetBlock.params.length - term.cont.args.length : 0;
 }
 
 /** A target with its arguments renamed. */
@@ -136,27 +199,29 @@ export function mapTarget(t: BlockTarget, f: (v: ValueId) => ValueId): BlockTarg
 
 /** An instruction with its operands renamed (the result is never renamed). */
 export function mapInst(i: Inst, f: (v: ValueId) => ValueId): Inst {
-  switch (i.op) {
-    case 'iconst':
-      return { ...i };
-    case 'iadd':
-      return { ...i, a: f(i.a), b: f(i.b) };
-    case 'load':
-      return { ...i, addr: f(i.addr) };
-    case 'store':
-      return { ...i, addr: f(i.addr), value: f(i.value) };
-  }
+  const out: Fields = { ...(i as unknown as Fields) };
+  for (const k of INST_FIELDS[i.op].uses) out[k] = f(out[k] as ValueId);
+  return out as unknown as Inst;
+}
+
+/** An instruction with its result renamed. */
+export function mapDst(i: Inst, f: (v: ValueId) => ValueId): Inst {
+  if (!INST_FIELDS[i.op].dst) return i;
+  const out: Fields = { ...(i as unknown as Fields) };
+  out['dst'] = f(out['dst'] as ValueId);
+  return out as unknown as Inst;
 }
 
 /** A terminator with its operands renamed by f, then each target rewritten by g. */
 export function mapTerm(t: Terminator, f: (v: ValueId) => ValueId, g: (t: BlockTarget) => BlockTarget = (x) => x): Terminator {
+  const tg = (x: BlockTarget): BlockTarget => g(mapTarget(x, f));
   switch (t.op) {
-    case 'jump':
-      return { op: 'jump', target: g(mapTarget(t.target, f)) };
-    case 'br_if':
-      return { op: 'br_if', cond: f(t.cond), then: g(mapTarget(t.then, f)), else: g(mapTarget(t.else, f)) };
-    case 'return':
-      return { op: 'return', values: t.values.map(f) };
+    case 'jump': return { op: 'jump', target: tg(t.target) };
+    case 'br_if': return { op: 'br_if', cond: f(t.cond), then: tg(t.then), else: tg(t.else) };
+    case 'br_table': return { op: 'br_table', index: f(t.index), targets: t.targets.map(tg), default: tg(t.default) };
+    case 'return': return { op: 'return', values: t.values.map(f) };
+    case 'trap': return { op: 'trap', code: t.code };
+    case 'call': return { op: 'call', func: t.func, args: t.args.map(f), cont: tg(t.cont) };
   }
 }
 
@@ -166,4 +231,9 @@ export function initialMemory(mod: Module): Uint8Array {
   const mem = new Uint8Array(mod.memory.pages * PAGE_SIZE);
   for (const seg of mod.memory.data) mem.set(seg.bytes, seg.offset);
   return mem;
+}
+
+/** The initial values of a module's globals. */
+export function initialGlobals(mod: Module): number[] {
+  return mod.globals.map((g) => g.init | 0);
 }

@@ -6,6 +6,8 @@
 // syntax and block numbering only; ir/verify.ts checks well-formedness.
 
 import { CompileError } from '../frontend/errors.js';
+import { TrapCode } from '../format/errors.js';
+import { isBinaryCode, isUnaryCode } from './instructions.js';
 import type { Block, BlockTarget, Func, Inst, Module, Terminator, ValueId } from './ir.js';
 
 type Token =
@@ -13,7 +15,7 @@ type Token =
   | { kind: 'num'; text: string; value: number }
   | { kind: 'str' | 'name'; text: string; bytes: Uint8Array };
 
-const TOKEN = /\s*(?:(;.*)|("(?:[^"\\]|\\.)*")|\$("(?:[^"\\]|\\.)*"|[A-Za-z0-9_.\-]+)|(-?\d+)|([A-Za-z_][A-Za-z0-9_.]*)|([(),=:]))/y;
+const TOKEN = /\s*(?:(;.*)|("(?:[^"\\]|\\.)*")|\$("(?:[^"\\]|\\.)*"|[A-Za-z0-9_.\-]+)|(-?\d+)|([A-Za-z_][A-Za-z0-9_.]*)|([(),=:\[\]]))/y;
 
 class ParseError extends CompileError {}
 
@@ -140,23 +142,68 @@ interface State {
   block: Block | null; // open block (no terminator yet)
 }
 
+const ACCESS = /^(load|store)(8|16)?(?:_([su]))?$/;
+
+/** `load8_s` → { bytes: 1, signed: true } (null for other words). */
+function accessOf(word: string, kind: 'load' | 'store'): { bytes: 1 | 2 | 4; signed: boolean } | null {
+  const m = ACCESS.exec(word);
+  if (!m || m[1] !== kind) return null;
+  const bytes = m[2] === '8' ? 1 : m[2] === '16' ? 2 : 4;
+  if ((kind === 'load' && bytes !== 4) !== (m[3] !== undefined)) return null;
+  return { bytes, signed: m[3] === 's' };
+}
+
+function operands(L: Line, n: number): ValueId[] {
+  const out: ValueId[] = [];
+  for (let k = 0; k < n; k++) {
+    if (k > 0) L.punct(',');
+    out.push(L.indexed('v'));
+  }
+  return out;
+}
+
 function parseInst(L: Line, dst: ValueId): Inst {
   L.punct('=');
   const op = L.next('an instruction');
-  switch (op.text) {
-    case 'iconst': return { op: 'iconst', dst, value: L.num('constant', -0x80000000, U32_MAX) | 0 };
-    case 'iadd': {
-      const a = L.indexed('v');
-      L.punct(',');
-      return { op: 'iadd', dst, a, b: L.indexed('v') };
-    }
-    case 'load': {
-      const addr = L.indexed('v');
-      return { op: 'load', dst, addr, offset: L.keyed('offset', 0, U32_MAX) };
-    }
-    default: return L.fail(`unknown instruction '${op.text}'`);
+  const w = op.text;
+  if (w === 'iconst') return { op: 'iconst', dst, value: L.num('constant', -0x80000000, U32_MAX) | 0 };
+  if (isUnaryCode(w)) return { op: 'unary', code: w, dst, a: L.indexed('v') };
+  if (isBinaryCode(w)) {
+    const [a, b] = operands(L, 2) as [ValueId, ValueId];
+    return { op: 'binary', code: w, dst, a, b };
   }
+  if (w === 'select') {
+    const [cond, a, b] = operands(L, 3) as [ValueId, ValueId, ValueId];
+    return { op: 'select', dst, cond, a, b };
+  }
+  const load = accessOf(w, 'load');
+  if (load) {
+    const addr = L.indexed('v');
+    return { op: 'load', dst, addr, offset: L.keyed('offset', 0, U32_MAX), ...load };
+  }
+  if (w === 'global_get') return { op: 'global_get', dst, index: L.num('global index', 0, U32_MAX) };
+  if (w === 'memory_size') return { op: 'memory_size', dst };
+  if (w === 'memory_grow') return { op: 'memory_grow', dst, delta: L.indexed('v') };
+  return L.fail(`unknown instruction '${w}'`);
 }
+
+/** Statements without a result: stores, global_set, output. */
+function parseEffect(L: Line, word: string): Inst | null {
+  const store = accessOf(word, 'store');
+  if (store) {
+    const [addr, value] = operands(L, 2) as [ValueId, ValueId];
+    return { op: 'store', addr, value, offset: L.keyed('offset', 0, U32_MAX), bytes: store.bytes };
+  }
+  if (word === 'global_set') {
+    const index = L.num('global index', 0, U32_MAX);
+    L.punct(',');
+    return { op: 'global_set', index, value: L.indexed('v') };
+  }
+  if (word === 'output') return { op: 'output', value: L.indexed('v') };
+  return null;
+}
+
+const TERMINATORS = new Set(['jump', 'br_if', 'br_table', 'return', 'trap', 'call']);
 
 function parseTerm(L: Line, op: string): Terminator {
   if (op === 'jump') return { op: 'jump', target: L.target() };
@@ -166,6 +213,32 @@ function parseTerm(L: Line, op: string): Terminator {
     const then = L.target();
     L.punct(',');
     return { op: 'br_if', cond, then, else: L.target() };
+  }
+  if (op === 'br_table') {
+    const index = L.indexed('v');
+    L.punct(',');
+    L.punct('[');
+    const targets: BlockTarget[] = [];
+    while (!L.isPunct(']')) {
+      if (targets.length > 0) L.punct(',');
+      targets.push(L.target());
+    }
+    L.punct(']');
+    L.punct(',');
+    return { op: 'br_table', index, targets, default: L.target() };
+  }
+  if (op === 'trap') {
+    const t = L.next('a trap code');
+    const code = (TrapCode as unknown as Record<string, number | undefined>)[t.text];
+    if (typeof code !== 'number') L.fail(`unknown trap code '${t.text}'`);
+    return { op: 'trap', code: code as TrapCode };
+  }
+  if (op === 'call') {
+    const n = L.next('a function name ($name)');
+    if (n.kind !== 'name') L.fail(`expected a function name ($name), got '${n.text}'`);
+    const args = L.valueList();
+    L.punct(',');
+    return { op: 'call', func: UTF8.decode(n.bytes), args, cont: L.target() };
   }
   const values: ValueId[] = [];
   while (L.peek()) {
@@ -204,7 +277,20 @@ function parseLine(st: State, L: Line): void {
   const word = first.kind === 'word' ? first.text : '';
   if (word === 'memory') {
     if (st.mod.memory) L.fail('duplicate memory');
-    st.mod.memory = { pages: L.keyed('pages', 0, 65536), data: [] };
+    const pages = L.keyed('pages', 0, 65536);
+    const maxPages = L.peek() ? L.keyed('max', 0, 65536) : 65536;
+    st.mod.memory = { pages, maxPages, data: [] };
+  } else if (word === 'global') {
+    const mutable = L.keyed('mut', 0, 1) === 1;
+    const init = L.keyed('init', -0x80000000, 0x7fffffff);
+    let name: string | undefined;
+    if (L.peek()) {
+      L.word('name');
+      const s = L.next('a global name string');
+      if (s.kind !== 'str') L.fail(`expected a global name string, got '${s.text}'`);
+      name = UTF8.decode(s.bytes);
+    }
+    st.mod.globals.push({ mutable, init, ...(name !== undefined ? { name } : {}) });
   } else if (word === 'data') {
     if (!st.mod.memory) L.fail('data before memory');
     const offset = L.num('data offset', 0, U32_MAX);
@@ -227,22 +313,21 @@ function parseLine(st: State, L: Line): void {
   } else {
     if (!st.block) L.fail(`'${first.text}' outside a block`);
     if (/^v\d+$/.test(word)) st.block.insts.push(parseInst(L, Number(word.slice(1))));
-    else if (word === 'store') {
-      const addr = L.indexed('v');
-      L.punct(',');
-      const value = L.indexed('v');
-      st.block.insts.push({ op: 'store', addr, value, offset: L.keyed('offset', 0, U32_MAX) });
-    } else if (word === 'jump' || word === 'br_if' || word === 'return') {
+    else if (TERMINATORS.has(word)) {
       st.block.term = parseTerm(L, word);
       st.block = null;
-    } else L.fail(`unknown statement '${first.text}'`);
+    } else {
+      const inst = parseEffect(L, word);
+      if (!inst) L.fail(`unknown statement '${first.text}'`);
+      st.block.insts.push(inst);
+    }
   }
   L.end();
 }
 
 /** Parse IR text into a Module (not verified: call verifyModule). */
 export function parseModule(text: string): Module {
-  const st: State = { mod: { funcs: [], memory: null }, func: null, block: null };
+  const st: State = { mod: { funcs: [], globals: [], memory: null }, func: null, block: null };
   const lines = text.split(/\r?\n/);
   lines.forEach((raw, i) => {
     const toks = tokenize(raw, i + 1);

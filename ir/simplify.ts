@@ -7,10 +7,12 @@
 // receive one same value on every edge (Braun et al.'s trivial-phi rule),
 // drop params and pure instructions whose values are never observed (loads
 // are kept: they can trap). Finally blocks are renumbered in reverse
-// postorder (entry stays 0) and values compactly.
+// postorder (entry stays 0) and values compactly. A call's continuation is
+// never merged into or threaded past (a call ends its block), and its leading
+// params (the callee's results) are never dropped.
 
 import {
-  instDst, instUses, mapInst, mapTerm, termTargets, termUses,
+  implicitParams, instDst, instRemovable, instUses, mapDst, mapInst, mapTerm, termTargets, termUses,
   type Block, type BlockId, type BlockTarget, type Func, type Inst, type Module, type Terminator, type ValueId,
 } from './ir.js';
 import { printFunc } from './print.js';
@@ -108,6 +110,7 @@ function threadJumps(blocks: Block[]): Block[] {
     return t;
   };
   return blocks.map((b) => {
+    if (b.term.op === 'call') return b; // the continuation receives the results: keep it
     const term = mapTerm(b.term, (v) => v, follow);
     return { ...b, term: sameTargets(term) ? { op: 'jump', target: (term as { then: BlockTarget }).then } : term };
   });
@@ -147,7 +150,11 @@ function mergeBlocks(blocks0: Block[]): Block[] {
 function incomingArgs(blocks: Block[]): ValueId[][][] {
   const inc = blocks.map((b) => b.params.map((): ValueId[] => []));
   for (const b of blocks) {
-    for (const t of termTargets(b.term)) t.args.forEach((v, i) => inc[t.block]?.[i]?.push(v));
+    for (const t of termTargets(b.term)) {
+      const target = blocks[t.block];
+      const skip = target ? implicitParams(b.term, target) : 0;
+      t.args.forEach((v, i) => inc[t.block]?.[skip + i]?.push(v));
+    }
   }
   return inc;
 }
@@ -155,13 +162,14 @@ function incomingArgs(blocks: Block[]): ValueId[][][] {
 /** Remove the listed params (by index) from blocks and the matching args from every edge. */
 function dropParams(blocks: Block[], removed: Map<BlockId, Set<number>>): Block[] {
   if (removed.size === 0) return blocks;
-  const keep = (id: BlockId) => (_: unknown, i: number): boolean => !removed.get(id)?.has(i);
-  const g = (t: BlockTarget): BlockTarget => ({ block: t.block, args: t.args.filter(keep(t.block)) });
-  return blocks.map((b, id) => ({
-    params: b.params.filter(keep(id)),
-    insts: b.insts,
-    term: mapTerm(b.term, (v) => v, g),
-  }));
+  const keep = (id: BlockId, skip = 0) => (_: unknown, i: number): boolean => !removed.get(id)?.has(skip + i);
+  return blocks.map((b, id) => {
+    const g = (t: BlockTarget): BlockTarget => {
+      const skip = implicitParams(b.term, blocks[t.block] as Block);
+      return { block: t.block, args: t.args.filter(keep(t.block, skip)) };
+    };
+    return { params: b.params.filter(keep(id)), insts: b.insts, term: mapTerm(b.term, (v) => v, g) };
+  });
 }
 
 function markRemoved(removed: Map<BlockId, Set<number>>, bid: BlockId, index: number): void {
@@ -199,9 +207,11 @@ function liveValues(blocks: Block[]): Set<ValueId> {
   const work: ValueId[] = [];
   const mark = (v: ValueId): void => { if (!live.has(v)) { live.add(v); work.push(v); } };
   for (const b of blocks) {
-    for (const i of b.insts) if (i.op === 'load' || i.op === 'store') instUses(i).forEach(mark);
+    for (const i of b.insts) if (!instRemovable(i)) instUses(i).forEach(mark);
     if (b.term.op === 'br_if') mark(b.term.cond);
+    if (b.term.op === 'br_table') mark(b.term.index);
     if (b.term.op === 'return') b.term.values.forEach(mark);
+    if (b.term.op === 'call') b.term.args.forEach(mark);
   }
   (blocks[0]?.params ?? []).forEach(mark);
   while (work.length > 0) {
@@ -214,16 +224,26 @@ function liveValues(blocks: Block[]): Set<ValueId> {
   return live;
 }
 
-/** Drop params (except the entry's) and pure instructions whose values are dead. */
+/** Params a block must keep whatever their use: a call continuation's results. */
+function fixedParams(blocks: Block[]): number[] {
+  const fixed = blocks.map(() => 0);
+  for (const b of blocks) {
+    if (b.term.op === 'call') fixed[b.term.cont.block] = implicitParams(b.term, blocks[b.term.cont.block] as Block);
+  }
+  return fixed;
+}
+
+/** Drop params (except the entry's and call results) and removable instructions whose values are dead. */
 function removeDead(blocks0: Block[]): Block[] {
   const live = liveValues(blocks0);
   const blocks = blocks0.map((b) => ({
     ...b,
-    insts: b.insts.filter((i) => i.op === 'load' || i.op === 'store' || live.has(i.dst)),
+    insts: b.insts.filter((i) => !instRemovable(i) || live.has(instDst(i) as ValueId)),
   }));
+  const fixed = fixedParams(blocks);
   const removed = new Map<BlockId, Set<number>>();
   blocks.forEach((b, bid) => {
-    if (bid > 0) b.params.forEach((p, i) => { if (!live.has(p)) markRemoved(removed, bid, i); });
+    if (bid > 0) b.params.forEach((p, i) => { if (i >= (fixed[bid] ?? 0) && !live.has(p)) markRemoved(removed, bid, i); });
   });
   return dropParams(blocks, removed);
 }
@@ -249,8 +269,7 @@ export function renumberValues(f: Func): Func {
 }
 
 function renameInst(i: Inst, f: (v: ValueId) => ValueId): Inst {
-  const m = mapInst(i, f);
-  return m.op === 'store' ? m : { ...m, dst: f(m.dst) };
+  return mapDst(mapInst(i, f), f);
 }
 
 function onePass(f: Func): Func {
@@ -274,5 +293,5 @@ export function simplifyFunc(f: Func): Func {
 }
 
 export function simplifyModule(m: Module): Module {
-  return { funcs: m.funcs.map(simplifyFunc), memory: m.memory };
+  return { ...m, funcs: m.funcs.map(simplifyFunc) };
 }

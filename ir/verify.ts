@@ -3,9 +3,11 @@
 // Checks: at least one block per function, block 0 params = numParams, every
 // value defined exactly once, every use defined and dominated by its
 // definition (dominators computed with Cooper–Harvey–Kennedy), branch targets
-// exist with matching argument counts, return arity = numResults, constants
-// and offsets in range, loads/stores only with a memory, data segments in
-// bounds, unique function and export names. Throws one Error listing every
+// exist with matching argument counts (a call's continuation: the callee's
+// results, then the carried args), calls name existing functions with the
+// right arity, return arity = numResults, constants and offsets in range,
+// memory instructions only with a memory, globals exist (and are mutable
+// where set), data segments in bounds, unique function and export names. Throws one Error listing every
 // problem found.
 
 import {
@@ -13,6 +15,7 @@ import {
   type Block, type BlockId, type Func, type Module, type ValueId,
 } from './ir.js';
 import { reversePostorder } from './simplify.js';
+import { TrapCode } from '../format/errors.js';
 
 /** Immediate dominators of reachable blocks (idom[0] = 0; unreachable: undefined). */
 export function dominators(blocks: Block[]): Map<BlockId, BlockId> {
@@ -79,23 +82,49 @@ function checkUses(f: Func, defs: Map<ValueId, Def>, problems: string[], where: 
   });
 }
 
-function checkBlock(f: Func, b: Block, id: BlockId, hasMemory: boolean, problems: string[], at: string): void {
+const NEEDS_MEMORY = new Set(['load', 'store', 'memory_size', 'memory_grow']);
+
+function checkInsts(m: Module, b: Block, problems: string[], at: string): void {
   for (const i of b.insts) {
     if (i.op === 'iconst' && !(Number.isInteger(i.value) && (i.value | 0) === i.value)) {
       problems.push(`${at}: iconst ${i.value} is not a signed i32`);
     }
-    if (i.op === 'load' || i.op === 'store') {
-      if (!hasMemory) problems.push(`${at}: ${i.op} but the module has no memory`);
-      if (!Number.isInteger(i.offset) || i.offset < 0 || i.offset > 0xffffffff) problems.push(`${at}: bad offset ${i.offset}`);
+    if (NEEDS_MEMORY.has(i.op) && !m.memory) problems.push(`${at}: ${i.op} but the module has no memory`);
+    if ((i.op === 'load' || i.op === 'store') && (!Number.isInteger(i.offset) || i.offset < 0 || i.offset > 0xffffffff)) {
+      problems.push(`${at}: bad offset ${i.offset}`);
+    }
+    if (i.op === 'global_get' || i.op === 'global_set') {
+      const g = m.globals[i.index];
+      if (!g) problems.push(`${at}: ${i.op} of missing global ${i.index}`);
+      else if (i.op === 'global_set' && !g.mutable) problems.push(`${at}: global_set of immutable global ${i.index}`);
     }
   }
+}
+
+function checkCall(m: Module, f: Func, b: Block, problems: string[], at: string): void {
+  if (b.term.op !== 'call') return;
+  const t = b.term;
+  const callee = m.funcs.find((x) => x.name === t.func);
+  if (!callee) return void problems.push(`${at}: call to missing function $${t.func}`);
+  if (t.args.length !== callee.numParams) problems.push(`${at}: call to $${t.func} passes ${t.args.length} args, it takes ${callee.numParams}`);
+  const cont = f.blocks[t.cont.block];
+  if (cont && cont.params.length !== callee.numResults + t.cont.args.length) {
+    problems.push(`${at}: call continuation block${t.cont.block} takes ${cont.params.length} params, ` +
+      `expected ${callee.numResults} results + ${t.cont.args.length} carried values`);
+  }
+}
+
+function checkBlock(m: Module, f: Func, b: Block, id: BlockId, problems: string[], at: string): void {
+  checkInsts(m, b, problems, at);
   for (const t of termTargets(b.term)) {
     const target = f.blocks[t.block];
     if (!target) problems.push(`${at}: branch to missing block${t.block}`);
-    else if (target.params.length !== t.args.length) {
+    else if (b.term.op !== 'call' && target.params.length !== t.args.length) {
       problems.push(`${at}: branch to block${t.block} passes ${t.args.length} args, it takes ${target.params.length}`);
     }
   }
+  checkCall(m, f, b, problems, at);
+  if (b.term.op === 'trap' && TrapCode[b.term.code] === undefined) problems.push(`${at}: unknown trap code ${b.term.code}`);
   if (b.term.op === 'return' && b.term.values.length !== f.numResults) {
     problems.push(`${at}: return of ${b.term.values.length} values, function has ${f.numResults} results`);
   }
@@ -104,10 +133,10 @@ function checkBlock(f: Func, b: Block, id: BlockId, hasMemory: boolean, problems
   }
 }
 
-function verifyFunc(f: Func, hasMemory: boolean, problems: string[]): void {
+function verifyFunc(m: Module, f: Func, problems: string[]): void {
   const where = (b: BlockId): string => `func $${f.name} block${b}`;
   if (f.blocks.length === 0) return void problems.push(`func $${f.name}: no blocks`);
-  f.blocks.forEach((b, id) => checkBlock(f, b, id, hasMemory, problems, where(id)));
+  f.blocks.forEach((b, id) => checkBlock(m, f, b, id, problems, where(id)));
   const defs = collectDefs(f, problems, where);
   const targetsOk = f.blocks.every((b) => termTargets(b.term).every((t) => f.blocks[t.block] !== undefined));
   if (targetsOk) checkUses(f, defs, problems, where); // dominators need valid targets
@@ -128,8 +157,9 @@ function verifyNames(m: Module, problems: string[]): void {
 
 function verifyMemory(m: Module, problems: string[]): void {
   if (!m.memory) return;
-  const { pages, data } = m.memory;
+  const { pages, maxPages, data } = m.memory;
   if (!Number.isInteger(pages) || pages < 0 || pages > 65536) problems.push(`memory: bad page count ${pages}`);
+  if (!Number.isInteger(maxPages) || maxPages < pages || maxPages > 65536) problems.push(`memory: bad maximum ${maxPages} pages`);
   for (const d of data) {
     if (d.offset < 0 || d.offset + d.bytes.length > pages * PAGE_SIZE) {
       problems.push(`data segment at ${d.offset} (${d.bytes.length} bytes) is outside the memory`);
@@ -142,6 +172,9 @@ export function verifyModule(m: Module): void {
   const problems: string[] = [];
   verifyNames(m, problems);
   verifyMemory(m, problems);
-  for (const f of m.funcs) verifyFunc(f, m.memory !== null, problems);
+  for (const g of m.globals) {
+    if (!Number.isInteger(g.init) || (g.init | 0) !== g.init) problems.push(`global init ${g.init} is not a signed i32`);
+  }
+  for (const f of m.funcs) verifyFunc(m, f, problems);
   if (problems.length > 0) throw new Error(`IR verification failed:\n  ${problems.join('\n  ')}`);
 }

@@ -1,28 +1,56 @@
 // ir/wasm_to_ir.ts — lower validated wasm functions to SSA basic blocks.
 //
 // Locals and operand-stack values become SSA values. Structured control flow
-// maps to blocks: a `block`'s label is a continuation block created at the
-// `block` (params: every local, then the block's result), a `loop`'s label is
-// its header block (params: every local). Values on the operand stack below a
-// construct are defined before it and dominate its continuation, so they are
-// referenced directly. br_if splits the current block (fallthrough block with
-// no params). Code after br/return is skipped until the enclosing `end`.
-// Branching to the function's own label (or `return`) is an IR `return`.
-// ir/simplify.ts then makes the blocks maximal and prunes params.
+// maps to blocks: a `block`'s or `if`'s label is a continuation block created
+// at the construct (params: every local, then the results), a `loop`'s label
+// is its header block (params: every local, then the loop's params). An `if`
+// ends its block with br_if to a then-block and an else-block (an absent else
+// passes its params through). Values on the operand stack below a construct
+// (and a block's params) are defined before it and dominate its
+// continuation, so they are referenced directly. br_if splits the current
+// block (fallthrough block with no params); br_table ends it. A `call` ends
+// its block: the continuation's params are the callee's results, and values
+// live across the call are referenced directly (ir/localize.ts turns them
+// into the carried frame). A call to the env.output_byte import is the
+// `output` instruction. Code after br/br_table/return/unreachable is skipped
+// until the enclosing `end` or `else`. Branching to the function's own label
+// (or `return`) is an IR `return`. Each instruction's IR form comes from its
+// entry in ir/instructions.ts. ir/simplify.ts then makes the blocks maximal
+// and prunes params.
 
-import type { Block, BlockId, BlockTarget, Func, Inst, Module, Terminator, ValueId } from './ir.js';
+import { TrapCode } from '../format/errors.js';
+import { formOf, type Form } from './instructions.js';
+import { MAX_MEMORY_PAGES, type Block, type BlockId, type BlockTarget, type Func, type Inst, type Module, type Terminator, type ValueId } from './ir.js';
 import { removeUnreachable } from './simplify.js';
-import type { WasmFunc, WasmInstr, WasmModule } from '../frontend/module.js';
+import type { BlockSig, WasmFunc, WasmInstr, WasmModule } from '../frontend/module.js';
+
+export interface LowerOptions {
+  /** memory.grow fails past this many pages even without a declared maximum (default: MAX_MEMORY_PAGES). */
+  maxMemoryPages?: number;
+}
 
 interface Frame {
-  kind: 'func' | 'block' | 'loop' | 'dead';
-  arity: number; // values at the frame's end (and carried by a branch to a block)
-  target: BlockId; // block: continuation; loop: header; func/dead: unused (-1)
-  height: number; // operand stack height at entry
-  reached: boolean; // block: some edge reaches the continuation
+  kind: 'func' | 'block' | 'loop' | 'if' | 'dead';
+  sig: BlockSig;
+  target: BlockId; // block/if: continuation; loop: header; func/dead: unused (-1)
+  height: number; // operand stack height at entry, below the params
+  reached: boolean; // block/if: some edge reaches the continuation
+  elseBlock: BlockId; // if: where the else arm starts
+  hasElse: boolean;
+  entryLocals: ValueId[]; // if: locals at entry (the else arm starts from them)
+  paramVals: ValueId[]; // if: its params (the else arm starts with them)
+}
+
+interface ModuleInfo {
+  funcName: Map<number, string>;
+  results: Map<number, number>;
+  params: Map<number, number>;
+  globalIndex: Map<number, number>; // wasm global index -> IR global index
+  outputImport: number | null;
 }
 
 interface Lowering {
+  info: ModuleInfo;
   blocks: Block[];
   nextValue: number;
   cur: BlockId | null; // null while the code is unreachable
@@ -61,6 +89,10 @@ function pop(L: Lowering): ValueId {
   return L.stack.pop() as ValueId;
 }
 
+function popN(L: Lowering, n: number): ValueId[] {
+  return n === 0 ? [] : L.stack.splice(L.stack.length - n, n);
+}
+
 function topValues(L: Lowering, n: number): ValueId[] {
   return n === 0 ? [] : L.stack.slice(L.stack.length - n);
 }
@@ -69,12 +101,23 @@ function frameAt(L: Lowering, depth: number): Frame {
   return L.frames[L.frames.length - 1 - depth] as Frame;
 }
 
+function frame(kind: Frame['kind'], sig: BlockSig, target: BlockId, height: number): Frame {
+  return { kind, sig, target, height, reached: false, elseBlock: -1, hasElse: false, entryLocals: [], paramVals: [] };
+}
+
+/** A block that returns the values now on top of the stack (a branch to the function label). */
+function returnBlock(L: Lowering): BlockTarget {
+  const ret = newBlock(L, 0);
+  (L.blocks[ret] as Block).term = { op: 'return', values: topValues(L, L.numResults) };
+  return { block: ret, args: [] };
+}
+
 /** Where a branch to `f` goes: a block target, or null for the function exit. */
 function branchTarget(L: Lowering, f: Frame): BlockTarget | null {
   if (f.kind === 'func') return null;
-  if (f.kind === 'loop') return { block: f.target, args: [...L.locals] };
+  if (f.kind === 'loop') return { block: f.target, args: [...L.locals, ...topValues(L, f.sig.params)] };
   f.reached = true;
-  return { block: f.target, args: [...L.locals, ...topValues(L, f.arity)] };
+  return { block: f.target, args: [...L.locals, ...topValues(L, f.sig.results)] };
 }
 
 function br(L: Lowering, f: Frame): void {
@@ -84,38 +127,70 @@ function br(L: Lowering, f: Frame): void {
 
 function brIf(L: Lowering, f: Frame): void {
   const cond = pop(L);
-  let then = branchTarget(L, f);
-  if (!then) {
-    const ret = newBlock(L, 0);
-    (L.blocks[ret] as Block).term = { op: 'return', values: topValues(L, L.numResults) };
-    then = { block: ret, args: [] };
-  }
+  const then = branchTarget(L, f) ?? returnBlock(L);
   const fall = newBlock(L, 0);
   current(L).term = { op: 'br_if', cond, then, else: { block: fall, args: [] } };
   L.cur = fall;
 }
 
-function enter(L: Lowering, ins: { op: 'block' | 'loop'; results: 0 | 1 }): void {
-  const height = L.stack.length;
+function brTable(L: Lowering, ins: WasmInstr): void {
+  if (ins.imm !== 'br_table') return;
+  const index = pop(L);
+  let ret: BlockTarget | null = null;
+  const to = (depth: number): BlockTarget => branchTarget(L, frameAt(L, depth)) ?? (ret ??= returnBlock(L));
+  const targets = ins.targets.map(to);
+  terminate(L, { op: 'br_table', index, targets, default: to(ins.default) });
+}
+
+function enter(L: Lowering, ins: WasmInstr, kind: 'block' | 'loop' | 'if'): void {
+  const sig = ins.imm === 'block' ? ins.sig : { params: 0, results: 0 };
   if (L.cur === null) {
-    L.frames.push({ kind: 'dead', arity: 0, target: -1, height, reached: false });
-  } else if (ins.op === 'block') {
-    const cont = newBlock(L, L.locals.length + ins.results);
-    L.frames.push({ kind: 'block', arity: ins.results, target: cont, height, reached: false });
-  } else {
-    const header = newBlock(L, L.locals.length);
-    terminate(L, { op: 'jump', target: { block: header, args: [...L.locals] } });
+    L.frames.push(frame('dead', sig, -1, L.stack.length));
+    return;
+  }
+  const cond = kind === 'if' ? pop(L) : -1;
+  const height = L.stack.length - sig.params;
+  const nl = L.locals.length;
+  if (kind === 'block') {
+    L.frames.push(frame('block', sig, newBlock(L, nl + sig.results), height));
+  } else if (kind === 'loop') {
+    const header = newBlock(L, nl + sig.params);
+    terminate(L, { op: 'jump', target: { block: header, args: [...L.locals, ...topValues(L, sig.params)] } });
     L.cur = header;
-    L.locals = [...(L.blocks[header] as Block).params];
-    L.frames.push({ kind: 'loop', arity: ins.results, target: header, height, reached: false });
+    const params = (L.blocks[header] as Block).params;
+    L.locals = params.slice(0, nl);
+    L.stack.length = height;
+    L.stack.push(...params.slice(nl));
+    L.frames.push(frame('loop', sig, header, height));
+  } else {
+    const f = frame('if', sig, newBlock(L, nl + sig.results), height);
+    const thenB = newBlock(L, 0);
+    f.elseBlock = newBlock(L, 0);
+    f.entryLocals = [...L.locals];
+    f.paramVals = topValues(L, sig.params);
+    current(L).term = { op: 'br_if', cond, then: { block: thenB, args: [] }, else: { block: f.elseBlock, args: [] } };
+    L.cur = thenB;
+    L.frames.push(f);
   }
 }
 
+/** Start the else arm of an `if` (the then arm, if still live, jumps to the continuation). */
+function startElse(L: Lowering, f: Frame): void {
+  if (L.cur !== null) br(L, f);
+  L.cur = f.elseBlock;
+  L.locals = [...f.entryLocals];
+  L.stack.length = f.height;
+  L.stack.push(...f.paramVals);
+  f.hasElse = true;
+}
+
 function leave(L: Lowering): void {
-  const f = L.frames.pop() as Frame;
+  const f = L.frames[L.frames.length - 1] as Frame;
+  if (f.kind === 'if' && !f.hasElse) startElse(L, f); // the implicit else passes its params on
+  L.frames.pop();
   if (f.kind === 'dead') return;
   if (f.kind === 'func') {
-    if (L.cur !== null) terminate(L, { op: 'return', values: topValues(L, f.arity) });
+    if (L.cur !== null) terminate(L, { op: 'return', values: topValues(L, f.sig.results) });
     return;
   }
   if (f.kind === 'loop') {
@@ -131,45 +206,102 @@ function leave(L: Lowering): void {
   L.stack.push(...params.slice(L.locals.length));
 }
 
-function lowerInstr(L: Lowering, ins: WasmInstr): void {
-  if (ins.op === 'block' || ins.op === 'loop') return enter(L, ins);
-  if (ins.op === 'end') return leave(L);
-  if (L.cur === null) return; // unreachable code: not emitted
-  switch (ins.op) {
+function push(L: Lowering, make: (dst: ValueId) => Inst): void {
+  const dst = fresh(L);
+  emit(L, make(dst));
+  L.stack.push(dst);
+}
+
+function call(L: Lowering, index: number): void {
+  if (index === L.info.outputImport) {
+    emit(L, { op: 'output', value: pop(L) });
+    return;
+  }
+  const func = L.info.funcName.get(index) as string;
+  const args = popN(L, L.info.params.get(index) as number);
+  const cont = newBlock(L, L.info.results.get(index) as number);
+  terminate(L, { op: 'call', func, args, cont: { block: cont, args: [] } });
+  L.cur = cont;
+  L.stack.push(...(L.blocks[cont] as Block).params);
+}
+
+function indexOf(ins: WasmInstr): number {
+  return ins.imm === 'index' ? ins.index : -1;
+}
+
+function offsetOf(ins: WasmInstr): number {
+  return ins.imm === 'memarg' ? ins.offset : 0;
+}
+
+function control(L: Lowering, ins: WasmInstr, c: Extract<Form, { kind: 'control' }>['control']): void {
+  switch (c) {
     case 'nop': return;
     case 'drop': pop(L); return;
-    case 'i32.const': {
-      const dst = fresh(L);
-      emit(L, { op: 'iconst', dst, value: ins.value | 0 });
-      L.stack.push(dst);
-      return;
-    }
-    case 'i32.add': {
+    case 'unreachable': terminate(L, { op: 'trap', code: TrapCode.Unreachable }); return;
+    case 'br': return br(L, frameAt(L, indexOf(ins)));
+    case 'br_if': return brIf(L, frameAt(L, indexOf(ins)));
+    case 'br_table': return brTable(L, ins);
+    case 'return': return br(L, L.frames[0] as Frame);
+    case 'call': return call(L, indexOf(ins));
+    default: return; // structure (block/loop/if/else/end) is handled by lowerInstr
+  }
+}
+
+function lowerForm(L: Lowering, ins: WasmInstr, form: Form): void {
+  switch (form.kind) {
+    case 'const': return push(L, (dst) => ({ op: 'iconst', dst, value: ins.imm === 'i32' ? ins.value | 0 : 0 }));
+    case 'unary': { const a = pop(L); return push(L, (dst) => ({ op: 'unary', code: form.code, dst, a })); }
+    case 'binary': {
       const b = pop(L);
       const a = pop(L);
-      const dst = fresh(L);
-      emit(L, { op: 'iadd', dst, a, b });
-      L.stack.push(dst);
-      return;
+      return push(L, (dst) => ({ op: 'binary', code: form.code, dst, a, b }));
     }
-    case 'i32.load': {
-      const dst = fresh(L);
-      emit(L, { op: 'load', dst, addr: pop(L), offset: ins.offset });
-      L.stack.push(dst);
-      return;
+    case 'select': {
+      const cond = pop(L);
+      const b = pop(L);
+      const a = pop(L);
+      return push(L, (dst) => ({ op: 'select', dst, cond, a, b }));
     }
-    case 'i32.store': {
+    case 'load': {
+      const addr = pop(L);
+      return push(L, (dst) => ({ op: 'load', dst, addr, offset: offsetOf(ins), bytes: form.bytes, signed: form.signed }));
+    }
+    case 'store': {
       const value = pop(L);
-      emit(L, { op: 'store', addr: pop(L), value, offset: ins.offset });
+      emit(L, { op: 'store', addr: pop(L), value, offset: offsetOf(ins), bytes: form.bytes });
       return;
     }
-    case 'local.get': L.stack.push(L.locals[ins.index] as ValueId); return;
-    case 'local.set': L.locals[ins.index] = pop(L); return;
-    case 'local.tee': L.locals[ins.index] = L.stack[L.stack.length - 1] as ValueId; return;
-    case 'br': return br(L, frameAt(L, ins.depth));
-    case 'br_if': return brIf(L, frameAt(L, ins.depth));
-    case 'return': return br(L, L.frames[0] as Frame);
+    case 'memory_size': return push(L, (dst) => ({ op: 'memory_size', dst }));
+    case 'memory_grow': { const delta = pop(L); return push(L, (dst) => ({ op: 'memory_grow', dst, delta })); }
+    case 'local': {
+      const i = indexOf(ins);
+      if (form.access === 'get') L.stack.push(L.locals[i] as ValueId);
+      else if (form.access === 'set') L.locals[i] = pop(L);
+      else L.locals[i] = L.stack[L.stack.length - 1] as ValueId;
+      return;
+    }
+    case 'global': {
+      const index = L.info.globalIndex.get(indexOf(ins)) as number;
+      if (form.access === 'get') return push(L, (dst) => ({ op: 'global_get', dst, index }));
+      emit(L, { op: 'global_set', index, value: pop(L) });
+      return;
+    }
+    case 'control': return control(L, ins, form.control);
   }
+}
+
+function lowerInstr(L: Lowering, ins: WasmInstr): void {
+  if (ins.op === 'block' || ins.op === 'loop' || ins.op === 'if') return enter(L, ins, ins.op);
+  if (ins.op === 'end') return leave(L);
+  if (ins.op === 'else') {
+    const f = L.frames[L.frames.length - 1] as Frame;
+    if (f.kind === 'if') startElse(L, f);
+    return;
+  }
+  if (L.cur === null) return; // unreachable code: not emitted
+  const form = formOf(ins.op);
+  if (!form) throw new Error(`wasm_to_ir: ${ins.op} has no IR form (the frontend should have rejected it)`);
+  lowerForm(L, ins, form);
 }
 
 /** IR name of a wasm function: its first export name, else `func<index>`. */
@@ -177,11 +309,24 @@ export function irFuncName(fn: WasmFunc): string {
   return fn.exportNames[0] ?? `func${fn.index}`;
 }
 
+function moduleInfo(m: WasmModule): ModuleInfo {
+  const funcName = new Map<number, string>();
+  const results = new Map<number, number>();
+  const params = new Map<number, number>();
+  for (const f of m.funcs) {
+    funcName.set(f.index, irFuncName(f));
+    results.set(f.index, f.numResults);
+    params.set(f.index, f.numParams);
+  }
+  return { funcName, results, params, globalIndex: new Map(m.globals.map((g, i) => [g.index, i])), outputImport: m.outputImport };
+}
+
 /** Lower one validated wasm function to IR (not yet simplified). */
-export function lowerFunc(fn: WasmFunc): Func {
+export function lowerFunc(fn: WasmFunc, info: ModuleInfo): Func {
+  const sig = { params: 0, results: fn.numResults };
   const L: Lowering = {
-    blocks: [], nextValue: 0, cur: null, locals: [], stack: [], numResults: fn.numResults,
-    frames: [{ kind: 'func', arity: fn.numResults, target: -1, height: 0, reached: false }],
+    info, blocks: [], nextValue: 0, cur: null, locals: [], stack: [], numResults: fn.numResults,
+    frames: [frame('func', sig, -1, 0)],
   };
   L.cur = newBlock(L, fn.numParams);
   L.locals = [...(L.blocks[0] as Block).params];
@@ -198,12 +343,18 @@ export function lowerFunc(fn: WasmFunc): Func {
   });
 }
 
-/** Lower a validated module; `funcIndices` selects functions (default: all). */
-export function lowerModule(m: WasmModule, funcIndices?: number[]): Module {
-  const keep = funcIndices ? new Set(funcIndices) : null;
-  const funcs = m.funcs.filter((f) => keep === null || keep.has(f.index)).map(lowerFunc);
+/** Lower a validated module (every function it holds). */
+export function lowerModule(m: WasmModule, opts: LowerOptions = {}): Module {
+  const info = moduleInfo(m);
+  const funcs = m.funcs.map((f) => lowerFunc(f, info));
+  const limit = opts.maxMemoryPages ?? MAX_MEMORY_PAGES;
   const memory = m.memory
-    ? { pages: m.memory.pages, data: m.memory.data.map((d) => ({ offset: d.offset, bytes: d.bytes.slice() })) }
+    ? {
+      pages: m.memory.pages,
+      maxPages: Math.max(m.memory.pages, Math.min(m.memory.maxPages ?? MAX_MEMORY_PAGES, limit)),
+      data: m.memory.data.map((d) => ({ offset: d.offset, bytes: d.bytes.slice() })),
+    }
     : null;
-  return { funcs, memory };
+  const globals = m.globals.map((g) => ({ mutable: g.mutable, init: g.init | 0, ...(g.name !== undefined ? { name: g.name } : {}) }));
+  return { funcs, globals, memory };
 }

@@ -65,7 +65,7 @@ beforeAll(async () => {
     writeFileSync(tmp(`${name}.onnx`), m.onnx);
   }
   writeFileSync(tmp('garbage.wasm'), Buffer.from('this is not a WebAssembly module, just text\n'));
-  writeFileSync(tmp('mul.wat'), '(module\n  (func $square (export "square") (param i32) (result i32)\n    (i32.mul (local.get 0) (local.get 0))))\n');
+  writeFileSync(tmp('mul.wat'), '(module\n  (func $square (export "square") (param i32) (result i32)\n    (i32.wrap_i64 (i64.mul (i64.extend_i32_s (local.get 0)) (i64.const 3)))))\n');
 });
 
 afterAll(() => {
@@ -189,7 +189,7 @@ describe('errors', () => {
     const out = tmp('existing.onnx');
     writeFileSync(out, 'previous contents');
     const r = await cli('compile', tmp('mul.wat'), '-o', out);
-    expectError(r, /i32\.mul/);
+    expectError(r, /i64\.mul/);
     expect(r.stderr).toMatch(/function \$?square/);
     expect(r.stderr).toMatch(/0x[0-9a-f]+/);
     expect(readFileSync(out, 'utf8')).toBe('previous contents');

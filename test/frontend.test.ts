@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileToIR, loadInput, parseModule, CompileError } from '../frontend/index.js';
+import { compileToIR, loadInput, parseModule, CompileError, SUPPORTED_INSTRUCTIONS } from '../frontend/index.js';
 import { interpret } from '../ir/interp.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
@@ -53,7 +53,7 @@ async function compileError(p: Promise<unknown>): Promise<CompileError> {
   throw new Error('expected a CompileError, but compilation succeeded');
 }
 
-const SUPPORTED_IN_MESSAGE = 'i32.const, i32.add, i32.load, i32.store, local.get, local.set, local.tee, block, loop, br, br_if, nop, drop, end';
+const SUPPORTED_IN_MESSAGE = SUPPORTED_INSTRUCTIONS.join(', ');
 
 // ---------------------------------------------------------------- loading
 
@@ -122,19 +122,14 @@ describe('parseModule (typed module)', () => {
 // ---------------------------------------------------------------- unsupported features
 
 const UNSUPPORTED_INSTRUCTIONS: [string, string][] = [
-  ['i32.mul', '(func $mul (export "mul") (param i32 i32) (result i32) (i32.mul (local.get 0) (local.get 1)))'],
-  ['i32.sub', '(func (export "sub") (param i32) (result i32) (local.set 0 (i32.const 2)) (i32.sub (local.get 0) (i32.const 1)))'],
-  ['i32.eqz', '(func (export "z") (param i32) (result i32) (i32.eqz (local.get 0)))'],
-  ['call', '(func $g) (func (export "c") nop (call $g))'],
-  ['if', '(func (export "i") (param i32) (if (local.get 0) (then nop)))'],
-  ['select', '(func (export "s") (param i32) (result i32) (select (local.get 0) (local.get 0) (local.get 0)))'],
-  ['memory.grow', '(memory 1) (func (export "g") (drop (memory.grow (i32.const 1))))'],
-  ['memory.size', '(memory 1) (func (export "g") (result i32) (memory.size))'],
-  ['i32.load8_u', '(memory 1) (func (export "l") (result i32) (i32.load8_u (i32.const 0)))'],
   ['i64.const', '(func (export "k") (drop (i64.const 1)))'],
-  ['br_table', '(func (export "t") (param i32) (block (br_table 0 0 (local.get 0))))'],
-  ['unreachable', '(func (export "u") unreachable)'],
+  ['f32.const', '(func (export "k") (drop (f32.const 1.5)))'],
+  ['table.size', '(table 1 funcref) (func (export "t") (drop (table.size 0)))'],
+  ['data.drop', '(memory 1) (data "a") (func (export "d") (data.drop 0))'],
+  ['call_indirect', '(type $t (func)) (table 1 funcref) (func (export "ci") (call_indirect (type $t) (i32.const 0)))'],
   ['memory.fill', '(memory 1) (func (export "f") (memory.fill (i32.const 0) (i32.const 0) (i32.const 0)))'],
+  ['memory.copy', '(memory 1) (func (export "f") (memory.copy (i32.const 0) (i32.const 0) (i32.const 0)))'],
+  ['i64.load', '(memory 1) (func (export "l") (drop (i64.load (i32.const 0))))'],
 ];
 
 describe('unsupported instructions', () => {
@@ -153,26 +148,57 @@ describe('unsupported instructions', () => {
   }
 
   it('names unexported functions func[index]', async () => {
-    const wasm = await loadInput('(module (func (export "a")) (func (param i32) (result i32) (i32.mul (local.get 0) (local.get 0))))');
+    const wasm = await loadInput('(module (func (export "a")) (func (param i32) (result i32) (i32.wrap_i64 (i64.extend_i32_u (local.get 0)))))');
     const e = await compileError(parseModule(wasm));
     expect(e.info.func).toBe('func[1]');
     expect(e.message).toContain('function func[1]');
-    expect(e.info.offset).toBe(objdumpOffset(wasm, 'i32.mul'));
+    expect(e.info.offset).toBe(objdumpOffset(wasm, 'i64.extend_i32_u'));
+  });
+
+  it('lists every unsupported instruction once, with its count and first offset, and the exports that avoid them', async () => {
+    const wasm = await loadInput(`(module
+      (func (export "ok") (param i32) (result i32) (i32.mul (local.get 0) (i32.const 3)))
+      (func (export "bad1") (result i32) (drop (i64.const 1)) (drop (i64.const 2)) (i32.wrap_i64 (i64.const 3)))
+      (func (export "bad2") (param f32) (drop (f32.add (local.get 0) (local.get 0))) (drop (i64.const 9))))`);
+    const e = await compileError(compileToIR(wasm));
+    const dumped = objdump(wasm).flat();
+    const first = (n: string): string => `0x${(dumped.find((i) => i.name === n) as DumpedInstr).offset.toString(16)}`;
+    expect(e.message).toMatch(/^unsupported: 7 uses of 4 unsupported feature\(s\): /);
+    expect(e.message).toContain(`instruction i64.const (4 times, first at function bad1, byte offset ${first('i64.const')})`);
+    expect(e.message).toContain(`instruction i32.wrap_i64 (at function bad1, byte offset ${first('i32.wrap_i64')})`);
+    expect(e.message).toContain(`instruction f32.add (at function bad2, byte offset ${first('f32.add')})`);
+    expect(e.message).toContain('function signature with type f32 (only i32) (at function bad2');
+    expect(e.message).toContain('--export ok would compile without them');
+    expect(e.info).toEqual({ instruction: 'i64.const', func: 'bad1', offset: parseInt(first('i64.const'), 16) });
+    const { ir } = await compileToIR(wasm, { exports: ['ok'] });
+    expect(ir.funcs.map((f) => f.name)).toEqual(['ok']);
+  });
+
+  it('unsupported code reached through calls counts; code nothing selected reaches does not', async () => {
+    const wat = `(module
+      (func $helper (result i32) (i32.wrap_i64 (i64.const 7)))
+      (func (export "uses") (result i32) (call $helper))
+      (func (export "clean") (param i32) (result i32) (i32.add (local.get 0) (i32.const 1))))`;
+    const e = await compileError(compileToIR(wat, { exports: ['uses'] }));
+    expect(e.message).toContain('instruction i64.const');
+    expect(e.info.func).toBe('func[0]');
+    const { ir } = await compileToIR(wat, { exports: ['clean'] });
+    expect(ir.funcs.map((f) => f.name)).toEqual(['clean']);
   });
 });
 
 const UNSUPPORTED_MODULES: [string, string, RegExp][] = [
-  ['function import', '(import "env" "g" (func))', /imports \(import "env" "g"\)/],
-  ['memory import', '(import "env" "m" (memory 1))', /imports/],
-  ['global', '(global i32 (i32.const 0))', /globals/],
-  ['table', '(table 1 funcref)', /tables/],
+  ['memory import', '(import "env" "m" (memory 1))', /imported memory \(import "env" "m"\)/],
   ['start function', '(func $s) (start $s)', /start function/],
   ['i64 param', '(func (export "f") (param i64))', /function signature with type i64/],
   ['f32 local', '(func (export "f") (local f32))', /locals of type f32/],
-  ['multi-value result', '(func (export "f") (result i32 i32) (i32.const 1) (i32.const 2))', /more than one result/],
   ['block with i64 result', '(func (export "f") (block (result i64) (i64.const 1)) drop)', /block with result type i64/],
-  ['block with params', '(func (export "f") (i32.const 1) (block (param i32) drop))', /block with parameters/],
-  ['passive data', '(memory 1) (data "ab")', /passive data segments/],
+  ['block type with f64 params', '(type $t (func (param f64))) (func (export "f") (f64.const 1) (block (type $t) drop))', /block with a type of f64 values/],
+  ['typed select of i64', '(func (export "f") (result i64) (select (result i64) (i64.const 1) (i64.const 2) (i32.const 0)))', /select of type i64/],
+  ['imported global', '(import "env" "g" (global i32)) (func (export "f") (result i32) (global.get 0))', /global\.get of an imported global \(import "env" "g"\)/],
+  ['i64 global', '(global $g (mut i64) (i64.const 0)) (func (export "f") (global.set $g (i64.const 1)))', /global\.set of a global of type i64/],
+  ['other function import', '(import "env" "g" (func $g (param i32))) (func (export "f") (call $g (i32.const 1)))', /call to the imported function "env" "g"/],
+  ['output_byte of the wrong type', '(import "env" "output_byte" (func $o (param i32) (result i32))) (func (export "f") (drop (call $o (i32.const 1))))', /call to the imported function "env" "output_byte"/],
 ];
 
 describe('unsupported module features', () => {
@@ -182,6 +208,28 @@ describe('unsupported module features', () => {
       expect(e.message).toMatch(msg);
       expect(e.message).toContain(SUPPORTED_IN_MESSAGE);
       expect(typeof e.info.offset).toBe('number');
+    });
+  }
+});
+
+const ACCEPTED_MODULES: [string, string][] = [
+  ['unreferenced globals of any type', '(global i64 (i64.const 1)) (global (mut f32) (f32.const 2)) (func (export "f") (result i32) (i32.const 1))'],
+  ['an unreferenced imported global', '(import "env" "g" (global i32)) (func (export "f") (result i32) (i32.const 1))'],
+  ['tables and element segments', '(table 2 funcref) (elem (i32.const 0) $f) (func $f (export "f") (result i32) (i32.const 1))'],
+  ['exports of tables and globals', '(table (export "t") 1 funcref) (global (export "g") i32 (i32.const 4)) (func (export "f") (result i32) (i32.const 1))'],
+  ['an unused function import', '(import "env" "g" (func (param i64))) (func (export "f") (result i32) (i32.const 1))'],
+  ['passive data', '(memory 1) (data "ab") (func (export "f") (result i32) (i32.const 1))'],
+  ['multi-value results', '(func (export "f") (result i32 i32) (i32.const 1) (i32.const 2)) (func (export "g") (result i32) (call 0) (i32.add))'],
+  ['blocks with params', '(func (export "f") (result i32) (i32.const 2) (block (param i32) (result i32) (i32.const -1) (i32.add)))'],
+  ['the output import', '(import "env" "output_byte" (func (param i32))) (func (export "f") (result i32) (call 0 (i32.const 65)) (i32.const 1))'],
+  ['unsupported code in a function no export reaches... when it is not compiled', '(func (export "f") (result i32) (i32.const 1))'],
+];
+
+describe('accepted module features', () => {
+  for (const [what, fields] of ACCEPTED_MODULES) {
+    it(`${what} compile`, async () => {
+      const { ir } = await compileToIR(`(module ${fields})`);
+      expect(interpret(ir, 'f', []).results[0]).toBe(1);
     });
   }
 });
@@ -198,6 +246,15 @@ const INVALID: [string, string, string, RegExp][] = [
   ['br_if without its value', '(func (export "f") (result i32) (block (result i32) (br_if 0 (i32.const 1))) )', 'br_if', /expected an i32 operand/],
   ['load without memory', '(func (export "f") (result i32) (i32.load (i32.const 0)))', 'i32.load', /defines no memory/],
   ['over-aligned load', '(memory 1) (func (export "f") (result i32) (i32.load align=8 (i32.const 0)))', 'i32.load', /alignment 2\*\*3/],
+  ['over-aligned load8', '(memory 1) (func (export "f") (result i32) (i32.load8_u align=2 (i32.const 0)))', 'i32.load8_u', /alignment 2\*\*1 exceeds the natural alignment 1/],
+  ['set of an immutable global', '(global $g i32 (i32.const 1)) (func (export "f") (global.set $g (i32.const 2)))', 'global.set', /immutable global 0/],
+  ['global index out of range', '(global $g i32 (i32.const 1)) (func (export "f") (result i32) (global.get 3))', 'global.get', /global index 3 out of range/],
+  ['if without else changing arity', '(func (export "f") (result i32) (if (result i32) (i32.const 1) (then (i32.const 2))))', 'end', /if without else/],
+  ['select with two operands', '(func (export "f") (result i32) (select (i32.const 1) (i32.const 2)))', 'select', /expected an i32 operand/],
+  ['br_table targets of different arity', '(func (export "f") (result i32) (block (result i32) (block (br_table 0 1 (i32.const 0) (i32.const 0)))) (i32.const 1))', 'br_table', /br_table targets carry/],
+  ['call with too few arguments', '(func $g (param i32 i32)) (func (export "f") (call $g (i32.const 1)))', 'call', /expected an i32 operand/],
+  ['call of an unknown function', '(func (export "f") (call 9))', 'call', /unknown function 9/],
+  ['memory.grow without memory', '(func (export "f") (result i32) (memory.grow (i32.const 1)))', 'memory.grow', /defines no memory/],
 ];
 
 describe('validation errors', () => {
@@ -298,6 +355,89 @@ describe('malformed bytes', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+// ---------------------------------------------------------------- agreement with V8's validator
+
+/** A module using every supported construct (and some unsupported ones) for mutation tests. */
+const ALL_WAT = `(module
+  (import "env" "output_byte" (func $out (param i32)))
+  (type $ii (func (param i32 i32) (result i32 i32)))
+  (memory 1 4)
+  (global $sp (mut i32) (i32.const 1024))
+  (global $k i32 (i32.const 7))
+  (global $w i64 (i64.const 1))
+  (table 1 funcref)
+  (data (i32.const 8) "abc")
+  (func $fact (export "fact") (param i32) (result i32)
+    (if (result i32) (i32.le_s (local.get 0) (i32.const 1)) (then (i32.const 1))
+      (else (i32.mul (local.get 0) (call $fact (i32.sub (local.get 0) (i32.const 1)))))))
+  (func (export "sw") (param i32) (result i32)
+    (block $b (block $a (br_table $a $b (local.get 0))) (return (i32.const 10))) (i32.const 40))
+  (func (export "mix") (param i32 i32) (result i32) (local i32)
+    (global.set $sp (i32.sub (global.get $sp) (i32.const 16)))
+    (i32.store8 offset=1 (global.get $sp) (local.get 0))
+    (i32.store16 (global.get $sp) (i32.rotl (local.get 0) (local.get 1)))
+    (call $out (i32.load8_u (global.get $sp)))
+    (local.set 2 (i32.div_u (i32.load16_s (global.get $sp)) (i32.popcnt (local.get 1))))
+    (drop (memory.grow (i32.clz (local.get 2))))
+    (i32.add (memory.size) (select (local.get 0) (local.get 1) (i32.lt_u (local.get 0) (i32.extend8_s (local.get 1))))))
+  (func (export "multi") (param i32) (result i32)
+    (i32.const 1) (i32.const 2) (block (type $ii)) (i32.add) (loop (param i32) (result i32) (i32.add (global.get $k))))
+  (func (export "u") unreachable))`;
+
+describe('agreement with the engine validator', () => {
+  it('rejects an over-long LEB128 where the spec requires a byte (memory limits flags) with a location', async () => {
+    const bytes = new Uint8Array(Buffer.from('0061736d01000000050401800001', 'hex'));
+    expect(WebAssembly.validate(bytes)).toBe(false);
+    const e = await compileError(parseModule(bytes, 'm.wasm'));
+    expect(e.message).toMatch(/malformed module: memory limits flags 0x80/);
+    expect(e.info.offset).toBe(0x0b);
+  });
+
+  it('rejects a non-zero memory index byte of memory.size / memory.grow with a location', async () => {
+    const wasm = await loadInput('(module (memory 1) (func (export "s") (result i32) (memory.size)))');
+    const at = objdumpOffset(wasm, 'memory.size') + 1;
+    const bytes = wasm.slice();
+    bytes[at] = 1;
+    expect(WebAssembly.validate(bytes)).toBe(false);
+    const e = await compileError(parseModule(bytes, 'm.wasm'));
+    expect(e.info.offset).toBe(at);
+  });
+
+  it('byte-mutated modules: whatever V8 rejects is rejected with a location, never only by the fallback check', async () => {
+    const all = await loadInput(ALL_WAT);
+    expect((await compileToIR(all)).ir.funcs.length).toBe(5); // the unmutated module is inside the subset
+    const modules = [...await Promise.all(goldenNames.map((n) => loadInput(readWat(n)))), all, all, all];
+    let v8Rejected = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 2 }), async (mi, edits) => {
+        const bytes = Array.from(modules[mi % modules.length] as Uint8Array);
+        for (const [pos, byte, kind] of edits) {
+          const at = 8 + (pos % (bytes.length - 8));
+          if (kind === 0) bytes[at] = byte;
+          else if (kind === 1) bytes.splice(at, 0, byte);
+          else bytes.splice(at, 1);
+        }
+        const m = new Uint8Array(bytes);
+        const valid = WebAssembly.validate(m);
+        try {
+          await parseModule(m, 'mut.wasm');
+          expect(valid).toBe(true);
+        } catch (e) {
+          expect(e).toBeInstanceOf(CompileError);
+          const msg = (e as CompileError).message;
+          expect(msg).not.toMatch(/rejected by the WebAssembly validator/);
+          if (!valid) {
+            v8Rejected++;
+            expect(msg).toMatch(/byte offset 0x|unsupported|duplicate export|refers to unknown|not a WebAssembly binary/);
+          }
+        }
+      }),
+      { numRuns: 600, seed: 11 },
+    );
+    expect(v8Rejected).toBeGreaterThan(300);
   });
 });
 

@@ -5,6 +5,7 @@
 // test instead of hanging it), and the corpus really covers the features the
 // differential tests rely on (loops, loads, stores, br_if, traps, data, ...).
 
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -228,4 +229,28 @@ describe('random program generator', () => {
     expect(all.flat().filter((x) => x >= 0 && x <= 256).length).toBeGreaterThan(200);
     expect(fc.sample(arbArgs(0), { numRuns: 3, seed: 1 })).toEqual([[], [], []]);
   });
+
+  it('default programs are unchanged by the opt-in extended set (pinned digest of 200 programs)', () => {
+    // The backend's transformer tests depend on this output: extended choices must never leak in.
+    const h = createHash('sha256');
+    for (const c of fc.sample(arbChoices, { numRuns: 200, seed: 424242 })) {
+      const p = generateProgram(c);
+      h.update(p.wat);
+      h.update(String(p.stepBound));
+      h.update(generateProgram(c, { instrument: true }).wat);
+    }
+    expect(h.digest('hex')).toBe('f2640f4c04d4e3bcc55ab6d98ac730d430e39cf5ce8148f6ce6c8b59ce181eed');
+  });
+
+  it('extended programs use the whole instruction set and declare what they use', () => {
+    const progs = fc.sample(arbChoices, { numRuns: 100, seed: 99 }).map((c) => generateProgram(c, { extended: true }));
+    const text = progs.map((p) => p.wat).join('\n');
+    for (const op of ['i32.mul', 'i32.div_s', 'i32.rem_u', 'i32.rotl', 'i32.shr_s', 'i32.clz', 'i32.popcnt', 'i32.extend8_s',
+      'i32.lt_u', 'i32.ge_s', 'select', 'if (result i32)', 'br_table', 'global.set', 'global.get', 'call $rec_entry',
+      'i32.load8_s', 'i32.load16_u', 'i32.store8', 'i32.store16', 'memory.grow', 'memory.size', 'call $output_byte', 'unreachable']) {
+      expect(text, op).toContain(op);
+    }
+    expect(() => generateProgram([], { extended: true, instrument: true })).toThrow(/cannot be instrumented/);
+  });
 });
+

@@ -185,13 +185,15 @@ describe('interpreter vs native WebAssembly', () => {
 
 // ---------------------------------------------------------------- verifier and parser
 
-const GOOD = `memory pages=1
+const GOOD = `memory pages=1 max=2
 data 16 "\\41\\42\\05"
+global mut=1 init=-7 name "sp"
+global mut=0 init=3
 
 func $lookup (export "lookup") params=1 results=1
 block0(v0):
   v1 = iconst 5
-  v2 = iadd v0, v1
+  v2 = add v0, v1
   v3 = load v2 offset=0
   store v2, v3 offset=4
   br_if v3, block1(v2), block2(v0, v1)
@@ -199,6 +201,28 @@ block1(v4):
   jump block2(v4, v4)
 block2(v5, v6):
   return v5
+
+func $all (export "all") params=2 results=2
+block0(v0, v1):
+  v2 = eqz v0
+  v3 = rotl v0, v1
+  v4 = select v2, v3, v1
+  v5 = load16_s v4 offset=2
+  store8 v5, v4 offset=0
+  v6 = global_get 0
+  global_set 0, v6
+  v7 = memory_size
+  v8 = memory_grow v7
+  output v8
+  br_table v8, [block1(v8), block2], block3
+block1(v9):
+  call $lookup(v9), block4(v9)
+block2:
+  trap Unreachable
+block3:
+  return v1, v0
+block4(v10, v11):
+  return v10, v11
 `;
 
 describe('verifier', () => {
@@ -209,7 +233,7 @@ describe('verifier', () => {
   });
 
   const broken: [string, string, RegExp][] = [
-    ['use before definition', GOOD.replace('v2 = iadd v0, v1', 'v2 = iadd v0, v3'), /not dominated/],
+    ['use before definition', GOOD.replace('v2 = add v0, v1', 'v2 = add v0, v3'), /not dominated/],
     ['use not dominated (defined in a sibling block)', GOOD.replace('return v5', 'return v4'), /not dominated/],
     ['wrong branch argument count', GOOD.replace('jump block2(v4, v4)', 'jump block2(v4)'), /passes 1 args, it takes 2/],
     ['double definition', GOOD.replace('v3 = load', 'v1 = load').replace('store v2, v3', 'store v2, v1').replace('br_if v3', 'br_if v1'), /defined more than once/],
@@ -217,7 +241,12 @@ describe('verifier', () => {
     ['missing target', GOOD.replace('jump block2(v4, v4)', 'jump block7(v4, v4)'), /missing block7/],
     ['return arity', GOOD.replace('return v5', 'return v5, v6'), /return of 2 values/],
     ['entry params', GOOD.replace('params=1', 'params=2'), /entry block has 1 params/],
-    ['load without memory', GOOD.replace(/memory pages=1\ndata [^\n]*\n/, ''), /no memory/],
+    ['load without memory', GOOD.replace(/memory pages=1 max=2\ndata [^\n]*\n/, ''), /no memory/],
+    ['call arity', GOOD.replace('call $lookup(v9)', 'call $lookup(v9, v9)'), /passes 2 args, it takes 1/],
+    ['call continuation arity', GOOD.replace('block4(v9)', 'block4(v9, v9)'), /continuation block4 takes 2 params, expected 1 results \+ 2 carried/],
+    ['call to a missing function', GOOD.replace('call $lookup', 'call $nope'), /missing function \$nope/],
+    ['missing global', GOOD.replace('global_get 0', 'global_get 5'), /missing global 5/],
+    ['immutable global set', GOOD.replace('global_set 0', 'global_set 1'), /immutable global 1/],
     ['data out of bounds', GOOD.replace('data 16', 'data 65535'), /outside the memory/],
   ];
   for (const [what, text, msg] of broken) {
@@ -230,6 +259,8 @@ describe('verifier', () => {
 describe('IR text parser', () => {
   it('reports errors with line numbers', () => {
     expect(() => parseModule('func $f params=0 results=0\nblock0:\n  v0 = imul v1, v2\n')).toThrow(/line 3: unknown instruction 'imul'/);
+    expect(() => parseModule('func $f params=0 results=0\nblock0:\n  trap Sometimes\n')).toThrow(/line 3: unknown trap code 'Sometimes'/);
+    expect(() => parseModule('func $f params=0 results=0\nblock0:\n  load8 v1 offset=0\n')).toThrow(/line 3: unknown statement 'load8'/);
     expect(() => parseModule('func $f params=0 results=0\nblock1:\n  return\n')).toThrow(/line 2: expected block0/);
     expect(() => parseModule('func $f params=0 results=0\nblock0:\n  v0 = iconst 1\n')).toThrow(/has no terminator/);
     expect(() => parseModule('memory pages=1\ndata 0 "\\zz"\n')).toThrow(/line 2: bad escape/);

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NativeInstance, normalizeTrapMessage, runNative } from '../harness/native.js';
+import { NativeInstance, normalizeTrapMessage, runNative, trapCodeOfNative } from '../harness/native.js';
+import { TRAP_MESSAGES, TrapCode } from '../format/errors.js';
 import { SAMPLES_DIR, loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
 import { watToWasmBytes } from './gen/random_program.js';
 
@@ -339,7 +340,7 @@ describe('NativeInstance', () => {
 
     const noMem = await NativeInstance.create(sampleWasm(sampleNamed('fib')));
     expect(noMem.memory().length).toBe(0);
-    expect(noMem.invoke('fib', [10])).toEqual({ results: [55], trap: null, memory: new Uint8Array(0) });
+    expect(noMem.invoke('fib', [10])).toEqual({ results: [55], trap: null, trapCode: null, memory: new Uint8Array(0), output: [] });
 
     const exported = await NativeInstance.create(
       await watToWasmBytes('(module (memory (export "mem") 1) (data (i32.const 0) "\\07") (func (export "f") (result i32) (i32.load (i32.const 0))))'),
@@ -370,5 +371,36 @@ describe('NativeInstance', () => {
     expect(normalizeTrapMessage('unreachable')).toBe('unreachable');
     expect(normalizeTrapMessage('divide by zero')).toBe('integer divide by zero');
     expect(normalizeTrapMessage('Some Other Trap')).toBe('some other trap');
+    // V8's own wordings map onto the TrapCode enum, and the messages come from TRAP_MESSAGES
+    const v8: Array<[string, TrapCode]> = [
+      ['divide by zero', TrapCode.IntegerDivideByZero], ['remainder by zero', TrapCode.IntegerDivideByZero],
+      ['divide result unrepresentable', TrapCode.IntegerOverflow], ['memory access out of bounds', TrapCode.OutOfBounds],
+      ['unreachable', TrapCode.Unreachable], ['Maximum call stack size exceeded', TrapCode.CallStackExhausted],
+    ];
+    for (const [m, code] of v8) {
+      expect(trapCodeOfNative(m), m).toBe(code);
+      expect(normalizeTrapMessage(m)).toBe(TRAP_MESSAGES[code]);
+    }
+    expect(trapCodeOfNative('Some Other Trap')).toBeNull();
+  });
+
+  it('reports every trap category with its TrapCode, and collects env.output_byte bytes across calls', async () => {
+    const inst = await NativeInstance.create(await watToWasmBytes(`(module
+      (import "env" "output_byte" (func $o (param i32))) (memory 1)
+      (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+      (func (export "rem") (param i32 i32) (result i32) (i32.rem_u (local.get 0) (local.get 1)))
+      (func (export "load") (param i32) (result i32) (i32.load (local.get 0)))
+      (func (export "u") unreachable)
+      (func $r (export "r") (param i32) (result i32) (call $r (local.get 0)))
+      (func (export "say") (param i32) (call $o (local.get 0)) (call $o (i32.const 10))))`));
+    expect(inst.invoke('div', [1, 0]).trapCode).toBe(TrapCode.IntegerDivideByZero);
+    expect(inst.invoke('rem', [1, 0]).trap).toBe(TRAP_MESSAGES[TrapCode.IntegerDivideByZero]);
+    expect(inst.invoke('div', [-2147483648, -1]).trapCode).toBe(TrapCode.IntegerOverflow);
+    expect(inst.invoke('load', [65535]).trapCode).toBe(TrapCode.OutOfBounds);
+    expect(inst.invoke('u', []).trapCode).toBe(TrapCode.Unreachable);
+    expect(inst.invoke('r', [0])).toMatchObject({ trap: 'call stack exhausted', trapCode: TrapCode.CallStackExhausted });
+    expect(inst.invoke('say', [0x141]).output).toEqual([0x41, 10]);
+    expect(inst.invoke('say', [66]).output).toEqual([66, 10]);
+    expect(inst.output()).toEqual([0x41, 10, 66, 10]);
   });
 });

@@ -48,9 +48,28 @@ export interface GenFeatures {
   dataSegments: number;
   riskyAddresses: number; // addresses from params/locals/out-of-range constants
   tees: number;
+  // extended programs only (0 otherwise)
+  ops: number; // unary/binary operators other than i32.add
+  selects: number;
+  ifs: number;
+  brTables: number;
+  globalOps: number;
+  calls: number;
+  narrowAccesses: number; // 8/16-bit loads and stores
+  memoryOps: number; // memory.size / memory.grow
+  outputs: number;
+  unreachables: number;
 }
 
 export interface GenOptions {
+  /**
+   * Generate over the whole supported instruction set (opt-in: the default output is
+   * unchanged): every i32 operator, select, if/else, br_table, globals (exported as
+   * g0, g1, k0), helper functions and bounded recursion, 8/16-bit loads and stores,
+   * memory.size/grow, env.output_byte, and traps (div/rem by 0, INT_MIN / -1,
+   * guarded unreachable). Not combinable with `instrument`.
+   */
+  extended?: boolean;
   /**
    * Emit a non-subset, instrumented variant: a `$tick` function and a global
    * counting the cost model's steps, readable through the export "__steps".
@@ -117,9 +136,18 @@ interface Counter {
   max: number; // the counter holds values in 0..max while in scope
 }
 
+interface Helper {
+  name: string;
+  params: number;
+  cost: number; // steps one call takes, the callee's blocks and the continuation included
+}
+
 interface Ctx {
   ch: Chooser;
   instrument: boolean;
+  ext: boolean;
+  globals: number; // mutable globals $g0.. (extended)
+  helpers: Helper[]; // callable functions (extended)
   params: number;
   results: number;
   dataLocals: number;
@@ -293,6 +321,7 @@ function genExpr(ctx: Ctx, budget: number, depth: number): Code {
     canBlock ? 2 : 0, // result block
     valueTargets.length > 0 ? 2 : 0, // br_if with value
     canLoop ? 1 : 0, // loop with result
+    ...extExprWeights(ctx, budget, canBlock),
   ]);
   switch (kind) {
     case 0:
@@ -321,8 +350,10 @@ function genExpr(ctx: Ctx, budget: number, depth: number): Code {
       const c = genCond(ctx, budget - 1 - v.cost, depth + 1);
       return { code: `(br_if ${labelIndex(ctx, pos)} ${v.code} ${tickCond(ctx, c.code)})`, cost: 1 + v.cost + c.cost };
     }
-    default:
+    case 6:
       return genLoop(ctx, budget, true);
+    default:
+      return genExtExpr(ctx, budget, depth, kind - 7);
   }
 }
 
@@ -437,6 +468,7 @@ function genStmt(ctx: Ctx, budget: number): Code {
     brTargets.length > 0 ? 4 : 0, // br_if
     canLoop ? 4 : 0, // loop
     hasMem ? 3 : 0, // memory cluster
+    ...extStmtWeights(ctx, budget, canBlock, brTargets.length > 0),
   ]);
   switch (kind) {
     case 0:
@@ -472,8 +504,10 @@ function genStmt(ctx: Ctx, budget: number): Code {
     }
     case 6:
       return genLoop(ctx, budget, false);
-    default:
+    case 7:
       return genMemCluster(ctx, budget);
+    default:
+      return genExtStmt(ctx, budget, kind - 8);
   }
 }
 
@@ -554,6 +588,209 @@ function genLoop(ctx: Ctx, budget: number, asExpr: boolean): Code {
 }
 
 // ---------------------------------------------------------------------------
+// Extended instruction set (GenOptions.extended; never chosen otherwise)
+
+const BINARY_OPS = ['add', 'sub', 'mul', 'div_s', 'div_u', 'rem_s', 'rem_u', 'and', 'or', 'xor', 'shl', 'shr_s', 'shr_u',
+  'rotl', 'rotr', 'eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u'];
+const UNARY_OPS = ['eqz', 'clz', 'ctz', 'popcnt', 'extend8_s', 'extend16_s'];
+const SHIFT_COUNTS = [0, 1, 7, 8, 15, 16, 31, 32, 33, 63, -1];
+const DIVISORS = [0, 1, -1, 2, 3, 7, 256, I32_MIN, I32_MAX];
+
+function extExprWeights(ctx: Ctx, budget: number, canBlock: boolean): number[] {
+  if (!ctx.ext) return [];
+  const hasMem = ctx.pages > 0;
+  const callable = ctx.helpers.filter((h) => h.cost + 1 <= budget);
+  return [
+    10, // binary operator
+    3, // unary operator
+    2, // select
+    ctx.globals > 0 ? 2 : 1, // global.get (the immutable $k0 always exists)
+    canBlock ? 2 : 0, // if/else with a result
+    callable.length > 0 ? 2 : 0, // call
+    hasMem ? 1 : 0, // memory.size / memory.grow
+    hasMem ? 3 : 0, // 8/16-bit load
+  ];
+}
+
+function genOperand(ctx: Ctx, budget: number, depth: number, pool: readonly number[]): Code {
+  if (ctx.ch.chance(40)) return { code: `(i32.const ${pool[ctx.ch.int(pool.length)]!})`, cost: 0 };
+  return genExpr(ctx, budget, depth + 1);
+}
+
+function genExtExpr(ctx: Ctx, budget: number, depth: number, kind: number): Code {
+  const ch = ctx.ch;
+  const f = ctx.feats;
+  switch (kind) {
+    case 0: {
+      f.ops++;
+      const op = BINARY_OPS[ch.int(BINARY_OPS.length)]!;
+      const a = genExpr(ctx, budget, depth + 1);
+      const pool = op.startsWith('sh') || op.startsWith('rot') ? SHIFT_COUNTS : op.startsWith('div') || op.startsWith('rem') ? DIVISORS : [];
+      const b = pool.length > 0 ? genOperand(ctx, budget - a.cost, depth, pool) : genExpr(ctx, budget - a.cost, depth + 1);
+      return { code: `(i32.${op} ${a.code} ${b.code})`, cost: a.cost + b.cost };
+    }
+    case 1: {
+      f.ops++;
+      const e = genExpr(ctx, budget, depth + 1);
+      return { code: `(i32.${UNARY_OPS[ch.int(UNARY_OPS.length)]!} ${e.code})`, cost: e.cost };
+    }
+    case 2: {
+      f.selects++;
+      const a = genExpr(ctx, budget, depth + 1);
+      const b = genExpr(ctx, budget - a.cost, depth + 1);
+      const c = genCond(ctx, budget - a.cost - b.cost, depth + 1);
+      const typed = ch.chance(50) ? ' (result i32)' : '';
+      return { code: `(select${typed} ${a.code} ${b.code} ${c.code})`, cost: a.cost + b.cost + c.cost };
+    }
+    case 3: {
+      f.globalOps++;
+      const n = ctx.globals;
+      const g = n > 0 && ch.int(n + 1) < n ? `$g${ch.int(n)}` : '$k0';
+      return { code: `(global.get ${g})`, cost: 0 };
+    }
+    case 4: {
+      // if/else with a result: the condition's block, one arm, the continuation
+      f.ifs++;
+      const c = genCond(ctx, budget - 3, depth + 1);
+      const inner = budget - 3 - c.cost;
+      ctx.labels.push({ kind: 'block', arity: 1 });
+      const t = genExpr(ctx, inner, depth + 1);
+      const e = genExpr(ctx, inner - t.cost, depth + 1);
+      ctx.labels.pop();
+      return { code: `(if (result i32) ${c.code} (then ${t.code}) (else ${e.code}))`, cost: 3 + c.cost + t.cost + e.cost };
+    }
+    case 5:
+      return genCall(ctx, budget, depth);
+    case 6: {
+      f.memoryOps++;
+      if (ch.chance(50)) return { code: '(memory.size)', cost: 0 };
+      return { code: `(memory.grow (i32.const ${ch.int(4)}))`, cost: 0 };
+    }
+    default: {
+      f.narrowAccesses++;
+      f.loads++;
+      const { offset, addr } = genAddress(ctx, budget, depth);
+      const op = ['i32.load8_s', 'i32.load8_u', 'i32.load16_s', 'i32.load16_u'][ch.int(4)]!;
+      return { code: `(${op}${memArg(offset)} ${addr.code})`, cost: addr.cost };
+    }
+  }
+}
+
+function genCall(ctx: Ctx, budget: number, depth: number): Code {
+  const callable = ctx.helpers.filter((h) => h.cost + 1 <= budget);
+  const h = callable[ctx.ch.int(callable.length)];
+  if (!h) return { code: genLeaf(ctx), cost: 0 };
+  ctx.feats.calls++;
+  const args: string[] = [];
+  let cost = 1 + h.cost;
+  for (let k = 0; k < h.params; k++) {
+    const a = genExpr(ctx, budget - cost, depth + 1);
+    args.push(a.code);
+    cost += a.cost;
+  }
+  return { code: `(call $${h.name}${args.map((a) => ' ' + a).join('')})`, cost };
+}
+
+function extStmtWeights(ctx: Ctx, budget: number, canBlock: boolean, canBranch: boolean): number[] {
+  if (!ctx.ext) return [];
+  const hasMem = ctx.pages > 0;
+  return [
+    ctx.globals > 0 ? 3 : 0, // global.set
+    canBlock ? 3 : 0, // if (with or without else)
+    canBranch && budget >= 2 ? 2 : 0, // br_table
+    hasMem ? 3 : 0, // 8/16-bit store
+    budget >= 3 ? 1 : 0, // guarded unreachable
+    ctx.helpers.some((h) => h.cost + 1 <= budget) ? 1 : 0, // call, result dropped
+    2, // output byte
+  ];
+}
+
+function genExtStmt(ctx: Ctx, budget: number, kind: number): Code {
+  const ch = ctx.ch;
+  const f = ctx.feats;
+  switch (kind) {
+    case 0: {
+      f.globalOps++;
+      const e = genExpr(ctx, budget, 0);
+      return { code: `(global.set $g${ch.int(ctx.globals)} ${e.code})`, cost: e.cost };
+    }
+    case 1: {
+      f.ifs++;
+      const c = genCond(ctx, budget - 3, 1);
+      const inner = budget - 3 - c.cost;
+      ctx.labels.push({ kind: 'block', arity: 0 });
+      const t = genStmts(ctx, inner, 3, true);
+      const e = ch.chance(50) ? genStmts(ctx, inner - t.cost, 3, true) : null;
+      ctx.labels.pop();
+      const els = e ? ` (else ${e.code})` : '';
+      return { code: `(if ${c.code} (then ${t.code})${els})`, cost: 3 + c.cost + t.cost + (e?.cost ?? 0) };
+    }
+    case 2: {
+      // br_table over the void labels in scope (and the function label when it has no results)
+      f.brTables++;
+      const targets = branchTargets(ctx, (l) => l.arity === 0);
+      if (targets.length === 0) return { code: '(nop)', cost: 0 };
+      const n = ch.range(0, 4);
+      const picks = Array.from({ length: n + 1 }, () => labelIndex(ctx, targets[ch.int(targets.length)]!));
+      const idx = genOperand(ctx, budget - 1, 1, [0, 1, 2, 3, 4, 5, -1, I32_MAX]);
+      return { code: `(br_table ${picks.join(' ')} ${idx.code})`, cost: 1 + idx.cost };
+    }
+    case 3: {
+      f.narrowAccesses++;
+      f.stores++;
+      const { offset, addr } = genAddress(ctx, budget, 0);
+      const v = genExpr(ctx, budget - addr.cost, 1);
+      const op = ch.chance(50) ? 'i32.store8' : 'i32.store16';
+      return { code: `(${op}${memArg(offset)} ${addr.code} ${v.code})`, cost: addr.cost + v.cost };
+    }
+    case 4: {
+      f.unreachables++;
+      const c = genCond(ctx, budget - 3, 1);
+      return { code: `(if ${c.code} (then unreachable))`, cost: 3 + c.cost };
+    }
+    case 5: {
+      const c = genCall(ctx, budget, 0);
+      return { code: `(drop ${c.code})`, cost: c.cost };
+    }
+    default: {
+      f.outputs++;
+      const e = genExpr(ctx, budget, 0);
+      return { code: `(call $output_byte ${e.code})`, cost: e.cost };
+    }
+  }
+}
+
+/** Helper functions for extended programs: a bounded recursion and one or two plain helpers. */
+function genHelpers(ctx: Ctx): string[] {
+  const ch = ctx.ch;
+  const lines: string[] = [];
+  // $rec(n): recursion depth n & 7; per level at most 4 blocks (entry, call, continuation, join)
+  lines.push('  (func $rec (param $n i32) (param $p1 i32) (result i32)');
+  lines.push('    (if (result i32) (i32.eqz (local.get $n)) (then (local.get $p1))');
+  lines.push('      (else (i32.add (i32.mul (local.get $n) (i32.const 3))');
+  lines.push('        (call $rec (i32.sub (local.get $n) (i32.const 1)) (i32.xor (local.get $p1) (local.get $n)))))))');
+  ctx.helpers.push({ name: 'rec_entry', params: 2, cost: 1 + 4 * 8 + 3 + 2 });
+  lines.push('  (func $rec_entry (param i32 i32) (result i32) (call $rec (i32.and (local.get 0) (i32.const 7)) (local.get 1)))');
+  const n = ch.range(1, 2);
+  const saved = { params: ctx.params, dataLocals: ctx.dataLocals, labels: ctx.labels, counters: ctx.counters, results: ctx.results };
+  for (let k = 0; k < n; k++) {
+    ctx.params = 2;
+    ctx.dataLocals = 0;
+    ctx.results = 1;
+    ctx.labels = [{ kind: 'func', arity: 1 }];
+    ctx.counters = [];
+    const body = genStmts(ctx, 20, 3, true);
+    const e = genExpr(ctx, 24 - body.cost, 1);
+    const name = `h${k}`;
+    const counters = Array.from({ length: ctx.maxCounterDepth }, (_, i) => ` (local $c${i} i32)`).join('');
+    lines.push(`  (func $${name} (param $p0 i32) (param $p1 i32) (result i32)${counters} ${body.code} ${e.code})`);
+    ctx.helpers.push({ name, params: 2, cost: 1 + body.cost + e.cost });
+  }
+  Object.assign(ctx, saved);
+  return lines;
+}
+
+// ---------------------------------------------------------------------------
 // Module
 
 function escapeBytes(bytes: number[]): string {
@@ -587,11 +824,21 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
   }
   const feats: GenFeatures = {
     loops: 0, stores: 0, loads: 0, brIfs: 0, brs: 0, blocks: 0, resultBlocks: 0, dataSegments: 0, riskyAddresses: 0, tees: 0,
+    ops: 0, selects: 0, ifs: 0, brTables: 0, globalOps: 0, calls: 0, narrowAccesses: 0, memoryOps: 0, outputs: 0, unreachables: 0,
   };
+  const ext = options.extended === true;
+  if (ext && options.instrument) throw new Error('random_program: extended programs cannot be instrumented');
   const ctx: Ctx = {
-    ch, instrument: options.instrument === true, params, results, dataLocals, pages, memBytes, hot,
+    ch, instrument: options.instrument === true, ext, globals: 0, helpers: [], params, results, dataLocals, pages, memBytes, hot,
     labels: [{ kind: 'func', arity: results }], counters: [], maxCounterDepth: 0, feats,
   };
+  const globalInits: number[] = [];
+  let helperLines: string[] = [];
+  if (ext) {
+    ctx.globals = ch.range(1, 2);
+    for (let k = 0; k <= ctx.globals; k++) globalInits.push(genConst(ctx));
+    helperLines = genHelpers(ctx);
+  }
 
   // data segments (later ones win where they overlap)
   const data: string[] = [];
@@ -644,8 +891,14 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
     Array.from({ length: dataLocals }, (_, i) => ` (local $x${i} i32)`).join('') +
     Array.from({ length: ctx.maxCounterDepth }, (_, i) => ` (local $c${i} i32)`).join('');
   const lines: string[] = ['(module'];
-  if (pages > 0) lines.push(`  (memory ${pages})`);
+  if (ext) lines.push('  (import "env" "output_byte" (func $output_byte (param i32)))');
+  if (pages > 0) lines.push(ext ? `  (memory ${pages} ${pages + 2})` : `  (memory ${pages})`);
   lines.push(...data);
+  if (ext) {
+    for (let k = 0; k < ctx.globals; k++) lines.push(`  (global $g${k} (export "g${k}") (mut i32) (i32.const ${globalInits[k]!}))`);
+    lines.push(`  (global $k0 (export "k0") i32 (i32.const ${globalInits[ctx.globals]!}))`);
+    lines.push(...helperLines);
+  }
   if (ctx.instrument) {
     lines.push('  (global $steps (mut i32) (i32.const 0))');
     lines.push('  (func $tick (param i32) (result i32) (global.set $steps (i32.add (global.get $steps) (local.get 0))) (i32.const 0))');
@@ -661,7 +914,9 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
   const description =
     `params=${params} results=${results} locals=${dataLocals}+${ctx.maxCounterDepth} pages=${pages} ` +
     `data=${f.dataSegments} loops=${f.loops} stores=${f.stores} loads=${f.loads} br_if=${f.brIfs} br=${f.brs} ` +
-    `blocks=${f.blocks}+${f.resultBlocks} risky=${f.riskyAddresses} bound=${cost}`;
+    `blocks=${f.blocks}+${f.resultBlocks} risky=${f.riskyAddresses} bound=${cost}` +
+    (ext ? ` ops=${f.ops} select=${f.selects} if=${f.ifs} br_table=${f.brTables} globals=${f.globalOps} calls=${f.calls} ` +
+      `narrow=${f.narrowAccesses} memops=${f.memoryOps} out=${f.outputs} unreachable=${f.unreachables}` : '');
   return { wat: lines.join('\n') + '\n', exportName, params, results, memoryPages: pages, description, stepBound: cost, features: { ...feats } };
 }
 
@@ -676,6 +931,9 @@ export const arbChoices: fc.Arbitrary<number[]> = fc.array(fc.noBias(fc.integer(
 });
 
 export const arbProgram: fc.Arbitrary<GenProgram> = arbChoices.map((c) => generateProgram(c));
+
+/** Programs over the whole supported instruction set (GenOptions.extended). */
+export const arbExtendedProgram: fc.Arbitrary<GenProgram> = arbChoices.map((c) => generateProgram(c, { extended: true }));
 
 /** One i32 argument: full range, biased to edge values and small / page-edge addresses. */
 export const arbI32: fc.Arbitrary<number> = fc.oneof(
