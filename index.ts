@@ -14,7 +14,7 @@ import { TransformerInstance } from './runtime/transformer.js';
 import { explainModel } from './backend/explain.js';
 import { printModule } from './ir/print.js';
 
-export { CompileError, RunError } from './frontend/errors.js';
+export { CompileError, RunError, Trap, TrapCode } from './format/errors.js';
 export type { CompileStats, ModelLayout } from './backend/index.js';
 export { TransformerInstance, TransformerModel, type Outcome, type RunOptions, type TraceEvent } from './runtime/transformer.js';
 export { NativeInstance } from './harness/native.js';
@@ -29,6 +29,12 @@ export interface CompileOptions {
   exports?: string[];
   /** Also return a layer-by-layer account of the model (CompiledModel.explanation). */
   explain?: boolean;
+  /** The model's execution form: 'gather' (default, routed sparse experts) or 'onehot' (dense). */
+  routing?: 'gather' | 'onehot';
+  /** Per-step budgets: longer blocks are split into several steps (backend/split_blocks.ts). */
+  maxLayers?: number;
+  maxStores?: number;
+  maxWidth?: number;
 }
 
 export interface CompiledModel {
@@ -43,9 +49,10 @@ export interface CompiledModel {
 export async function compile(input: Uint8Array | string, opts: CompileOptions = {}): Promise<CompiledModel> {
   const started = performance.now();
   const { ir, wasm } = await compileToIR(input, opts);
-  const r = compileIR(ir, started);
-  const explanation = opts.explain ? `${printModule(ir)}\n${explainModel(r)}` : undefined;
-  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir, wasm, explanation };
+  const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth });
+  const explanation = opts.explain ? `${printModule(r.ir)}\n${explainModel(r)}` : undefined;
+  // ir: the module the model executes (localized, long blocks split), step for step
+  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir: r.ir, wasm, explanation };
 }
 
 /** provider: ONNX Runtime execution provider (default 'cpu'); evict: keep one cache row per address. */

@@ -6,7 +6,9 @@
 // (c = u if u is an MLP point, u+1 if u is an attention point). That MLP adds
 // two hidden units relu(x) and relu(-x) with output weights -1 and +1, which
 // sets the slot to exactly 0. Vregs the readout reads live to the end; vregs
-// nobody reads are not materialised at all. Intervals are coloured greedily
+// nobody reads are not materialised at all, except the embedding's: the token is placed by
+// one fixed embedding matrix shared by every expert, so token component t always lands in
+// slot t (an unread one is cleared by the first MLP). Intervals are coloured greedily
 // in order of definition, which is optimal for interval graphs, so dModel is
 // the maximum overlap of the [d, c] intervals (at most one sublayer longer than
 // pure liveness, whose maximum is reported as maxLive).
@@ -34,8 +36,10 @@ function readPoints(graph: Graph, sched: Schedule): number[][] {
   graph.nodes.forEach((n, i) => {
     for (const v of nodeInputs(n)) reads[v].push(sched.nodePoint[i]);
   });
-  for (const v of graph.readout) reads[v].push(sched.readoutPoint);
+  for (const f of graph.readout) for (const v of lvars(f)) reads[v].push(sched.readoutPoint);
   for (const row of graph.ports) for (const f of row) for (const v of lvars(f)) reads[v].push(sched.readoutPoint);
+  if (graph.one !== undefined) reads[graph.one].push(sched.readoutPoint); // every bias reads it
+  for (const v of graph.embed) if (reads[v].length === 0) reads[v].push(-1);
   return reads;
 }
 
@@ -85,5 +89,8 @@ export function allocate(graph: Graph, sched: Schedule): Allocation {
     live += d;
     maxLive = Math.max(maxLive, live);
   }
+  graph.embed.forEach((v, t) => {
+    if (slot[v] !== t) throw new Error(`allocate: embedding component ${t} (${graph.vregs[v].name}) landed in slot ${slot[v]}`);
+  });
   return { slot, dModel: Math.max(1, freeAfter.length), clears, lastRead, maxLive, naiveSlots: order.length };
 }

@@ -1,13 +1,21 @@
-// backend/assemble_weights.ts — pass 4: scheduled, allocated graph → dense weight matrices.
+// backend/assemble_weights.ts — pass 4: each expert's scheduled, allocated graph → sparse maps.
 //
-// Conventions (row-vector x, as ONNX MatMul(x, W)):
-//   embedding  x0 = token · Wemb                         Wemb [tokenIn × d]
-//   attention  q = x·Wq + bq → [H, F]; pending rows p = x·Wp + bp → [Pn, F]
+// Every linear map of a step is stored by its nonzero structure, per expert (row-vector x,
+// as ONNX MatMul(x, W)):
+//   embedding  x0[t] = token[t]                 (shared by all experts: component t → slot t)
+//   attention  q = x·Wq → [H, F]; pending rows p = x·Wp → [Pn, F]
 //              scores = q·[cache; p]ᵀ + [0 | mask]; w = softmax(scores)
-//              x += reshape(w·[cache; p]) · Wo         Wo [H·F × d]
-//   MLP        x += relu(x·W1 + b1)·W2 + b2
-//   readout    next = x·Wout + bout; entries = reshape(x·Went + bent, [P, F])
-// A LinForm c + Σ k·v becomes column entries W[slot(v)] += k and bias += c.
+//              x += reshape(w·[cache; p]) · Wo
+//   MLP        x += relu(x·W1)·W2               (MLP output biases ride on a unit relu(1) = 1)
+//   readout    next = x·Wout; entries = reshape(x·Went, [P, F])
+// Slot 0 holds the constant 1 (token component `one`), so a bias is just a weight on slot 0
+// and no map stores a dense bias vector. A SparseMap is the list of (input index, output
+// index, value) of W. All
+// experts share the model's dimensions (ModelDims: the widest expert per layer); an expert
+// smaller than a dimension leaves the rest empty: its extra heads see only the cache and are
+// read by nobody, its extra pending rows are masked out, its extra memory rows are all zero
+// (KEEP = 0: dropped, format/memory.ts).
+// A LinForm c + Σ k·v becomes entries (slot(v) → column, k) and (slot 0 → column, c).
 
 import type { Graph, HeadNode, MlpNode } from './graph.js';
 import type { LinForm } from './linear.js';
@@ -15,129 +23,218 @@ import type { Schedule } from './schedule.js';
 import type { Allocation } from './allocate.js';
 import { NEVER } from './encoding.js';
 
-export interface AttnWeights {
-  heads: number;
-  pendingRows: number;
-  Wq: Float32Array; // [d, H*F]
-  bq: Float32Array; // [H*F]
-  Wp: Float32Array; // [d, Pn*F]
-  bp: Float32Array; // [Pn*F]
-  mask: Float32Array; // [H, Pn]
-  Wo: Float32Array; // [H*F, d]
+export interface SparseMap {
+  nIn: number;
+  nOut: number;
+  src: number[];
+  dst: number[];
+  val: number[];
+}
+
+/** The residual slot of the constant 1 (token component `one`, pinned by the allocator). */
+export const ONE_SLOT = 0;
+
+export interface ExpertAttn {
+  q: SparseMap;
+  pending: SparseMap | null;
+  /** [H × Pn]: 0 where a head may see a pending row, NEVER elsewhere. */
+  mask: Float32Array;
+  out: SparseMap;
   roles: string[];
 }
 
-export interface MlpWeights {
-  hidden: number;
-  W1: Float32Array; // [d, hidden]
-  b1: Float32Array;
-  W2: Float32Array; // [hidden, d]
-  b2: Float32Array; // [d]
+export interface ExpertMlp {
+  up: SparseMap;
+  down: SparseMap;
   roles: string[];
 }
 
-export interface ModelWeights {
+export interface ExpertWeights {
+  layers: Array<{ attn: ExpertAttn | null; mlp: ExpertMlp | null }>;
+  next: SparseMap;
+  entries: SparseMap | null;
+}
+
+/** The dimensions every expert is laid out in. */
+export interface ModelDims {
   d: number;
+  layers: number;
   features: number; // F (0 without memory)
   tokenIn: number;
   tokenOut: number;
-  ports: number;
-  Wemb: Float32Array;
-  layers: Array<{ attn: AttnWeights | null; mlp: MlpWeights | null }>;
-  Wout: Float32Array;
-  bout: Float32Array;
-  Went: Float32Array; // [d, P*F]
-  bent: Float32Array;
+  ports: number; // memory rows per step
+  heads: number[]; // per layer (0: no attention sublayer)
+  pendingRows: number[]; // per layer
+  hidden: number[]; // per layer (0: no MLP sublayer)
 }
 
-function putForm(W: Float32Array, b: Float32Array, cols: number, col: number, f: LinForm, slot: (v: number) => number): void {
-  for (const [v, k] of f.terms) {
-    const s = slot(v);
-    if (s < 0) throw new Error(`assemble: vreg v${v} read but not materialised`);
-    W[s * cols + col] += k;
+export interface ModelWeights {
+  dims: ModelDims;
+  experts: ExpertWeights[];
+}
+
+export interface PlacedExpert {
+  graph: Graph;
+  sched: Schedule;
+  alloc: Allocation;
+}
+
+class MapBuilder {
+  private readonly acc = new Map<number, number>();
+  constructor(
+    readonly nIn: number,
+    readonly nOut: number,
+  ) {}
+
+  add(src: number, dst: number, k: number): void {
+    if (k === 0) return;
+    if (src < 0 || src >= this.nIn || dst < 0 || dst >= this.nOut) throw new Error(`assemble: entry (${src} → ${dst}) outside ${this.nIn}×${this.nOut}`);
+    const key = src * this.nOut + dst;
+    this.acc.set(key, (this.acc.get(key) ?? 0) + k);
   }
-  b[col] += f.c;
-}
 
-export function assembleWeights(graph: Graph, sched: Schedule, alloc: Allocation, features: number): ModelWeights {
-  const d = alloc.dModel;
-  const slot = (v: number) => alloc.slot[v];
-  const tokenIn = graph.embed.length;
-  const Wemb = new Float32Array(tokenIn * d);
-  graph.embed.forEach((v, t) => {
-    if (slot(v) >= 0) Wemb[t * d + slot(v)] = 1;
-  });
-  const layers: ModelWeights['layers'] = [];
-  for (let l = 0; l < sched.layers; l++) {
-    const heads = graph.nodes.filter((n, i) => n.kind === 'attn' && sched.nodePoint[i] === 2 * l) as HeadNode[];
-    const mlps = graph.nodes.filter((n, i) => n.kind === 'mlp' && sched.nodePoint[i] === 2 * l + 1) as MlpNode[];
-    const clears = alloc.clears.get(2 * l + 1) ?? [];
-    layers.push({ attn: heads.length ? attnWeights(heads, d, features, slot) : null, mlp: mlps.length || clears.length ? mlpWeights(mlps, clears, d, slot) : null });
+  form(f: LinForm, dst: number, slot: (v: number) => number): void {
+    for (const [v, k] of f.terms) {
+      const s = slot(v);
+      if (s < 0) throw new Error(`assemble: vreg v${v} read but not materialised`);
+      this.add(s, dst, k);
+    }
+    if (f.c !== 0) this.add(ONE_SLOT, dst, f.c);
   }
-  const tokenOut = graph.readout.length;
-  const Wout = new Float32Array(d * tokenOut);
-  const bout = new Float32Array(tokenOut);
-  graph.readout.forEach((v, i) => putForm(Wout, bout, tokenOut, i, { terms: new Map([[v, 1]]), c: 0 }, slot));
-  const P = graph.ports.length;
-  const Went = new Float32Array(d * P * features);
-  const bent = new Float32Array(P * features);
-  graph.ports.forEach((row, p) => row.forEach((f, k) => putForm(Went, bent, P * features, p * features + k, f, slot)));
-  return { d, features, tokenIn, tokenOut, ports: P, Wemb, layers, Wout, bout, Went, bent };
+
+  build(): SparseMap {
+    const keys = [...this.acc.keys()].filter((k) => this.acc.get(k) !== 0).sort((a, b) => a - b);
+    return {
+      nIn: this.nIn,
+      nOut: this.nOut,
+      src: keys.map((k) => Math.floor(k / this.nOut)),
+      dst: keys.map((k) => k % this.nOut),
+      val: keys.map((k) => this.acc.get(k)!),
+    };
+  }
 }
 
-function attnWeights(heads: HeadNode[], d: number, F: number, slot: (v: number) => number): AttnWeights {
-  const H = heads.length;
-  // Pending rows are shared: a row (one byte of a store earlier in the step) appears once
-  // per layer, and the head mask lets each head see exactly the rows its own load may see.
-  const rowIndex = new Map<LinForm[], number>();
+function nodesAt<T extends MlpNode | HeadNode>(e: PlacedExpert, kind: T['kind'], point: number): T[] {
+  return e.graph.nodes.filter((n, i) => n.kind === kind && e.sched.nodePoint[i] === point) as T[];
+}
+
+function pendingRowsOf(heads: HeadNode[]): LinForm[][] {
+  // A pending row (one byte of an earlier store) appears once per layer; masks pick per head.
   const rows: LinForm[][] = [];
-  for (const h of heads) {
-    for (const row of h.pending) {
-      if (!rowIndex.has(row)) {
-        rowIndex.set(row, rows.length);
-        rows.push(row);
-      }
-    }
-  }
-  const Pn = rows.length;
-  const Wq = new Float32Array(d * H * F);
-  const bq = new Float32Array(H * F);
-  const Wp = new Float32Array(d * Pn * F);
-  const bp = new Float32Array(Pn * F);
-  const mask = new Float32Array(H * Pn).fill(NEVER);
-  const Wo = new Float32Array(H * F * d);
-  rows.forEach((row, r) => row.forEach((f, k) => putForm(Wp, bp, Pn * F, r * F + k, f, slot)));
-  heads.forEach((h, hi) => {
-    h.query.forEach((f, k) => putForm(Wq, bq, H * F, hi * F + k, f, slot));
-    for (const row of h.pending) mask[hi * Pn + rowIndex.get(row)!] = 0;
-    for (const [v, k] of h.reads) Wo[(hi * F + k) * d + slot(v)] += 1;
-  });
-  return { heads: H, pendingRows: Pn, Wq, bq, Wp, bp, mask, Wo, roles: heads.map((h) => h.role) };
+  const seen = new Set<LinForm[]>();
+  for (const h of heads) for (const row of h.pending) if (!seen.has(row)) (seen.add(row), rows.push(row));
+  return rows;
 }
 
-function mlpWeights(nodes: MlpNode[], clears: number[], d: number, slot: (v: number) => number): MlpWeights {
-  const hidden = nodes.reduce((s, n) => s + n.units.length, 0) + 2 * clears.length;
-  const W1 = new Float32Array(d * hidden);
-  const b1 = new Float32Array(hidden);
-  const W2 = new Float32Array(hidden * d);
-  const b2 = new Float32Array(d);
-  let u = 0;
-  for (const n of nodes) {
-    for (const unit of n.units) {
-      putForm(W1, b1, hidden, u, unit.pre, slot);
-      for (const [v, k] of unit.out) if (slot(v) >= 0) W2[u * d + slot(v)] += k;
-      u++;
+function mlpUnits(e: PlacedExpert, l: number): number {
+  const nodes = nodesAt<MlpNode>(e, 'mlp', 2 * l + 1);
+  const units = nodes.reduce((s, n) => s + n.units.length, 0);
+  const clears = e.alloc.clears.get(2 * l + 1)?.length ?? 0;
+  const biasUnit = nodes.some((n) => n.bias.some(([v, c]) => c !== 0 && e.alloc.slot[v] >= 0)) ? 1 : 0;
+  return units + 2 * clears + biasUnit;
+}
+
+/** The widest expert per dimension. */
+export function modelDims(experts: PlacedExpert[], tokenIn: number, tokenOut: number, features: number): ModelDims {
+  const layers = Math.max(1, ...experts.map((e) => e.sched.layers));
+  const per = (f: (e: PlacedExpert, l: number) => number) => Array.from({ length: layers }, (_, l) => Math.max(0, ...experts.map((e) => f(e, l))));
+  return {
+    d: Math.max(1, tokenIn, ...experts.map((e) => e.alloc.dModel)),
+    layers,
+    features,
+    tokenIn,
+    tokenOut,
+    ports: Math.max(0, ...experts.map((e) => e.graph.ports.length)),
+    heads: per((e, l) => nodesAt<HeadNode>(e, 'attn', 2 * l).length),
+    pendingRows: per((e, l) => pendingRowsOf(nodesAt<HeadNode>(e, 'attn', 2 * l)).length),
+    hidden: per(mlpUnits),
+  };
+}
+
+export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights {
+  const slot = (v: number) => e.alloc.slot[v];
+  const { d, features: F } = dims;
+  const layers: ExpertWeights['layers'] = [];
+  for (let l = 0; l < dims.layers; l++) {
+    const H = dims.heads[l];
+    const Pn = dims.pendingRows[l];
+    let attn: ExpertAttn | null = null;
+    if (H > 0) {
+      const heads = nodesAt<HeadNode>(e, 'attn', 2 * l);
+      const rows = pendingRowsOf(heads);
+      const q = new MapBuilder(d, H * F);
+      const pending = Pn > 0 ? new MapBuilder(d, Pn * F) : null;
+      const out = new MapBuilder(H * F, d);
+      const mask = new Float32Array(H * Pn).fill(NEVER);
+      rows.forEach((row, r) => row.forEach((f, k) => pending!.form(f, r * F + k, slot)));
+      heads.forEach((h, hi) => {
+        h.query.forEach((f, k) => q.form(f, hi * F + k, slot));
+        for (const row of h.pending) mask[hi * Pn + rows.indexOf(row)] = 0;
+        for (const [v, k] of h.reads) out.add(hi * F + k, slot(v), 1);
+      });
+      attn = { q: q.build(), pending: pending?.build() ?? null, mask, out: out.build(), roles: heads.map((h) => h.role) };
     }
-    for (const [v, c] of n.bias) if (slot(v) >= 0) b2[slot(v)] += c;
+    let mlp: ExpertMlp | null = null;
+    const U = dims.hidden[l];
+    if (U > 0) {
+      const nodes = nodesAt<MlpNode>(e, 'mlp', 2 * l + 1);
+      const up = new MapBuilder(d, U);
+      const down = new MapBuilder(U, d);
+      let u = 0;
+      const biases: Array<[number, number]> = [];
+      for (const n of nodes) {
+        for (const unit of n.units) {
+          up.form(unit.pre, u, slot);
+          for (const [v, k] of unit.out) if (slot(v) >= 0) down.add(u, slot(v), k);
+          u++;
+        }
+        for (const [v, c] of n.bias) if (c !== 0 && slot(v) >= 0) biases.push([slot(v), c]);
+      }
+      const clears = e.alloc.clears.get(2 * l + 1) ?? [];
+      // clear units: x − relu(x) + relu(−x) = 0 exactly
+      for (const v of clears) {
+        up.add(slot(v), u, 1);
+        down.add(u, slot(v), -1);
+        up.add(slot(v), u + 1, -1);
+        down.add(u + 1, slot(v), 1);
+        u += 2;
+      }
+      if (biases.length) {
+        // MLP output biases: one unit with pre-activation 1, relu(1) = 1, times each bias
+        up.add(ONE_SLOT, u, 1);
+        for (const [s, c] of biases) down.add(u, s, c);
+        u++;
+      }
+      const roles = [...nodes.map((n) => n.role), ...(clears.length ? [`clear(${clears.length})`] : [])];
+      mlp = { up: up.build(), down: down.build(), roles };
+    }
+    layers.push({ attn, mlp });
   }
-  // clear units: x - relu(x) + relu(-x) = 0 exactly
-  for (const v of clears) {
-    const s = slot(v);
-    W1[s * hidden + u] = 1;
-    W2[u * d + s] = -1;
-    W1[s * hidden + u + 1] = -1;
-    W2[(u + 1) * d + s] = 1;
-    u += 2;
+  const next = new MapBuilder(d, dims.tokenOut);
+  e.graph.readout.forEach((f, i) => next.form(f, i, slot));
+  let entries: SparseMap | null = null;
+  if (dims.ports > 0) {
+    const m = new MapBuilder(d, dims.ports * F);
+    e.graph.ports.forEach((row, p) => row.forEach((f, k) => m.form(f, p * F + k, slot)));
+    entries = m.build();
   }
-  return { hidden, W1, b1, W2, b2, roles: [...nodes.map((n) => n.role), ...(clears.length ? [`clear(${clears.length})`] : [])] };
+  return { layers, next: next.build(), entries };
+}
+
+/** Every map of an expert, for counting. */
+export function expertMaps(w: ExpertWeights): SparseMap[] {
+  const maps: SparseMap[] = [w.next];
+  if (w.entries) maps.push(w.entries);
+  for (const l of w.layers) {
+    if (l.attn) maps.push(l.attn.q, l.attn.out, ...(l.attn.pending ? [l.attn.pending] : []));
+    if (l.mlp) maps.push(l.mlp.up, l.mlp.down);
+  }
+  return maps;
+}
+
+/** A dense copy of a map: [nIn × nOut] row-major (for the dense model form and tests). */
+export function denseOf(m: SparseMap): Float32Array {
+  const W = new Float32Array(m.nIn * m.nOut);
+  m.src.forEach((s, i) => (W[s * m.nOut + m.dst[i]] += m.val[i]));
+  return W;
 }

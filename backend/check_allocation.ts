@@ -29,10 +29,17 @@ export function checkAllocation(graph: Graph, sched: Schedule, alloc: Allocation
     readsAt.set(p, s);
   };
   graph.nodes.forEach((n, i) => nodeInputs(n).forEach((v) => addRead(sched.nodePoint[i], v)));
-  graph.readout.forEach((v) => addRead(sched.readoutPoint, v));
+  graph.readout.forEach((f) => lvars(f).forEach((v) => addRead(sched.readoutPoint, v)));
+
   graph.ports.forEach((row) => row.forEach((f) => lvars(f).forEach((v) => addRead(sched.readoutPoint, v))));
+  if (graph.one !== undefined) addRead(sched.readoutPoint, graph.one); // the bias input of every map
   const last = new Map<Vreg, number>();
   for (const [p, vs] of readsAt) for (const v of vs) last.set(v, Math.max(last.get(v) ?? -Infinity, p));
+  // The embedding writes every token component into slot t, read or not (then it must be cleared).
+  graph.embed.forEach((v, t) => {
+    if (alloc.slot[v] !== t) throw new Error(`allocation: embedding component ${t} is in slot ${alloc.slot[v]}, not ${t}`);
+    if (!last.has(v)) last.set(v, -1);
+  });
 
   const clearedAt = new Map<Vreg, number>();
   for (const [p, vs] of alloc.clears) {

@@ -56,6 +56,7 @@ export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst
       n.pending.forEach((row, r) => row.forEach((f, k) => check(mag(f), `${n.role} pending row ${r} feature ${k}`)));
     }
   }
+  graph.readout.forEach((f, k) => check(mag(f), `readout feature ${k}`));
   for (const row of graph.ports) row.forEach((f, k) => check(mag(f), `readout entry feature ${k}`));
   return { worst, where };
 }

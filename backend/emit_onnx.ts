@@ -1,32 +1,46 @@
-// backend/emit_onnx.ts — pass 5: weights → one self-describing ONNX model (bytes).
+// backend/emit_onnx.ts — pass 5: expert weights → one self-describing ONNX model (bytes).
 //
-// The graph is an ordinary decoder step: embedding MatMul, then per layer an
-// attention sublayer (Q projection, keys/values = memory rows plus this
-// step's pending rows, additive head mask, Softmax, output projection,
-// residual Add) and an MLP sublayer (MatMul, Add, Relu, MatMul, Add, residual
-// Add), then the readout. Only the ops in ALLOWED_OPS appear; every program-
-// specific number is a constant initializer. Nodes and initializers are named
-// by layer and role (e.g. "layer3.mlp.up"). The layout needed to run the
-// model goes into metadata_props["wasmformer.layout"]. Output is deterministic.
+// The graph is an ordinary decoder step whose weights are chosen by the program counter,
+// as in a top-1 mixture of experts (DESIGN.md §8). Two execution forms of the same
+// transformer:
+//   - routed ('gather'): input `pc` (int64 [B]). Each sparse map stores its experts' entries
+//     stacked ([E, N] source index, target index, value; biases are weights on slot 0, which
+//     holds 1); a step gathers the active expert's row by pc, gathers the inputs it reads
+//     (GatherElements), multiplies, and scatter-adds into the output (ScatterElements,
+//     reduction add): into zeros (Expand of a [B, 1] zero column) for a fresh output, into the
+//     residual stream itself for the attention output and MLP down projections. Storage and
+//     work are set by the nonzeros, not by dModel².
+//   - dense ('onehot'): input `route` (one-hot float [B, E]); every map is a stack of dense
+//     matrices [E, nIn·nOut], the active one picked by MatMul(route, stack). Only MatMul, Add,
+//     Relu, Softmax and shape ops: for small programs and for checking the routed form.
+// Index inputs of Gather/GatherElements/ScatterElements come only from initializers and pc.
+// Nodes and initializers are named by layer and role ("layer3.mlp.up.src"); the layout
+// goes into metadata_props["wasmformer.layout"]. Output is deterministic.
 
 import onnxProto from 'onnx-proto';
-import type { ModelWeights } from './assemble_weights.js';
+import type { ModelWeights, SparseMap } from './assemble_weights.js';
+import { denseOf } from './assemble_weights.js';
+import { LAYOUT_KEY, type ModelLayout, type Routing } from '../format/layout.js';
 
 const { onnx } = onnxProto;
 
+/** Every op an emitted model may use. Index inputs of the gathers: initializers and pc only. */
 export const ALLOWED_OPS = new Set([
-  'MatMul', 'Gemm', 'Add', 'Sub', 'Mul', 'Relu', 'Softmax', 'Transpose', 'Reshape', 'Concat',
-  'Slice', 'Squeeze', 'Unsqueeze', 'Identity', 'Constant', 'Shape', 'Gather', 'Expand', 'Loop',
+  'MatMul', 'Add', 'Relu', 'Softmax', 'Transpose', 'Reshape', 'Concat', 'Slice', 'Mul',
+  'Gather', 'GatherElements', 'ScatterElements', 'ReduceSum', 'Cast', 'Expand', 'Tile',
 ]);
+
+/** Ops that take an index input (input 1), whose provenance the op-set test checks. */
+export const INDEX_OPS = new Set(['Gather', 'GatherElements', 'ScatterElements']);
 
 type Dim = number | string;
 
-function valueInfo(name: string, dims: Dim[]) {
+function valueInfo(name: string, dims: Dim[], elemType: number = onnx.TensorProto.DataType.FLOAT) {
   return onnx.ValueInfoProto.create({
     name,
     type: onnx.TypeProto.create({
       tensorType: onnx.TypeProto.Tensor.create({
-        elemType: onnx.TensorProto.DataType.FLOAT,
+        elemType,
         shape: onnx.TensorShapeProto.create({
           dim: dims.map((d) =>
             typeof d === 'string'
@@ -39,13 +53,24 @@ function valueInfo(name: string, dims: Dim[]) {
   });
 }
 
+type Attr = number | number[] | string;
+
 class GraphWriter {
   readonly nodes: onnxProto.onnx.INodeProto[] = [];
   readonly inits: onnxProto.onnx.ITensorProto[] = [];
+  params = 0;
 
   float(name: string, data: Float32Array, dims: number[]): string {
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims, rawData: new Uint8Array(bytes) }));
+    this.params += data.length;
+    return name;
+  }
+
+  int32(name: string, data: Int32Array, dims: number[]): string {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT32, dims, rawData: new Uint8Array(bytes) }));
+    this.params += data.length;
     return name;
   }
 
@@ -57,47 +82,132 @@ class GraphWriter {
     return name;
   }
 
-  op(opType: string, name: string, inputs: string[], attrs: Record<string, number | number[]> = {}): string {
+  op(opType: string, name: string, inputs: string[], attrs: Record<string, Attr> = {}): string {
     const attribute = Object.entries(attrs).map(([k, v]) =>
-      Array.isArray(v)
-        ? onnx.AttributeProto.create({ name: k, type: onnx.AttributeProto.AttributeType.INTS, ints: v })
-        : onnx.AttributeProto.create({ name: k, type: onnx.AttributeProto.AttributeType.INT, i: v }),
+      typeof v === 'string'
+        ? onnx.AttributeProto.create({ name: k, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) })
+        : Array.isArray(v)
+          ? onnx.AttributeProto.create({ name: k, type: onnx.AttributeProto.AttributeType.INTS, ints: v })
+          : onnx.AttributeProto.create({ name: k, type: onnx.AttributeProto.AttributeType.INT, i: v }),
     );
     this.nodes.push(onnx.NodeProto.create({ opType, name, input: inputs, output: [name], attribute }));
     return name;
   }
+
+  reshape(name: string, x: string, shape: number[]): string {
+    return this.op('Reshape', name, [x, this.int64(`${name}.shape`, shape)]);
+  }
 }
 
-export function emitOnnx(w: ModelWeights, layout: object): Uint8Array {
+/** How one linear map is applied: the routed and dense forms differ only here. */
+interface MapEmitter {
+  /** y = x·W_e for the active expert e; added onto `into` when given. */
+  map(name: string, x: string, maps: SparseMap[], into: string | null): string;
+  /** The active expert's rows of a per-expert float table [E, ...rowDims]. */
+  table(name: string, rows: Float32Array[], rowDims: number[]): string;
+}
+
+class RoutedEmitter implements MapEmitter {
+  private zero = '';
+  constructor(
+    private readonly gw: GraphWriter,
+    private readonly tokenWidth: number,
+  ) {}
+
+  /** A [B, n] tensor of zeros: the [B, 1] zero column token·0, broadcast by Expand. */
+  private zeros(name: string, n: number): string {
+    if (!this.zero) this.zero = this.gw.op('MatMul', 'zero_column', ['token', this.gw.float('zero_column.W', new Float32Array(this.tokenWidth), [this.tokenWidth, 1])]);
+    return this.gw.op('Expand', name, [this.zero, this.gw.int64(`${name}.shape`, [1, n])]);
+  }
+
+  private pick(name: string, table: string): string {
+    return this.gw.op('Gather', name, [table, 'pc'], { axis: 0 });
+  }
+
+  table(name: string, rows: Float32Array[], rowDims: number[]): string {
+    const n = rowDims.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(rows.length * n);
+    rows.forEach((r, e) => data.set(r, e * n));
+    return this.pick(name, this.gw.float(`${name}.table`, data, [rows.length, ...rowDims]));
+  }
+
+  map(name: string, x: string, maps: SparseMap[], into: string | null): string {
+    const { gw } = this;
+    const E = maps.length;
+    const nOut = maps[0].nOut;
+    const N = Math.max(0, ...maps.map((m) => m.src.length));
+    const base = into ?? this.zeros(`${name}.zeros`, nOut);
+    if (N === 0) return base;
+    const src = new Int32Array(E * N);
+    const dst = new Int32Array(E * N);
+    const val = new Float32Array(E * N);
+    maps.forEach((m, e) => {
+      src.set(m.src, e * N);
+      dst.set(m.dst, e * N);
+      val.set(m.val, e * N);
+    });
+    const s = this.pick(`${name}.src`, gw.int32(`${name}.src.table`, src, [E, N]));
+    const t = this.pick(`${name}.dst`, gw.int32(`${name}.dst.table`, dst, [E, N]));
+    const v = this.pick(`${name}.val`, gw.float(`${name}.val.table`, val, [E, N]));
+    const xs = gw.op('GatherElements', `${name}.inputs`, [x, s], { axis: 1 });
+    const terms = gw.op('Mul', `${name}.terms`, [xs, v]);
+    return gw.op('ScatterElements', `${name}.sum`, [base, t, terms], { axis: 1, reduction: 'add' });
+  }
+}
+
+class DenseEmitter implements MapEmitter {
+  constructor(private readonly gw: GraphWriter) {}
+
+  table(name: string, rows: Float32Array[], rowDims: number[]): string {
+    const n = rowDims.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(rows.length * n);
+    rows.forEach((r, e) => data.set(r, e * n));
+    const flat = this.gw.op('MatMul', name, ['route', this.gw.float(`${name}.table`, data, [rows.length, n])]);
+    return rowDims.length > 1 ? this.gw.reshape(`${name}.rows`, flat, [0, ...rowDims]) : flat;
+  }
+
+  map(name: string, x: string, maps: SparseMap[], into: string | null): string {
+    const { gw } = this;
+    const { nIn, nOut } = maps[0];
+    const W = this.table(`${name}.W`, maps.map(denseOf), [nIn, nOut]);
+    const x3 = gw.reshape(`${name}.x_row`, x, [0, 1, nIn]);
+    const y = gw.reshape(`${name}.y`, gw.op('MatMul', `${name}.matmul`, [x3, W]), [0, nOut]);
+    return into === null ? y : gw.op('Add', `${name}.residual`, [into, y]);
+  }
+}
+
+export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing): { bytes: Uint8Array; params: number } {
   const gw = new GraphWriter();
-  const d = w.d;
-  const F = w.features;
+  const { dims, experts } = w;
+  const em: MapEmitter = routing === 'gather' ? new RoutedEmitter(gw, dims.tokenIn) : new DenseEmitter(gw);
+  const { d, features: F } = dims;
+  const E = experts.length;
   const hasCache = F > 0;
-  let x = gw.op('MatMul', 'embed', ['token', gw.float('embed.W', w.Wemb, [w.tokenIn, d])]);
+  // The embedding: token component t → slot t (the same for every expert).
+  const Wemb = new Float32Array(dims.tokenIn * d);
+  for (let t = 0; t < dims.tokenIn; t++) Wemb[t * d + t] = 1;
+  let x = gw.op('MatMul', 'embed', ['token', gw.float('embed.W', Wemb, [dims.tokenIn, d])]);
   const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', ['cache'], { perm: [0, 2, 1] }) : '';
-  w.layers.forEach((layer, l) => {
+  for (let l = 0; l < dims.layers; l++) {
     const p = `layer${l}`;
-    if (layer.attn && hasCache) {
-      const a = layer.attn;
-      const H = a.heads;
-      const q = gw.op('Add', `${p}.attn.q`, [gw.op('MatMul', `${p}.attn.q_proj`, [x, gw.float(`${p}.attn.q.W`, a.Wq, [d, H * F])]), gw.float(`${p}.attn.q.b`, a.bq, [H * F])]);
-      const q3 = gw.op('Reshape', `${p}.attn.q_heads`, [q, gw.int64(`${p}.attn.q_shape`, [0, H, F])]);
+    const H = dims.heads[l];
+    if (H > 0 && hasCache) {
+      const at = experts.map((e) => e.layers[l].attn!);
+      const q3 = gw.reshape(`${p}.attn.q_heads`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), [0, H, F]);
       let scores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
+      const Pn = dims.pendingRows[l];
       let pending = '';
-      if (a.pendingRows > 0) {
-        const Pn = a.pendingRows;
-        const pr = gw.op('Add', `${p}.attn.pending`, [gw.op('MatMul', `${p}.attn.pending_proj`, [x, gw.float(`${p}.attn.pending.W`, a.Wp, [d, Pn * F])]), gw.float(`${p}.attn.pending.b`, a.bp, [Pn * F])]);
-        const pr3 = gw.op('Reshape', `${p}.attn.pending_rows`, [pr, gw.int64(`${p}.attn.pending_shape`, [0, Pn, F])]);
-        const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pr3], { perm: [0, 2, 1] });
-        const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), gw.float(`${p}.attn.head_mask`, a.mask, [H, Pn])]);
+      if (Pn > 0) {
+        pending = gw.reshape(`${p}.attn.pending_rows`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), [0, Pn, F]);
+        const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pending], { perm: [0, 2, 1] });
+        const mask = em.table(`${p}.attn.head_mask`, at.map((a) => a.mask), [H, Pn]);
+        const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), mask]);
         scores = gw.op('Concat', `${p}.attn.scores`, [scores, sp], { axis: 2 });
-        pending = pr3;
       }
       const wts = gw.op('Softmax', `${p}.attn.softmax`, [scores], { axis: -1 });
       let o: string;
       if (pending) {
         // mix = w[:, :, :N]·cache + w[:, :, N:]·pending (no copy of the cache into a values tensor)
-        const Pn = a.pendingRows;
         const axes = gw.int64(`${p}.attn.split_axes`, [2]);
         const wc = gw.op('Slice', `${p}.attn.weights_cache`, [wts, gw.int64(`${p}.attn.cache_starts`, [0]), gw.int64(`${p}.attn.cache_ends`, [-Pn]), axes]);
         const wp = gw.op('Slice', `${p}.attn.weights_pending`, [wts, gw.int64(`${p}.attn.pending_starts`, [-Pn]), gw.int64(`${p}.attn.pending_ends`, [2 ** 62]), axes]);
@@ -105,43 +215,56 @@ export function emitOnnx(w: ModelWeights, layout: object): Uint8Array {
       } else {
         o = gw.op('MatMul', `${p}.attn.mix`, [wts, 'cache']);
       }
-      const o2 = gw.op('Reshape', `${p}.attn.heads_concat`, [o, gw.int64(`${p}.attn.o_shape`, [0, H * F])]);
-      const out = gw.op('MatMul', `${p}.attn.out`, [o2, gw.float(`${p}.attn.out.W`, a.Wo, [H * F, d])]);
-      x = gw.op('Add', `${p}.attn.residual`, [x, out]);
+      const o2 = gw.reshape(`${p}.attn.heads_concat`, o, [0, H * F]);
+      x = em.map(`${p}.attn.out`, o2, at.map((a) => a.out), x);
     }
-    if (layer.mlp) {
-      const m = layer.mlp;
-      const h = gw.op('Add', `${p}.mlp.up`, [gw.op('MatMul', `${p}.mlp.up_proj`, [x, gw.float(`${p}.mlp.up.W`, m.W1, [d, m.hidden])]), gw.float(`${p}.mlp.up.b`, m.b1, [m.hidden])]);
+    if (dims.hidden[l] > 0) {
+      const ml = experts.map((e) => e.layers[l].mlp!);
+      const h = em.map(`${p}.mlp.up`, x, ml.map((m) => m.up), null);
       const r = gw.op('Relu', `${p}.mlp.relu`, [h]);
-      const down = gw.op('Add', `${p}.mlp.down`, [gw.op('MatMul', `${p}.mlp.down_proj`, [r, gw.float(`${p}.mlp.down.W`, m.W2, [m.hidden, d])]), gw.float(`${p}.mlp.down.b`, m.b2, [d])]);
-      x = gw.op('Add', `${p}.mlp.residual`, [x, down]);
+      x = em.map(`${p}.mlp.down`, r, ml.map((m) => m.down), x);
     }
-  });
-  const next = gw.op('Add', 'readout.next', [gw.op('MatMul', 'readout.next_proj', [x, gw.float('readout.next.W', w.Wout, [d, w.tokenOut])]), gw.float('readout.next.b', w.bout, [w.tokenOut])]);
-  const outputs = [valueInfo(next, ['batch', w.tokenOut])];
-  const inputs = [valueInfo('token', ['batch', w.tokenIn])];
+  }
+  const next = gw.reshape('readout.next', em.map('readout.next_map', x, experts.map((e) => e.next), null), [0, dims.tokenOut]);
+  const outputs = [valueInfo(next, ['batch', dims.tokenOut])];
+  const inputs = [valueInfo('token', ['batch', dims.tokenIn])];
+  if (routing === 'gather') inputs.unshift(valueInfo('pc', ['batch'], onnx.TensorProto.DataType.INT64));
+  else inputs.unshift(valueInfo('route', ['batch', E]));
   if (hasCache) inputs.push(valueInfo('cache', ['batch', 'rows', F]));
-  if (hasCache && w.ports > 0) {
-    const e = gw.op('Add', 'readout.entries_flat', [gw.op('MatMul', 'readout.entries_proj', [x, gw.float('readout.entries.W', w.Went, [d, w.ports * F])]), gw.float('readout.entries.b', w.bent, [w.ports * F])]);
-    const e3 = gw.op('Reshape', 'readout.entries', [e, gw.int64('readout.entries_shape', [0, w.ports, F])]);
-    outputs.push(valueInfo(e3, ['batch', w.ports, F]));
+  if (hasCache && dims.ports > 0) {
+    const flat = em.map('readout.entries_map', x, experts.map((e) => e.entries!), null);
+    const e3 = gw.reshape('readout.entries', flat, [0, dims.ports, F]);
+    outputs.push(valueInfo(e3, ['batch', dims.ports, F]));
   }
   const graph = onnx.GraphProto.create({ name: 'wasmformer', node: gw.nodes, initializer: gw.inits, input: inputs, output: outputs });
+  const withParams: ModelLayout = { ...layout, stats: { ...layout.stats, params: gw.params } };
   const model = onnx.ModelProto.create({
     irVersion: 8,
     producerName: 'wasmformer',
     producerVersion: '0.1.0',
     opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })],
     graph,
-    metadataProps: [onnx.StringStringEntryProto.create({ key: 'wasmformer.layout', value: JSON.stringify(layout) })],
+    metadataProps: [onnx.StringStringEntryProto.create({ key: LAYOUT_KEY, value: JSON.stringify(withParams) })],
   });
-  return onnx.ModelProto.encode(model).finish();
+  return { bytes: onnx.ModelProto.encode(model).finish(), params: gw.params };
 }
 
-/** Reads a model's op types and layout (for the op-set test and the runtime). */
-export function inspectOnnx(bytes: Uint8Array): { ops: string[]; layout: unknown; initializers: number } {
+/** A model's graph, for the op-set test and tools: nodes, initializer names, inputs. */
+export function inspectOnnx(bytes: Uint8Array): {
+  ops: string[];
+  layout: unknown;
+  initializers: Set<string>;
+  nodes: Array<{ op: string; name: string; inputs: string[] }>;
+  inputs: string[];
+} {
   const m = onnx.ModelProto.decode(bytes);
-  const ops = [...new Set((m.graph?.node ?? []).map((n) => n.opType ?? ''))].sort();
-  const entry = (m.metadataProps ?? []).find((p) => p.key === 'wasmformer.layout');
-  return { ops, layout: entry?.value ? JSON.parse(entry.value) : null, initializers: (m.graph?.initializer ?? []).length };
+  const nodes = (m.graph?.node ?? []).map((n) => ({ op: n.opType ?? '', name: n.name ?? '', inputs: [...(n.input ?? [])] }));
+  const entry = (m.metadataProps ?? []).find((p) => p.key === LAYOUT_KEY);
+  return {
+    ops: [...new Set(nodes.map((n) => n.op))].sort(),
+    layout: entry?.value ? JSON.parse(entry.value) : null,
+    initializers: new Set((m.graph?.initializer ?? []).map((i) => i.name ?? '')),
+    nodes,
+    inputs: (m.graph?.input ?? []).map((i) => i.name ?? ''),
+  };
 }

@@ -30,7 +30,7 @@ export interface Unit {
 export interface MlpNode {
   kind: 'mlp';
   id: number;
-  block: number | null; // null for the program-wide readout select
+  block: number | null; // the expert (pc) it belongs to; null for tests' free-standing graphs
   role: string; // e.g. "b1.canon_lo(v3)"
   units: Unit[];
   bias: Array<[Vreg, number]>;
@@ -56,15 +56,29 @@ export type GNode = MlpNode | HeadNode;
 export interface Graph {
   vregs: VregInfo[];
   nodes: GNode[];
+  /** The embedding vreg holding the constant 1 (the bias input of every map), if any. */
+  one?: Vreg;
   /** Vregs written by the embedding, in token order (token index = position). */
   embed: Vreg[];
-  /** Vregs the readout reads for the next state token, in output order. */
-  readout: Vreg[];
+  /** Affine forms the readout emits as the next state token, in output order. */
+  readout: LinForm[];
   /** Vregs (or constants) the readout reads for each new cache row: [port][feature]. */
   ports: LinForm[][];
 }
 
+const inputsCache = new WeakMap<GNode, Vreg[]>();
+
+/** The vregs a node reads (memoized: nodes are immutable once a graph is built and pruned). */
 export function nodeInputs(n: GNode): Vreg[] {
+  let r = inputsCache.get(n);
+  if (!r) {
+    r = computeInputs(n);
+    inputsCache.set(n, r);
+  }
+  return r;
+}
+
+function computeInputs(n: GNode): Vreg[] {
   const s = new Set<Vreg>();
   if (n.kind === 'mlp') {
     for (const u of n.units) for (const v of lvars(u.pre)) s.add(v);

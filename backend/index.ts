@@ -1,105 +1,120 @@
-// backend/index.ts — runs the backend passes in order and describes the result.
+// backend/index.ts — the backend driver: runs the passes in order, per expert, and describes the result.
 //
-//   ir_to_graph → schedule → allocate → check_allocation → assemble_weights → emit_onnx
+//   localize → split_blocks (long blocks → chains that fit the budgets) → ir_to_graph (one
+//   graph per block) → check_magnitudes → schedule → allocate → check_allocation
+//   → model dims (widest expert) → assemble_weights → emit_onnx
 //
-// The layout written into the model (ModelLayout) is everything the runtime
-// needs: token layouts, entry points, memory encoding and initial data.
+// The layout written into the model (format/layout.ts) is everything the runtime needs:
+// experts, entry points, token layouts, memory encoding and initial data.
 
 import type { Module } from '../ir/ir.js';
-import { irToGraph, ProgramGraph, EntryPoint } from './ir_to_graph.js';
-import { criticalPath, schedule, Schedule } from './schedule.js';
-import { allocate, Allocation } from './allocate.js';
+import { localizeModule } from '../ir/localize.js';
+import { irToGraphs, lowerExpert, PcMap, programMemory, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
+import { splitLongBlocks } from './split_blocks.js';
+import { CompileError } from '../format/errors.js';
+import { criticalPath, schedule } from './schedule.js';
+import { allocate } from './allocate.js';
 import { checkAllocation } from './check_allocation.js';
 import { checkMagnitudes } from './check_magnitudes.js';
-import { assembleWeights, ModelWeights } from './assemble_weights.js';
+import { assembleExpert, expertMaps, modelDims, ModelWeights, PlacedExpert } from './assemble_weights.js';
 import { emitOnnx } from './emit_onnx.js';
-import type { MemoryLayout } from './encoding.js';
-import type { Graph } from './graph.js';
+import { encodeBase64, type MemoryLayout } from '../format/memory.js';
+import { FORMAT_VERSION, type CompileStats, type ModelLayout, type Routing } from '../format/layout.js';
 
-export interface CompileStats {
-  layers: number;
-  dModel: number;
-  heads: number;
-  params: number;
-  mlpHidden: number;
-  criticalPath: number;
-  maxLive: number;
-  naiveSlots: number;
-  compileMs: number;
+export type { CompileStats, ModelLayout } from '../format/layout.js';
+
+export interface BackendOptions {
+  /** 'gather' (default): sparse experts routed by pc; 'onehot': dense matrices (small programs). */
+  routing?: Routing;
+  /** A block needing more layers is split into several steps (default DEFAULT_MAX_LAYERS). */
+  maxLayers?: number;
+  /** A block with more stores is split (default DEFAULT_MAX_STORES). */
+  maxStores?: number;
+  /** A block needing a wider residual stream is split (default DEFAULT_MAX_WIDTH). */
+  maxWidth?: number;
 }
 
-export interface ModelLayout {
-  format: 'wasmformer/1';
-  entries: EntryPoint[];
-  blocks: Array<{ func: string; block: number; params: number }>;
-  haltPc: number;
-  maxArgs: number;
-  tokenIn: ProgramGraph['tokenIn'];
-  tokenOut: ProgramGraph['tokenOut'];
-  storePorts: number;
-  memory: (MemoryLayout & { data: Array<{ offset: number; base64: string }> }) | null;
-  stats: CompileStats;
-}
+/** Budgets per step (DESIGN.md §2): every expert is padded to the widest, so keep them modest. */
+export const DEFAULT_MAX_LAYERS = 16;
+export const DEFAULT_MAX_STORES = 32;
+export const DEFAULT_MAX_WIDTH = 1024;
 
 export interface BackendResult {
   onnx: Uint8Array;
   layout: ModelLayout;
   stats: CompileStats;
+  /** The module the model executes (localized, long blocks split): the IR interpreter's twin. */
+  ir: Module;
   /** Intermediate products, for tests and tools. */
-  program: ProgramGraph;
-  sched: Schedule;
-  alloc: Allocation;
+  program: ProgramGraphs;
+  placed: PlacedExpert[];
   weights: ModelWeights;
 }
 
-export function countParams(w: ModelWeights): number {
-  let n = w.Wemb.length + w.Wout.length + w.bout.length + w.Went.length + w.bent.length;
-  for (const l of w.layers) {
-    if (l.attn) n += l.attn.Wq.length + l.attn.bq.length + l.attn.Wp.length + l.attn.bp.length + l.attn.mask.length + l.attn.Wo.length;
-    if (l.mlp) n += l.mlp.W1.length + l.mlp.b1.length + l.mlp.W2.length + l.mlp.b2.length;
-  }
-  return n;
+function place(e: ExpertGraph, mem: MemoryLayout | null): PlacedExpert {
+  checkMagnitudes(e.graph, mem);
+  const sched = schedule(e.graph);
+  const alloc = allocate(e.graph, sched);
+  checkAllocation(e.graph, sched, alloc);
+  return { graph: e.graph, sched, alloc };
 }
 
-export function compileIR(mod: Module, started = performance.now()): BackendResult {
-  const program = irToGraph(mod);
-  const graph: Graph = program.graph;
-  checkMagnitudes(graph, program.memory);
-  const sched = schedule(graph);
-  const alloc = allocate(graph, sched);
-  checkAllocation(graph, sched, alloc);
-  const weights = assembleWeights(graph, sched, alloc, program.memory?.features ?? 0);
+export function compileIR(input: Module, started = performance.now(), opts: BackendOptions = {}): BackendResult {
+  const routing = opts.routing ?? 'gather';
+  const mod = fitBlocks(localizeModule(input), opts);
+  const program = irToGraphs(mod);
+  const mem = program.memory;
+  const placed = program.experts.map((e) => place(e, mem));
+  const tok = programTokens(program);
+  const dims = modelDims(placed, tok.tokenIn.width, tok.tokenOut.width, mem?.features ?? 0);
+  const experts = placed.map((p) => assembleExpert(p, dims));
+  const weights: ModelWeights = { dims, experts };
+  const nonzeros = experts.reduce((s, e) => s + expertMaps(e).reduce((t, m) => t + m.val.length, 0), 0);
   const stats: CompileStats = {
-    layers: sched.layers,
-    dModel: alloc.dModel,
-    heads: weights.layers.reduce((s, l) => s + (l.attn?.heads ?? 0), 0),
-    params: countParams(weights),
-    mlpHidden: weights.layers.reduce((s, l) => s + (l.mlp?.hidden ?? 0), 0),
-    criticalPath: criticalPath(graph),
-    maxLive: alloc.maxLive,
-    naiveSlots: alloc.naiveSlots,
+    layers: dims.layers,
+    dModel: dims.d,
+    heads: dims.heads.reduce((a, b) => a + b, 0),
+    params: 0,
+    nonzeros,
+    mlpHidden: dims.hidden.reduce((a, b) => a + b, 0),
+    criticalPath: Math.max(1, ...program.experts.map((e) => criticalPath(e.graph))),
+    maxLive: Math.max(0, ...placed.map((p) => p.alloc.maxLive)),
+    naiveSlots: Math.max(0, ...placed.map((p) => p.alloc.naiveSlots)),
+    experts: program.experts.length,
     compileMs: 0,
   };
   const layout: ModelLayout = {
-    format: 'wasmformer/1',
+    format: FORMAT_VERSION,
+    routing,
+    experts: program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })),
     entries: program.entries,
-    blocks: program.blocks.map((b) => ({ func: b.func, block: b.block, params: b.params })),
-    haltPc: program.haltPc,
     maxArgs: program.maxArgs,
-    tokenIn: program.tokenIn,
-    tokenOut: program.tokenOut,
-    storePorts: program.storePorts,
-    memory: program.memory
-      ? {
-          ...program.memory,
-          data: (mod.memory?.data ?? []).map((s) => ({ offset: s.offset, base64: Buffer.from(s.bytes).toString('base64') })),
-        }
-      : null,
+    tokenIn: tok.tokenIn,
+    tokenOut: tok.tokenOut,
+    storePorts: mem ? dims.ports : 0,
+    memory: mem ? { ...mem, data: (mod.memory?.data ?? []).map((s) => ({ offset: s.offset, base64: encodeBase64(s.bytes) })) } : null,
     stats,
   };
-  stats.compileMs = Math.round((performance.now() - started) * 100) / 100;
   // compileMs is reported, not embedded: the model bytes must not depend on timing.
-  const onnx = emitOnnx(weights, { ...layout, stats: { ...stats, compileMs: 0 } });
+  const { bytes, params } = emitOnnx(weights, layout, routing);
+  stats.params = params;
   stats.compileMs = Math.round((performance.now() - started) * 100) / 100;
-  return { onnx, layout, stats, program, sched, alloc, weights };
+  return { onnx: bytes, layout, stats, ir: mod, program, placed, weights };
+}
+
+/** Splits blocks over the budgets, measuring each by lowering and scheduling it alone. */
+function fitBlocks(mod: Module, opts: BackendOptions): Module {
+  const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
+  const maxStores = opts.maxStores ?? DEFAULT_MAX_STORES;
+  const maxWidth = opts.maxWidth ?? DEFAULT_MAX_WIDTH;
+  for (const [name, v] of [['--max-layers', maxLayers], ['--max-stores', maxStores], ['--max-width', maxWidth]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new CompileError(`${name} must be a positive integer, not ${v}`);
+  }
+  const mem = programMemory(mod, maxStores);
+  const probe: PcMap = { pcOf: () => 0, haltPc: 1 };
+  return splitLongBlocks(mod, maxStores, (f, b) => {
+    const e = lowerExpert({ ...f, blocks: [b] }, 0, probe, Math.max(b.params.length, f.numResults), mem);
+    const sched = schedule(e.graph);
+    return sched.layers <= maxLayers && allocate(e.graph, sched).dModel <= maxWidth;
+  });
 }

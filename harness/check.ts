@@ -103,7 +103,7 @@ export async function checkProgram(
         // Too long to finish (and to run natively): compare the state after maxSteps steps.
         let reason: string | null = null;
         const tr = t.out.truncated;
-        const blk = tr ? model.layout.blocks[tr.pc] : null;
+        const blk = tr ? model.layout.experts[tr.pc] : null;
         const irState = `block${irr.truncated.block}(${irr.truncated.args.join(', ')})`;
         const tState = tr && blk ? `${blk.func === entry.func ? '' : `${blk.func}:`}block${blk.block}(${tr.args.slice(0, irr.truncated.args.length).join(', ')})` : t.out.trap ? `trap "${t.out.trap}"` : `halted with [${t.out.results.join(', ')}]`;
         if (tState !== irState) reason = `after ${maxSteps} steps the transformer is at ${tState}, the IR interpreter at ${irState}`;

@@ -1,25 +1,28 @@
 // runtime/transformer.ts — runs a compiled model step by step on ONNX Runtime.
 //
-// One step = one session.run = one forward pass over a batch of independent
-// executions. Between steps the runtime only decodes the output token (the
-// one-hot program counter, the trap flag, the argument limbs) and re-embeds
-// it with the next position's time features, and appends the step's valid
-// memory rows to each execution's KV cache. All program logic is in the
-// model's weights.
+// One step = one session.run = one forward pass over a batch of independent executions.
+// Between steps the runtime only decodes the output token (next pc, trap code, argument
+// limbs: format/token.ts), re-embeds it with the next position's time features, feeds the
+// pc that routes the next step to its expert, and appends the step's valid memory rows to
+// each execution's KV cache. All program logic is in the model's weights. This file imports
+// only the model format (format/) and ONNX Runtime.
 
 import * as ort from 'onnxruntime-node';
-import { RunError } from '../format/errors.js';
-import type { ModelLayout } from '../backend/index.js';
-import { entryRow, EPOCH_BITS, joinI32, padRow, sinkRow, timeOf, MemoryLayout } from '../backend/encoding.js';
-import { inspectOnnx } from '../backend/emit_onnx.js';
+import { RunError, TrapCode, trapMessage } from '../format/errors.js';
+import type { ModelLayout } from '../format/layout.js';
+import { readModelFile } from '../format/model_file.js';
+import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
+import { decodeToken, encodeToken } from '../format/token.js';
 
-export const TRAP_OOB = 'out of bounds memory access';
+export const TRAP_OOB = trapMessage(TrapCode.OutOfBounds);
 export const DEFAULT_MAX_STEPS = 1_000_000;
 
 export interface Outcome {
   results: number[];
   steps: number;
+  /** The trap message (format/errors.ts), or null. */
   trap: string | null;
+  trapCode?: TrapCode;
   /** With stopAtLimit: the state reached after maxSteps steps (next pc and its arguments). */
   truncated?: { pc: number; args: number[] };
 }
@@ -33,7 +36,7 @@ export interface TraceEvent {
 }
 
 export interface StepRecord {
-  feeds: Record<string, { data: Float32Array; dims: readonly number[] }>;
+  feeds: Record<string, { data: Float32Array | BigInt64Array; dims: readonly number[] }>;
   outputs: Record<string, { data: Float32Array; dims: readonly number[] }>;
 }
 
@@ -50,7 +53,7 @@ export interface RunOptions {
  * One execution's memory: the KV-cache rows it has accumulated and its next position.
  *
  * Two cache-maintenance operations never change a result (DESIGN.md §5):
- *  - evict (opt-in): a row for an address that already has a row replaces it in place,
+ *  - evict (the default): a row for an address that already has a row replaces it in place,
  *    since the newer write is the only one any lookup can select;
  *  - rebase: when the position reaches the end of the exact time range, superseded rows are
  *    dropped and the survivors re-stamped to time 0 (like data segments), position 1.
@@ -72,7 +75,7 @@ export class MemoryState {
     this.rows = new Float32Array(Math.max(16, (init?.length ?? 0) * 2) * Math.max(1, F));
     this.count = 0;
     this.position = 1;
-    this.byAddr = opts.evict && opts.layout ? new Map() : null;
+    this.byAddr = (opts.evict ?? true) && opts.layout ? new Map() : null;
     for (const r of init ?? []) this.push(r);
   }
 
@@ -100,7 +103,7 @@ export class MemoryState {
 
   /** Drops superseded rows and re-stamps the rest to time 0; the next step is position 1. */
   rebase(L: MemoryLayout): void {
-    const image = decodeMemory(L, this);
+    const image = decodeRows(L, this.rows, this.count);
     const fresh = new MemoryState(this.F, [sinkRow(L)], this.opts);
     image.forEach((b, addr) => {
       if (b !== 0) fresh.push(entryRow(L, addr, 0, 0, b));
@@ -125,54 +128,14 @@ export class MemoryState {
   }
 }
 
-function rowAddress(L: MemoryLayout, row: ArrayLike<number>): number {
-  let addr = 0;
-  for (let j = 0; j < L.addrBits; j++) addr += Math.round(row[L.col.addr + j]) * 2 ** j;
-  return addr;
-}
-
-export function parseLayout(bytes: Uint8Array): ModelLayout {
-  let info;
-  try {
-    info = inspectOnnx(bytes);
-  } catch (e) {
-    throw new RunError(`not an ONNX model: ${(e as Error).message}`);
-  }
-  const layout = info.layout as ModelLayout | null;
-  if (!layout || layout.format !== 'wasmformer/1') throw new RunError('this ONNX model was not produced by wasmformer (no wasmformer.layout metadata)');
-  return layout;
-}
-
-/** Initial cache rows: the sink row, then one row per non-zero data byte (later segments win). */
+/** Initial cache rows of a model's memory (sink, then data bytes). */
 export function initialRows(mem: ModelLayout['memory']): Float32Array[] {
-  if (!mem) return [];
-  const image = new Map<number, number>();
-  for (const seg of mem.data) {
-    const bytes = Buffer.from(seg.base64, 'base64');
-    bytes.forEach((b, i) => image.set(seg.offset + i, b));
-  }
-  const rows = [sinkRow(mem)];
-  for (const [addr, b] of [...image.entries()].sort((x, y) => x[0] - y[0])) if (b !== 0) rows.push(entryRow(mem, addr, 0, 0, b));
-  return rows;
+  return mem ? layoutRows(mem, mem.data) : [];
 }
 
-/** Decodes a cache into memory bytes (latest write wins, replayed in order) — for reports and checks only. */
+/** Decodes a cache into memory bytes (latest write wins) — for reports and checks only. */
 export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array {
-  const out = new Uint8Array(mem.memBytes);
-  const F = mem.features;
-  const order: Array<[number, number, number, number]> = [];
-  for (let r = 0; r < state.count; r++) {
-    const o = r * F;
-    if (state.rows[o + mem.col.sink] > 0.5 || state.rows[o + mem.col.pad] > 0.5) continue;
-    let addr = 0;
-    for (let j = 0; j < mem.addrBits; j++) addr += Math.round(state.rows[o + mem.col.addr + j]) * 2 ** j;
-    let epoch = 0;
-    for (let j = 0; j < EPOCH_BITS; j++) epoch += Math.round(state.rows[o + mem.col.epoch + j]) << j;
-    order.push([epoch, state.rows[o + mem.col.tick], addr, state.rows[o + mem.col.value]]);
-  }
-  order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  for (const [, , addr, v] of order) if (addr < out.length) out[addr] = Math.round(v);
-  return out;
+  return decodeRows(mem, state.rows, state.count);
 }
 
 export class TransformerModel {
@@ -181,8 +144,10 @@ export class TransformerModel {
     readonly layout: ModelLayout,
   ) {}
 
-  static async load(bytes: Uint8Array, opts: { provider?: string } = {}): Promise<TransformerModel> {
-    const layout = parseLayout(bytes);
+  static async load(bytes: Uint8Array, opts: { provider?: string; threads?: number } = {}): Promise<TransformerModel> {
+    const { layout, inputs } = readModelFile(bytes);
+    const want = [layout.routing === 'gather' ? 'pc' : 'route', 'token', ...(layout.memory ? ['cache'] : [])];
+    if (want.join() !== inputs.join()) throw new RunError(`model inputs are [${inputs.join(', ')}], expected [${want.join(', ')}] for its layout`);
     const provider = opts.provider ?? 'cpu';
     // TF32 tensor-core math rounds float32 matmul operands to 10-bit mantissas and breaks
     // exactness (measured on an H200, see bench/gpu/README.md). onnxruntime-node cannot pass
@@ -190,16 +155,23 @@ export class TransformerModel {
     if (provider !== 'cpu') process.env.NVIDIA_TF32_OVERRIDE ??= '0';
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(bytes, { executionProviders: [provider], graphOptimizationLevel: 'all' });
+      // One intra-op thread: at batch 1 a step is many tiny kernels, and a second thread
+      // only adds synchronisation (measured 1.5-2x slower, README "Performance").
+      session = await ort.InferenceSession.create(bytes, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: opts.threads ?? 1,
+        interOpNumThreads: 1,
+      });
     } catch (e) {
       throw new RunError(`ONNX Runtime could not load the model with provider '${provider}': ${(e as Error).message.split('\n')[0]}`);
     }
     return new TransformerModel(session, layout);
   }
 
-  /** A fresh memory (data segments loaded); `evict` keeps one row per address (same results, less work). */
+  /** A fresh memory (data segments loaded); evict (default true) keeps one row per address. */
   newMemory(opts: { evict?: boolean } = {}): MemoryState {
-    return new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory), { layout: this.layout.memory, evict: opts.evict });
+    return new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory), { layout: this.layout.memory, evict: opts.evict ?? true });
   }
 
   entry(name: string) {
@@ -217,48 +189,54 @@ export class TransformerModel {
     for (const a of argsList) if (a.length !== e.params) throw new RunError(`export '${name}' takes ${e.params} arguments, got ${a.length}`);
     const mem = L.memory;
     const F = mem?.features ?? 0;
+    const E = L.experts.length;
+    const halt = E;
+    const routed = L.routing === 'gather';
     const pcs = new Array<number>(B).fill(e.pc);
     const args = argsList.map((a) => [...a.map((x) => x | 0), ...new Array(L.maxArgs - a.length).fill(0)]);
     const steps = new Array<number>(B).fill(0);
     const outcomes: Array<Outcome | null> = new Array(B).fill(null);
-    // Only running executions are in the batch: a finished row leaves it (and the cache tensor
-    // is rebuilt once for the smaller batch), so long runs don't drag finished ones along.
+    // Only running executions are in the batch: a finished row leaves it (and the tensors are
+    // rebuilt once for the smaller batch), so long runs don't drag finished ones along.
     let live = argsList.map((_, b) => b);
     let token = new Float32Array(0);
-    let tokenTensor: ort.Tensor | null = null;
+    let route = new Float32Array(0);
+    let pcIn = new BigInt64Array(0);
+    let feeds: Record<string, ort.Tensor> = {};
     let cache: BatchCache | null = null;
-    for (const m of memories) m.dirtyAll = true;
+    for (const m of memories) if (m) m.dirtyAll = true;
     while (live.length > 0) {
       const R = live.length;
-      if (!tokenTensor || tokenTensor.dims[0] !== R) {
+      if (!feeds.token || feeds.token.dims[0] !== R) {
         token = new Float32Array(R * L.tokenIn.width);
-        tokenTensor = new ort.Tensor('float32', token, [R, L.tokenIn.width]); // refilled in place each step
+        feeds = { token: new ort.Tensor('float32', token, [R, L.tokenIn.width]) }; // refilled in place each step
+        if (routed) {
+          pcIn = new BigInt64Array(R);
+          feeds.pc = new ort.Tensor('int64', pcIn, [R]);
+        } else {
+          route = new Float32Array(R * E);
+          feeds.route = new ort.Tensor('float32', route, [R, E]);
+        }
         cache = mem ? new BatchCache(F, padRow(mem)) : null;
         for (const b of live) if (memories[b]) memories[b].dirtyAll = true;
       }
-      token.fill(0);
+      if (!routed) route.fill(0);
       live.forEach((b, k) => {
-        const o = k * L.tokenIn.width;
-        token[o + L.tokenIn.gates + pcs[b]] = 1;
-        for (let i = 0; i < L.maxArgs; i++) {
-          const u = args[b][i] >>> 0;
-          token[o + L.tokenIn.args + 2 * i] = u & 0xffff;
-          token[o + L.tokenIn.args + 2 * i + 1] = u >>> 16;
-        }
+        if (routed) pcIn[k] = BigInt(pcs[b]);
+        else route[k * E + pcs[b]] = 1;
+        let time = null;
         if (mem) {
           if (memories[b].position > mem.maxSteps) memories[b].rebase(mem);
-          const t = timeOf(mem, memories[b].position);
-          for (let j = 0; j < EPOCH_BITS; j++) token[o + L.tokenIn.epoch + j] = (t.epoch >>> j) & 1;
-          token[o + L.tokenIn.tick] = t.tickBase;
+          time = timeOf(mem, memories[b].position);
         }
+        encodeToken(L.tokenIn, L.maxArgs, token, k * L.tokenIn.width, args[b], time);
       });
-      const feeds: Record<string, ort.Tensor> = { token: tokenTensor };
       if (cache) feeds.cache = cache.tensor(live.map((b) => memories[b]));
       const out = await this.session.run(feeds);
       if (opts.record) {
         const copy = (t: ort.Tensor) => ({ data: (t.data as Float32Array).slice(), dims: t.dims });
         opts.record({
-          feeds: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, copy(t)])),
+          feeds: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { data: (t.data as Float32Array | BigInt64Array).slice(), dims: t.dims }])),
           outputs: Object.fromEntries(Object.entries(out).map(([k, t]) => [k, copy(t)])),
         });
       }
@@ -267,33 +245,34 @@ export class TransformerModel {
       live.forEach((b, k) => {
         steps[b]++;
         if (opts.trace) {
-          const blk = L.blocks[pcs[b]];
+          const blk = L.experts[pcs[b]];
           opts.trace({ row: b, step: steps[b], pc: pcs[b], block: `${blk.func}:block${blk.block}`, args: args[b].slice(0, blk.params) });
         }
-        const o = k * L.tokenOut.width;
-        let pc = -1;
-        for (let t = 0; t <= L.haltPc; t++) if (next[o + L.tokenOut.pc + t] > 0.5) pc = t;
-        const trapped = next[o + L.tokenOut.trap] > 0.5;
-        for (let i = 0; i < L.maxArgs; i++) args[b][i] = joinI32(next[o + L.tokenOut.args + 2 * i], next[o + L.tokenOut.args + 2 * i + 1]);
+        const tok = decodeToken(L.tokenOut, L.maxArgs, next, k * L.tokenOut.width, args[b]);
         if (mem && entries) {
           const m = memories[b];
           for (let p = 0; p < L.storePorts; p++) {
             const r = (k * L.storePorts + p) * F;
-            if (entries[r + mem.col.pad] < 0.5) m.push(entries.subarray(r, r + F));
+            if (keepsRow(mem, entries, r)) {
+              entries[r + mem.col.pad] = 0; // KEEP → pad (format/memory.ts)
+              m.push(entries.subarray(r, r + F));
+            }
           }
-          m.position++;
         }
-        if (trapped) {
-          outcomes[b] = { results: [], steps: steps[b], trap: TRAP_OOB };
-        } else if (pc === L.haltPc) {
+        if (mem) memories[b].position++;
+        if (tok.trap !== 0) {
+          if (!(tok.trap in TrapCode)) throw new RunError(`the model produced an unknown trap code ${tok.trap} at step ${steps[b]}`);
+          const code = tok.trap as TrapCode;
+          outcomes[b] = { results: [], steps: steps[b], trap: trapMessage(code), trapCode: code };
+        } else if (tok.pc === halt) {
           outcomes[b] = { results: args[b].slice(0, e.results), steps: steps[b], trap: null };
-        } else if (pc < 0) {
-          throw new RunError(`internal error: the model produced no program counter at step ${steps[b]}`);
+        } else if (!(tok.pc >= 0 && tok.pc < E)) {
+          throw new RunError(`the model produced an invalid program counter ${tok.pc} at step ${steps[b]}`);
         } else if (steps[b] >= maxSteps) {
-          if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps)`);
-          outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc, args: args[b].slice(0, L.blocks[pc].params) } };
+          if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps; raise it with --max-steps)`);
+          outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc: tok.pc, args: args[b].slice(0, L.experts[tok.pc].params) } };
         } else {
-          pcs[b] = pc;
+          pcs[b] = tok.pc;
         }
       });
       live = live.filter((b) => !outcomes[b]);
@@ -303,13 +282,15 @@ export class TransformerModel {
 }
 
 /**
- * The [B, rows, F] cache tensor of a batch, kept between steps: only rows written since
- * the last step are copied in (rows = a power of two >= the longest cache; the rest of each
- * execution's block holds pad rows, which never win a lookup).
+ * The [B, rows, F] cache tensor of a batch, kept between steps: rows = the longest cache in
+ * the batch (shorter ones are filled with pad rows, which never win a lookup). While that
+ * length stays the same only rows written since the last step are copied in.
  */
 class BatchCache {
   private buf = new Float32Array(0);
-  private rows = 0;
+  private rows = -1;
+  private B = 0;
+  private t: ort.Tensor | null = null;
   constructor(
     private readonly F: number,
     private readonly pad: Float32Array,
@@ -318,11 +299,14 @@ class BatchCache {
   tensor(memories: MemoryState[]): ort.Tensor {
     const B = memories.length;
     const F = this.F;
-    const need = nextPow2(Math.max(1, ...memories.map((m) => m.count)));
-    const rebuild = need !== this.rows;
+    let need = 1;
+    for (const m of memories) need = Math.max(need, m.count);
+    const rebuild = need !== this.rows || B !== this.B;
     if (rebuild) {
       this.rows = need;
-      this.buf = new Float32Array(B * need * F);
+      this.B = B;
+      if (this.buf.length < B * need * F) this.buf = new Float32Array(Math.ceil(B * need * F * 1.25));
+      this.t = new ort.Tensor('float32', this.buf.subarray(0, B * need * F), [B, need, F]);
     }
     memories.forEach((m, b) => {
       const base = b * this.rows * F;
@@ -335,14 +319,8 @@ class BatchCache {
       m.dirtyRows = [];
       m.dirtyAll = false;
     });
-    return new ort.Tensor('float32', this.buf, [B, this.rows, F]);
+    return this.t!;
   }
-}
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
 }
 
 /** A live module: exports share one memory across calls, like a WebAssembly instance. */

@@ -28,7 +28,7 @@ export interface EvalResult {
   values: Float64Array;
   /** Evaluate an affine form over the computed vreg values. */
   form(f: LinForm): number;
-  /** The readout vector (graph.readout order). */
+  /** The readout vector (graph.readout forms, in order). */
   readout: number[];
   /** The new cache rows the readout produces: [port][feature]. */
   ports: number[][];
@@ -100,7 +100,7 @@ export function evalGraph(graph: Graph, embedValues: ArrayLike<number>, opts: Ev
   return {
     values,
     form,
-    readout: graph.readout.map(read),
+    readout: graph.readout.map(form),
     ports: graph.ports.map((row) => row.map(form)),
   };
 }

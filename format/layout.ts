@@ -1,0 +1,179 @@
+// format/layout.ts — the layout schema of a compiled model, and its validation.
+//
+// A model is one self-describing .onnx file: metadata_props["wasmformer.layout"] holds this
+// JSON. The backend writes it (backend/index.ts); the runtime reads it only through
+// validateLayout(), which checks every field's type and range and every derived field
+// (token offsets, memory columns) against the one definition in format/token.ts and
+// format/memory.ts, so an edited or foreign model gets a one-line RunError naming the
+// field, never an out-of-memory abort or an internal error.
+
+import { RunError } from './errors.js';
+import { DataSegment, decodeBase64, memoryLayout, MemoryLayout } from './memory.js';
+import { tokenLayout, TokenIn, TokenOut } from './token.js';
+
+export const FORMAT_VERSION = 'wasmformer/2';
+export const LAYOUT_KEY = 'wasmformer.layout';
+
+/** Bounds that keep a model runnable (and every pc and count an exact float32 integer). */
+export const FORMAT_LIMITS = {
+  experts: 2 ** 22,
+  maxArgs: 4096,
+  storePorts: 2 ** 16,
+  memBytes: 2 ** 32,
+  storeSlots: 2 ** 16,
+  entries: 2 ** 20,
+  dataBytes: 2 ** 28,
+} as const;
+
+export interface CompileStats {
+  /** Transformer layers (every expert is padded to this many). */
+  layers: number;
+  /** Residual width: the widest expert's allocation. */
+  dModel: number;
+  /** Attention heads, summed over layers (the widest expert per layer). */
+  heads: number;
+  /** Stored parameters (weights, biases and index tables). */
+  params: number;
+  /** Nonzero weights over all experts. */
+  nonzeros: number;
+  /** MLP hidden units, summed over layers (the widest expert per layer). */
+  mlpHidden: number;
+  /** Longest dependency chain of any expert, in layers (a lower bound for `layers`). */
+  criticalPath: number;
+  /** Most values live at once in any expert (a lower bound for dModel). */
+  maxLive: number;
+  /** One slot per value of the widest expert (tracr's policy), for comparison. */
+  naiveSlots: number;
+  experts: number;
+  compileMs: number;
+}
+
+export interface ExpertInfo {
+  func: string;
+  block: number;
+  params: number;
+}
+
+export interface EntryPoint {
+  name: string;
+  func: string;
+  pc: number;
+  params: number;
+  results: number;
+}
+
+export type Routing = 'gather' | 'onehot';
+
+export interface ModelLayout {
+  format: typeof FORMAT_VERSION;
+  /** gather: an int64 `pc` input selects expert weights; onehot: a one-hot `route` input (dense). */
+  routing: Routing;
+  /** One per program counter value; pc = experts.length is HALT. */
+  experts: ExpertInfo[];
+  entries: EntryPoint[];
+  maxArgs: number;
+  tokenIn: TokenIn;
+  tokenOut: TokenOut;
+  /** Memory rows each step emits (`readout.entries`); rows with pad = 1 are dropped. */
+  storePorts: number;
+  memory: (MemoryLayout & { data: DataSegment[] }) | null;
+  stats: CompileStats;
+}
+
+class Checker {
+  constructor(private readonly what: string) {}
+
+  fail(path: string, msg: string): never {
+    throw new RunError(`${this.what}: layout field '${path}' ${msg}`);
+  }
+
+  obj(v: unknown, path: string): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'must be an object');
+    return v as Record<string, unknown>;
+  }
+
+  arr(v: unknown, path: string, max: number): unknown[] {
+    if (!Array.isArray(v)) this.fail(path, 'must be an array');
+    if (v.length > max) this.fail(path, `has ${v.length} entries, more than the limit ${max}`);
+    return v;
+  }
+
+  int(v: unknown, path: string, min: number, max: number): number {
+    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(path, `must be an integer, not ${JSON.stringify(v)?.slice(0, 40)}`);
+    if (v < min || v > max) this.fail(path, `is ${v}, outside [${min}, ${max}]`);
+    return v;
+  }
+
+  str(v: unknown, path: string): string {
+    if (typeof v !== 'string') this.fail(path, 'must be a string');
+    return v;
+  }
+
+  same(v: unknown, expected: unknown, path: string): void {
+    if (JSON.stringify(v) !== JSON.stringify(expected)) this.fail(path, `is ${JSON.stringify(v)?.slice(0, 80)}, expected ${JSON.stringify(expected)}`);
+  }
+}
+
+/** Checks untrusted layout JSON; returns it typed, or throws a one-line RunError. */
+export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
+  const c = new Checker(what);
+  const o = c.obj(raw, '<root>');
+  if (o.format !== FORMAT_VERSION) {
+    c.fail('format', `is ${JSON.stringify(o.format)?.slice(0, 40)}; this runtime reads ${FORMAT_VERSION} (recompile the module)`);
+  }
+  if (o.routing !== 'gather' && o.routing !== 'onehot') c.fail('routing', "must be 'gather' or 'onehot'");
+  const routing = o.routing as Routing;
+  const experts = c.arr(o.experts, 'experts', FORMAT_LIMITS.experts).map((e, i) => {
+    const x = c.obj(e, `experts[${i}]`);
+    return { func: c.str(x.func, `experts[${i}].func`), block: c.int(x.block, `experts[${i}].block`, 0, 2 ** 31), params: c.int(x.params, `experts[${i}].params`, 0, FORMAT_LIMITS.maxArgs) };
+  });
+  if (experts.length === 0) c.fail('experts', 'is empty');
+  const maxArgs = c.int(o.maxArgs, 'maxArgs', 0, FORMAT_LIMITS.maxArgs);
+  experts.forEach((e, i) => e.params > maxArgs && c.fail(`experts[${i}].params`, `exceeds maxArgs ${maxArgs}`));
+  const entries = c.arr(o.entries, 'entries', FORMAT_LIMITS.entries).map((e, i) => {
+    const x = c.obj(e, `entries[${i}]`);
+    const p = `entries[${i}]`;
+    return {
+      name: c.str(x.name, `${p}.name`),
+      func: c.str(x.func, `${p}.func`),
+      pc: c.int(x.pc, `${p}.pc`, 0, experts.length - 1),
+      params: c.int(x.params, `${p}.params`, 0, maxArgs),
+      results: c.int(x.results, `${p}.results`, 0, maxArgs),
+    };
+  });
+  let memory: ModelLayout['memory'] = null;
+  if (o.memory !== null) {
+    const m = c.obj(o.memory, 'memory');
+    const memBytes = c.int(m.memBytes, 'memory.memBytes', 0, FORMAT_LIMITS.memBytes);
+    const storeSlots = c.int(m.storeSlots, 'memory.storeSlots', 1, FORMAT_LIMITS.storeSlots);
+    const derived = memoryLayout(memBytes, storeSlots);
+    for (const k of Object.keys(derived) as Array<keyof MemoryLayout>) c.same(m[k], derived[k], `memory.${k}`);
+    let total = 0;
+    const data = c.arr(m.data, 'memory.data', FORMAT_LIMITS.entries).map((s, i) => {
+      const x = c.obj(s, `memory.data[${i}]`);
+      const offset = c.int(x.offset, `memory.data[${i}].offset`, 0, memBytes);
+      const base64 = c.str(x.base64, `memory.data[${i}].base64`);
+      let n = 0;
+      try {
+        n = decodeBase64(base64).length;
+      } catch {
+        c.fail(`memory.data[${i}].base64`, 'is not base64');
+      }
+      total += n;
+      if (offset + n > memBytes) c.fail(`memory.data[${i}]`, `ends at ${offset + n}, past the memory size ${memBytes}`);
+      if (total > FORMAT_LIMITS.dataBytes) c.fail('memory.data', `holds more than ${FORMAT_LIMITS.dataBytes} bytes`);
+      return { offset, base64 };
+    });
+    memory = { ...derived, data };
+  }
+  const tok = tokenLayout(maxArgs, memory !== null);
+  c.same(o.tokenIn, tok.tokenIn, 'tokenIn');
+  c.same(o.tokenOut, tok.tokenOut, 'tokenOut');
+  const storePorts = c.int(o.storePorts, 'storePorts', 0, memory ? FORMAT_LIMITS.storePorts : 0);
+  const s = c.obj(o.stats, 'stats');
+  const stats = {} as Record<keyof CompileStats, number>;
+  for (const k of ['layers', 'dModel', 'heads', 'params', 'nonzeros', 'mlpHidden', 'criticalPath', 'maxLive', 'naiveSlots', 'experts', 'compileMs'] as const) {
+    stats[k] = c.int(typeof s[k] === 'number' ? Math.round(s[k] as number) : s[k], `stats.${k}`, 0, Number.MAX_SAFE_INTEGER);
+  }
+  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
+}

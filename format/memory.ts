@@ -1,0 +1,146 @@
+// format/memory.ts — the memory part of the model format: KV-cache row layout and time.
+//
+// Memory is a KV cache of byte entries. Each row has F features:
+//   addr bits α_0..α_{A-1} | epoch bits τ_0..τ_{E-1} | tick | value byte | sink | pad
+// The write time of an entry is (epoch, tick): epoch = ⌊step / T⌋ and
+// tick = (step mod T)·S + storeIndex, with S = stores-per-step slots and
+// T = TICKS / S. The backend writes rows of this shape (data segments, pending rows,
+// readout entries); the runtime builds, appends and decodes them. DESIGN.md §5.
+// In a step's output rows (`readout.entries`) the pad column carries KEEP instead: 1 for a
+// row to append (the runtime sets its pad to 0 first), 0 for a row to drop (an unused
+// port, or a store at or after a trap), so unused ports cost no weights.
+
+/** Epoch bits (stage-1 maximises the epoch over 2^EPOCH_BITS values). */
+export const EPOCH_BITS = 8;
+export const EPOCHS = 2 ** EPOCH_BITS;
+/** Ticks per epoch (stage-2 maximises the tick over TICKS values). */
+export const TICK_BITS = 16;
+export const TICKS = 2 ** TICK_BITS;
+/** Additive score for rows that must never win (padding rows, other heads' pending rows). */
+export const NEVER = -(2 ** 60);
+export interface MemoryLayout {
+  memBytes: number;
+  addrBits: number; // A
+  storeSlots: number; // S: power of two >= max stores in one block
+  ticksPerEpochSteps: number; // T = TICKS / S steps per epoch
+  maxSteps: number; // EPOCHS * T: longest trace with exact latest-write-wins
+  features: number; // F
+  col: {
+    addr: number; // first addr bit
+    epoch: number; // first epoch bit
+    tick: number;
+    value: number;
+    sink: number;
+    pad: number;
+  };
+}
+
+export function memoryLayout(memBytes: number, maxStoresPerBlock: number): MemoryLayout {
+  const addrBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, memBytes))));
+  let storeSlots = 1;
+  while (storeSlots < maxStoresPerBlock) storeSlots *= 2;
+  const ticksPerEpochSteps = Math.max(1, TICKS / storeSlots);
+  const col = {
+    addr: 0,
+    epoch: addrBits,
+    tick: addrBits + EPOCH_BITS,
+    value: addrBits + EPOCH_BITS + 1,
+    sink: addrBits + EPOCH_BITS + 2,
+    pad: addrBits + EPOCH_BITS + 3,
+  };
+  return {
+    memBytes,
+    addrBits,
+    storeSlots,
+    ticksPerEpochSteps,
+    maxSteps: EPOCHS * ticksPerEpochSteps - 1,
+    features: addrBits + EPOCH_BITS + 4,
+    col,
+  };
+}
+
+/** Position features of step p (p = 0 is the initial memory image; steps start at 1). */
+export function timeOf(mem: MemoryLayout, step: number): { epoch: number; tickBase: number } {
+  const epoch = Math.floor(step / mem.ticksPerEpochSteps);
+  const tickBase = (step % mem.ticksPerEpochSteps) * mem.storeSlots;
+  return { epoch, tickBase };
+}
+
+/** One cache row (features) for a byte entry. */
+export function entryRow(mem: MemoryLayout, addr: number, epoch: number, tick: number, value: number): Float32Array {
+  const row = new Float32Array(mem.features);
+  for (let j = 0; j < mem.addrBits; j++) row[mem.col.addr + j] = (addr >>> j) & 1;
+  for (let j = 0; j < EPOCH_BITS; j++) row[mem.col.epoch + j] = (epoch >>> j) & 1;
+  row[mem.col.tick] = tick;
+  row[mem.col.value] = value;
+  return row;
+}
+
+export function sinkRow(mem: MemoryLayout): Float32Array {
+  const row = new Float32Array(mem.features);
+  row[mem.col.sink] = 1;
+  return row;
+}
+
+export function padRow(mem: MemoryLayout): Float32Array {
+  const row = new Float32Array(mem.features);
+  row[mem.col.pad] = 1;
+  return row;
+}
+
+/** The byte address a cache row is written at. */
+export function rowAddress(mem: MemoryLayout, row: ArrayLike<number>, offset = 0): number {
+  let addr = 0;
+  for (let j = 0; j < mem.addrBits; j++) addr += Math.round(row[offset + mem.col.addr + j]) * 2 ** j;
+  return addr;
+}
+
+/** A data segment as the layout stores it. */
+export interface DataSegment {
+  offset: number;
+  base64: string;
+}
+
+export function decodeBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+export function encodeBase64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/** Initial cache rows: the sink row, then one row per non-zero data byte (later segments win). */
+export function initialRows(mem: MemoryLayout, data: readonly DataSegment[]): Float32Array[] {
+  const image = new Map<number, number>();
+  for (const seg of data) decodeBase64(seg.base64).forEach((b, i) => image.set(seg.offset + i, b));
+  const rows = [sinkRow(mem)];
+  for (const [addr, b] of [...image.entries()].sort((x, y) => x[0] - y[0])) if (b !== 0) rows.push(entryRow(mem, addr, 0, 0, b));
+  return rows;
+}
+
+/** Decodes `count` cache rows (flat, F features each) into memory bytes: latest write wins. */
+export function decodeRows(mem: MemoryLayout, rows: Float32Array, count: number): Uint8Array {
+  const out = new Uint8Array(mem.memBytes);
+  const F = mem.features;
+  const order: Array<[number, number, number, number]> = [];
+  for (let r = 0; r < count; r++) {
+    const o = r * F;
+    if (rows[o + mem.col.sink] > 0.5 || rows[o + mem.col.pad] > 0.5) continue;
+    let epoch = 0;
+    for (let j = 0; j < EPOCH_BITS; j++) epoch += Math.round(rows[o + mem.col.epoch + j]) << j;
+    order.push([epoch, rows[o + mem.col.tick], rowAddress(mem, rows, o), rows[o + mem.col.value]]);
+  }
+  order.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  for (const [, , addr, v] of order) if (addr < out.length) out[addr] = Math.round(v);
+  return out;
+}
+
+/** Whether a step's output row is to be appended (see KEEP above). */
+export function keepsRow(mem: MemoryLayout, rows: Float32Array, offset: number): boolean {
+  return rows[offset + mem.col.pad] > 0.5;
+}
