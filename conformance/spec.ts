@@ -31,7 +31,8 @@ import { CompileError, Trap, TRAP_MESSAGES, TrapCode } from '../format/errors.js
 import { NativeInstance } from '../harness/native.js';
 import { i32Of, nonI32Signature, toNative, type SpecAction, type SpecCommand, type SpecScript } from './script.js';
 
-export const DEFAULT_MAX_STEPS = 1_000_000;
+/** Per invocation; the spec scripts need at most a few thousand steps, so a runaway fails fast. */
+export const DEFAULT_MAX_STEPS = 100_000;
 
 export type Verdict =
   | { kind: 'passed' }
