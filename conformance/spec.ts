@@ -14,8 +14,9 @@
 //  - anything else is "unsupported" with a reason: a non-i32 signature, a module (or the
 //    export) that `compile` rejects (the CompileError's first line, without its location),
 //    a `get` action, a command kind the library has no counterpart for.
-// A module `compile` rejects is compiled again for the exports that the frontend accepts on
-// their own (`exports: [...]`), so one i64 function does not hide a module's i32 ones.
+// A module `compile` rejects is compiled again for the exports it accepts on their own
+// (`exports: [...]`; screened by the frontend first, then by the whole compiler when the
+// backend still rejects them together), so one i64 function does not hide the i32 ones.
 // A call that cannot go through the transformer still runs natively; when it changes the
 // memory or an exported global, our instance no longer matches and the module's later
 // asserts are "unsupported: state diverged", except on functions whose IR touches no memory,
@@ -24,7 +25,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compile, instantiate, type TransformerInstance } from '../index.js';
+import { compile, instantiate, type CompiledModel, type TransformerInstance } from '../index.js';
 import { compileToIR } from '../frontend/index.js';
 import { watToWasm } from '../frontend/wat.js';
 import { CompileError, Trap, TRAP_MESSAGES, TrapCode } from '../format/errors.js';
@@ -227,46 +228,59 @@ interface CompiledForScript {
 
 async function compileModule(wasm: Uint8Array, filename: string, funcs: string[]): Promise<CompiledForScript> {
   const exports = new Map<string, ExportStatus>();
-  const crashed = (e: unknown): ExportStatus => ({ kind: 'crashed', detail: `compiler threw ${e instanceof Error ? e.name : typeof e}: ${firstLine(e)}` });
-  let stateFree = new Set<string>();
-  const load = async (opts: { exports?: string[] }): Promise<TransformerInstance | ExportStatus> => {
-    let compiled;
+  const threw = (what: string, e: unknown): ExportStatus => ({ kind: 'crashed', detail: `${what} threw ${e instanceof Error ? e.name : typeof e}: ${firstLine(e)}` });
+  const rejected = (e: unknown): ExportStatus => (e instanceof CompileError ? { kind: 'unsupported', reason: reasonOf(e) } : threw('compiler', e));
+  const tryCompile = async (only?: string[]): Promise<CompiledModel | ExportStatus> => {
     try {
-      compiled = await compile(wasm, { filename, ...opts });
+      return await compile(wasm, { filename, exports: only });
     } catch (e) {
-      return e instanceof CompileError ? { kind: 'unsupported', reason: reasonOf(e) } : crashed(e);
-    }
-    stateFree = stateFreeExports(compiled.ir);
-    try {
-      return await instantiate(compiled);
-    } catch (e) {
-      return { kind: 'crashed', detail: `instantiate threw ${e instanceof Error ? e.name : typeof e}: ${firstLine(e)}` };
+      return rejected(e);
     }
   };
-  const whole = await load({});
-  if (!('kind' in whole)) {
-    for (const f of funcs) exports.set(f, { kind: 'compiled' });
-    return { instance: whole, exports, moduleStatus: null, stateFree };
-  }
-  if (whole.kind === 'crashed' || funcs.length === 0) {
-    for (const f of funcs) exports.set(f, whole);
-    return { instance: null, exports, moduleStatus: whole, stateFree: new Set() };
-  }
-  const keep: string[] = [];
-  for (const f of funcs) {
-    try {
-      await compileToIR(wasm, { filename, exports: [f] });
-      keep.push(f);
-    } catch (e) {
-      exports.set(f, e instanceof CompileError ? { kind: 'unsupported', reason: reasonOf(e) } : crashed(e));
+  /** The names `check` accepts one by one; the others get the reason it gave. */
+  const screen = async (names: string[], check: (f: string) => Promise<unknown>): Promise<string[]> => {
+    const keep: string[] = [];
+    for (const f of names) {
+      try {
+        await check(f);
+        keep.push(f);
+      } catch (e) {
+        exports.set(f, rejected(e));
+      }
     }
-  }
+    return keep;
+  };
+  const failAll = (names: string[], status: ExportStatus): CompiledForScript => {
+    for (const f of names) exports.set(f, status);
+    return { instance: null, exports, moduleStatus: status, stateFree: new Set() };
+  };
+  const finish = async (compiled: CompiledModel, names: string[]): Promise<CompiledForScript> => {
+    let instance: TransformerInstance;
+    try {
+      instance = await instantiate(compiled);
+    } catch (e) {
+      return failAll(names, threw('instantiate', e));
+    }
+    for (const f of names) exports.set(f, { kind: 'compiled' });
+    return { instance, exports, moduleStatus: null, stateFree: stateFreeExports(compiled.ir) };
+  };
+  const isStatus = (x: CompiledModel | ExportStatus): x is ExportStatus => 'kind' in x;
+
+  const whole = await tryCompile();
+  if (!isStatus(whole)) return finish(whole, funcs);
+  if (whole.kind === 'crashed' || funcs.length === 0) return failAll(funcs, whole);
+  // The exports the frontend takes on their own, then (if the backend still rejects them
+  // together) the ones the whole compiler takes on their own.
+  let keep = await screen(funcs, (f) => compileToIR(wasm, { filename, exports: [f] }));
   if (keep.length === 0) return { instance: null, exports, moduleStatus: whole, stateFree: new Set() };
-  const part = await load({ exports: keep });
-  for (const f of keep) exports.set(f, 'kind' in part ? part : { kind: 'compiled' });
-  return 'kind' in part
-    ? { instance: null, exports, moduleStatus: part, stateFree: new Set() }
-    : { instance: part, exports, moduleStatus: null, stateFree };
+  let part = await tryCompile(keep);
+  if (isStatus(part) && part.kind === 'unsupported' && keep.length > 1) {
+    const reason = part;
+    keep = await screen(keep, (f) => compile(wasm, { filename, exports: [f] }));
+    part = keep.length > 0 ? await tryCompile(keep) : reason;
+  }
+  if (isStatus(part)) return failAll(keep, part);
+  return finish(part, keep);
 }
 
 // ---------------------------------------------------------------------------
