@@ -29,7 +29,7 @@ import { compile, instantiate, type CompiledModel, type TransformerInstance } fr
 import { compileToIR } from '../frontend/index.js';
 import { watToWasm } from '../frontend/wat.js';
 import { CompileError, Trap, TRAP_MESSAGES, TrapCode } from '../format/errors.js';
-import { NativeInstance } from '../harness/native.js';
+import { NativeInstance, type NativeCall } from '../harness/native.js';
 import { i32Of, nonI32Signature, toNative, type SpecAction, type SpecCommand, type SpecScript } from './script.js';
 
 /** Per invocation; the spec scripts need at most a few thousand steps, so a runaway fails fast. */
@@ -39,12 +39,6 @@ export type Verdict =
   | { kind: 'passed' }
   | { kind: 'failed'; detail: string }
   | { kind: 'unsupported'; reason: string };
-
-export interface CommandResult {
-  line: number;
-  command: string; // e.g. 'assert_return add(1, 2)'
-  verdict: Verdict;
-}
 
 export interface ScriptReport {
   script: string;
@@ -173,6 +167,15 @@ async function exportedFunctions(wasm: Uint8Array): Promise<string[] | null> {
   try {
     const mod = await WebAssembly.compile(new Uint8Array(wasm));
     return WebAssembly.Module.exports(mod).filter((d) => d.kind === 'function').map((d) => d.name);
+  } catch {
+    return null;
+  }
+}
+
+/** A native call; null when V8 throws something that is not a trap (never fatal to the run). */
+function callNative(n: NativeInstance, field: string, args: unknown[]): NativeCall | null {
+  try {
+    return n.call(field, args);
   } catch {
     return null;
   }
@@ -361,8 +364,9 @@ export async function runScript(script: SpecScript, opts: RunScriptOptions = {})
       return;
     }
     const before = nativeState(mod.native);
-    mod.native.call(act.field, args);
-    if (!sameState(before, nativeState(mod.native))) mod.diverged = `state diverged: a call at line ${line} we could not run changed memory or globals`;
+    const out = callNative(mod.native, act.field, args);
+    if (out === null) mod.diverged = `state diverged: a call at line ${line} could not be followed`;
+    else if (!sameState(before, nativeState(mod.native))) mod.diverged = `state diverged: a call at line ${line} we could not run changed memory or globals`;
   };
 
   /** The verdict of an invoke-like command (counted = not a bare action). */
@@ -390,7 +394,7 @@ export async function runScript(script: SpecScript, opts: RunScriptOptions = {})
       cmd.type === 'assert_exhaustion' ? { trap: cmd.text ?? EXHAUSTED }
       : cmd.type === 'assert_trap' ? { trap: cmd.text ?? '' }
       : { results: (cmd.expected ?? []).map(i32Of) };
-    const native = mod.native?.exports().includes(act.field) ? mod.native.call(act.field, ints) : null;
+    const native = mod.native?.exports().includes(act.field) ? callNative(mod.native, act.field, ints) : null;
     const nat = native ? { results: native.results.map((x) => Number(x) | 0), trap: native.trap } : null;
     const t = await invokeTransformer(mod.instance!, act.field, ints, maxSteps);
     rep.invokes++;
