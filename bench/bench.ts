@@ -22,6 +22,7 @@ import { interpret, findFunc } from '../ir/interp.js';
 import { initialMemory, type Block, type Module } from '../ir/ir.js';
 import { prng } from '../harness/check.js';
 import { TransformerModel, type Outcome } from '../runtime/transformer.js';
+import { scalingMain } from './scaling.js';
 import { loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -339,6 +340,7 @@ function markdown(head: string[], rows: string[][], right: (i: number) => boolea
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--scaling')) return scalingMain(process.argv.slice(2).filter((a) => a !== '--scaling'));
   const cfg = parseConfig(process.argv.slice(2));
   const started = performance.now();
   const samples = loadSamples();
