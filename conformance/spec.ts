@@ -86,7 +86,8 @@ export function reasonOf(e: unknown): string {
   let s = firstLine(e);
   const semi = s.indexOf('; ');
   if (semi > 0) s = s.slice(0, semi);
-  s = s.replace(/\s*\((?:[^()]*\b(?:byte offset|function|instruction)\b[^()]*)\)\s*$/, '');
+  // locations: "(instruction i64.const, function f, byte offset 0x2a)", "(3 times, first at f+0x2a)"
+  s = s.replace(/\s*\([^()]*(?:\boffset\b|0x[0-9a-f]|\bat\b|\bfunction\b)[^()]*\)/gi, '');
   return s.length > 100 ? `${s.slice(0, 97)}...` : s;
 }
 
