@@ -3,9 +3,9 @@
 // A table (one row per script: passed, failed, unsupported, how many of the unsupported
 // have an i32 signature, assert_invalid/assert_malformed rejected of checked (these are
 // part of passed/failed), seconds, transformer invocations, the script's most common
-// unsupported reason), the most common unsupported reasons over all scripts, every failure
-// (one line each), the i32 coverage, and a last line that is exactly
-// "N passed, M failed, K unsupported".
+// unsupported reason), the most common unsupported reasons over all scripts and the top
+// three of each script, every failure (one line each), the i32 coverage, and a last line
+// that is exactly "N passed, M failed, K unsupported".
 
 import type { ScriptReport } from './spec.js';
 
@@ -75,6 +75,14 @@ export function formatReport(reports: readonly ScriptReport[], opts: { maxFailur
   if (top.length) {
     out.push('most common unsupported reasons:');
     for (const [k, n] of top) out.push(`  ${String(n).padStart(5)}  ${k}`);
+    out.push('');
+  }
+  const perScript = reports.filter((r) => r.reasons.size > 1);
+  if (perScript.length) {
+    out.push('top unsupported reasons per script:');
+    for (const r of perScript) {
+      out.push(`  ${r.script}: ${topReasons([r], 3).map(([k, n]) => `${n}x ${k}`).join(' | ')}`);
+    }
     out.push('');
   }
   const failures = reports.flatMap((r) => r.failures);
