@@ -9,7 +9,7 @@
 
 import type { Block, Module } from '../ir/ir.js';
 import { localizeModule } from '../ir/localize.js';
-import { BlockGraph, irToGraphs, lowerBlock, programMemory, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
+import { BlockGraph, irToGraphs, lowerBlock, programContext, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
 import { splitLongBlocks } from './split_blocks.js';
 import { CompileError } from '../format/errors.js';
 import { criticalPath, schedule } from './schedule.js';
@@ -32,6 +32,8 @@ export interface BackendOptions {
   maxStores?: number;
   /** A block needing a wider residual stream is split (default DEFAULT_MAX_WIDTH). */
   maxWidth?: number;
+  /** Calls deeper than this trap "call stack exhausted" (default 1024). */
+  maxCallDepth?: number;
 }
 
 /** Budgets per step (DESIGN.md §2): every expert is padded to the widest, so keep them modest. */
@@ -62,7 +64,7 @@ function place(e: ExpertGraph, mem: MemoryLayout | null): PlacedExpert {
 export function compileIR(input: Module, started = performance.now(), opts: BackendOptions = {}): BackendResult {
   const routing = opts.routing ?? 'gather';
   const { mod, lowered } = fitBlocks(localizeModule(input), opts);
-  const program = irToGraphs(mod, lowered);
+  const program = irToGraphs(mod, lowered, opts.maxCallDepth);
   const mem = program.memory;
   const placed = program.experts.map((e) => place(e, mem));
   const tok = programTokens(program);
@@ -89,6 +91,8 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
     experts: program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })),
     entries: program.entries,
     maxArgs: program.maxArgs,
+    globals: mod.globals.map((g) => ({ name: g.name ?? null, mutable: g.mutable, init: g.init })),
+    calls: program.ctx.calls,
     tokenIn: tok.tokenIn,
     tokenOut: tok.tokenOut,
     storePorts: mem ? dims.ports : 0,
@@ -113,10 +117,10 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
   for (const [name, v] of [['--max-layers', maxLayers], ['--max-stores', maxStores], ['--max-width', maxWidth]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new CompileError(`${name} must be a positive integer, not ${v}`);
   }
-  const mem = programMemory(mod, maxStores);
+  const ctx = programContext(mod, maxStores, opts.maxCallDepth);
   const lowered = new Map<Block, BlockGraph>();
   const split = splitLongBlocks(mod, maxStores, (f, b, bi) => {
-    const e = lowerBlock(f, bi, b, mem);
+    const e = lowerBlock(f, bi, b, ctx);
     const sched = schedule(e.graph);
     const ok = sched.layers <= maxLayers && allocate(e.graph, sched).dModel <= maxWidth;
     if (ok) lowered.set(b, e);

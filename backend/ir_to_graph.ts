@@ -18,7 +18,8 @@ import type { LinForm, Vreg } from './linear.js';
 import { lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
 import { limbValue } from './gadgets/arith.js';
-import { BlockLowering, edgesOf, EdgeTarget, lowerInst, nextPcForm, readoutOf } from './lower_block.js';
+import { BlockLowering, EdgeTarget, exitOf, lowerInst, nextPcForm, ProgramContext, readoutOf } from './lower_block.js';
+import type { IValue } from './gadgets/arith.js';
 
 /** A block's gadget graph before pcs are assigned (its next-pc readout is a placeholder). */
 export interface BlockGraph {
@@ -29,6 +30,8 @@ export interface BlockGraph {
   outArgs: number;
   graph: Graph;
   exits: Array<{ taken: LinForm; target: EdgeTarget }>;
+  /** Its graph holds pc constants (lowered again once pcs are assigned). */
+  pcDependent: boolean;
 }
 
 export interface ExpertGraph extends BlockGraph {
@@ -41,6 +44,7 @@ export interface ProgramGraphs {
   haltPc: number;
   maxArgs: number;
   memory: MemoryLayout | null;
+  ctx: ProgramContext;
 }
 
 /** Where each block of each function sits in the pc numbering. */
@@ -65,30 +69,65 @@ export function maxStoresPerBlock(mod: Module): number {
   return m;
 }
 
-/** The memory layout of a module whose blocks hold at most `maxStores` stores each. */
-export function programMemory(mod: Module, maxStores: number): MemoryLayout | null {
-  if (!mod.memory) return null;
-  if (mod.memory.pages * 65536 > MAX_MEMORY_BYTES) {
-    throw new CompileError(`memory of ${mod.memory.pages} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (1 MiB)`);
+export const DEFAULT_MAX_CALL_DEPTH = 1024;
+
+/**
+ * What every block of a module shares: memory layout (linear memory, then the call-stack
+ * frames: DESIGN.md §10), globals and their token slots, the frame shape. `maxStores` bounds
+ * the stores of one block (it sets the time encoding's store slots).
+ */
+export function programContext(mod: Module, maxStores: number, maxCallDepth = DEFAULT_MAX_CALL_DEPTH): ProgramContext {
+  let frameValues = -1;
+  for (const f of mod.funcs) for (const b of f.blocks) if (b.term.op === 'call') frameValues = Math.max(frameValues, b.term.cont.args.length);
+  const hasCalls = frameValues >= 0;
+  const frameWords = hasCalls ? 1 + frameValues : 0;
+  const memBytes = (mod.memory?.pages ?? 0) * 65536;
+  if (!Number.isInteger(maxCallDepth) || maxCallDepth < 2 || maxCallDepth > 65535) throw new CompileError(`--max-call-depth must be an integer from 2 to 65535, not ${maxCallDepth}`);
+  const calls = hasCalls ? { maxDepth: maxCallDepth, frameBase: memBytes, frameBytes: 4 * frameWords } : null;
+  const addrSpace = memBytes + (calls ? calls.maxDepth * calls.frameBytes : 0);
+  if (addrSpace > MAX_MEMORY_BYTES) {
+    throw new CompileError(
+      calls && memBytes <= MAX_MEMORY_BYTES
+        ? `memory (${memBytes / 65536} pages) and a call stack of ${calls.maxDepth} frames of ${calls.frameBytes} bytes need ${addrSpace} bytes; at most ${MAX_MEMORY_BYTES} (16 pages) are supported: lower --max-call-depth`
+        : `memory of ${memBytes / 65536} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (1 MiB)`,
+    );
   }
-  const mem = memoryLayout(mod.memory.pages * 65536, Math.max(1, maxStores));
-  if (mem.storeSlots > TICKS / 16) throw new CompileError(`a basic block has ${maxStores} stores; at most ${TICKS / 16} per block are supported`);
-  return mem;
+  let mem: MemoryLayout | null = null;
+  if (mod.memory || calls) {
+    const stores = Math.max(1, maxStores, frameWords);
+    mem = memoryLayout(memBytes, stores, addrSpace);
+    if (mem.storeSlots > TICKS / 16) throw new CompileError(`a basic block has ${stores} stores; at most ${TICKS / 16} per block are supported`);
+  }
+  const globalSlot = new Map<number, number>();
+  mod.globals.forEach((g, i) => g.mutable && globalSlot.set(i, globalSlot.size));
+  return { mem, globals: mod.globals, globalSlot, calls, frameWords, pcOf: null };
 }
 
 /**
  * The gadget graph of one block (of a localized function: every live-in is a parameter).
- * It depends on nothing outside the block but the memory's address width: token fields have
- * fixed positions (format/token.ts), so the graph reads only its own parameters' limbs.
+ * It depends on nothing outside the block but the program context: token fields have fixed
+ * positions (format/token.ts), so the graph reads only its own parameters' limbs. A block
+ * that needed pcs (a call saves its continuation's) is marked `pcDependent`.
  */
-export function lowerBlock(f: Func, bi: number, blk: Block, mem: MemoryLayout | null): BlockGraph {
+export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
+  const { mem } = ctx;
   const g = new GraphBuilder();
-  const tok = tokenLayout(blk.params.length, mem !== null).tokenIn;
+  const G = ctx.globalSlot.size;
+  const tok = tokenLayout({ maxArgs: blk.params.length, hasMemory: mem !== null, globals: G, hasCalls: ctx.calls !== null }).tokenIn;
   const one = g.vreg('one', 1, 1);
   const epochV: Vreg[] = mem ? Array.from({ length: EPOCH_BITS }, (_, j) => g.vreg(`time.epoch${j}`, 0, 1)) : [];
   const tickV: Vreg | null = mem ? g.vreg('time.tick', 0, TICKS - 1) : null;
   const embed: Vreg[] = [one, ...epochV];
   if (tickV !== null) embed.push(tickV);
+  const globals: IValue[] = [];
+  for (let k = 0; k < G; k++) {
+    const lo = g.vreg(`global${k}.lo`, 0, LIMB - 1);
+    const hi = g.vreg(`global${k}.hi`, 0, LIMB - 1);
+    embed.push(lo, hi);
+    globals.push(limbValue(lvar(lo), lvar(hi)));
+  }
+  const depthV = ctx.calls ? g.vreg('depth', 0, ctx.calls.maxDepth) : null;
+  if (depthV !== null) embed.push(depthV);
   if (embed.length !== tok.args) throw new Error(`lowerBlock: token layout mismatch (${embed.length} vs ${tok.args})`);
   const argLo: Vreg[] = [];
   const argHi: Vreg[] = [];
@@ -97,18 +136,19 @@ export function lowerBlock(f: Func, bi: number, blk: Block, mem: MemoryLayout | 
     argHi.push(g.vreg(`arg${i}.hi`, 0, LIMB - 1));
     embed.push(argLo[i], argHi[i]);
   });
-  const L = new BlockLowering(g, bi, f.name, mem, epochV.map((v) => lvar(v)), tickV === null ? null : lvar(tickV));
+  const L = new BlockLowering(g, bi, f.name, ctx, epochV.map((v) => lvar(v)), tickV === null ? null : lvar(tickV), globals, depthV === null ? null : lvar(depthV));
   blk.params.forEach((v, i) => L.env.set(v, limbValue(lvar(argLo[i]), lvar(argHi[i]))));
   for (const inst of blk.insts) lowerInst(L, inst);
-  const edges = edgesOf(L, blk);
-  const { readout, ports } = readoutOf(L, edges);
+  const exit = exitOf(L, blk, f);
+  const { readout, ports } = readoutOf(L, exit);
   const graph = prune({ vregs: g.vregs, nodes: g.nodes, one, embed, readout, ports });
-  return { func: f.name, block: bi, params: blk.params.length, outArgs: readout.length - 2, graph, exits: edges.map((e) => ({ taken: e.taken, target: e.target })) };
+  const outArgs = Math.max(0, ...exit.edges.map((e) => e.args.length));
+  return { func: f.name, block: bi, params: blk.params.length, outArgs, graph, exits: exit.edges.map((e) => ({ taken: e.taken, target: e.target })), pcDependent: L.usedPcs };
 }
 
 /** Gives a block graph its pc and its next-pc readout. */
 export function placeBlock(b: BlockGraph, pcs: PcMap): ExpertGraph {
-  const pcOf = (t: EdgeTarget) => (t === 'halt' ? pcs.haltPc : pcs.pcOf(b.func, t));
+  const pcOf = (t: number | 'halt' | { func: string; block: number }) => (t === 'halt' ? pcs.haltPc : typeof t === 'number' ? pcs.pcOf(b.func, t) : pcs.pcOf(t.func, t.block));
   const readout = [nextPcForm(b.exits, pcOf), ...b.graph.readout.slice(1)];
   return { ...b, pc: pcs.pcOf(b.func, b.block), graph: { ...b.graph, readout } };
 }
@@ -134,24 +174,25 @@ export function entriesOf(mod: Module, pcs: PcMap): EntryPoint[] {
  * Every block of a localized module as an expert graph; `lowered` may hold graphs already
  * built for some blocks (by the block splitter, keyed by the Block object).
  */
-export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> = new Map()): ProgramGraphs {
+export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> = new Map(), maxCallDepth = DEFAULT_MAX_CALL_DEPTH): ProgramGraphs {
   const pcs = pcMap(mod);
   const maxArgs = maxArgsOf(mod);
-  const memory = programMemory(mod, maxStoresPerBlock(mod));
+  const ctx: ProgramContext = { ...programContext(mod, maxStoresPerBlock(mod), maxCallDepth), pcOf: pcs.pcOf };
+  const memory = ctx.mem;
   if (pcs.haltPc >= 2 ** 22) throw new CompileError(`the program has ${pcs.haltPc} basic blocks; at most ${2 ** 22} are supported`);
   const experts: ExpertGraph[] = [];
   for (const f of mod.funcs) {
     f.blocks.forEach((blk, bi) => {
       const b = lowered.get(blk);
-      experts.push(placeBlock(b && b.block === bi ? b : lowerBlock(f, bi, blk, memory), pcs));
+      experts.push(placeBlock(b && b.block === bi && !b.pcDependent ? b : lowerBlock(f, bi, blk, ctx), pcs));
     });
   }
-  return { experts, entries: entriesOf(mod, pcs), haltPc: pcs.haltPc, maxArgs, memory };
+  return { experts, entries: entriesOf(mod, pcs), haltPc: pcs.haltPc, maxArgs, memory, ctx };
 }
 
 /** The token layout every expert of a program shares. */
 export function programTokens(p: ProgramGraphs) {
-  return tokenLayout(p.maxArgs, p.memory !== null);
+  return tokenLayout({ maxArgs: p.maxArgs, hasMemory: p.memory !== null, globals: p.ctx.globalSlot.size, hasCalls: p.ctx.calls !== null });
 }
 
 /** Drops nodes whose outputs nothing reachable from the readout reads. */

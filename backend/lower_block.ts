@@ -8,7 +8,8 @@
 // adding one rule here and, at most, one gadget file. Terminators become edges, and
 // `readoutOf` turns the edges, traps and stores into the readout forms and memory rows.
 
-import type { BinaryCode, Block, Inst, UnaryCode, ValueId } from '../ir/ir.js';
+import type { BinaryCode, Block, Func, Inst, UnaryCode, ValueId } from '../ir/ir.js';
+import type { CallStackLayout } from '../format/layout.js';
 import { CompileError, TrapCode } from '../format/errors.js';
 import { GraphBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
@@ -17,8 +18,25 @@ import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 
-/** Where an edge goes: a block of the same function, or HALT (return). */
-export type EdgeTarget = number | 'halt';
+/**
+ * Where an edge goes: a block of the same function, HALT (return to the host), another
+ * function's block (a call), or a pc loaded from a call frame (`pc`, a form; HALT instead
+ * when `halted` is 1: a return at depth 0).
+ */
+export type EdgeTarget = number | 'halt' | { func: string; block: number } | { pc: LinForm; halted: LinForm };
+
+/** What a block needs to know of the whole program (all but the pcs, while probing). */
+export interface ProgramContext {
+  mem: MemoryLayout | null;
+  globals: ReadonlyArray<{ mutable: boolean; init: number }>;
+  /** wasm global index → its slot among the token's mutable globals */
+  globalSlot: ReadonlyMap<number, number>;
+  calls: CallStackLayout | null;
+  /** Words per call frame: the return pc, then the saved values (zeros where a site saves fewer). */
+  frameWords: number;
+  /** pcs, once assigned; null while the block splitter probes (then pc constants are 0). */
+  pcOf: ((func: string, block: number) => number) | null;
+}
 
 /** A way out of the block: `taken` is an exact 0/1 form, exactly one edge is taken. */
 export interface Edge {
@@ -30,6 +48,8 @@ export interface Edge {
 export interface TrapSignal {
   signal: LinForm; // exact 0/1
   code: TrapCode;
+  /** The mutable globals' values when this trap can happen (a trap keeps those, not later sets). */
+  globals: IValue[];
 }
 
 export interface StoreRec {
@@ -48,16 +68,58 @@ export class BlockLowering {
   readonly pendingSoFar: LinForm[][] = [];
   readonly tag: string;
 
+  /** Current values of the mutable globals (by token slot). */
+  readonly globalVals: IValue[];
+  /** Whether a pc constant went into this block's graph (then it is lowered again once pcs are known). */
+  usedPcs = false;
+  readonly mem: MemoryLayout | null;
+
   constructor(
     readonly g: GraphBuilder,
     /** The block's index in its function (names only; pcs are assigned after splitting). */
     readonly pc: number,
     readonly fname: string,
-    readonly mem: MemoryLayout | null,
+    readonly ctx: ProgramContext,
     readonly epoch: LinForm[],
     readonly tick: LinForm | null,
+    globals: IValue[],
+    /** The call depth (frames saved), with calls. */
+    readonly depth: LinForm | null,
   ) {
     this.tag = `b${pc}`;
+    this.mem = ctx.mem;
+    this.globalVals = [...globals];
+  }
+
+  pcOf(func: string, block: number): number {
+    this.usedPcs = true;
+    return this.ctx.pcOf ? this.ctx.pcOf(func, block) : 0;
+  }
+
+  /** The canonical decoding of an address given as a value (frames), with its own space. */
+  decodeValue(addr: IValue, offset: number, bytes: number, name: string, space: number): DecodedAccess {
+    const r = addr.loMax > LIMB - 1 ? canonLo(this.g, this.pc, name, addr) : addr;
+    const c = r.hiMax > LIMB + 16 ? canon(this.g, this.pc, name, r) : r;
+    return decodeAccess(this.g, this.pc, name, this.memory(), c, offset, bytes, space);
+  }
+
+  /** The bytes at the decoded addresses: two attention stages per byte (DESIGN.md §5). */
+  lookup(acc: DecodedAccess, name: string): LinForm[] {
+    const mem = this.memory();
+    const pending = [...this.pendingSoFar];
+    const approx = acc.bits.map((bits, k) => stage1(this.g, this.pc, `${name}.byte${k}`, mem, bits, pending));
+    const rm = this.g.mlp(this.pc, `${name}.round`);
+    const epochs = approx.map((a, k) => roundBits(this.g, rm, `${name}.byte${k}`, a));
+    return acc.bits.map((bits, k) => lvar(stage2(this.g, this.pc, `${name}.byte${k}`, mem, bits, epochs[k], pending)));
+  }
+
+  /** Pending rows (and, at the readout, memory rows) for the given bytes at decoded addresses. */
+  storeBytes(acc: DecodedAccess, bytes: LinForm[]): void {
+    const mem = this.memory();
+    const tick = lcomb([[this.tick!, 1]], this.stores.length);
+    const rows = acc.bits.map((bits, k) => pendingRow(mem, bits, this.epoch, tick, bytes[k]));
+    this.pendingSoFar.push(...rows);
+    this.stores.push({ rows, signalsSoFar: this.traps.length });
   }
 
   get(v: ValueId): IValue {
@@ -109,7 +171,7 @@ export class BlockLowering {
 
   trap(signal: LinForm, code: TrapCode): void {
     if (isConst(signal) && signal.c === 0) return;
-    this.traps.push({ signal, code });
+    this.traps.push({ signal, code, globals: [...this.globalVals] });
   }
 }
 
@@ -157,9 +219,19 @@ export const LOWERING: Rules = {
     L.env.set(i.dst, rule(L, i.a));
   },
   select: () => notYet('select'),
-  global_get: () => notYet('global.get'),
-  global_set: () => notYet('global.set'),
-  memory_size: () => notYet('memory.size'),
+  global_get: (L, i) => {
+    const slot = L.ctx.globalSlot.get(i.index);
+    const v = slot === undefined ? constValue(L.ctx.globals[i.index].init) : L.globalVals[slot];
+    L.env.set(i.dst, v);
+    L.canonical.set(i.dst, v);
+  },
+  global_set: (L, i) => {
+    const slot = L.ctx.globalSlot.get(i.index);
+    if (slot === undefined) throw new CompileError(`internal: global.set of immutable global ${i.index}`);
+    L.globalVals[slot] = L.canonOf(i.value);
+  },
+  // memory.grow is not lowered (below), so the size never changes: a constant
+  memory_size: (L, i) => void L.env.set(i.dst, constValue(L.memory().memBytes / 65536)),
   memory_grow: () => notYet('memory.grow'),
   output: () => notYet('output_byte'),
   load: (L, i) => {
@@ -167,15 +239,10 @@ export const LOWERING: Rules = {
     const key = `${i.addr}+${i.offset}:${i.bytes}${i.signed ? 's' : 'u'}@${L.stores.length}`;
     let value = L.loaded.get(key);
     if (!value) {
-      const mem = L.memory();
       const name = `${L.tag}.load_v${i.dst}`;
       const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
       L.trap(acc.trap, TrapCode.OutOfBounds);
-      const pending = [...L.pendingSoFar];
-      const approx = acc.bits.map((bits, k) => stage1(L.g, L.pc, `${name}.byte${k}`, mem, bits, pending));
-      const rm = L.g.mlp(L.pc, `${name}.round`);
-      const epochs = approx.map((a, k) => roundBits(L.g, rm, `${name}.byte${k}`, a));
-      const bytes = acc.bits.map((bits, k) => lvar(stage2(L.g, L.pc, `${name}.byte${k}`, mem, bits, epochs[k], pending)));
+      const bytes = L.lookup(acc, name);
       if (i.bytes === 4) value = limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]]));
       else {
         const low = i.bytes === 1 ? bytes[0] : lcomb([[bytes[0], 1], [bytes[1], 256]]);
@@ -187,15 +254,11 @@ export const LOWERING: Rules = {
     if (i.bytes === 4 || !i.signed) L.canonical.set(i.dst, value);
   },
   store: (L, i) => {
-    const mem = L.memory();
     const name = `${L.tag}.store${L.stores.length}`;
     const bytes = valueBytes(L.g, L.pc, `${name}.value`, L.canonOf(i.value)).slice(0, i.bytes);
     const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
     L.trap(acc.trap, TrapCode.OutOfBounds);
-    const tick = lcomb([[L.tick!, 1]], L.stores.length);
-    const rows = acc.bits.map((bits, k) => pendingRow(mem, bits, L.epoch, tick, bytes[k]));
-    L.pendingSoFar.push(...rows);
-    L.stores.push({ rows, signalsSoFar: L.traps.length });
+    L.storeBytes(acc, bytes);
   },
 };
 
@@ -203,7 +266,83 @@ export function lowerInst(L: BlockLowering, inst: Inst): void {
   (LOWERING[inst.op] as Rule<Inst>)(L, inst);
 }
 
+/** A block's way out: its edges, and the call depth of the next step (with calls). */
+export interface Exit {
+  edges: Edge[];
+  depth: LinForm | null;
+}
+
 /** The block's terminator as edges. */
+export function exitOf(L: BlockLowering, blk: Block, f: Func): Exit {
+  const term = blk.term;
+  if (term.op === 'call') return callExit(L, term.func, term.args, term.cont);
+  if (term.op === 'return' && L.ctx.calls) return returnExit(L, term.values, f);
+  return { edges: edgesOf(L, blk), depth: L.depth };
+}
+
+/**
+ * A call: trap "call stack exhausted" when depth ≥ maxDepth − 1 (the IR interpreter's rule),
+ * else save the frame [continuation pc, saved values…, zeros] at frameBase + depth·frameBytes
+ * (stores, like any other, in the KV cache), jump to the callee's entry with the arguments,
+ * depth + 1.
+ */
+function callExit(L: BlockLowering, func: string, args: ValueId[], cont: { block: number; args: ValueId[] }): Exit {
+  const calls = L.ctx.calls!;
+  const d = L.depth!;
+  const name = `${L.tag}.call`;
+  const m = L.g.mlp(L.pc, `${name}.depth_check`);
+  const full = L.g.vreg(`${name}.exhausted`, 0, 1);
+  m.bias(full, 0);
+  m.step(d, calls.maxDepth - 1, [[full, 1]], calls.maxDepth);
+  L.trap(lvar(full), TrapCode.CallStackExhausted);
+  const words: IValue[] = [constValue(L.pcOf(L.fname, cont.block)), ...cont.args.map((v) => L.canonOf(v))];
+  while (words.length < L.ctx.frameWords) words.push(constValue(0));
+  const base = calls.frameBase;
+  const addr: IValue = { lo: lcomb([[d, calls.frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + calls.frameBytes * calls.maxDepth, hiMax: Math.floor(base / LIMB) };
+  const acc = L.decodeValue(addr, 0, 4 * words.length, `${name}.frame`, L.memory().addrSpace);
+  words.forEach((w, k) => {
+    const bytes = valueBytes(L.g, L.pc, `${name}.frame${k}`, w);
+    L.storeBytes({ trap: lconst(0), bits: acc.bits.slice(4 * k, 4 * k + 4) }, bytes);
+  });
+  return { edges: [{ taken: lconst(1), target: { func, block: 0 }, args: args.map((v) => L.canonOf(v)) }], depth: lcomb([[d, 1]], 1) };
+}
+
+/**
+ * A return with calls in the program: at depth 0 it halts with the results; otherwise it loads
+ * frame depth − 1 and continues at its pc with [results…, saved values…], depth − 1. With
+ * z = [depth = 0]: the frame read is depth − 1 + z (frame 0 when halting, never negative), the
+ * next pc relu(pc − 2^22·z) + HALT·z, the next depth depth − 1 + z.
+ */
+function returnExit(L: BlockLowering, values: ValueId[], f: Func): Exit {
+  void f;
+  const calls = L.ctx.calls!;
+  const d = L.depth!;
+  const name = `${L.tag}.ret`;
+  const m = L.g.mlp(L.pc, `${name}.depth_zero`);
+  const nz = L.g.vreg(`${name}.nested`, 0, 1);
+  m.bias(nz, 0);
+  m.step(d, 1, [[nz, 1]], calls.maxDepth);
+  const z = lcomb([[lvar(nz), -1]], 1);
+  const frame = lcomb([[d, 1], [z, 1]], -1); // depth − 1 + z ≥ 0
+  const base = calls.frameBase;
+  const addr: IValue = { lo: lcomb([[frame, calls.frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + calls.frameBytes * calls.maxDepth, hiMax: Math.floor(base / LIMB) };
+  const acc = L.decodeValue(addr, 0, 4 * L.ctx.frameWords, `${name}.frame`, L.memory().addrSpace);
+  const b = L.lookup(acc, `${name}.frame`);
+  // the loaded pc (< 2^22: its third byte is ≤ 63, its fourth 0) in two limbs, 0 when halting
+  const pm = L.g.mlp(L.pc, `${name}.pc`);
+  const pcLo = L.g.vreg(`${name}.pc_lo`, 0, LIMB - 1);
+  const pcHi = L.g.vreg(`${name}.pc_hi`, 0, 63);
+  pm.bias(pcLo, 0);
+  pm.bias(pcHi, 0);
+  pm.unit(lcomb([[b[0], 1], [b[1], 256], [z, -LIMB]]), [[pcLo, 1]], LIMB - 1);
+  pm.unit(lcomb([[b[2], 1], [z, -256]]), [[pcHi, 1]], 63);
+  const saved: IValue[] = [];
+  for (let k = 1; k < L.ctx.frameWords; k++) saved.push(limbValue(lcomb([[b[4 * k], 1], [b[4 * k + 1], 256]]), lcomb([[b[4 * k + 2], 1], [b[4 * k + 3], 256]])));
+  const args = [...values.map((v) => L.canonOf(v)), ...saved];
+  return { edges: [{ taken: lconst(1), target: { pc: lcomb([[lvar(pcLo), 1], [lvar(pcHi), LIMB]]), halted: z }, args }], depth: frame };
+}
+
+/** The block's terminator as edges (no calls involved). */
 export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
   const term = blk.term;
   const argsOf = (vals: ValueId[]) => vals.map((v) => L.canonOf(v));
@@ -226,13 +365,19 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
     case 'br_table':
       return notYet('br_table');
     case 'call':
-      return notYet('call');
+      throw new CompileError('internal: calls go through exitOf');
   }
 }
 
 /** next pc = Σ_edges pc(target)·taken: an affine form, set once pcs are assigned. */
-export function nextPcForm(exits: ReadonlyArray<{ taken: LinForm; target: EdgeTarget }>, pcOf: (t: EdgeTarget) => number): LinForm {
-  return lcomb(exits.map((e) => [e.taken, pcOf(e.target)] as [LinForm, number]));
+export function nextPcForm(exits: ReadonlyArray<{ taken: LinForm; target: EdgeTarget }>, pcOf: (t: number | 'halt' | { func: string; block: number }) => number): LinForm {
+  const parts: Array<[LinForm, number]> = [];
+  for (const e of exits) {
+    const t = e.target;
+    if (typeof t === 'object' && 'pc' in t) parts.push([t.pc, 1], [t.halted, pcOf('halt')]);
+    else parts.push([e.taken, pcOf(t)]);
+  }
+  return lcomb(parts);
 }
 
 function sameForm(a: LinForm, b: LinForm): boolean {
@@ -249,8 +394,9 @@ function sameForm(a: LinForm, b: LinForm): boolean {
  * store trapped; format/memory.ts): ports an expert does not use stay all-zero and are dropped.
  * Selections share one MLP node (`readout.select`), scheduled as early as its inputs allow.
  */
-export function readoutOf(L: BlockLowering, edges: Edge[]): { readout: LinForm[]; ports: LinForm[][] } {
+export function readoutOf(L: BlockLowering, exit: Exit): { readout: LinForm[]; ports: LinForm[][] } {
   const { g } = L;
+  const edges = exit.edges;
   const sel = g.mlp(L.pc, `${L.tag}.readout.select`);
   const maxArgs = Math.max(0, ...edges.map((e) => e.args.length));
   // trap code: Σ code_k·first_k with first_k = relu(t_k − Σ_{j<k} t_j) ∈ {0, 1}
@@ -300,6 +446,21 @@ export function readoutOf(L: BlockLowering, edges: Edge[]): { readout: LinForm[]
     }
   });
   // placeholder next pc reading the same vregs as the real one (edge k → k + 1)
-  const placeholder = nextPcForm(edges.map((e, k) => ({ taken: e.taken, target: k })), (t) => Number(t) + 1);
-  return { readout: [placeholder, trapCode, ...args], ports };
+  const placeholder = nextPcForm(
+    edges.map((e, k) => ({ taken: e.taken, target: typeof e.target === 'object' && 'pc' in e.target ? e.target : k })),
+    (t) => (t === 'halt' ? 1 : Number(t) + 1),
+  );
+  const globals = L.globalVals.flatMap((v, s) => {
+    if (L.traps.every((t) => t.globals[s] === v)) return [v.lo, v.hi];
+    // set after an access that may trap: the value as of the first trap, or the final one
+    const anyTrap = lcomb(firsts.map((f) => [f, 1] as [LinForm, number]));
+    return (['lo', 'hi'] as const).map((half) => {
+      const out = g.vreg(`${L.tag}.next.global${s}.${half}`, 0, LIMB - 1);
+      sel.bias(out, 0);
+      sel.unit(lcomb([[v[half], 1], [anyTrap, -LIMB]]), [[out, 1]], LIMB - 1);
+      L.traps.forEach((t, k) => sel.unit(lcomb([[t.globals[s][half], 1], [firsts[k], LIMB]], -LIMB), [[out, 1]], LIMB - 1));
+      return lvar(out);
+    });
+  });
+  return { readout: [placeholder, trapCode, ...globals, ...(exit.depth ? [exit.depth] : []), ...args], ports };
 }

@@ -9,7 +9,7 @@
 
 import { RunError } from './errors.js';
 import { DataSegment, decodeBase64, memoryLayout, MemoryLayout } from './memory.js';
-import { tokenLayout, TokenIn, TokenOut } from './token.js';
+import { tokenLayout, TokenIn, TokenOut, type TokenShape } from './token.js';
 
 export const FORMAT_VERSION = 'wasmformer/2';
 export const LAYOUT_KEY = 'wasmformer.layout';
@@ -22,6 +22,7 @@ export const FORMAT_LIMITS = {
   memBytes: 2 ** 32,
   storeSlots: 2 ** 16,
   entries: 2 ** 20,
+  globals: 2 ** 16,
   dataBytes: 2 ** 28,
 } as const;
 
@@ -64,6 +65,20 @@ export interface EntryPoint {
 
 export type Routing = 'gather' | 'onehot';
 
+/** A WebAssembly global: mutable ones travel in the state token (in this order). */
+export interface GlobalInfo {
+  name: string | null;
+  mutable: boolean;
+  init: number;
+}
+
+/** The call stack: frame k (k = depth when saved) is at frameBase + k·frameBytes in the cache. */
+export interface CallStackLayout {
+  maxDepth: number;
+  frameBase: number;
+  frameBytes: number;
+}
+
 export interface ModelLayout {
   format: typeof FORMAT_VERSION;
   /** gather: an int64 `pc` input selects expert weights; onehot: a one-hot `route` input (dense). */
@@ -72,6 +87,8 @@ export interface ModelLayout {
   experts: ExpertInfo[];
   entries: EntryPoint[];
   maxArgs: number;
+  globals: GlobalInfo[];
+  calls: CallStackLayout | null;
   tokenIn: TokenIn;
   tokenOut: TokenOut;
   /** Memory rows each step emits (`readout.entries`); rows with pad = 1 are dropped. */
@@ -146,7 +163,8 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
     const m = c.obj(o.memory, 'memory');
     const memBytes = c.int(m.memBytes, 'memory.memBytes', 0, FORMAT_LIMITS.memBytes);
     const storeSlots = c.int(m.storeSlots, 'memory.storeSlots', 1, FORMAT_LIMITS.storeSlots);
-    const derived = memoryLayout(memBytes, storeSlots);
+    const addrSpace = c.int(m.addrSpace, 'memory.addrSpace', memBytes, FORMAT_LIMITS.memBytes);
+    const derived = memoryLayout(memBytes, storeSlots, addrSpace);
     for (const k of Object.keys(derived) as Array<keyof MemoryLayout>) c.same(m[k], derived[k], `memory.${k}`);
     let total = 0;
     const data = c.arr(m.data, 'memory.data', FORMAT_LIMITS.entries).map((s, i) => {
@@ -166,7 +184,24 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
     });
     memory = { ...derived, data };
   }
-  const tok = tokenLayout(maxArgs, memory !== null);
+  const globals = c.arr(o.globals, 'globals', FORMAT_LIMITS.globals).map((g, i) => {
+    const x = c.obj(g, `globals[${i}]`);
+    if (typeof x.mutable !== 'boolean') c.fail(`globals[${i}].mutable`, 'must be a boolean');
+    if (x.name !== null && typeof x.name !== 'string') c.fail(`globals[${i}].name`, 'must be a string or null');
+    return { name: x.name as string | null, mutable: x.mutable as boolean, init: c.int(x.init, `globals[${i}].init`, -(2 ** 31), 2 ** 31 - 1) };
+  });
+  let calls: CallStackLayout | null = null;
+  if (o.calls !== null) {
+    const x = c.obj(o.calls, 'calls');
+    if (!memory) c.fail('calls', 'needs a memory layout (frames live in the cache)');
+    calls = {
+      maxDepth: c.int(x.maxDepth, 'calls.maxDepth', 1, 65535),
+      frameBase: c.int(x.frameBase, 'calls.frameBase', 0, FORMAT_LIMITS.memBytes),
+      frameBytes: c.int(x.frameBytes, 'calls.frameBytes', 4, 4 * FORMAT_LIMITS.maxArgs + 4),
+    };
+    if (calls.frameBase + calls.maxDepth * calls.frameBytes > memory!.addrSpace) c.fail('calls', `frames end past the address space ${memory!.addrSpace}`);
+  }
+  const tok = tokenLayout({ maxArgs, hasMemory: memory !== null, globals: globals.filter((g) => g.mutable).length, hasCalls: calls !== null });
   c.same(o.tokenIn, tok.tokenIn, 'tokenIn');
   c.same(o.tokenOut, tok.tokenOut, 'tokenOut');
   const storePorts = c.int(o.storePorts, 'storePorts', 0, memory ? FORMAT_LIMITS.storePorts : 0);
@@ -175,5 +210,10 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
   for (const k of ['layers', 'dModel', 'heads', 'params', 'nonzeros', 'mlpHidden', 'criticalPath', 'maxLive', 'naiveSlots', 'experts', 'compileMs'] as const) {
     stats[k] = c.int(typeof s[k] === 'number' ? Math.round(s[k] as number) : s[k], `stats.${k}`, 0, Number.MAX_SAFE_INTEGER);
   }
-  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
+  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
+}
+
+/** The token shape a layout implies. */
+export function tokenShape(L: Pick<ModelLayout, 'maxArgs' | 'memory' | 'globals' | 'calls'>): TokenShape {
+  return { maxArgs: L.maxArgs, hasMemory: L.memory !== null, globals: L.globals.filter((g) => g.mutable).length, hasCalls: L.calls !== null };
 }

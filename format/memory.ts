@@ -19,7 +19,10 @@ export const TICKS = 2 ** TICK_BITS;
 /** Additive score for rows that must never win (padding rows, other heads' pending rows). */
 export const NEVER = -(2 ** 60);
 export interface MemoryLayout {
+  /** Linear memory bytes (accesses at or past this trap). */
   memBytes: number;
+  /** Addressable bytes: linear memory, then the call-stack frames (DESIGN.md §10). */
+  addrSpace: number;
   addrBits: number; // A
   storeSlots: number; // S: power of two >= max stores in one block
   ticksPerEpochSteps: number; // T = TICKS / S steps per epoch
@@ -35,8 +38,8 @@ export interface MemoryLayout {
   };
 }
 
-export function memoryLayout(memBytes: number, maxStoresPerBlock: number): MemoryLayout {
-  const addrBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, memBytes))));
+export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSpace = memBytes): MemoryLayout {
+  const addrBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, addrSpace))));
   let storeSlots = 1;
   while (storeSlots < maxStoresPerBlock) storeSlots *= 2;
   const ticksPerEpochSteps = Math.max(1, TICKS / storeSlots);
@@ -50,6 +53,7 @@ export function memoryLayout(memBytes: number, maxStoresPerBlock: number): Memor
   };
   return {
     memBytes,
+    addrSpace,
     addrBits,
     storeSlots,
     ticksPerEpochSteps,

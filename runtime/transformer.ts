@@ -9,10 +9,10 @@
 
 import * as ort from 'onnxruntime-node';
 import { RunError, TrapCode, trapMessage } from '../format/errors.js';
-import type { ModelLayout } from '../format/layout.js';
+import { tokenShape, type ModelLayout } from '../format/layout.js';
 import { readModelFile } from '../format/model_file.js';
 import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
-import { decodeToken, encodeToken } from '../format/token.js';
+import { decodeToken, encodeToken, type StepState } from '../format/token.js';
 
 export const TRAP_OOB = trapMessage(TrapCode.OutOfBounds);
 export const DEFAULT_MAX_STEPS = 1_000_000;
@@ -59,6 +59,8 @@ export interface RunOptions {
  *    dropped and the survivors re-stamped to time 0 (like data segments), position 1.
  */
 export class MemoryState {
+  /** The instance's mutable globals (signed i32, token order): state that persists like memory. */
+  globals: number[] = [];
   rows: Float32Array;
   count: number;
   position: number;
@@ -120,6 +122,7 @@ export class MemoryState {
 
   clone(): MemoryState {
     const m = new MemoryState(this.F, [], this.opts);
+    m.globals = [...this.globals];
     m.rows = this.rows.slice();
     m.count = this.count;
     m.position = this.position;
@@ -171,7 +174,9 @@ export class TransformerModel {
 
   /** A fresh memory (data segments loaded); evict (default true) keeps one row per address. */
   newMemory(opts: { evict?: boolean } = {}): MemoryState {
-    return new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory), { layout: this.layout.memory, evict: opts.evict ?? true });
+    const m = new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory), { layout: this.layout.memory, evict: opts.evict ?? true });
+    m.globals = this.layout.globals.filter((g) => g.mutable).map((g) => g.init);
+    return m;
   }
 
   entry(name: string) {
@@ -192,8 +197,13 @@ export class TransformerModel {
     const E = L.experts.length;
     const halt = E;
     const routed = L.routing === 'gather';
+    const shape = tokenShape(L);
     const pcs = new Array<number>(B).fill(e.pc);
-    const args = argsList.map((a) => [...a.map((x) => x | 0), ...new Array(L.maxArgs - a.length).fill(0)]);
+    const states: StepState[] = argsList.map((a, b) => ({
+      args: [...a.map((x) => x | 0), ...new Array(L.maxArgs - a.length).fill(0)],
+      globals: memories[b] ? memories[b].globals : [],
+      depth: 0,
+    }));
     const steps = new Array<number>(B).fill(0);
     const outcomes: Array<Outcome | null> = new Array(B).fill(null);
     // Only running executions are in the batch: a finished row leaves it (and the tensors are
@@ -229,7 +239,7 @@ export class TransformerModel {
           if (memories[b].position > mem.maxSteps) memories[b].rebase(mem);
           time = timeOf(mem, memories[b].position);
         }
-        encodeToken(L.tokenIn, L.maxArgs, token, k * L.tokenIn.width, args[b], time);
+        encodeToken(L.tokenIn, shape, token, k * L.tokenIn.width, states[b], time);
       });
       if (cache) feeds.cache = cache.tensor(live.map((b) => memories[b]));
       const out = await this.session.run(feeds);
@@ -246,9 +256,9 @@ export class TransformerModel {
         steps[b]++;
         if (opts.trace) {
           const blk = L.experts[pcs[b]];
-          opts.trace({ row: b, step: steps[b], pc: pcs[b], block: `${blk.func}:block${blk.block}`, args: args[b].slice(0, blk.params) });
+          opts.trace({ row: b, step: steps[b], pc: pcs[b], block: `${blk.func}:block${blk.block}`, args: states[b].args.slice(0, blk.params) });
         }
-        const tok = decodeToken(L.tokenOut, L.maxArgs, next, k * L.tokenOut.width, args[b]);
+        const tok = decodeToken(L.tokenOut, shape, next, k * L.tokenOut.width, states[b]);
         if (mem && entries) {
           const m = memories[b];
           for (let p = 0; p < L.storePorts; p++) {
@@ -265,12 +275,12 @@ export class TransformerModel {
           const code = tok.trap as TrapCode;
           outcomes[b] = { results: [], steps: steps[b], trap: trapMessage(code), trapCode: code };
         } else if (tok.pc === halt) {
-          outcomes[b] = { results: args[b].slice(0, e.results), steps: steps[b], trap: null };
+          outcomes[b] = { results: states[b].args.slice(0, e.results), steps: steps[b], trap: null };
         } else if (!(tok.pc >= 0 && tok.pc < E)) {
           throw new RunError(`the model produced an invalid program counter ${tok.pc} at step ${steps[b]}`);
         } else if (steps[b] >= maxSteps) {
           if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps; raise it with --max-steps)`);
-          outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc: tok.pc, args: args[b].slice(0, L.experts[tok.pc].params) } };
+          outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc: tok.pc, args: states[b].args.slice(0, L.experts[tok.pc].params) } };
         } else {
           pcs[b] = tok.pc;
         }
@@ -342,6 +352,12 @@ export class TransformerInstance {
   async invoke(name: string, args: number[], opts: RunOptions = {}): Promise<Outcome> {
     const [o] = await this.model.runBatch(name, [args], [this.mem], opts);
     return o;
+  }
+
+  /** Current values of the module's globals (signed i32, in module order). */
+  globals(): number[] {
+    let k = 0;
+    return this.model.layout.globals.map((g) => (g.mutable ? this.mem.globals[k++] : g.init));
   }
 
   /** Current memory contents (decoded from the cache; empty without memory). */

@@ -50,8 +50,8 @@ export interface DecodedAccess {
 }
 
 /** Bits of a constant address, or of a concrete trap decision. */
-function constAccess(mem: MemoryLayout, ea: number, n: number): DecodedAccess {
-  const trap = ea + n > mem.memBytes ? 1 : 0;
+function constAccess(mem: MemoryLayout, ea: number, n: number, space: number): DecodedAccess {
+  const trap = ea + n > space ? 1 : 0;
   const bits = [];
   for (let i = 0; i < n; i++) {
     const a = trap ? 0 : ea + i;
@@ -83,13 +83,15 @@ export function decodeAccess(
   base: IValue,
   offset: number,
   n: number,
+  /** Bytes addressable without a trap: linear memory, or the whole address space for frames. */
+  space: number = mem.memBytes,
 ): DecodedAccess {
-  if (isConstValue(base)) return constAccess(mem, base.lo.c + LIMB * base.hi.c + offset, n);
-  const limit = mem.memBytes - n - offset; // largest in-bounds base
-  if (limit < 0) return constAccess(mem, mem.memBytes, n); // every base traps
+  if (isConstValue(base)) return constAccess(mem, base.lo.c + LIMB * base.hi.c + offset, n, space);
+  const limit = space - n - offset; // largest in-bounds base
+  if (limit < 0) return constAccess(mem, space, n, space); // every base traps
   const oh = Math.floor(offset / LIMB);
   const ol = offset % LIMB;
-  const uMax = Math.floor((mem.memBytes - 1) / LIMB); // largest in-bounds upper part
+  const uMax = Math.floor((Math.max(1, space) - 1) / LIMB); // largest in-bounds upper part
 
   const rest: LinForm[] = [];
   const carry: LinForm[] = [];
