@@ -7,12 +7,16 @@
 // expectation. Every step's raw outputs (readout.next and readout.entries) and inputs
 // (token, cache) must be bit-identical between the two forms: every value the model emits
 // is an exact integer, so the summation order of the two forms cannot matter.
+// A generated multi-block program (bench/programs.ts chainedLoops) is checked the same way,
+// against V8.
 
 import { describe, expect, it } from 'vitest';
 import { loadSamples, sampleWasm } from '../wasm-samples/samples.js';
 import { compile } from '../index.js';
 import { TransformerModel, decodeMemory, type Outcome, type StepRecord } from '../runtime/transformer.js';
 import type { Routing } from '../format/layout.js';
+import { NativeInstance } from '../harness/native.js';
+import { chainedLoops } from '../bench/programs.js';
 
 const samples = loadSamples();
 
@@ -90,4 +94,27 @@ describe('dense (onehot) and routed (gather) forms agree', () => {
       expect(compared, `${s.name}: steps compared`).toBeGreaterThan(0);
     });
   }
+});
+
+describe('dense and routed forms agree on a generated multi-block program', () => {
+  it('chainedLoops(3, memory): run(n) for several n, against V8', async () => {
+    const wat = chainedLoops(3, 'memory');
+    const forms = await Promise.all((['gather', 'onehot'] as const).map((routing) => compile(wat, { filename: 'chained.wat', routing })));
+    const [gather, onehot] = await Promise.all(forms.map((m) => TransformerModel.load(m.onnx)));
+    expect(gather.layout.experts.length).toBeGreaterThan(3);
+    const argsList = [[1], [2], [5], [9]];
+    const r = await runForm(gather, 'run', argsList);
+    const d = await runForm(onehot, 'run', argsList);
+    expect(d.outcomes).toEqual(r.outcomes);
+    expect(d.records.length).toBe(r.records.length);
+    r.records.forEach((rs, k) => {
+      for (const [name, t] of Object.entries(rs.outputs)) expect(Buffer.compare(bits(d.records[k].outputs[name].data), bits(t.data)), `run ${k}: ${name}`).toBe(0);
+    });
+    for (const [i, args] of argsList.entries()) {
+      const n = (await NativeInstance.create(forms[0].wasm)).invoke('run', args);
+      expect({ results: r.outcomes[i].results, trap: r.outcomes[i].trap }, `run(${args[0]})`).toEqual({ results: n.results, trap: n.trap });
+      expect(Buffer.compare(Buffer.from(r.memories[i]), Buffer.from(n.memory)), `run(${args[0]}): memory`).toBe(0);
+      expect(Buffer.compare(Buffer.from(d.memories[i]), Buffer.from(n.memory)), `run(${args[0]}): memory`).toBe(0);
+    }
+  });
 });
