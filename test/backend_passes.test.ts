@@ -1,11 +1,13 @@
-// test/backend_passes.test.ts — pass-level tests of the backend on the samples.
+// test/backend_passes.test.ts — pass-level tests of the backend on the samples, per expert.
 //
-// schedule (dependencies, sublayer parity, ASAP = critical path), the
-// independent allocation checker (accepts every real allocation, rejects
-// mutated ones), determinism of the emitted bytes, the ONNX op set and
-// initializer types (decoded with onnx-proto), the layout metadata and node
-// names, runtime behaviour (memory kept across invokes, step limit), and
-// agreement of the reference graph evaluator with ONNX Runtime step by step.
+// Every IR basic block is one expert with its own gadget graph, schedule and allocation.
+// Per expert: schedule (dependencies, sublayer parity, ASAP = critical path), the
+// independent allocation checker (accepts every real allocation, rejects mutated ones,
+// embedding pinned to slot = token index). Per model: determinism of the emitted bytes, the
+// ONNX op set and initializer types of both routing forms (decoded with onnx-proto), the
+// layout metadata and node names, runtime behaviour (memory kept across invokes, step
+// limit), and agreement of the reference graph evaluator with ONNX Runtime step by step
+// (routed model: feed pc + token + cache, compare with evalGraph of that step's expert).
 
 import { beforeAll, describe, expect, it } from 'vitest';
 import onnxProto from 'onnx-proto';
@@ -13,12 +15,17 @@ import * as ort from 'onnxruntime-node';
 import { loadSamples, sampleWasm, type Sample } from '../wasm-samples/samples.js';
 import { compileToIR } from '../frontend/index.js';
 import { compileIR, type BackendResult, type ModelLayout } from '../backend/index.js';
+import type { ExpertGraph } from '../backend/ir_to_graph.js';
+import type { PlacedExpert } from '../backend/assemble_weights.js';
 import { nodeInputs } from '../backend/graph.js';
+import { lvars } from '../backend/linear.js';
 import { criticalPath } from '../backend/schedule.js';
 import { checkAllocation } from '../backend/check_allocation.js';
 import type { Allocation } from '../backend/allocate.js';
 import { ALLOWED_OPS } from '../backend/emit_onnx.js';
-import { EPOCH_BITS, joinI32, padRow, splitI32, timeOf } from '../backend/encoding.js';
+import type { Routing } from '../format/layout.js';
+import { decodeToken, encodeToken } from '../format/token.js';
+import { keepsRow, padRow, timeOf } from '../format/memory.js';
 import { compile, instantiate, NativeInstance, RunError } from '../index.js';
 import { TransformerModel, initialRows } from '../runtime/transformer.js';
 import { evalGraph } from './support/graph_eval.js';
@@ -31,46 +38,76 @@ const byName = (name: string): Sample => {
   return s;
 };
 
-async function backendOf(s: Sample): Promise<BackendResult> {
+async function backendOf(s: Sample, routing: Routing): Promise<BackendResult> {
   const { ir } = await compileToIR(sampleWasm(s), { filename: s.file });
-  return compileIR(ir);
+  return compileIR(ir, performance.now(), { routing });
 }
 
 const compiled = new Map<string, BackendResult>();
+const dense = new Map<string, BackendResult>();
 beforeAll(async () => {
-  for (const s of samples) compiled.set(s.name, await backendOf(s));
+  for (const s of samples) {
+    compiled.set(s.name, await backendOf(s, 'gather'));
+    dense.set(s.name, await backendOf(s, 'onehot'));
+  }
 });
 const get = (name: string): BackendResult => compiled.get(name)!;
+const getForm = (name: string, routing: Routing): BackendResult => (routing === 'gather' ? compiled : dense).get(name)!;
 
 // ---------------------------------------------------------------- schedule
 
+/** Every placed expert of every sample, with a name for messages. */
+function allExperts(): Array<{ where: string; r: BackendResult; e: ExpertGraph; p: PlacedExpert }> {
+  const out: Array<{ where: string; r: BackendResult; e: ExpertGraph; p: PlacedExpert }> = [];
+  for (const s of samples) {
+    const r = get(s.name);
+    r.placed.forEach((p, i) => {
+      const e = r.program.experts[i];
+      out.push({ where: `${s.name}: ${e.func}:block${e.block} (pc ${e.pc})`, r, e, p });
+    });
+  }
+  return out;
+}
+
 describe('schedule', () => {
-  it('places every node after its inputs, attention at even and MLP at odd points, as early as possible', () => {
+  it('places every node after its inputs, attention at even and MLP at odd points, as early as possible, per expert', () => {
+    let nodes = 0;
     for (const s of samples) {
-      const { program, sched, stats } = get(s.name);
-      const graph = program.graph;
-      expect(sched.nodePoint.length, s.name).toBe(graph.nodes.length);
+      const r = get(s.name);
+      expect(r.placed.length, s.name).toBe(r.program.experts.length);
+      expect(r.layout.experts.length, s.name).toBe(r.program.experts.length);
+      r.program.experts.forEach((e, i) => expect(e.pc, `${s.name}: experts are numbered by pc`).toBe(i));
+      expect(r.program.haltPc, s.name).toBe(r.program.experts.length);
+    }
+    for (const { where: at, r, e, p } of allExperts()) {
+      const { graph, sched } = p;
+      expect(graph, at).toBe(e.graph);
+      expect(sched.nodePoint.length, at).toBe(graph.nodes.length);
       for (const v of graph.embed) expect(sched.defPoint[v]).toBe(-1);
       graph.nodes.forEach((n, i) => {
-        const p = sched.nodePoint[i];
-        const where = `${s.name}: ${n.role} at point ${p}`;
-        expect(((p % 2) + 2) % 2, where).toBe(n.kind === 'attn' ? 0 : 1);
+        const pt = sched.nodePoint[i];
+        const where = `${at}: ${n.role} at point ${pt}`;
+        expect(((pt % 2) + 2) % 2, where).toBe(n.kind === 'attn' ? 0 : 1);
         let ready = -1;
         for (const v of nodeInputs(n)) {
-          expect(sched.defPoint[v], `${where} reads ${graph.vregs[v].name}`).toBeLessThan(p);
+          expect(sched.defPoint[v], `${where} reads ${graph.vregs[v].name}`).toBeLessThan(pt);
           ready = Math.max(ready, sched.defPoint[v]);
         }
         // ASAP: the first point of the node's kind after its last input
-        expect(p - ready === 1 || p - ready === 2, `${where}, inputs ready at ${ready}`).toBe(true);
-        if (p - ready === 2) expect(((ready + 1) % 2 + 2) % 2, where).toBe(n.kind === 'attn' ? 1 : 0);
-        for (const v of n.outputs) expect(sched.defPoint[v]).toBe(p);
-        expect(p).toBeLessThan(sched.readoutPoint);
+        expect(pt - ready === 1 || pt - ready === 2, `${where}, inputs ready at ${ready}`).toBe(true);
+        if (pt - ready === 2) expect(((ready + 1) % 2 + 2) % 2, where).toBe(n.kind === 'attn' ? 1 : 0);
+        for (const v of n.outputs) expect(sched.defPoint[v]).toBe(pt);
+        expect(pt).toBeLessThan(sched.readoutPoint);
+        nodes++;
       });
-      for (const v of graph.readout) expect(sched.defPoint[v]).toBeLessThan(sched.readoutPoint);
+      for (const f of graph.readout) for (const v of lvars(f)) expect(sched.defPoint[v], at).toBeLessThan(sched.readoutPoint);
       expect(sched.readoutPoint).toBe(2 * sched.layers);
-      expect(sched.layers, s.name).toBe(criticalPath(graph));
-      expect(stats.layers).toBe(stats.criticalPath);
+      expect(sched.layers, at).toBe(criticalPath(graph));
+      // every expert is padded to the model's layer count
+      expect(sched.layers, at).toBeLessThanOrEqual(r.stats.layers);
     }
+    for (const s of samples) expect(get(s.name).stats.layers, s.name).toBe(get(s.name).stats.criticalPath);
+    expect(nodes).toBeGreaterThan(100);
   });
 });
 
@@ -85,15 +122,23 @@ function clearPoint(a: Allocation, v: number): number | null {
   return null;
 }
 
+/** Vregs with a slot that the allocator was free to place (not pinned embedding components). */
+function movable(p: PlacedExpert): number[] {
+  const pinned = new Set(p.graph.embed);
+  return p.alloc.slot.map((_, v) => v).filter((v) => p.alloc.slot[v] >= 0 && !pinned.has(v));
+}
+
 describe('allocation checker', () => {
-  it('accepts the real allocation of every sample; dModel is between maxLive and naiveSlots', () => {
-    for (const s of samples) {
-      const { program, sched, alloc } = get(s.name);
-      expect(() => checkAllocation(program.graph, sched, alloc), s.name).not.toThrow();
-      expect(() => checkAllocation(program.graph, sched, cloneAlloc(alloc)), s.name).not.toThrow();
-      expect(alloc.dModel, s.name).toBeGreaterThanOrEqual(alloc.maxLive);
-      expect(alloc.dModel, s.name).toBeLessThanOrEqual(alloc.naiveSlots);
-      // every slot index is in range and every materialised vreg is read somewhere
+  it('accepts the real allocation of every expert; dModel is between maxLive and naiveSlots; the embedding is pinned', () => {
+    for (const { where, r, p } of allExperts()) {
+      const { graph, sched, alloc } = p;
+      expect(() => checkAllocation(graph, sched, alloc), where).not.toThrow();
+      expect(() => checkAllocation(graph, sched, cloneAlloc(alloc)), where).not.toThrow();
+      expect(alloc.dModel, where).toBeGreaterThanOrEqual(alloc.maxLive);
+      expect(alloc.dModel, where).toBeLessThanOrEqual(Math.max(alloc.naiveSlots, 1));
+      expect(alloc.dModel, where).toBeLessThanOrEqual(r.stats.dModel);
+      graph.embed.forEach((v, t) => expect(alloc.slot[v], `${where}: token component ${t}`).toBe(t));
+      if (graph.one !== undefined) expect(graph.embed[0], where).toBe(graph.one);
       for (let v = 0; v < alloc.slot.length; v++) {
         if (alloc.slot[v] >= 0) expect(alloc.slot[v]).toBeLessThan(alloc.dModel);
       }
@@ -102,19 +147,20 @@ describe('allocation checker', () => {
 
   it('rejects two simultaneously live vregs sharing a slot', () => {
     let tried = 0;
-    for (const s of samples) {
-      const { program, sched, alloc } = get(s.name);
+    for (const { where, p } of allExperts()) {
+      const { graph, sched, alloc } = p;
       const live = alloc.slot.map((_, v) => v).filter((v) => alloc.slot[v] >= 0);
+      const free = movable(p);
       let here = 0;
       for (const a of live) {
-        for (const b of live) {
-          if (here >= 6) break;
+        for (const b of free) {
+          if (here >= 3) break;
           const da = sched.defPoint[a];
           const db = sched.defPoint[b];
           if (a === b || alloc.slot[a] === alloc.slot[b] || !(da <= db && db < alloc.lastRead[a])) continue;
           const bad = cloneAlloc(alloc);
           bad.slot[b] = bad.slot[a];
-          expect(() => checkAllocation(program.graph, sched, bad), `${s.name}: v${b} into the slot of live v${a}`).toThrow(/allocation:/);
+          expect(() => checkAllocation(graph, sched, bad), `${where}: v${b} into the slot of live v${a}`).toThrow(/allocation:/);
           here++;
         }
       }
@@ -126,20 +172,21 @@ describe('allocation checker', () => {
   it('rejects a vreg put in a slot before the previous occupant is cleared', () => {
     let slotMoves = 0;
     let lateClears = 0;
-    for (const s of samples) {
-      const { program, sched, alloc } = get(s.name);
+    for (const { where, p } of allExperts()) {
+      const { graph, sched, alloc } = p;
       const vs = alloc.slot.map((_, v) => v).filter((v) => alloc.slot[v] >= 0);
+      const free = movable(p);
       // (1) b lands in the slot of a after a's last read but at or before a's clear
       let moves = 0;
       for (const a of vs) {
-        if (moves >= 20) break;
+        if (moves >= 5) break;
         const ca = clearPoint(alloc, a);
         if (ca === null) continue;
-        const b = vs.find((w) => alloc.slot[w] !== alloc.slot[a] && sched.defPoint[w] > alloc.lastRead[a] && sched.defPoint[w] <= ca);
+        const b = free.find((w) => alloc.slot[w] !== alloc.slot[a] && sched.defPoint[w] > alloc.lastRead[a] && sched.defPoint[w] <= ca);
         if (b === undefined) continue;
         const bad = cloneAlloc(alloc);
         bad.slot[b] = bad.slot[a];
-        expect(() => checkAllocation(program.graph, sched, bad), `${s.name}: v${b} into slot of v${a} before its clear at ${ca}`).toThrow(/allocation:/);
+        expect(() => checkAllocation(graph, sched, bad), `${where}: v${b} into slot of v${a} before its clear at ${ca}`).toThrow(/allocation:/);
         moves++;
       }
       slotMoves += moves;
@@ -149,18 +196,18 @@ describe('allocation checker', () => {
       let here = 0;
       for (const occ of bySlot.values()) {
         occ.sort((x, y) => sched.defPoint[x] - sched.defPoint[y]);
-        for (let i = 0; i + 1 < occ.length && here < 5; i++) {
+        for (let i = 0; i + 1 < occ.length && here < 3; i++) {
           const u = occ[i];
           const next = occ[i + 1];
           const cu = clearPoint(alloc, u)!;
-          expect(cu, `${s.name}: v${u} is followed by v${next} in its slot, so it is cleared`).not.toBeNull();
+          expect(cu, `${where}: v${u} is followed by v${next} in its slot, so it is cleared`).not.toBeNull();
           expect(cu).toBeLessThan(sched.defPoint[next]);
           const d = sched.defPoint[next];
           const late = d % 2 === 1 ? d : d + 1;
           const bad = cloneAlloc(alloc);
           bad.clears.set(cu, bad.clears.get(cu)!.filter((w) => w !== u));
           bad.clears.set(late, [...(bad.clears.get(late) ?? []), u]);
-          expect(() => checkAllocation(program.graph, sched, bad), `${s.name}: v${next} defined at ${d}, v${u} cleared at ${late}`).toThrow(/allocation:/);
+          expect(() => checkAllocation(graph, sched, bad), `${where}: v${next} defined at ${d}, v${u} cleared at ${late}`).toThrow(/allocation:/);
           here++;
         }
       }
@@ -170,41 +217,55 @@ describe('allocation checker', () => {
     expect(lateClears).toBeGreaterThan(10);
   });
 
-  it('rejects a removed clear, a clear before the last read, and an out-of-range slot', () => {
+  it('rejects a removed clear, a clear before the last read, an out-of-range slot and a moved embedding component', () => {
     let removed = 0;
     let early = 0;
-    for (const s of samples) {
-      const { program, sched, alloc } = get(s.name);
-      const points = [...alloc.clears.keys()].slice(0, 4);
-      for (const p of points) {
-        const v = alloc.clears.get(p)![0];
+    let outOfRange = 0;
+    let pinned = 0;
+    for (const { where, p } of allExperts()) {
+      const { graph, sched, alloc } = p;
+      const points = [...alloc.clears.keys()].slice(0, 3);
+      for (const pt of points) {
+        const v = alloc.clears.get(pt)![0];
         const bad = cloneAlloc(alloc);
-        bad.clears.set(p, bad.clears.get(p)!.slice(1));
-        expect(() => checkAllocation(program.graph, sched, bad), `${s.name}: clear of v${v} at ${p} removed`).toThrow(/allocation:/);
+        bad.clears.set(pt, bad.clears.get(pt)!.slice(1));
+        expect(() => checkAllocation(graph, sched, bad), `${where}: clear of v${v} at ${pt} removed`).toThrow(/allocation:/);
         removed++;
         // clear it at an MLP point strictly between its definition and its last read instead
         const d = sched.defPoint[v];
         const q = d % 2 === 0 ? d + 1 : d + 2;
-        if (q < alloc.lastRead[v] && q !== p) {
+        if (q < alloc.lastRead[v] && q !== pt) {
           bad.clears.set(q, [...(bad.clears.get(q) ?? []), v]);
-          expect(() => checkAllocation(program.graph, sched, bad), `${s.name}: v${v} cleared at ${q} before its last read ${alloc.lastRead[v]}`).toThrow(/allocation:/);
+          expect(() => checkAllocation(graph, sched, bad), `${where}: v${v} cleared at ${q} before its last read ${alloc.lastRead[v]}`).toThrow(/allocation:/);
           early++;
         }
       }
-      const v = alloc.slot.findIndex((sl) => sl >= 0);
-      const bad = cloneAlloc(alloc);
-      bad.slot[v] = alloc.dModel;
-      expect(() => checkAllocation(program.graph, sched, bad)).toThrow(/allocation:/);
+      const v = movable(p)[0];
+      if (v !== undefined) {
+        const bad = cloneAlloc(alloc);
+        bad.slot[v] = alloc.dModel;
+        expect(() => checkAllocation(graph, sched, bad), where).toThrow(/allocation:/);
+        outOfRange++;
+      }
+      // an embedding component must stay in the slot of its token index
+      if (graph.embed.length > 1) {
+        const bad = cloneAlloc(alloc);
+        [bad.slot[graph.embed[0]], bad.slot[graph.embed[1]]] = [bad.slot[graph.embed[1]], bad.slot[graph.embed[0]]];
+        expect(() => checkAllocation(graph, sched, bad), where).toThrow(/allocation: embedding component/);
+        pinned++;
+      }
       // a never-read vreg must not get a slot
       const unread = alloc.lastRead.findIndex((l, w) => Number.isNaN(l) && alloc.slot[w] === -1 && sched.defPoint[w] >= 0);
       if (unread >= 0) {
         const bad2 = cloneAlloc(alloc);
         bad2.slot[unread] = 0;
-        expect(() => checkAllocation(program.graph, sched, bad2)).toThrow(/never read/);
+        expect(() => checkAllocation(graph, sched, bad2)).toThrow(/never read/);
       }
     }
     expect(removed).toBeGreaterThan(20);
     expect(early).toBeGreaterThan(0);
+    expect(outOfRange).toBeGreaterThan(10);
+    expect(pinned).toBeGreaterThan(10);
   });
 });
 
@@ -224,81 +285,117 @@ function decode(bytes: Uint8Array): Decoded {
   return { model, ops, layout: JSON.parse(entry!.value!) as ModelLayout };
 }
 
+const ROUTINGS: Routing[] = ['gather', 'onehot'];
+
 describe('emitted ONNX model', () => {
-  it('is byte-identical when the same sample is compiled twice', async () => {
+  it('is byte-identical when the same sample is compiled twice (both routing forms)', async () => {
     for (const s of samples) {
-      const again = await compile(sampleWasm(s), { filename: s.file });
-      expect(Buffer.compare(Buffer.from(again.onnx), Buffer.from(get(s.name).onnx)), s.name).toBe(0);
+      for (const routing of ROUTINGS) {
+        const again = await compile(sampleWasm(s), { filename: s.file, routing });
+        expect(Buffer.compare(Buffer.from(again.onnx), Buffer.from(getForm(s.name, routing).onnx)), `${s.name} ${routing}`).toBe(0);
+      }
     }
   });
 
-  it('uses only allowed ops; initializers are float except int64 Reshape shapes and Slice bounds', () => {
-    const forbidden = ['Where', 'If', 'Equal', 'Less', 'Greater', 'Mod', 'Floor', 'Ceil', 'Round', 'Cast', 'ArgMax', 'TopK', 'Sign', 'Clip', 'Max', 'Min'];
+  it('uses only allowed ops; initializers are float except int32 index tables and int64 shapes and Slice bounds', () => {
+    const forbidden = ['Where', 'If', 'Equal', 'Less', 'Greater', 'Mod', 'Floor', 'Ceil', 'Round', 'ArgMax', 'TopK', 'Sign', 'Clip', 'Max', 'Min', 'Loop', 'Scan'];
     const FLOAT = onnx.TensorProto.DataType.FLOAT;
     const INT64 = onnx.TensorProto.DataType.INT64;
+    const INT32 = onnx.TensorProto.DataType.INT32;
     for (const s of samples) {
-      const { model, ops } = decode(get(s.name).onnx);
-      const graph = model.graph!;
-      for (const op of ops) expect(ALLOWED_OPS.has(op), `${s.name}: op ${op}`).toBe(true);
-      for (const op of forbidden) expect(ops, s.name).not.toContain(op);
-      expect(ops).toContain('MatMul');
-      const reshapeShapes = new Set<string>();
-      for (const n of graph.node ?? []) {
-        if (n.opType === 'Reshape') reshapeShapes.add(n.input![1]);
-        if (n.opType === 'Slice') n.input!.slice(1).forEach((x) => reshapeShapes.add(x));
-        // other inputs never use an int64 initializer (shapes and slice bounds are cache plumbing)
-        (n.input ?? []).forEach((name, i) => {
-          const init = graph.initializer!.find((t) => t.name === name);
-          const plumbing = (n.opType === 'Reshape' && i === 1) || (n.opType === 'Slice' && i >= 1);
-          if (init && init.dataType === INT64) expect(plumbing, `${s.name}: ${n.name} input ${i} is int64`).toBe(true);
-        });
-        if (n.opType === 'Constant') {
-          for (const a of n.attribute ?? []) expect(a.t?.dataType ?? FLOAT, `${s.name}: ${n.name}`).toBe(FLOAT);
+      for (const routing of ROUTINGS) {
+        const r = getForm(s.name, routing);
+        const at = `${s.name} (${routing})`;
+        const { model, ops } = decode(r.onnx);
+        const graph = model.graph!;
+        for (const op of ops) expect(ALLOWED_OPS.has(op), `${at}: op ${op}`).toBe(true);
+        for (const op of forbidden) expect(ops, at).not.toContain(op);
+        expect(ops).toContain('MatMul');
+        if (routing === 'onehot') for (const op of ['Gather', 'GatherElements', 'ScatterElements']) expect(ops, at).not.toContain(op);
+        else expect(ops, at).toContain('ScatterElements');
+        const inits = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
+        const int64Uses = new Set<string>();
+        const int32Uses = new Set<string>();
+        for (const n of graph.node ?? []) {
+          (n.input ?? []).forEach((name, i) => {
+            const init = inits.get(name);
+            if (!init) return;
+            // shapes (Reshape, Expand) and slice bounds are plumbing; int32 tables are gathered by pc
+            const plumbing = ((n.opType === 'Reshape' || n.opType === 'Expand') && i === 1) || (n.opType === 'Slice' && i >= 1);
+            if (init.dataType === INT64) {
+              expect(plumbing, `${at}: ${n.name} input ${i} is int64`).toBe(true);
+              int64Uses.add(name);
+            } else if (init.dataType === INT32) {
+              expect(n.opType === 'Gather' && i === 0, `${at}: ${n.name} input ${i} is an int32 table`).toBe(true);
+              int32Uses.add(name);
+            }
+          });
+          if (n.opType === 'Constant') {
+            for (const a of n.attribute ?? []) expect(a.t?.dataType ?? FLOAT, `${at}: ${n.name}`).toBe(FLOAT);
+          }
         }
+        expect(graph.initializer!.length).toBeGreaterThan(0);
+        for (const t of graph.initializer!) {
+          const type = int64Uses.has(t.name!) ? INT64 : int32Uses.has(t.name!) ? INT32 : FLOAT;
+          expect(t.dataType, `${at}: ${t.name}`).toBe(type);
+          if (routing === 'onehot') expect(t.dataType, `${at}: ${t.name} (dense models have no index tables)`).not.toBe(INT32);
+          const count = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
+          expect(t.rawData!.length, `${at}: ${t.name} raw size`).toBe(count * (t.dataType === INT64 ? 8 : 4));
+        }
+        // inputs and outputs
+        const inputs = (graph.input ?? []).map((i) => i.name);
+        const outputs = (graph.output ?? []).map((o) => o.name);
+        const mem = r.layout.memory;
+        expect(inputs, at).toEqual([routing === 'gather' ? 'pc' : 'route', 'token', ...(mem ? ['cache'] : [])]);
+        expect(outputs, at).toEqual(mem && r.layout.storePorts > 0 ? ['readout.next', 'readout.entries'] : ['readout.next']);
+        const first = graph.input![0].type!.tensorType!;
+        expect(first.elemType, at).toBe(routing === 'gather' ? INT64 : FLOAT);
+        if (routing === 'onehot') expect(Number(first.shape!.dim![1].dimValue), `${at}: route width`).toBe(r.layout.experts.length);
       }
-      expect(graph.initializer!.length).toBeGreaterThan(0);
-      for (const t of graph.initializer!) {
-        if (reshapeShapes.has(t.name!)) expect(t.dataType, `${s.name}: ${t.name}`).toBe(INT64);
-        else expect(t.dataType, `${s.name}: ${t.name}`).toBe(FLOAT);
-        const count = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
-        expect(t.rawData!.length, `${s.name}: ${t.name} raw size`).toBe(count * (t.dataType === INT64 ? 8 : 4));
-      }
-      // inputs and outputs
-      const inputs = (graph.input ?? []).map((i) => i.name);
-      const outputs = (graph.output ?? []).map((o) => o.name);
-      const mem = get(s.name).layout.memory;
-      expect(inputs).toEqual(mem ? ['token', 'cache'] : ['token']);
-      expect(outputs).toEqual(mem && get(s.name).layout.storePorts > 0 ? ['readout.next', 'readout.entries'] : ['readout.next']);
     }
   });
 
   it('carries a layout with every export, and names nodes by layer and role', () => {
     // Besides layerN.(attn|mlp).*, embed and readout.*, memory models have one shared
-    // node, cache.keysT (the transposed cache, computed once for all layers).
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|readout\.[A-Za-z0-9_.]+|cache\.keysT)$/;
+    // node, cache.keysT (the transposed cache, computed once for all layers), and routed
+    // models one zero_column (the [B, 1] zeros fresh sparse outputs are scattered into).
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|readout\.[A-Za-z0-9_.]+|cache\.keysT|zero_column)$/;
     for (const s of samples) {
-      const r = get(s.name);
-      const { model, layout } = decode(r.onnx);
-      expect(layout.format).toBe('wasmformer/1');
-      expect(layout.entries.map((e) => e.name).sort(), s.name).toEqual(s.exports.map((e) => e.name).sort());
-      for (const ex of s.exports) {
-        const e = layout.entries.find((x) => x.name === ex.name)!;
-        expect([e.params, e.results], `${s.name}.${ex.name}`).toEqual([ex.params, ex.results]);
-        expect(e.pc).toBeLessThan(layout.haltPc);
+      for (const routing of ROUTINGS) {
+        const r = getForm(s.name, routing);
+        const at = `${s.name} (${routing})`;
+        const { model, layout } = decode(r.onnx);
+        expect(layout.format).toBe('wasmformer/2');
+        expect(layout.routing).toBe(routing);
+        expect(layout.entries.map((e) => e.name).sort(), at).toEqual(s.exports.map((e) => e.name).sort());
+        for (const ex of s.exports) {
+          const e = layout.entries.find((x) => x.name === ex.name)!;
+          expect([e.params, e.results], `${at}.${ex.name}`).toEqual([ex.params, ex.results]);
+          expect(e.pc).toBeLessThan(layout.experts.length);
+          expect(layout.experts[e.pc], `${at}.${ex.name}: entry is block 0 of its function`).toMatchObject({ func: e.func, block: 0 });
+        }
+        expect(layout).toEqual(JSON.parse(JSON.stringify({ ...r.layout, stats: { ...r.stats, compileMs: 0 } })));
+        expect(layout.experts, at).toEqual(r.program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })));
+        for (const e of r.program.experts) {
+          expect(e.graph.embed.length, at).toBe(layout.tokenIn.width);
+          expect(e.graph.readout.length, at).toBe(layout.tokenOut.width);
+          expect(e.graph.ports.length, at).toBeLessThanOrEqual(layout.storePorts);
+          expect(e.params, at).toBeLessThanOrEqual(layout.maxArgs);
+        }
+        const names = (model.graph!.node ?? []).map((n) => n.name!);
+        expect(new Set(names).size, `${at}: node names are unique`).toBe(names.length);
+        for (const n of names) {
+          const m = nameRe.exec(n);
+          expect(m, `${at}: node name ${n}`).not.toBeNull();
+          if (m?.[2] !== undefined) expect(Number(m[2]), n).toBeLessThan(r.stats.layers);
+          if (n === 'cache.keysT') expect(layout.memory).not.toBeNull();
+          if (n === 'zero_column') expect(routing).toBe('gather');
+        }
+        // node output name == node name
+        for (const n of model.graph!.node ?? []) expect(n.output, `${at}: ${n.name}`).toEqual([n.name]);
+        expect(names).toContain('embed');
+        expect(names).toContain('readout.next');
       }
-      expect(layout).toEqual(JSON.parse(JSON.stringify({ ...r.layout, stats: { ...r.stats, compileMs: 0 } })));
-      expect(layout.tokenIn.width).toBe(r.program.graph.embed.length);
-      expect(layout.tokenOut.width).toBe(r.program.graph.readout.length);
-      const names = (model.graph!.node ?? []).map((n) => n.name!);
-      expect(new Set(names).size, `${s.name}: node names are unique`).toBe(names.length);
-      for (const n of names) {
-        const m = nameRe.exec(n);
-        expect(m, `${s.name}: node name ${n}`).not.toBeNull();
-        if (m?.[2] !== undefined) expect(Number(m[2]), n).toBeLessThan(r.stats.layers);
-        if (n === 'cache.keysT') expect(layout.memory).not.toBeNull();
-      }
-      expect(names).toContain('embed');
-      expect(names).toContain('readout.next');
     }
   });
 });
@@ -344,18 +441,19 @@ describe('runtime', () => {
     expect((await fresh.invoke('counter', [])).results).toEqual([42]);
   });
 
-  it('throws RunError("step limit exceeded (N steps)") past the step limit', async () => {
+  it('throws RunError("step limit exceeded (N steps; ...)") past the step limit', async () => {
     const inst = await instantiate(get('countdown').onnx);
     const err = await inst.invoke('countdown', [50], { maxSteps: 5 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RunError);
-    expect((err as Error).message).toBe('step limit exceeded (5 steps)');
+    expect((err as Error).message).toMatch(/^step limit exceeded \(5 steps[;)]/);
+    expect((err as Error).message).not.toContain('\n');
     // enough steps: it finishes, and the step count is below the limit
     const ok = await inst.invoke('countdown', [3], { maxSteps: 100 });
     expect(ok.results).toEqual([3]);
     expect(ok.steps).toBeLessThan(100);
     const limited = await inst.invoke('countdown', [3], { maxSteps: ok.steps });
     expect(limited).toEqual(ok);
-    await expect(inst.invoke('countdown', [3], { maxSteps: ok.steps - 1 })).rejects.toThrow(`step limit exceeded (${ok.steps - 1} steps)`);
+    await expect(inst.invoke('countdown', [3], { maxSteps: ok.steps - 1 })).rejects.toThrow(`step limit exceeded (${ok.steps - 1} steps`);
   });
 });
 
@@ -374,35 +472,32 @@ describe('reference graph evaluator agrees with ONNX Runtime', () => {
     { sample: 'data_segments', export: 'peek_sum', args: [3] },
   ];
   for (const c of cases) {
-    it(`${c.sample}.${c.export}(${c.args.join(', ')}): readout and new cache rows, every step`, async () => {
+    it(`${c.sample}.${c.export}(${c.args.join(', ')}): readout and new cache rows of the step's expert, every step`, async () => {
       const r = get(c.sample);
       const L = r.layout;
-      const graph = r.program.graph;
       const model = await TransformerModel.load(r.onnx);
       const entry = L.entries.find((e) => e.name === c.export)!;
       const mem = L.memory;
       const F = mem?.features ?? 0;
-      expect(graph.nodes.some((n) => n.kind === 'attn'), 'memory models have heads').toBe(mem !== null);
+      const halt = L.experts.length;
       const cache: Float32Array[] = initialRows(mem);
       let pc = entry.pc;
-      let args = [...c.args, ...new Array(L.maxArgs - c.args.length).fill(0)];
+      let args = [...c.args];
       let steps = 0;
+      const visited = new Set<number>();
       for (let step = 1; step <= 200; step++) {
+        const graph = r.program.experts[pc].graph;
+        visited.add(pc);
         const token = new Float32Array(L.tokenIn.width);
-        token[L.tokenIn.gates + pc] = 1;
-        args.forEach((a, i) => {
-          const [lo, hi] = splitI32(a);
-          token[L.tokenIn.args + 2 * i] = lo;
-          token[L.tokenIn.args + 2 * i + 1] = hi;
-        });
-        if (mem) {
-          const t = timeOf(mem, step);
-          for (let j = 0; j < EPOCH_BITS; j++) token[L.tokenIn.epoch + j] = (t.epoch >>> j) & 1;
-          token[L.tokenIn.tick] = t.tickBase;
-        }
-        const feeds: Record<string, ort.Tensor> = { token: new ort.Tensor('float32', token, [1, L.tokenIn.width]) };
+        encodeToken(L.tokenIn, L.maxArgs, token, 0, args, mem ? timeOf(mem, step) : null);
+        expect(token[L.tokenIn.one]).toBe(1);
+        const feeds: Record<string, ort.Tensor> = {
+          pc: new ort.Tensor('int64', BigInt64Array.from([BigInt(pc)]), [1]),
+          token: new ort.Tensor('float32', token, [1, L.tokenIn.width]),
+        };
         const rows = [...cache];
         if (mem) {
+          // pad rows up to a power of two (pad rows never win a lookup)
           let n = 1;
           while (n < rows.length) n *= 2;
           while (rows.length < n) rows.push(padRow(mem));
@@ -411,30 +506,46 @@ describe('reference graph evaluator agrees with ONNX Runtime', () => {
           feeds.cache = new ort.Tensor('float32', flat, [1, rows.length, F]);
         }
         const out = await model.session.run(feeds);
-        const next = [...(out['readout.next'].data as Float32Array)];
+        const nextT = out['readout.next'].data as Float32Array;
+        const next = [...nextT];
+        const where = `step ${step} (pc ${pc})`;
         const ev = evalGraph(graph, token, { cache: rows });
-        expect(next, `step ${step}: readout`).toEqual(ev.readout);
-        expect(evalGraph(graph, token, { cache: rows, float32: true }).readout, `step ${step}: float32 readout`).toEqual(next);
+        expect(next, `${where}: readout`).toEqual(ev.readout);
+        const ev32 = evalGraph(graph, token, { cache: rows, float32: true });
+        expect(ev32.readout, `${where}: float32 readout`).toEqual(next);
         if (mem && L.storePorts > 0) {
           const entries = out['readout.entries'].data as Float32Array;
-          const got = ev.ports.map((_, p) => [...entries.subarray(p * F, (p + 1) * F)]);
-          expect(got, `step ${step}: new cache rows`).toEqual(ev.ports);
-          for (const row of got) if (row[mem.col.pad] < 0.5) cache.push(Float32Array.from(row));
+          expect(entries.length).toBe(L.storePorts * F);
+          const got = Array.from({ length: L.storePorts }, (_, p) => [...entries.subarray(p * F, (p + 1) * F)]);
+          // the expert's own ports, then unused ports (all zero: KEEP = 0, dropped)
+          const want = [...ev32.ports, ...Array.from({ length: L.storePorts - ev32.ports.length }, () => new Array<number>(F).fill(0))];
+          expect(got, `${where}: new cache rows`).toEqual(want);
+          for (let p = 0; p < L.storePorts; p++) {
+            if (!keepsRow(mem, entries, p * F)) continue;
+            const row = Float32Array.from(entries.subarray(p * F, (p + 1) * F));
+            row[mem.col.pad] = 0; // KEEP → pad
+            cache.push(row);
+          }
         }
         steps++;
         // decode (same as the runtime) and continue
-        const nextPc = next.slice(L.tokenOut.pc, L.tokenOut.pc + L.haltPc + 1).findIndex((x) => x > 0.5);
-        expect(nextPc, `step ${step}: a program counter`).toBeGreaterThanOrEqual(0);
-        args = args.map((_, i) => joinI32(next[L.tokenOut.args + 2 * i], next[L.tokenOut.args + 2 * i + 1]));
-        if (next[L.tokenOut.trap] > 0.5 || nextPc === L.haltPc) break;
-        pc = nextPc;
+        const tok = decodeToken(L.tokenOut, L.maxArgs, nextT, 0);
+        expect(Number.isInteger(nextT[L.tokenOut.pc]), `${where}: an integer program counter`).toBe(true);
+        expect(tok.pc, `${where}: a program counter`).toBeGreaterThanOrEqual(0);
+        expect(tok.pc, `${where}: a program counter`).toBeLessThanOrEqual(halt);
+        args = tok.args;
+        if (tok.trap !== 0 || tok.pc === halt) break;
+        pc = tok.pc;
       }
       // the same run through the runtime gives the same number of steps and outcome
       const o = (await model.runBatch(c.export, [c.args], [model.newMemory()]))[0];
       expect(o.steps).toBe(steps);
       const n = (await NativeInstance.create(sampleWasm(byName(c.sample)))).invoke(c.export, c.args);
       expect({ results: o.results, trap: o.trap }).toEqual({ results: n.results, trap: n.trap });
-      if (c.minSteps) expect(steps).toBeGreaterThanOrEqual(c.minSteps);
+      if (c.minSteps) {
+        expect(steps).toBeGreaterThanOrEqual(c.minSteps);
+        expect(visited.size, 'a multi-step run visits several experts').toBeGreaterThan(1);
+      }
     });
   }
 });

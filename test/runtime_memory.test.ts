@@ -28,8 +28,8 @@ describe('runtime cache maintenance', () => {
     const L = model.layout.memory!;
     for (const [n, v] of [[20, 7], [9, -1], [33, 0x01020304]]) {
       const native = (await NativeInstance.create(m.wasm)).invoke('fill', [n, v]);
-      const plain = model.newMemory();
-      const rebased = model.newMemory();
+      const plain = model.newMemory({ evict: false });
+      const rebased = model.newMemory({ evict: false });
       rebased.position = L.maxSteps - 5; // the run crosses the end of the time range
       const evicted = model.newMemory({ evict: true });
       const outs = await model.runBatch('fill', [[n, v], [n, v], [n, v]], [plain, rebased, evicted]);

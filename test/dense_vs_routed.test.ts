@@ -1,0 +1,120 @@
+// test/dense_vs_routed.test.ts — the two execution forms of one model compute the same thing.
+//
+// Each sample is compiled with routing 'gather' (sparse experts gathered by pc) and
+// 'onehot' (dense expert stacks picked by a one-hot route). The samples.json cases run on
+// both (each case on a fresh memory, all cases of an export in one batch): results, traps,
+// step counts and final memory must be identical, and equal to the natively recorded
+// expectation. Every step's raw outputs (readout.next and readout.entries) and inputs
+// (token, cache) must be bit-identical between the two forms: every value the model emits
+// is an exact integer, so the summation order of the two forms cannot matter.
+// A generated multi-block program (bench/programs.ts chainedLoops) is checked the same way,
+// against V8.
+
+import { describe, expect, it } from 'vitest';
+import { loadSamples, sampleWasm } from '../wasm-samples/samples.js';
+import { compile } from '../index.js';
+import { TransformerModel, decodeMemory, type Outcome, type StepRecord } from '../runtime/transformer.js';
+import type { Routing } from '../format/layout.js';
+import { NativeInstance } from '../harness/native.js';
+import { chainedLoops } from '../bench/programs.js';
+
+const samples = loadSamples();
+
+interface Run {
+  outcomes: Outcome[];
+  memories: Uint8Array[];
+  records: StepRecord[];
+}
+
+async function runForm(model: TransformerModel, name: string, argsList: number[][]): Promise<Run> {
+  const mems = argsList.map(() => model.newMemory());
+  const records: StepRecord[] = [];
+  const outcomes = await model.runBatch(name, argsList, mems, { maxSteps: 20000, record: (r) => records.push(r) });
+  const L = model.layout.memory;
+  return { outcomes, memories: mems.map((m) => (L ? decodeMemory(L, m) : new Uint8Array(0))), records };
+}
+
+/** The raw bytes of a tensor's data (for bit-identity, including the sign of zeros). */
+function bits(data: Float32Array | BigInt64Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+describe('dense (onehot) and routed (gather) forms agree', () => {
+  for (const s of samples) {
+    it(s.name, async () => {
+      const models = {} as Record<Routing, TransformerModel>;
+      for (const routing of ['gather', 'onehot'] as const) {
+        const m = await compile(sampleWasm(s), { filename: s.file, routing });
+        models[routing] = await TransformerModel.load(m.onnx);
+        expect(models[routing].layout.routing).toBe(routing);
+      }
+      const { gather, onehot } = models;
+      // same layout apart from the routing form and the stored parameter count
+      const strip = (m: TransformerModel) => ({ ...m.layout, routing: null, stats: { ...m.layout.stats, params: 0, compileMs: 0 } });
+      expect(strip(onehot)).toEqual(strip(gather));
+      let compared = 0;
+      for (const ex of s.exports) {
+        const argsList = ex.cases.map((c) => c.args);
+        if (argsList.length === 0) continue;
+        const r = await runForm(gather, ex.name, argsList);
+        const d = await runForm(onehot, ex.name, argsList);
+        ex.cases.forEach((c, i) => {
+          const at = `${s.name}.${ex.name}(${c.args.join(', ')})`;
+          expect(d.outcomes[i], at).toEqual(r.outcomes[i]);
+          expect(Buffer.compare(Buffer.from(d.memories[i]), Buffer.from(r.memories[i])), `${at}: final memory`).toBe(0);
+          // and both are the natively recorded outcome
+          expect(r.outcomes[i].trap, at).toBe(c.trap ?? null);
+          if (!c.trap) expect(r.outcomes[i].results, at).toEqual(c.results);
+          expect(r.outcomes[i].steps, at).toBeGreaterThan(0);
+        });
+        // every step, raw tensors: bit-identical
+        expect(d.records.length, `${s.name}.${ex.name}: session runs`).toBe(r.records.length);
+        r.records.forEach((rs, k) => {
+          const ds = d.records[k];
+          const at = `${s.name}.${ex.name} run ${k}`;
+          expect(Object.keys(ds.outputs).sort(), at).toEqual(Object.keys(rs.outputs).sort());
+          for (const [name, t] of Object.entries(rs.outputs)) {
+            expect(ds.outputs[name].dims, `${at}: ${name} dims`).toEqual(t.dims);
+            expect(Buffer.compare(bits(ds.outputs[name].data), bits(t.data)), `${at}: ${name} bits`).toBe(0);
+          }
+          for (const name of ['token', 'cache']) {
+            if (!rs.feeds[name]) continue;
+            expect(Buffer.compare(bits(ds.feeds[name].data), bits(rs.feeds[name].data)), `${at}: ${name} feed`).toBe(0);
+          }
+          // the routes select the same experts: one-hot rows at the routed pcs
+          const pcs = [...(rs.feeds.pc.data as BigInt64Array)].map(Number);
+          const route = ds.feeds.route.data as Float32Array;
+          const E = gather.layout.experts.length;
+          pcs.forEach((pc, b) => {
+            for (let e = 0; e < E; e++) expect(route[b * E + e], `${at}: route row ${b}`).toBe(e === pc ? 1 : 0);
+          });
+          compared++;
+        });
+      }
+      expect(compared, `${s.name}: steps compared`).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('dense and routed forms agree on a generated multi-block program', () => {
+  it('chainedLoops(3, memory): run(n) for several n, against V8', async () => {
+    const wat = chainedLoops(3, 'memory');
+    const forms = await Promise.all((['gather', 'onehot'] as const).map((routing) => compile(wat, { filename: 'chained.wat', routing })));
+    const [gather, onehot] = await Promise.all(forms.map((m) => TransformerModel.load(m.onnx)));
+    expect(gather.layout.experts.length).toBeGreaterThan(3);
+    const argsList = [[1], [2], [5], [9]];
+    const r = await runForm(gather, 'run', argsList);
+    const d = await runForm(onehot, 'run', argsList);
+    expect(d.outcomes).toEqual(r.outcomes);
+    expect(d.records.length).toBe(r.records.length);
+    r.records.forEach((rs, k) => {
+      for (const [name, t] of Object.entries(rs.outputs)) expect(Buffer.compare(bits(d.records[k].outputs[name].data), bits(t.data)), `run ${k}: ${name}`).toBe(0);
+    });
+    for (const [i, args] of argsList.entries()) {
+      const n = (await NativeInstance.create(forms[0].wasm)).invoke('run', args);
+      expect({ results: r.outcomes[i].results, trap: r.outcomes[i].trap }, `run(${args[0]})`).toEqual({ results: n.results, trap: n.trap });
+      expect(Buffer.compare(Buffer.from(r.memories[i]), Buffer.from(n.memory)), `run(${args[0]}): memory`).toBe(0);
+      expect(Buffer.compare(Buffer.from(d.memories[i]), Buffer.from(n.memory)), `run(${args[0]}): memory`).toBe(0);
+    }
+  });
+});
