@@ -16,6 +16,10 @@ export interface ModelFileInfo {
   ops: string[];
   inputs: string[];
   outputs: string[];
+  /** Static shape of each graph input and output (a symbolic dimension is its name). */
+  shapes: Record<string, Array<number | string>>;
+  /** Leading dimension of every initializer a Gather selects rows of by `pc` (expert tables). */
+  expertRows: number[];
 }
 
 /** Decodes an .onnx file's layout (validated) and graph summary; RunError for anything else. */
@@ -36,10 +40,22 @@ export function readModelFile(bytes: Uint8Array, what = 'model'): ModelFileInfo 
   }
   const layout = validateLayout(raw, what);
   const g = m.graph;
+  const shapes: Record<string, Array<number | string>> = {};
+  for (const v of [...(g?.input ?? []), ...(g?.output ?? [])]) {
+    shapes[v.name ?? ''] = (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0)));
+  }
+  const inits = new Map((g?.initializer ?? []).map((t) => [t.name ?? '', t]));
+  const expertRows = new Set<number>();
+  for (const n of g?.node ?? []) {
+    const t = n.opType === 'Gather' && n.input?.[1] === 'pc' ? inits.get(n.input[0]) : undefined;
+    if (t) expertRows.add(Number(t.dims?.[0] ?? 0));
+  }
   return {
     layout,
     ops: [...new Set((g?.node ?? []).map((n) => n.opType ?? ''))].sort(),
     inputs: (g?.input ?? []).map((i) => i.name ?? ''),
     outputs: (g?.output ?? []).map((o) => o.name ?? ''),
+    shapes,
+    expertRows: [...expertRows],
   };
 }

@@ -10,7 +10,7 @@
 import * as ort from 'onnxruntime-node';
 import { RunError, TrapCode, trapMessage } from '../format/errors.js';
 import { tokenShape, type ModelLayout } from '../format/layout.js';
-import { readModelFile } from '../format/model_file.js';
+import { readModelFile, type ModelFileInfo } from '../format/model_file.js';
 import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
 import { decodeToken, encodeToken, type StepState } from '../format/token.js';
 
@@ -141,6 +141,28 @@ export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array 
   return decodeRows(mem, state.rows, state.count);
 }
 
+/** The graph's inputs, outputs and expert tables must have the sizes the layout promises. */
+function checkShapes(info: ModelFileInfo): void {
+  const L = info.layout;
+  const F = L.memory?.features ?? 0;
+  const outs = ['readout.next', ...(L.memory && L.storePorts > 0 ? ['readout.entries'] : [])];
+  if (outs.join() !== info.outputs.join()) throw new RunError(`model outputs are [${info.outputs.join(', ')}], expected [${outs.join(', ')}] for its layout`);
+  const want: Record<string, Array<number | null>> = {
+    token: [null, L.tokenIn.width],
+    'readout.next': [null, L.tokenOut.width],
+    ...(L.routing === 'onehot' ? { route: [null, L.experts.length] } : { pc: [null] }),
+    ...(L.memory ? { cache: [null, null, F] } : {}),
+    ...(outs.length > 1 ? { 'readout.entries': [null, L.storePorts, F] } : {}),
+  };
+  for (const [name, dims] of Object.entries(want)) {
+    const got = info.shapes[name] ?? [];
+    const ok = got.length === dims.length && dims.every((d, i) => d === null || got[i] === d);
+    if (!ok) throw new RunError(`model ${name} has shape [${got.join(', ')}], expected [${dims.map((d) => d ?? '*').join(', ')}] for its layout`);
+  }
+  const bad = info.expertRows.find((n) => n !== L.experts.length);
+  if (bad !== undefined) throw new RunError(`model expert tables have ${bad} rows, but its layout lists ${L.experts.length} experts`);
+}
+
 export class TransformerModel {
   private constructor(
     readonly session: ort.InferenceSession,
@@ -148,9 +170,11 @@ export class TransformerModel {
   ) {}
 
   static async load(bytes: Uint8Array, opts: { provider?: string; threads?: number } = {}): Promise<TransformerModel> {
-    const { layout, inputs } = readModelFile(bytes);
+    const info = readModelFile(bytes);
+    const { layout, inputs } = info;
     const want = [layout.routing === 'gather' ? 'pc' : 'route', 'token', ...(layout.memory ? ['cache'] : [])];
     if (want.join() !== inputs.join()) throw new RunError(`model inputs are [${inputs.join(', ')}], expected [${want.join(', ')}] for its layout`);
+    checkShapes(info);
     const provider = opts.provider ?? 'cpu';
     // TF32 tensor-core math rounds float32 matmul operands to 10-bit mantissas and breaks
     // exactness (measured on an H200, see bench/gpu/README.md). onnxruntime-node cannot pass
