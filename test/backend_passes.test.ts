@@ -25,6 +25,7 @@ import type { Allocation } from '../backend/allocate.js';
 import { ALLOWED_OPS } from '../backend/emit_onnx.js';
 import type { Routing } from '../format/layout.js';
 import { decodeToken, encodeToken } from '../format/token.js';
+import { tokenShape } from '../format/layout.js';
 import { keepsRow, padRow, timeOf } from '../format/memory.js';
 import { compile, instantiate, NativeInstance, RunError } from '../index.js';
 import { TransformerModel, initialRows } from '../runtime/transformer.js';
@@ -483,13 +484,14 @@ describe('reference graph evaluator agrees with ONNX Runtime', () => {
       const cache: Float32Array[] = initialRows(mem);
       let pc = entry.pc;
       let args = [...c.args];
+      const state = { args: new Array<number>(L.maxArgs).fill(0), globals: L.globals.filter((g) => g.mutable).map((g) => g.init), depth: 0 };
       let steps = 0;
       const visited = new Set<number>();
       for (let step = 1; step <= 200; step++) {
         const graph = r.program.experts[pc].graph;
         visited.add(pc);
         const token = new Float32Array(L.tokenIn.width);
-        encodeToken(L.tokenIn, L.maxArgs, token, 0, args, mem ? timeOf(mem, step) : null);
+        encodeToken(L.tokenIn, tokenShape(L), token, 0, { args, globals: state.globals, depth: state.depth }, mem ? timeOf(mem, step) : null);
         expect(token[L.tokenIn.one]).toBe(1);
         const feeds: Record<string, ort.Tensor> = {
           pc: new ort.Tensor('int64', BigInt64Array.from([BigInt(pc)]), [1]),
@@ -529,11 +531,11 @@ describe('reference graph evaluator agrees with ONNX Runtime', () => {
         }
         steps++;
         // decode (same as the runtime) and continue
-        const tok = decodeToken(L.tokenOut, L.maxArgs, nextT, 0);
+        const tok = decodeToken(L.tokenOut, tokenShape(L), nextT, 0, state);
         expect(Number.isInteger(nextT[L.tokenOut.pc]), `${where}: an integer program counter`).toBe(true);
         expect(tok.pc, `${where}: a program counter`).toBeGreaterThanOrEqual(0);
         expect(tok.pc, `${where}: a program counter`).toBeLessThanOrEqual(halt);
-        args = tok.args;
+        args = [...state.args];
         if (tok.trap !== 0 || tok.pc === halt) break;
         pc = tok.pc;
       }

@@ -12,6 +12,7 @@ import { loadSamples, sampleWasm } from '../wasm-samples/samples.js';
 import { compile, type CompiledModel } from '../index.js';
 import { FORMAT_VERSION, LAYOUT_KEY, validateLayout } from '../format/layout.js';
 import { decodeToken, encodeToken, joinI32, splitI32, tokenLayout } from '../format/token.js';
+import { tokenShape, type ModelLayout } from '../format/layout.js';
 import { encodeBase64 } from '../format/memory.js';
 import { readModelFile } from '../format/model_file.js';
 import { RunError } from '../format/errors.js';
@@ -68,7 +69,7 @@ describe('validateLayout', () => {
       expect(v.format).toBe(FORMAT_VERSION);
       expect(readModelFile(m.onnx, name).layout, name).toEqual(v);
       // the token layout is the one format/token.ts derives
-      expect(tokenLayout(v.maxArgs, v.memory !== null)).toEqual({ tokenIn: v.tokenIn, tokenOut: v.tokenOut });
+      expect(tokenLayout(tokenShape(v))).toEqual({ tokenIn: v.tokenIn, tokenOut: v.tokenOut });
     }
     expect(withMemory().memory).not.toBeNull();
     expect(noMemory().memory).toBeNull();
@@ -116,7 +117,7 @@ describe('validateLayout', () => {
     { what: 'tokenIn.width edited', field: /'tokenIn'/, edit: (l) => (l.tokenIn.width += 1) },
     { what: 'tokenIn.one moved', field: /'tokenIn'/, edit: (l) => (l.tokenIn.one = 1) },
     { what: 'tokenOut.pc moved', field: /'tokenOut'/, edit: (l) => (l.tokenOut.pc = 1) },
-    { what: 'tokenIn without memory features on a memory model', field: /'tokenIn'/, edit: (l) => (l.tokenIn = tokenLayout(l.maxArgs, false).tokenIn) },
+    { what: 'tokenIn without memory features on a memory model', field: /'tokenIn'/, edit: (l) => (l.tokenIn = tokenLayout({ ...tokenShape(l as unknown as ModelLayout), hasMemory: false }).tokenIn) },
     { what: 'entries pc = number of experts (HALT)', field: /'entries\[0\]\.pc'/, edit: (l) => (l.entries[0].pc = l.experts.length) },
     { what: 'entries pc negative', field: /'entries\[0\]\.pc'/, edit: (l) => (l.entries[0].pc = -1) },
     { what: 'entries pc huge', field: /'entries\[0\]\.pc'/, edit: (l) => (l.entries[0].pc = 2 ** 40) },
@@ -188,7 +189,7 @@ describe('TransformerModel.load on edited model files', () => {
       edit: (l) => {
         l.memory = null;
         l.storePorts = 0;
-        Object.assign(l, tokenLayout(l.maxArgs, false));
+        Object.assign(l, tokenLayout({ ...tokenShape(l as unknown as ModelLayout), hasMemory: false }));
       },
     },
   ];
@@ -216,10 +217,11 @@ describe('TransformerModel.load on edited model files', () => {
 describe('format/token.ts', () => {
   it('encodes the constant 1, argument limbs and time; decodes next pc, trap and signed args', () => {
     for (const mem of [false, true]) {
-      const { tokenIn, tokenOut } = tokenLayout(3, mem);
+      const shape = { maxArgs: 3, hasMemory: mem, globals: 0, hasCalls: false };
+      const { tokenIn, tokenOut } = tokenLayout(shape);
       expect(tokenIn.one).toBe(0);
       const buf = new Float32Array(2 * tokenIn.width).fill(-7);
-      encodeToken(tokenIn, 3, buf, tokenIn.width, [-1, 0x12345678], mem ? { epoch: 0b10100101, tickBase: 12 } : null);
+      encodeToken(tokenIn, shape, buf, tokenIn.width, { args: [-1, 0x12345678], globals: [], depth: 0 }, mem ? { epoch: 0b10100101, tickBase: 12 } : null);
       const row = [...buf.subarray(tokenIn.width)];
       expect(row[tokenIn.one]).toBe(1);
       expect(row.slice(tokenIn.args, tokenIn.args + 6)).toEqual([0xffff, 0xffff, 0x5678, 0x1234, 0, 0]);
@@ -232,7 +234,9 @@ describe('format/token.ts', () => {
       out[tokenOut.pc] = 17;
       out[tokenOut.trap] = 4;
       [...splitI32(-123456), ...splitI32(2147483647), ...splitI32(-2147483648)].forEach((x, i) => (out[tokenOut.args + i] = x));
-      expect(decodeToken(tokenOut, 3, out, 0)).toEqual({ pc: 17, trap: 4, args: [-123456, 2147483647, -2147483648] });
+      const state = { args: [0, 0, 0], globals: [], depth: 0 };
+      expect(decodeToken(tokenOut, shape, out, 0, state)).toEqual({ pc: 17, trap: 4 });
+      expect(state.args).toEqual([-123456, 2147483647, -2147483648]);
     }
     expect(joinI32(65535 + 65536, 0)).toBe(65535); // limbs are taken mod 2^16
   });

@@ -14,6 +14,7 @@ import { loadSamples, sampleWasm } from '../wasm-samples/samples.js';
 import { compile } from '../index.js';
 import { LAYOUT_KEY } from '../format/layout.js';
 import { tokenLayout } from '../format/token.js';
+import { tokenShape, type ModelLayout } from '../format/layout.js';
 import { memoryLayout } from '../format/memory.js';
 import { RunError } from '../format/errors.js';
 import { TransformerModel } from '../runtime/transformer.js';
@@ -59,7 +60,7 @@ describe('a self-consistent layout that does not match the graph is refused', ()
       const m = await compile(sampleWasm(sample('data_segments')), { routing });
       const bad = edited(m.onnx, (l) => {
         l.maxArgs += 1;
-        Object.assign(l, tokenLayout(l.maxArgs, l.memory !== null));
+        Object.assign(l, tokenLayout(tokenShape(l as unknown as ModelLayout)));
       });
       await refused(loadAndRun(bad, 'peek_sum', [[3]]));
     });
