@@ -1,20 +1,23 @@
-// test/cli.test.ts — the command-line contract of bin/wasmformer.mjs (spawned as a child process).
+// test/cli.test.ts — the command-line contract of the `wasmformer` command (cli/bin.ts, spawned as a child process).
 //
-// compile (--json keys, output file, --export), run (--json shape, traps exit
-// 0, signed/unsigned arguments, --max-steps, --trace), check, and the error
-// contract: non-zero exit, one `error:` line on stderr (usage errors may add
-// one hint line), never a stack trace, and a failed compile neither creates
-// nor clobbers the output file. Each spawn costs about half a second, so
-// models for the run tests are compiled once, and independent spawns run
-// concurrently.
+// compile (--json keys, output file, --export, stdin/stdout), run (--json shape, traps exit
+// 0, signed/unsigned arguments, --max-steps, --trace, --trace-json), check (ranges, samples
+// file, time limit), --version and help, and the error contract: non-zero exit, a first line
+// `[FILE[:LINE:COL|:0xOFF]: ]error: ...` on stderr (WAT errors add the source line and a caret,
+// others at most one `hint:` line), JSON on stdout with --json in every outcome, names from the
+// module escaped, never a stack trace, and a failed compile neither creates nor clobbers the
+// output file. The packaged bin (bin/wasmformer.mjs → dist/) is tested by package.test.ts.
+// Each spawn costs about half a second, so models for the run tests are compiled once, and
+// independent spawns run concurrently.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../index.js';
+import { watToWasm } from '../frontend/wat.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const SAMPLES = join(ROOT, 'wasm-samples');
@@ -25,33 +28,53 @@ interface Result {
   stderr: string;
 }
 
-function cli(...args: string[]): Promise<Result> {
+interface Spawned extends Result {
+  stdoutBytes: Buffer;
+}
+
+/** Runs the CLI from the sources; `stdin` is fed to standard input. */
+function cliWith(stdin: Uint8Array | string | null, ...args: string[]): Promise<Spawned> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'wasmformer.mjs'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'bin.ts'), ...args], { cwd: ROOT, stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({ code, stdout: stdoutBytes.toString(), stderr, stdoutBytes });
+    });
+    if (stdin !== null) child.stdin?.end(stdin);
   });
 }
 
-const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
+const cli = (...args: string[]) => cliWith(null, ...args);
 
-/** Non-zero exit; stderr is one `error:` line (plus a hint line for usage errors); no stack trace. */
-function expectError(r: Result, message: RegExp, usage = false): void {
+const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+let MUL_OFFSET = -1; // byte offset of i32.mul in mul.wasm
+
+/**
+ * Non-zero exit; stderr's first line is `[PLACE: ]error: ...` matching `message`, then at most a
+ * source line and caret (WAT) and one `hint:` line (always one for usage errors); no stack trace.
+ */
+function expectError(r: Result, message: RegExp, usage = false, place: string | RegExp = ''): void {
   const what = `stdout: ${r.stdout}\nstderr: ${r.stderr}`;
-  expect(r.code, what).not.toBe(0);
   expect(r.code, what).toBe(usage ? 2 : 1);
   expect(r.stderr, what).not.toContain('    at ');
   const ls = lines(r.stderr);
-  expect(ls[0], what).toMatch(/^error: /);
+  if (typeof place === 'string') expect(ls[0].startsWith(`${place}error: `), what).toBe(true);
+  else expect(ls[0], what).toMatch(new RegExp(`^${place.source}error: `));
   expect(ls[0], what).toMatch(message);
-  if (usage) {
-    expect(ls.length, what).toBeLessThanOrEqual(2);
-    if (ls.length === 2) expect(ls[1]).toMatch(/--help/);
-  } else expect(ls.length, what).toBe(1);
+  const rest = ls.slice(1).filter((l) => !l.startsWith('hint: '));
+  const hints = ls.slice(1).filter((l) => l.startsWith('hint: '));
+  expect(hints.length, what).toBeLessThanOrEqual(1);
+  if (usage) expect(hints.length, what).toBe(1);
+  if (rest.length) {
+    expect(rest, what).toHaveLength(2); // source line and caret
+    expect(rest[1], what).toMatch(/^[ \t]*\^$/);
+  }
 }
 
 let dir = '';
@@ -66,6 +89,9 @@ beforeAll(async () => {
   }
   writeFileSync(tmp('garbage.wasm'), Buffer.from('this is not a WebAssembly module, just text\n'));
   writeFileSync(tmp('mul.wat'), '(module\n  (func $square (export "square") (param i32) (result i32)\n    (i32.mul (local.get 0) (local.get 0))))\n');
+  const mulWasm = await watToWasm(readFileSync(tmp('mul.wat'), 'utf8'), 'mul.wat');
+  writeFileSync(tmp('mul.wasm'), mulWasm);
+  MUL_OFFSET = mulWasm.lastIndexOf(0x6c); // i32.mul's opcode, just before the body's final end
 });
 
 afterAll(() => {
@@ -180,33 +206,41 @@ describe('errors', () => {
   it('garbage bytes: a CompileError, and no output file', async () => {
     const out = tmp('garbage.onnx');
     const [c, r] = await Promise.all([cli('compile', tmp('garbage.wasm'), '-o', out), cli('run', tmp('garbage.wasm'), '--invoke', 'f')]);
-    expectError(c, /malformed|not a WebAssembly/);
+    expectError(c, /malformed|not a WebAssembly/, false, new RegExp(`${escapeRe(tmp('garbage.wasm'))}(:0x[0-9a-f]+)?: `));
     expect(existsSync(out)).toBe(false);
-    expectError(r, /ONNX|wasmformer/);
+    // run given a module instead of a model: a hint to compile it first
+    expectError(r, /is a WebAssembly module, not a compiled model/);
+    expect(r.stderr).toMatch(/^hint: compile it first: wasmformer compile /m);
   });
 
-  it('unsupported instruction: names the instruction, the function and the 0x offset; an existing output is kept', async () => {
+  it('unsupported instruction in WAT: FILE:LINE:COL, the source line and a caret under it; an existing output is kept', async () => {
     const out = tmp('existing.onnx');
     writeFileSync(out, 'previous contents');
     const r = await cli('compile', tmp('mul.wat'), '-o', out);
-    expectError(r, /i32\.mul/);
-    expect(r.stderr).toMatch(/function \$?square/);
-    expect(r.stderr).toMatch(/0x[0-9a-f]+/);
+    expectError(r, /i32\.mul.*function \$?square/, false, `${tmp('mul.wat')}:3:6: `);
+    expect(lines(r.stderr).slice(1)).toEqual(['    (i32.mul (local.get 0) (local.get 0))))', '     ^']);
     expect(readFileSync(out, 'utf8')).toBe('previous contents');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('a WAT syntax error is one line with its position', async () => {
+  it('unsupported instruction in a binary: FILE:0xOFFSET', async () => {
+    const r = await cli('compile', tmp('mul.wasm'), '-o', tmp('mulbin.onnx'));
+    expectError(r, /unsupported: instruction i32\.mul.*\(instruction i32\.mul, function square\)$/, false, `${tmp('mul.wasm')}:0x${MUL_OFFSET.toString(16)}: `);
+    expect(lines(r.stderr)).toHaveLength(1);
+  });
+
+  it('a WAT syntax error is located, with the source line and a caret', async () => {
     writeFileSync(tmp('bad.wat'), '(module (func (result i32) i32.const');
     const r = await cli('compile', tmp('bad.wat'), '-o', tmp('bad.onnx'));
-    expectError(r, /cannot assemble .*bad\.wat: line 1, column \d+: /);
+    expectError(r, /unexpected token/, false, new RegExp(`${escapeRe(tmp('bad.wat'))}:1:\\d+: `));
+    expect(lines(r.stderr)[1]).toBe('(module (func (result i32) i32.const');
     expect(existsSync(tmp('bad.onnx'))).toBe(false);
   });
 
   it('unknown export at compile time', async () => {
     const out = tmp('unknown_export.onnx');
     const r = await cli('compile', join(SAMPLES, 'countdown.wasm'), '--export', 'nope', '-o', out);
-    expectError(r, /"nope" is not exported/);
+    expectError(r, /"nope" is not exported/, false, `${join(SAMPLES, 'countdown.wasm')}: `);
     expect(existsSync(out)).toBe(false);
   });
 
