@@ -29,11 +29,11 @@ export interface ErrorReport {
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** `s` with every control or invisible formatting character written as an escape (`\n`, `\x1b`, `\u{202e}`). */
-export function escapeText(s: string): string {
+export function escapeText(s: string, keepTabs = false): string {
   return s.replace(UNSAFE, (c) => {
     const k = c.charCodeAt(0);
     if (c === '\n') return '\\n';
-    if (c === '\t') return '\\t';
+    if (c === '\t') return keepTabs ? c : '\\t';
     if (c === '\r') return '\\r';
     return k <= 0xff ? `\\x${k.toString(16).padStart(2, '0')}` : `\\u{${k.toString(16)}}`;
   });
@@ -92,7 +92,8 @@ export function formatText(r: ErrorReport, message = r.message): string {
     r.file === undefined ? '' : r.line !== undefined ? `${file}:${r.line}:${r.column ?? 1}: ` : r.offset !== undefined ? `${file}:0x${r.offset.toString(16)}: ` : `${file}: `;
   const out = [`${where}${r.kind === 'internal' ? '' : 'error: '}${escapeText(message)}`];
   if (r.source !== undefined && r.column !== undefined) {
-    const w = window(escapeText(r.source), r.column);
+    const column = escapeText(r.source.slice(0, r.column - 1), true).length + 1; // in the escaped line
+    const w = window(escapeText(r.source, true), column);
     out.push(w.text, caretLine(w.text, w.column));
   }
   if (r.hint) out.push(`hint: ${escapeText(r.hint)}`);
