@@ -150,7 +150,7 @@ async function cmdCompile(argv: string[], ctx: InputContext): Promise<number> {
   }
   // with -o -, stdout is the model: the summary goes to stderr
   const say = (line: string) => (out === '-' ? process.stderr.write(`${line}\n`) : console.log(line));
-  if (m.explanation) say(m.explanation.split('\n').map(escapeText).join('\n'));
+  if (m.explanation) say(m.explanation.split('\n').map((l) => escapeText(l)).join('\n'));
   if (!quiet(p)) {
     say(`wrote ${escapeText(out === '-' ? '<stdout>' : out)}: ${s.layers} layers (critical path ${s.criticalPath}), dModel ${s.dModel} (maxLive ${s.maxLive}, naive ${s.naiveSlots}), ${s.heads} heads, ${s.mlpHidden} MLP units, ${s.params} params, ${s.compileMs} ms`);
     say(`exports: ${m.layout.entries.map((e) => `${escapeText(e.name)}(${e.params}) -> ${e.results}`).join(', ') || '(none)'}`);
