@@ -1,232 +1,348 @@
-// cli/main.ts — the `wasmformer` command line (compile, run, check).
+// cli/main.ts — the `wasmformer` command line (compile, run, check, help, --version).
 //
-// Contract (scripts depend on it): exit 0 when the command did its job (a
-// trap is a result, not an error), 1 with a one-line `error: ...` on stderr
-// for compile or runtime errors, 2 for usage errors. Never a stack trace for
-// bad input; output files are written atomically.
+// Contract (scripts depend on it; wabt's and binaryen's tools are the model):
+//  - exit 0 when the command did its job (a trap is a result, not an error), 1 for compile or
+//    runtime errors, 2 for usage errors, 130/143 when interrupted; never a stack trace for bad input;
+//  - errors on stderr start with the file: `sum.wat:3:12: error: ...` (then the source line and a
+//    caret) or `sum.wasm:0x1a: error: ...`, maybe followed by one `hint:` line; names from the
+//    module are escaped (cli/diagnostics.ts);
+//  - `--json`: stdout is one JSON object in every outcome, errors included ({"error": {...}});
+//    `--trace-json`: stderr is JSON Lines, one object per step (and the error, if any);
+//  - `-` reads the input from stdin, `-o -` writes the model to stdout; outputs are written
+//    atomically and only to regular files or new paths (cli/output.ts);
+//  - progress on a terminal only (cli/progress.ts), never with --quiet or when piped.
 
-import { readFileSync, renameSync, writeFileSync, unlinkSync, existsSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { compile } from '../index.js';
-import { CompileError, RunError } from '../frontend/errors.js';
-import { TransformerModel } from '../runtime/transformer.js';
+import { CompileError, RunError } from '../format/errors.js';
+import { WatError, locateWatOffset } from '../frontend/wat.js';
+import { TransformerModel, type TraceEvent } from '../runtime/transformer.js';
 import { checkProgram } from '../harness/check.js';
+import { HintedRunError, UsageError, flag, intFlag, parseArgs, parseI32, parseRange, parseSamples, secondsFlag, type Parsed } from './args.js';
+import { escapeText, formatJson, formatText, jsonText, messageWithoutOffset, reportOf, type ErrorReport } from './diagnostics.js';
+import { checkOutputPath, writeAtomic, writeStdout } from './output.js';
+import { progress } from './progress.js';
+import { checkProvider } from './providers.js';
 
-class UsageError extends Error {}
+const DEFAULT_CHECK_SECONDS = 60;
 
 const HELP: Record<string, string> = {
   main: `wasmformer — compile WebAssembly into an exact float32 transformer (ONNX) and run it
 
 Usage:
-  wasmformer compile IN.wasm|IN.wat -o OUT.onnx [--export NAME]... [--json]
-  wasmformer run MODEL.onnx --invoke NAME [--json] [--max-steps N] [--trace] [--provider P] -- ARG...
-  wasmformer check IN.wasm|IN.wat [--export NAME]... [--cases N] [--seed S] [--max-steps N] [--provider P] [--json]
+  wasmformer compile IN.wasm|IN.wat|- -o OUT.onnx|- [--export NAME]... [--json] [--explain]
+  wasmformer run MODEL.onnx|- --invoke NAME [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
+  wasmformer check IN.wasm|IN.wat|- [--export NAME]... [--range LO:HI]... [--cases N] [--time-limit S] [--json]
+  wasmformer help COMMAND
+  wasmformer --version
 
-Run 'wasmformer COMMAND --help' for details.`,
-  compile: `wasmformer compile IN.wasm|IN.wat -o OUT.onnx [--export NAME]... [--json]
+'-' is standard input (or, for -o, standard output). --quiet hides progress on a terminal.
+Run 'wasmformer help COMMAND' for details.`,
+  compile: `wasmformer compile IN.wasm|IN.wat|- -o OUT.onnx|- [--export NAME]... [--json] [--explain]
 
-Compiles a WebAssembly module (binary or text) into one self-describing ONNX model.
-  -o, --output FILE   where to write the model (written atomically)
+Compiles a WebAssembly module (binary or text; '-' reads standard input) into one
+self-describing ONNX model.
+  -o, --output FILE   where to write the model: a new path or a regular file (written
+                      atomically); '-' writes it to standard output
   --export NAME       compile only this export (repeatable); default: all exports
   --json              print {"layers","dModel","heads","params","mlpHidden","criticalPath",
-                      "maxLive","naiveSlots","compileMs"} instead of a summary
-  --explain           also print the IR and, layer by layer, the gadgets of every block`,
-  run: `wasmformer run MODEL.onnx --invoke NAME [--json] [--max-steps N] [--trace] [--provider P] -- ARG...
+                      "maxLive","naiveSlots","compileMs"} (plus "explanation" with --explain)
+  --explain           also print the IR and, layer by layer, the gadgets of every block
+  --quiet             print nothing on success`,
+  run: `wasmformer run MODEL.onnx|- --invoke NAME [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
 
 Runs an export of a compiled model step by step on ONNX Runtime.
   --invoke NAME     the export to call
   ARG...            i32 arguments after '--', decimal, signed or unsigned (e.g. -1 or 4294967295)
   --max-steps N     stop with "step limit exceeded" after N steps (default 1000000)
   --trace           print each step's program counter and live variables (stderr)
-  --provider P      ONNX Runtime execution provider (default cpu; e.g. cuda when installed)
+  --trace-json      the same as JSON Lines on stderr: {"step","pc","block","args"} per step
+  --provider P      ONNX Runtime execution provider (default cpu; cuda needs its binaries:
+                    ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)
   --evict           keep one memory row per address in the KV cache (same results, faster
                     on long store-heavy runs)
   --json            print {"results":[...],"steps":N,"trap":null|"message"}
+  --quiet           no progress line (shown on a terminal for runs past a second)
 Exit status 0 when the program ran (a trap is a result).`,
-  check: `wasmformer check IN.wasm|IN.wat [--export NAME]... [--cases N] [--seed S] [--max-steps N] [--provider P] [--json]
+  check: `wasmformer check IN.wasm|IN.wat|- [--export NAME]... [--range LO:HI]... [--args-file FILE]
+                 [--cases N] [--seed S] [--max-steps N] [--time-limit S] [--provider P] [--json]
 
 Compiles the module, then runs every export on N random argument tuples plus the edge
-values (0, 1, -1, INT_MIN, INT_MAX) through the transformer, the IR interpreter and
-natively (V8), comparing results, traps and final memory. Prints "N passed, M failed";
-exits non-zero on any mismatch. A case still running after --max-steps (default 10000)
-cannot run natively; its state after that many steps (block, arguments, memory) is compared
-with the IR interpreter's instead. --cases defaults to 50, --seed to 1;
---provider picks the ONNX Runtime execution provider (default cpu).`,
+values (0, 1, -1, INT_MIN, INT_MAX, clamped into the ranges) through the transformer, the IR
+interpreter and natively (V8), comparing results, traps and final memory. Prints
+"N passed, M failed"; exits 1 on any mismatch.
+  --range LO:HI     signed inclusive range of the next parameter (repeat in parameter order;
+                    later parameters use the last range, so one --range covers all);
+                    default: any i32 — use a range for loop counters
+  --args-file FILE  extra cases, one per line: 'ARG...' or 'EXPORT: ARG...' ('#' comments)
+  --cases N         random tuples per export (default 50); --seed S (default 1)
+  --max-steps N     per case (default 10000); a case still running then is compared with the
+                    IR interpreter on that prefix (block, arguments, memory), not natively
+  --time-limit S    start no new batch of cases after S seconds (default ${DEFAULT_CHECK_SECONDS}); the
+                    summary says how many of the planned cases ran
+  --provider P      ONNX Runtime execution provider (default cpu)
+  --quiet           no progress line (shown on a terminal)`,
 };
 
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string[]>;
-  rest: string[];
+/** What main() knows about the input, for locating an error in it. */
+interface InputContext {
+  file?: string;
+  text?: string; // the input as text, when it is WAT
 }
 
-function parseArgs(argv: string[], spec: Record<string, 'bool' | 'value'>): Parsed {
-  const out: Parsed = { positional: [], flags: new Map(), rest: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--') {
-      out.rest = argv.slice(i + 1);
-      break;
+function version(): string {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'wasmformer' && pkg.version) return pkg.version;
+    } catch {
+      // try the next candidate (sources run from cli/, the build from dist/cli/)
     }
-    if (a.startsWith('-') && a.length > 1 && !/^-\d/.test(a)) {
-      const [k, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-      const kind = spec[k];
-      if (!kind) throw new UsageError(`unknown option ${k}`);
-      const list = out.flags.get(k) ?? [];
-      if (kind === 'bool') list.push('true');
-      else {
-        const v = inline ?? argv[++i];
-        if (v === undefined) throw new UsageError(`${k} needs a value`);
-        list.push(v);
-      }
-      out.flags.set(k, list);
-    } else out.positional.push(a);
   }
-  return out;
+  return 'unknown';
 }
 
-function intFlag(p: Parsed, k: string, def: number, min = 0): number {
-  const v = p.flags.get(k)?.at(-1);
-  if (v === undefined) return def;
-  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`${k} expects an integer >= ${min}, got '${v}'`);
-  return Number(v);
-}
+const STDIN_NAME = '<stdin>';
 
-export function parseI32(s: string): number {
-  if (!/^[-+]?\d+$/.test(s)) throw new UsageError(`argument '${s}' is not a decimal integer`);
-  const n = Number(s);
-  if (n < -2147483648 || n > 4294967295) throw new UsageError(`argument '${s}' does not fit in 32 bits`);
-  return n | 0;
-}
-
-function readInput(path: string): Uint8Array {
-  if (!existsSync(path)) throw new RunError(`cannot read '${path}': no such file`);
+function readInput(path: string, ctx?: InputContext): Uint8Array {
+  const name = path === '-' ? STDIN_NAME : path;
+  let bytes: Uint8Array;
   try {
-    return new Uint8Array(readFileSync(path));
+    bytes = new Uint8Array(readFileSync(path === '-' ? 0 : path));
   } catch (e) {
-    throw new RunError(`cannot read '${path}': ${(e as Error).message}`);
-  }
-}
-
-function writeAtomic(path: string, data: Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    if (existsSync(tmp)) unlinkSync(tmp);
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RunError(`cannot write '${path}': ${code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new RunError(`cannot read '${name}': ${why}`);
   }
+  if (ctx) {
+    ctx.file = name;
+    if (!isWasmBinary(bytes)) ctx.text = new TextDecoder().decode(bytes);
+  }
+  return bytes;
 }
 
-function progress(done: number, total: number): void {
-  if (!process.stderr.isTTY) return;
-  const width = 30;
-  const filled = Math.round((done / total) * width);
-  process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
-  if (done === total) process.stderr.write('\n');
+const isWasmBinary = (b: Uint8Array) => b[0] === 0x00 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+
+function quiet(p: Parsed): boolean {
+  return p.flags.has('--quiet');
 }
 
-async function cmdCompile(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--explain': 'bool', '--help': 'bool' });
+async function cmdCompile(argv: string[], ctx: InputContext): Promise<number> {
+  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--explain': 'bool', '--quiet': 'bool', '--help': 'bool' });
   if (p.flags.has('--help')) return help('compile');
-  if (p.positional.length !== 1) throw new UsageError('compile needs exactly one input file');
-  const out = p.flags.get('-o')?.at(-1) ?? p.flags.get('--output')?.at(-1);
-  if (!out) throw new UsageError('compile needs -o OUT.onnx');
+  if (p.positional.length !== 1) throw new UsageError(p.positional.length ? `compile takes one input file, got ${p.positional.length}` : 'compile needs an input file (or - for standard input)');
+  const out = flag(p, '-o', '--output');
+  if (!out) throw new UsageError('compile needs -o OUT.onnx (or -o - for standard output)');
+  const json = p.flags.has('--json');
+  if (out === '-' && json) throw new UsageError("-o - and --json both want standard output; write the model to a file");
+  if (out !== '-') checkOutputPath(out);
   const input = p.positional[0];
-  const m = await compile(readInput(input), { filename: input, exports: p.flags.get('--export'), explain: p.flags.has('--explain') });
-  writeAtomic(out, m.onnx);
-  if (m.explanation) console.log(m.explanation);
+  const bytes = readInput(input, ctx);
+  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export'), explain: p.flags.has('--explain') });
+  if (out === '-') await writeStdout(m.onnx);
+  else await writeAtomic(out, m.onnx);
   const s = m.stats;
-  if (p.flags.has('--json')) {
+  if (json) {
     const { layers, dModel, heads, params, mlpHidden, criticalPath, maxLive, naiveSlots, compileMs } = s;
-    console.log(JSON.stringify({ layers, dModel, heads, params, mlpHidden, criticalPath, maxLive, naiveSlots, compileMs }));
-  } else {
-    console.log(`wrote ${out}: ${s.layers} layers (critical path ${s.criticalPath}), dModel ${s.dModel} (maxLive ${s.maxLive}, naive ${s.naiveSlots}), ${s.heads} heads, ${s.mlpHidden} MLP units, ${s.params} params, ${s.compileMs} ms`);
-    console.log(`exports: ${m.layout.entries.map((e) => `${e.name}(${e.params}) -> ${e.results}`).join(', ') || '(none)'}`);
+    const explanation = m.explanation === undefined ? {} : { explanation: m.explanation };
+    console.log(jsonText({ layers, dModel, heads, params, mlpHidden, criticalPath, maxLive, naiveSlots, compileMs, ...explanation }));
+    return 0;
+  }
+  // with -o -, stdout is the model: the summary goes to stderr
+  const say = (line: string) => (out === '-' ? process.stderr.write(`${line}\n`) : console.log(line));
+  if (m.explanation) say(m.explanation.split('\n').map((l) => escapeText(l)).join('\n'));
+  if (!quiet(p)) {
+    say(`wrote ${escapeText(out === '-' ? '<stdout>' : out)}: ${s.layers} layers (critical path ${s.criticalPath}), dModel ${s.dModel} (maxLive ${s.maxLive}, naive ${s.naiveSlots}), ${s.heads} heads, ${s.mlpHidden} MLP units, ${s.params} params, ${s.compileMs} ms`);
+    say(`exports: ${m.layout.entries.map((e) => `${escapeText(e.name)}(${e.params}) -> ${e.results}`).join(', ') || '(none)'}`);
   }
   return 0;
 }
 
+/** A model file that is really a WebAssembly module (binary or text): explain instead of failing in ONNX. */
+function refuseModule(file: string, bytes: Uint8Array): void {
+  const wat = /\.(wat|wast)$/i.test(file) || /^\s*(\(|;;)/.test(new TextDecoder().decode(bytes.subarray(0, 64)));
+  if (!isWasmBinary(bytes) && !/\.wasm$/i.test(file) && !wat) return;
+  const name = file === STDIN_NAME ? 'IN' : file;
+  throw new HintedRunError(
+    `${file} is a WebAssembly module, not a compiled model`,
+    `compile it first: wasmformer compile ${name} -o model.onnx, then run model.onnx (or 'wasmformer check ${name}' to test it)`,
+  );
+}
+
+async function loadModel(bytes: Uint8Array, provider: string | undefined): Promise<TransformerModel> {
+  if (provider && provider !== 'cpu') checkProvider(provider);
+  return TransformerModel.load(bytes, { provider });
+}
+
 async function cmdRun(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { '--invoke': 'value', '--json': 'bool', '--max-steps': 'value', '--trace': 'bool', '--provider': 'value', '--evict': 'bool', '--help': 'bool' });
+  const p = parseArgs(argv, {
+    '--invoke': 'value', '--json': 'bool', '--max-steps': 'value', '--trace': 'bool', '--trace-json': 'bool',
+    '--provider': 'value', '--evict': 'bool', '--quiet': 'bool', '--help': 'bool',
+  });
   if (p.flags.has('--help')) return help('run');
-  if (p.positional.length !== 1) throw new UsageError('run needs exactly one model file');
-  const name = p.flags.get('--invoke')?.at(-1);
+  if (p.positional.length === 0) throw new UsageError('run needs a model file (or - for standard input)');
+  if (p.positional.length > 1) {
+    const extra = p.positional.slice(1);
+    const looksLikeArgs = extra.every((a) => /^[-+]?\d+$/.test(a));
+    throw new UsageError(
+      `run takes one model file, got ${p.positional.length} (${extra.map((a) => `'${a}'`).join(', ')} after it)`,
+      looksLikeArgs ? `put the program's arguments after '--': wasmformer run ${p.positional[0]} --invoke ${flag(p, '--invoke') ?? 'NAME'} -- ${extra.join(' ')}` : undefined,
+    );
+  }
+  const name = flag(p, '--invoke');
   if (!name) throw new UsageError('run needs --invoke NAME');
-  const args = [...p.rest].map(parseI32);
+  if (p.flags.has('--trace') && p.flags.has('--trace-json')) throw new UsageError('--trace and --trace-json: choose one');
+  const args = p.rest.map(parseI32);
   const maxSteps = intFlag(p, '--max-steps', 1_000_000, 1);
-  const model = await TransformerModel.load(readInput(p.positional[0]), { provider: p.flags.get('--provider')?.at(-1) });
+  const file = p.positional[0] === '-' ? STDIN_NAME : p.positional[0];
+  const bytes = readInput(p.positional[0]);
+  refuseModule(file, bytes);
+  const model = await loadModel(bytes, flag(p, '--provider'));
+  const bar = progress(process.stderr, { unit: 'steps', quiet: quiet(p) || p.flags.has('--trace') || p.flags.has('--trace-json'), delayMs: 1000 });
   const trace = p.flags.has('--trace')
-    ? (ev: { step: number; pc: number; block: string; args: number[] }) =>
-        process.stderr.write(`step ${ev.step}: pc=${ev.pc} ${ev.block} [${ev.args.join(', ')}]\n`)
-    : undefined;
-  const [o] = await model.runBatch(name, [args], [model.newMemory({ evict: p.flags.has('--evict') })], { maxSteps, trace });
-  if (p.flags.has('--json')) console.log(JSON.stringify({ results: o.results, steps: o.steps, trap: o.trap }));
+    ? (ev: TraceEvent) => process.stderr.write(`step ${ev.step}: pc=${ev.pc} ${escapeText(ev.block)} [${ev.args.join(', ')}]\n`)
+    : p.flags.has('--trace-json')
+      ? (ev: TraceEvent) => process.stderr.write(`${jsonText({ step: ev.step, pc: ev.pc, block: ev.block, args: ev.args })}\n`)
+      : process.stderr.isTTY && !quiet(p)
+        ? (ev: TraceEvent) => bar.update(ev.step)
+        : undefined;
+  let o;
+  try {
+    [o] = await model.runBatch(name, [args], [model.newMemory({ evict: p.flags.has('--evict') })], { maxSteps, trace });
+  } catch (e) {
+    if (e instanceof RunError && /^step limit exceeded/.test(e.message)) throw new HintedRunError(e.message, `raise it with --max-steps N (now ${maxSteps})`);
+    throw e;
+  } finally {
+    bar.done();
+  }
+  if (p.flags.has('--json')) console.log(jsonText({ results: o.results, steps: o.steps, trap: o.trap }));
   else if (o.trap) console.log(`trap: ${o.trap} (after ${o.steps} steps)`);
   else console.log(`${o.results.join(' ')}${o.results.length ? '' : '(no results)'}\t(${o.steps} steps)`);
   return 0;
 }
 
-async function cmdCheck(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, { '--export': 'value', '--cases': 'value', '--seed': 'value', '--max-steps': 'value', '--json': 'bool', '--provider': 'value', '--help': 'bool' });
-  if (p.flags.has('--help')) return help('check');
-  if (p.positional.length !== 1) throw new UsageError('check needs exactly one input file');
-  const input = p.positional[0];
-  const m = await compile(readInput(input), { filename: input, exports: p.flags.get('--export') });
-  const model = await TransformerModel.load(m.onnx, { provider: p.flags.get('--provider')?.at(-1) });
-  const report = await checkProgram(model, m.ir, m.wasm, {
-    cases: intFlag(p, '--cases', 50),
-    seed: intFlag(p, '--seed', 1),
-    maxSteps: intFlag(p, '--max-steps', 10_000, 1),
-    onProgress: p.flags.has('--json') ? undefined : progress,
-  });
-  if (p.flags.has('--json')) {
-    console.log(JSON.stringify({ passed: report.passed, failed: report.failed, tooLong: report.tooLong, failures: report.cases.filter((c) => !c.ok) }));
-  } else {
-    for (const c of report.cases.filter((x) => !x.ok)) console.log(`FAIL ${c.export}(${c.args.join(', ')}): ${c.reason}`);
-    if (report.tooLong) {
-      console.log(`${report.tooLong} cases were still running after --max-steps steps: compared with the IR interpreter on that prefix only, not natively`);
+function samplesFor(p: Parsed, model: TransformerModel, names: string[]): Record<string, number[][]> {
+  const file = flag(p, '--args-file');
+  if (!file) return {};
+  const lines = parseSamples(new TextDecoder().decode(readInput(file)), file);
+  const out: Record<string, number[][]> = {};
+  for (const n of names) {
+    const params = model.entry(n).params;
+    out[n] = lines.filter((l) => (l.export === null ? l.args.length === params : l.export === n)).map((l) => l.args);
+    for (const l of lines) {
+      if (l.export === n && l.args.length !== params) throw new UsageError(`${file}: export '${n}' takes ${params} arguments, a case gives ${l.args.length}`);
     }
+  }
+  for (const l of lines) if (l.export !== null && !names.includes(l.export)) throw new UsageError(`${file}: no export named '${l.export}' is checked`);
+  return out;
+}
+
+async function cmdCheck(argv: string[], ctx: InputContext): Promise<number> {
+  const p = parseArgs(argv, {
+    '--export': 'value', '--cases': 'value', '--seed': 'value', '--max-steps': 'value', '--json': 'bool', '--provider': 'value',
+    '--range': 'value', '--args-file': 'value', '--time-limit': 'value', '--quiet': 'bool', '--help': 'bool',
+  });
+  if (p.flags.has('--help')) return help('check');
+  if (p.positional.length !== 1) throw new UsageError(p.positional.length ? `check takes one input file, got ${p.positional.length}` : 'check needs an input file (or - for standard input)');
+  const ranges = (p.flags.get('--range') ?? []).map(parseRange);
+  const cases = intFlag(p, '--cases', 50);
+  const seed = intFlag(p, '--seed', 1);
+  const maxSteps = intFlag(p, '--max-steps', 10_000, 1);
+  const timeLimit = secondsFlag(p, '--time-limit', DEFAULT_CHECK_SECONDS);
+  const bytes = readInput(p.positional[0], ctx);
+  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export') });
+  const model = await loadModel(m.onnx, flag(p, '--provider'));
+  const names = p.flags.get('--export') ?? model.layout.entries.map((e) => e.name);
+  const bar = progress(process.stderr, { unit: 'cases', quiet: quiet(p) });
+  let report;
+  try {
+    report = await checkProgram(model, m.ir, m.wasm, {
+      exports: names,
+      cases,
+      seed,
+      maxSteps,
+      ranges,
+      extraArgs: samplesFor(p, model, names),
+      timeLimitMs: timeLimit * 1000,
+      onProgress: (done, total) => bar.update(done, total),
+    });
+  } finally {
+    bar.done();
+  }
+  const ran = report.cases.length;
+  if (p.flags.has('--json')) {
+    const failures = report.cases.filter((c) => !c.ok);
+    console.log(jsonText({ passed: report.passed, failed: report.failed, tooLong: report.tooLong, ran, planned: report.planned, timedOut: report.timedOut, failures }));
+  } else {
+    for (const c of report.cases.filter((x) => !x.ok)) console.log(`FAIL ${escapeText(c.export)}(${c.args.join(', ')}): ${escapeText(c.reason ?? '')}`);
+    if (report.tooLong) {
+      console.log(`${report.tooLong} cases were still running after ${maxSteps} steps: compared with the IR interpreter on that prefix only, not natively (give loop counters a --range, or raise --max-steps)`);
+    }
+    if (report.timedOut) console.log(`time limit: ran ${ran} of ${report.planned} planned cases in ${timeLimit} s (raise it with --time-limit)`);
     console.log(`${report.passed} passed, ${report.failed} failed`);
   }
   return report.failed ? 1 : 0;
 }
 
 function help(cmd: string): number {
-  console.log(HELP[cmd]);
+  const text = HELP[cmd];
+  if (text === undefined) throw new UsageError(`no help for '${cmd}'; commands: compile, run, check`);
+  console.log(text);
   return 0;
 }
 
+/** The error report for `e`, located in the input where it can be. */
+async function locate(e: unknown, ctx: InputContext): Promise<ErrorReport> {
+  const r = reportOf(e);
+  if (!(e instanceof CompileError) || ctx.file === undefined) return r;
+  r.file = ctx.file;
+  if (e instanceof WatError) {
+    const source = ctx.text?.split('\n')[e.line - 1]?.replace(/\r$/, '');
+    return { ...r, line: e.line, column: e.column, source, message: e.reason };
+  }
+  if (e.info.offset === undefined) return r;
+  if (ctx.text === undefined) return { ...r, message: messageWithoutOffset(e) };
+  const at = await locateWatOffset(ctx.text, e.info.offset, ctx.file);
+  if (!at) return r; // keep the offset (of the assembled binary) in the message
+  return { ...r, message: messageWithoutOffset(e), line: at.line, column: at.column, source: at.lineText };
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  const json = own.includes('--json');
+  const traceJson = own.includes('--trace-json');
+  const ctx: InputContext = {};
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case 'compile':
-        return await cmdCompile(rest);
+        return await cmdCompile(rest, ctx);
       case 'run':
         return await cmdRun(rest);
       case 'check':
-        return await cmdCheck(rest);
+        return await cmdCheck(rest, ctx);
+      case '--version':
+      case '-V':
+      case 'version':
+        console.log(json ? jsonText({ version: version() }) : `wasmformer ${version()}`);
+        return 0;
       case undefined:
       case '--help':
       case '-h':
-      case 'help':
         return help('main');
+      case 'help':
+        return help(rest[0] ?? 'main');
       default:
+        if (/\.(wasm|wat|wast|onnx)$/i.test(cmd)) {
+          throw new UsageError(`unknown command '${cmd}'`, `name the command first: wasmformer ${/\.onnx$/i.test(cmd) ? 'run' : 'compile'} ${cmd} ...`);
+        }
         throw new UsageError(`unknown command '${cmd}'`);
     }
   } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`error: ${e.message}\n(see 'wasmformer --help')\n`);
-      return 2;
-    }
-    if (e instanceof CompileError || e instanceof RunError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      return 1;
-    }
-    process.stderr.write(`internal error: ${(e as Error).message ?? String(e)}\n`);
-    return 1;
+    const r = await locate(e, ctx);
+    if (json) process.stdout.write(formatJson(r));
+    else if (traceJson) process.stderr.write(formatJson(r));
+    else process.stderr.write(formatText(r));
+    return r.kind === 'usage' ? 2 : 1;
   }
 }
