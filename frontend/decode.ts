@@ -415,7 +415,7 @@ function instructions(r: Reader, ctx: BodyContext): WasmInstr[] {
     const ins = instruction(r, ctx);
     body.push(ins);
     if (OPENS.has(ins.op)) depth++;
-    if (ins.op === 'end') depth--;
+    if (ins.op === 'end' || ins.op === 'delegate') depth--; // delegate closes a try (exception handling)
   }
   if (!r.atEnd()) r.fail('function body has bytes after its final end');
   return body;

@@ -267,6 +267,13 @@ export function validateModule(m: DecodedModule, funcs: readonly DecodedFunc[], 
   validateExports(m);
   for (const c of m.constExprs) validateConstExpr(m, c);
   for (const f of funcs) validateFunc(f.func, m);
+  // Functions not compiled are validated too where the subset's typing covers them, so that
+  // an invalid module is rejected with a location rather than only by the engine's check.
+  const compiled = new Set(funcs);
+  for (const f of m.funcs) {
+    if (compiled.has(f) || f.unsupported.length > 0 || f.calls.some((c) => (m.funcSigs[c] ?? null) === null)) continue;
+    validateFunc(f.func, m);
+  }
   validateData(m);
   // Belt and braces: the engine's own validator must agree.
   if (!WebAssembly.validate(new Uint8Array(bytes))) throw new CompileError('invalid module (rejected by the WebAssembly validator)');
