@@ -13,7 +13,7 @@
 // by a branch is not counted, one reached by falling through is. Handles the MVP instruction set plus
 // sign extension, select t and the 0xFC prefix; 0xFD (SIMD) is rejected.
 
-import { opcodeName, prefixedOpcodeName } from '../frontend/opcodes.js';
+import { prefixedSpecOf, specOf } from '../ir/instructions.js';
 
 export interface Instr {
   name: string; // text name, e.g. "i32.add"; prefixed ops by their full name
@@ -131,8 +131,8 @@ function limits(c: Cursor): void {
 }
 
 function instrName(key: number): string {
-  if (key >= 0xfc00) return prefixedOpcodeName(0xfc, key - 0xfc00);
-  return opcodeName(key) ?? `opcode 0x${key.toString(16)}`;
+  if (key >= 0xfc00) return prefixedSpecOf(0xfc, key - 0xfc00)?.name ?? `opcode 0xfc ${key - 0xfc00}`;
+  return specOf(key)?.name ?? `opcode 0x${key.toString(16)}`;
 }
 
 function skipImmediates(c: Cursor, op: number): number {
