@@ -36,7 +36,7 @@ import type { BitCache } from './bits.js';
 import { and, bitsOf, limbOfBits } from './bits.js';
 import { shiftConst } from './shift.js';
 import { negIf } from './sub.js';
-import { floorDiv, fmax, fmin, gatedSum, onDemand, stepAt } from './staircase.js';
+import { floorDiv, gatedSum, onDemand, stepAt } from './staircase.js';
 
 export const DIV_RADIX_BITS = 3;
 
@@ -88,10 +88,13 @@ function absBits(g: GraphBuilder, block: number, name: string, bits: readonly Li
   return out;
 }
 
+/** The divisor b' >= 1 as limb forms with proven limb bounds. */
 interface Divisor {
   lo: LinForm;
   hi: LinForm;
+  loMin: number;
   loMax: number;
+  hiMin: number;
   hiMax: number;
 }
 
@@ -106,6 +109,9 @@ function longDivide(g: GraphBuilder, block: number, name: string, dividend: read
   }
   let rLo: LinForm = lconst(0);
   let rHi: LinForm = lconst(0);
+  // proven bounds of R's limbs (R < b', canonical); the forms' own fmax may be looser
+  let rLoMax = 0;
+  let rHiMax = 0;
   const q: LinForm[] = new Array<LinForm>(32).fill(lconst(0));
   stages.forEach(([p, n], si) => {
     const tag = `${name}.st${si}`;
@@ -114,21 +120,22 @@ function longDivide(g: GraphBuilder, block: number, name: string, dividend: read
     const mA = onDemand(g, block, `${tag}.carry`);
     const lo: LinForm[] = [];
     const hi: LinForm[] = [];
+    const hiRange: Array<[number, number]> = [];
     for (let j = 0; j < P; j++) {
       const L = lcomb([[rLo, P], [d, 1], [b.lo, -j]]);
       const H = lcomb([[rHi, P], [b.hi, -j]]);
-      const lMin = fmin(g, L);
-      const lMax = fmax(g, L);
+      const lMin = -j * b.loMax;
+      const lMax = P * rLoMax + P - 1 - j * b.loMin;
       const c = Math.floor(lMin / LIMB) === Math.floor(lMax / LIMB) ? lconst(Math.floor(lMin / LIMB)) : floorDiv(g, mA(), `${tag}.c${j}`, L, lMin, lMax, LIMB);
       lo.push(lcomb([[L, 1], [c, -LIMB]]));
       hi.push(lcomb([[H, 1], [c, 1]]));
+      hiRange.push([-j * b.hiMax + Math.floor(lMin / LIMB), P * rHiMax - j * b.hiMin + Math.floor(lMax / LIMB)]);
     }
     const mB = onDemand(g, block, `${tag}.sign`);
     const s: LinForm[] = [lconst(1)];
     for (let j = 1; j < P; j++) {
       const x = hi[j];
-      const xMin = fmin(g, x);
-      const xMax = fmax(g, x);
+      const [xMin, xMax] = hiRange[j];
       s.push(xMin >= 0 ? lconst(1) : xMax < 0 ? lconst(0) : stepAt(g, mB(), `${tag}.s${j}`, x, xMin, xMax, 0));
     }
     for (let m = 0; m < n; m++) {
@@ -142,8 +149,10 @@ function longDivide(g: GraphBuilder, block: number, name: string, dividend: read
     if (si === stages.length - 1 && !wantRem) return;
     const e = s.map((sj, j) => (j + 1 < P ? lcomb([[sj, 1], [s[j + 1], -1]]) : sj));
     const mC = onDemand(g, block, `${tag}.select`);
-    rLo = gatedSum(g, mC, `${tag}.r_lo`, lo.map((x, j) => [x, e[j]] as [LinForm, LinForm]), LIMB - 1);
-    rHi = gatedSum(g, mC, `${tag}.r_hi`, hi.map((x, j) => [x, e[j]] as [LinForm, LinForm]), b.hiMax);
+    rLo = gatedSum(g, mC, `${tag}.r_lo`, lo.map((x, j) => [x, e[j]] as [LinForm, LinForm]), LIMB - 1, undefined, true);
+    rHi = gatedSum(g, mC, `${tag}.r_hi`, hi.map((x, j) => [x, e[j]] as [LinForm, LinForm]), b.hiMax, hiRange.map(([, mx]) => mx), true);
+    rLoMax = LIMB - 1;
+    rHiMax = b.hiMax;
   });
   return { q, rLo, rHi };
 }
@@ -221,9 +230,11 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
     const bb = bitsOf(g, block, `${name}.b`, b, cache);
     sb = bb.sign();
     const absB = absBits(g, block, `${name}.b`, bb.all(), sb);
-    divisor = { lo: lcomb([[limbOfBits(absB.slice(0, 16)), 1], [divByZero, 1]]), hi: limbOfBits(absB.slice(16)), loMax: LIMB - 1, hiMax: 32768 };
+    divisor = { lo: lcomb([[limbOfBits(absB.slice(0, 16)), 1], [divByZero, 1]]), hi: limbOfBits(absB.slice(16)), loMin: 0, loMax: LIMB - 1, hiMin: 0, hiMax: 32768 };
   } else if (isConstValue(b)) {
-    divisor = { lo: b.lo, hi: b.hi, loMax: b.lo.c, hiMax: b.hi.c };
+    const C = u32(b) === 0 ? 1 : u32(b); // a constant zero divisor traps; divide by 1 to stay in range
+    const [cl, ch] = [C & 0xffff, C >>> 16];
+    divisor = { lo: lconst(cl), hi: lconst(ch), loMin: cl, loMax: cl, hiMin: ch, hiMax: ch };
   } else {
     // compact copies of b's limbs (b.lo + [b = 0]), in the same sublayer as [b = 0]
     const m = g.mlp(block, `${name}.divisor`);
@@ -234,7 +245,7 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
     m.unit(b.lo, [[lo, 1]], LIMB - 1);
     m.unit(lcomb([[b.lo, -1], [b.hi, -1]], 1), [[lo, 1]], 1);
     m.unit(b.hi, [[hi, 1]], LIMB - 1);
-    divisor = { lo: lvar(lo), hi: lvar(hi), loMax: LIMB - 1, hiMax: LIMB - 1 };
+    divisor = { lo: lvar(lo), hi: lvar(hi), loMin: 0, loMax: LIMB - 1, hiMin: 0, hiMax: LIMB - 1 };
   }
   const { q, rLo, rHi } = longDivide(g, block, name, dividend, divisor, wantRem);
   let quot = limbValue(limbOfBits(q.slice(0, 16)), limbOfBits(q.slice(16)));

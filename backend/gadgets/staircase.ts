@@ -112,17 +112,24 @@ export function stepAt(g: GraphBuilder, m: MlpBuilder, name: string, x: LinForm,
  * gives relu(x_i) = x_i: the caller guarantees x_i >= 0 whenever bit_i = 1, and every bit_i is an
  * exact 0/1 form). Terms with a constant x_i or bit_i are linear and need no unit.
  * vmax: the proven bound of the unit part (e.g. 65535 when the bits are one-hot); default Σ max x_i.
+ * xMax: proven upper bounds of the x_i where tighter than their forms' declared ranges.
+ * compact: every term that is not a constant goes through a unit (the result is one vreg plus a
+ * constant), so its magnitude stays that of one vreg however long the terms' forms are.
  */
-export function gatedSum(g: GraphBuilder, mk: () => MlpBuilder, name: string, terms: ReadonlyArray<readonly [LinForm, LinForm]>, vmax?: number): LinForm {
+export function gatedSum(g: GraphBuilder, mk: () => MlpBuilder, name: string, terms: ReadonlyArray<readonly [LinForm, LinForm]>, vmax?: number, xMax?: readonly number[], compact = false): LinForm {
   const linear: Array<[LinForm, number]> = [];
   const units: Array<[LinForm, LinForm, number]> = [];
-  for (const [x, bit] of terms) {
-    if (isConst(bit)) {
+  for (const [i, [x, bit]] of terms.entries()) {
+    if (compact && !(isConst(x) && isConst(bit))) {
+      if (isConst(bit) && bit.c === 0) continue;
+      const M = Math.min(fmax(g, x), xMax?.[i] ?? Infinity);
+      if (M > 0) units.push([x, bit, M]);
+    } else if (isConst(bit)) {
       if (bit.c !== 0) linear.push([x, bit.c]);
     } else if (isConst(x)) {
       if (x.c !== 0) linear.push([bit, x.c]);
     } else {
-      const M = fmax(g, x);
+      const M = Math.min(fmax(g, x), xMax?.[i] ?? Infinity);
       if (M > 0) units.push([x, bit, M]);
     }
   }
