@@ -1,19 +1,21 @@
 // backend/gadgets/divide.ts — div_s, div_u, rem_s, rem_u with their trap signals (DESIGN.md §10).
 //
-// Long division, radix 2^k (k = DIV_RADIX_BITS = 3; the top stage takes the 32 mod k leftover
-// bits), most significant digit first. Invariant: the partial remainder R is canonical and
+// Long division, radix 2^k per stage (k alternating 2 and 3, see divStages), most significant
+// digit first. Invariant: the partial remainder R is canonical and
 // R < b'. Stage with digit d (k bits of the dividend, an affine form of its bits):
 //   R' = 2^k·R + d < 2^k·b';  candidates D_j = R' − j·b' for j = 0..2^k − 1, each as limbs
 //   L_j = 2^k·R.lo + d − j·b'.lo ∈ [−j·65535, 2^k·65535 + 2^k − 1] and H_j = 2^k·R.hi − j·b'.hi.
 //   (A) c_j = ⌊L_j / 65536⌋ (<= 2^k + j mirrored steps, Σ <= 2·65536·Σ min(...) ≈ 7.3·10^6 for
-//       k = 3); so D_j = 65536·(H_j + c_j) + lo_j with lo_j = L_j − 65536·c_j ∈ [0, 65535].
+//       k = 3; ≈ 2·10^6 for k = 2); so D_j = 65536·(H_j + c_j) + lo_j with lo_j = L_j − 65536·c_j ∈ [0, 65535].
 //   (B) s_j = [D_j ≥ 0] = step(H_j + c_j ≥ 0); s is a thermometer code (b' >= 1 makes D_j
 //       decreasing in j), the quotient digit is Σ s_j, and its bits are affine in s:
 //       bit_m(digit) = Σ_j s_j·(bit_m(j) − bit_m(j−1)).
 //   (C) the new R = D_q for the one-hot e_j = s_j − s_{j+1}: per limb Σ_j relu(x_j − M_j(1 − e_j))
 //       (x_j = lo_j or H_j + c_j, M_j = max x_j; the selected candidate is in [0, b') so its limbs
 //       are canonical; Σ over the hi limb <= 2^k·(2^k·65535 + 2^k) ≈ 4.2·10^6).
-// Three sublayers per stage, 11 stages for 32 bits. The divisor b' = b + [b = 0] (the value of a
+// Pipelined (longDivide): stage i's sublayer B also computes the next stage's carries for every
+// candidate of stage i, and C selects them with R, so each stage costs two sublayers (B, C) and
+// only the top stage has an A: 13 stages for 32 bits. The divisor b' = b + [b = 0] (the value of a
 // division by zero is irrelevant, it traps, but every vreg must stay inside its proven range, so
 // the division runs by 1 instead), copied into fresh vregs (compact forms for the j·b' terms).
 // Signed: |a|, |b| from the bits by two's complement, one sublayer: |a|_i = a_i XOR (s ∧ a_0..a_{i−1}
@@ -38,7 +40,22 @@ import { shiftConst } from './shift.js';
 import { negIf } from './sub.js';
 import { floorDiv, gatedSum, onDemand, stepAt } from './staircase.js';
 
-export const DIV_RADIX_BITS = 3;
+/**
+ * Digit sizes alternate 2 and 3 bits (radix 4 and 8), from bit 0 up: 13 stages for 32 bits. A
+ * speculative carry's pre-activation is about P'·(4P − 2)·65536 for a stage of radix P followed
+ * by one of radix P' (2^k·lo_j with lo_j = 2^k·R.lo + d − j·b'.lo − 65536·c_j), so a radix-8 stage
+ * must neighbour radix-4 ones: 8·14·65536 ≈ 7.3·10^6 and 4·30·65536 ≈ 7.9·10^6, against
+ * 8·30·65536 ≈ 1.6·10^7 (over 2^24 with the other terms) for two radix-8 stages.
+ */
+export function divStages(): Array<[number, number]> {
+  const out: Array<[number, number]> = []; // [first bit, bit count]
+  for (let p = 0, k = 2; p < 32; k = 5 - k) {
+    const n = Math.min(k, 32 - p);
+    out.push([p, n]);
+    p += n;
+  }
+  return out.reverse(); // top first
+}
 
 export interface DivRem {
   quot: IValue;
@@ -98,25 +115,39 @@ interface Divisor {
   hiMax: number;
 }
 
-/** Unsigned long division of the 32-bit dividend (bits) by b' >= 1. */
+/** ⌊x / 65536⌋ for x ∈ [xMin, xMax] (a constant when the range decides it). */
+function carryOf(g: GraphBuilder, mk: () => MlpBuilder, name: string, x: LinForm, xMin: number, xMax: number): LinForm {
+  const lo = Math.floor(xMin / LIMB);
+  return lo === Math.floor(xMax / LIMB) ? lconst(lo) : floorDiv(g, mk(), name, x, xMin, xMax, LIMB);
+}
+
+/**
+ * Unsigned long division of the 32-bit dividend (bits) by b' >= 1, pipelined to two sublayers
+ * per stage: stage i's sign sublayer (B) also computes, for every candidate j of stage i and
+ * every candidate j' of stage i+1, the carry c'_{j,j'} = ⌊(2^k·lo_j + d_{i+1} − j'·b'.lo)/65536⌋
+ * (lo_j ∈ [0, 65535] is known after stage i's carries), and its select sublayer (C) selects
+ * c'_{j'} = Σ_j e_j·c'_{j,j'} along with R; so stage i+1 needs no carry sublayer of its own.
+ * Only the top stage has one (A).
+ */
 function longDivide(g: GraphBuilder, block: number, name: string, dividend: readonly LinForm[], b: Divisor, wantRem: boolean): { q: LinForm[]; rLo: LinForm; rHi: LinForm } {
-  const k = DIV_RADIX_BITS;
-  const stages: Array<[number, number]> = []; // [first bit, bit count], top first
-  for (let p = 32; p > 0; ) {
-    const n = p % k === 0 ? k : p % k;
-    stages.push([p - n, n]);
-    p -= n;
-  }
+  const stages = divStages();
+  const digit = (si: number) => {
+    const [p, n] = stages[si];
+    return lcomb(dividend.slice(p, p + n).map((f, i) => [f, 2 ** i] as [LinForm, number]));
+  };
+  // range of L = P·lo + d − j·b'.lo for lo ∈ [0, loMax]
+  const lRange = (P: number, loMax: number, j: number): [number, number] => [-j * b.loMax, P * loMax + P - 1 - j * b.loMin];
   let rLo: LinForm = lconst(0);
   let rHi: LinForm = lconst(0);
   // proven bounds of R's limbs (R < b', canonical); the forms' own fmax may be looser
   let rLoMax = 0;
   let rHiMax = 0;
+  let carries: LinForm[] | null = null; // c_j of the current stage, selected by the previous one
   const q: LinForm[] = new Array<LinForm>(32).fill(lconst(0));
   stages.forEach(([p, n], si) => {
     const tag = `${name}.st${si}`;
     const P = 2 ** n;
-    const d = lcomb(dividend.slice(p, p + n).map((f, i) => [f, 2 ** i] as [LinForm, number]));
+    const d = digit(si);
     const mA = onDemand(g, block, `${tag}.carry`);
     const lo: LinForm[] = [];
     const hi: LinForm[] = [];
@@ -124,9 +155,8 @@ function longDivide(g: GraphBuilder, block: number, name: string, dividend: read
     for (let j = 0; j < P; j++) {
       const L = lcomb([[rLo, P], [d, 1], [b.lo, -j]]);
       const H = lcomb([[rHi, P], [b.hi, -j]]);
-      const lMin = -j * b.loMax;
-      const lMax = P * rLoMax + P - 1 - j * b.loMin;
-      const c = Math.floor(lMin / LIMB) === Math.floor(lMax / LIMB) ? lconst(Math.floor(lMin / LIMB)) : floorDiv(g, mA(), `${tag}.c${j}`, L, lMin, lMax, LIMB);
+      const [lMin, lMax] = lRange(P, rLoMax, j);
+      const c = carries ? carries[j] : carryOf(g, mA, `${tag}.c${j}`, L, lMin, lMax);
       lo.push(lcomb([[L, 1], [c, -LIMB]]));
       hi.push(lcomb([[H, 1], [c, 1]]));
       hiRange.push([-j * b.hiMax + Math.floor(lMin / LIMB), P * rHiMax - j * b.hiMin + Math.floor(lMax / LIMB)]);
@@ -146,13 +176,36 @@ function longDivide(g: GraphBuilder, block: number, name: string, dividend: read
       }
       q[p + m] = lcomb(parts);
     }
-    if (si === stages.length - 1 && !wantRem) return;
+    const last = si === stages.length - 1;
+    if (last && !wantRem) return;
+    // speculative carries of the next stage, one per (candidate j, next candidate j')
+    const spec: Array<Array<{ x: LinForm; min: number; max: number }>> = [];
+    if (!last) {
+      const [, n2] = stages[si + 1];
+      const P2 = 2 ** n2;
+      const d2 = digit(si + 1);
+      for (let j2 = 0; j2 < P2; j2++) {
+        const [xMin, xMax] = lRange(P2, LIMB - 1, j2);
+        const cMin = Math.floor(xMin / LIMB);
+        const cMax = Math.floor(xMax / LIMB);
+        spec.push(lo.map((loj, j) => {
+          const x = lcomb([[loj, P2], [d2, 1], [b.lo, -j2]]);
+          return { x: carryOf(g, mB, `${tag}.c${j}_${j2}`, x, xMin, xMax), min: cMin, max: cMax };
+        }));
+      }
+    }
     const e = s.map((sj, j) => (j + 1 < P ? lcomb([[sj, 1], [s[j + 1], -1]]) : sj));
     const mC = onDemand(g, block, `${tag}.select`);
     rLo = gatedSum(g, mC, `${tag}.r_lo`, lo.map((x, j) => [x, e[j]] as [LinForm, LinForm]), LIMB - 1, undefined, true);
     rHi = gatedSum(g, mC, `${tag}.r_hi`, hi.map((x, j) => [x, e[j]] as [LinForm, LinForm]), b.hiMax, hiRange.map(([, mx]) => mx), true);
     rLoMax = LIMB - 1;
     rHiMax = b.hiMax;
+    // c'_{j'} = Σ_j e_j·c'_{j,j'}: gate the shifted, non-negative c' − cMin, then add cMin back (Σ_j e_j = 1)
+    carries = spec.map((cands, j2) => {
+      const { min, max } = cands[0];
+      const sel = gatedSum(g, mC, `${tag}.next_c${j2}`, cands.map((c, j) => [lcomb([[c.x, 1]], -min), e[j]] as [LinForm, LinForm]), max - min, undefined, true);
+      return lcomb([[sel, 1]], min);
+    });
   });
   return { q, rLo, rHi };
 }
