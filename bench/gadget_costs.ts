@@ -50,7 +50,7 @@ function measure(build: (g: GraphBuilder, a: IValue, b: IValue, cache: BitCache)
   const pre = preBits ? Math.max(0, ...sched.nodePoint.slice(0, skip).map((p) => (p + 1) / 2)) : 0;
   const units = g.nodes.slice(skip).reduce((s, n) => s + (n.kind === 'mlp' ? n.units.length : 0), 0);
   const last = Math.max(0, ...sched.nodePoint.slice(skip).map((p) => (p + 1) / 2));
-  return { layers: last - pre, units, worst };
+  return { layers: Math.max(0, last - pre), units, worst };
 }
 
 const rows: Row[] = [];

@@ -259,3 +259,21 @@ describe('shared bit decompositions', () => {
     expect(g.nodes.length).toBe(before + 2);
   });
 });
+
+describe('shifts by every constant count', () => {
+  for (const op of ['shl', 'shr_s', 'shr_u', 'rotl', 'rotr'] as const) {
+    it(`${op} by 0..33 and -1 (one-sublayer field shifts included)`, async () => {
+      const xs = [...EDGES, ...randomPairs(3, 30).map(([x]) => x)];
+      for (let c = -1; c <= 33; c++) {
+        const C = c >>> 0;
+        const b = build((g, x, y) => I32_BINARY[op](g, 0, op, x, y, new BitCache()), 'var', C);
+        await checkBinary(op, b, xs.map((x) => [x, C]));
+        const layers = b.graph.nodes.length === 0 ? 0 : schedule(b.graph).layers;
+        const k = C & 31;
+        const right = op === 'shr_u' || op === 'shr_s';
+        if ((op === 'shl' && k >= 1 && k <= 5) || (right && ((k >= 11 && k <= 15) || k >= 24))) expect(layers, `${op} ${k}`).toBeLessThanOrEqual(1);
+        else expect(layers, `${op} ${k}`).toBeLessThanOrEqual(2);
+      }
+    });
+  }
+});

@@ -95,6 +95,16 @@ export class ValueBits {
   constructor(g: GraphBuilder, block: number, name: string, readonly value: IValue) {
     this.limbs = [new LimbBits(g, block, `${name}.lo`, value.lo), new LimbBits(g, block, `${name}.hi`, value.hi)];
   }
+  /** Bit i alone (bits 8..15 of a limb need only its first sublayer). */
+  bit(i: number): LinForm {
+    const lb = this.limbs[i >> 4];
+    const j = i & 15;
+    return j >= 8 ? lb.hi()[j - 8] : lb.lo()[j];
+  }
+  /** Whether all 32 bits already exist (no new sublayer needed to read them). */
+  complete(): boolean {
+    return this.limbs.every((l) => l.hasLo() || isConst(l.x));
+  }
   /** All 32 bits, little-endian (two sublayers). */
   all(): LinForm[] {
     return [...this.limbs[0].all(), ...this.limbs[1].all()];

@@ -4,8 +4,11 @@
 // (shr_u), min(i + s, 31) (shr_s: the sign bit repeats), (i ∓ s) mod 32 (rotl / rotr); a missing
 // source is 0. For each count s the shifted limbs X_s = Σ 2^i·a_src(i,s) are affine forms of
 // a's bits with magnitude <= 65535.
-//   Constant count: the result is X_s itself (no sublayer after the bits; counts 0 and, for
-//   shl / shr_u / rotl / rotr, 16 need no bits at all: limbs move whole).
+//   Constant count: the result is X_s itself (no sublayer after the bits, and only the bits it
+//   reads are built: shr by >= 24 reads bits 24..31 only, one sublayer). Counts 0 and, for
+//   shl / shr_u / rotl / rotr, 16 need no bits at all (limbs move whole); shl by 1..5 and
+//   shr_u / shr_s by 11..15 take one sublayer without bits (shiftFieldConst) unless the bits
+//   already exist.
 //   Variable count n: c = n mod 32 is the low 5 bits of n.lo; its one-hot e_s = [r mod 32 = s]
 //   is one tabulate of r = n.lo mod 256 (the same r the bit decomposition of n has after its
 //   first sublayer; ~255 shared units, Σ per output <= 8·2·255), so e is ready in sublayer 2,
@@ -15,13 +18,13 @@
 
 import type { GraphBuilder } from '../graph.js';
 import type { LinForm } from '../linear.js';
-import { lcomb, lconst, lvar } from '../linear.js';
+import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { LIMB } from '../encoding.js';
 import type { IValue } from './arith.js';
 import { canon, constValue, isConstValue, limbValue } from './arith.js';
 import type { BitCache } from './bits.js';
 import { bitsOf, limbOfBits } from './bits.js';
-import { gatedSum, onDemand, tabulate } from './staircase.js';
+import { floorPoints, gatedSum, onDemand, tabulate } from './staircase.js';
 
 export type ShiftOp = 'shl' | 'shr_s' | 'shr_u' | 'rotl' | 'rotr';
 
@@ -56,17 +59,58 @@ function shiftConstJs(op: ShiftOp, x: number, s: number): number {
   }
 }
 
-/** The shifted limbs X_s as forms of the bits. */
-function shifted(op: ShiftOp, bits: readonly LinForm[], s: number): [LinForm, LinForm] {
+/** The shifted limbs X_s as forms of the bits (bit(j) is asked only for the source bits used). */
+function shifted(op: ShiftOp, bit: (j: number) => LinForm, s: number): [LinForm, LinForm] {
   const out = [0, 1].map((k) => {
     const part: LinForm[] = [];
     for (let i = 16 * k; i < 16 * k + 16; i++) {
       const j = shiftSource(op, i, s);
-      part.push(j === null ? lconst(0) : bits[j]);
+      part.push(j === null ? lconst(0) : bit(j));
     }
     return limbOfBits(part);
   });
   return [out[0], out[1]];
+}
+
+/**
+ * One-sublayer constant shifts that move a field of at most 5 bits across the limb boundary:
+ * shl by s ∈ [1, 5]: q = ⌊x/2^(16−s)⌋ per limb (2^s − 1 steps), L, H = relu copies;
+ *   lo' = 2^s·L − 65536·q_lo, hi' = 2^s·H + q_lo − 65536·q_hi (magnitude < 2^(s+17) <= 2^22);
+ * shr_u / shr_s by s ∈ [11, 15]: q = ⌊x/2^s⌋ (2^(16−s) − 1 steps), sign σ = step(hi ≥ 32768)
+ *   lo' = q_lo + 2^(16−s)·(H − 2^s·q_hi), hi' = q_hi (+ σ·(65536 − 2^(16−s)) for shr_s).
+ * Returns null when the count is not one of these.
+ */
+function shiftFieldConst(op: ShiftOp, g: GraphBuilder, block: number, name: string, v: IValue, s: number): IValue | null {
+  const left = op === 'shl' && s >= 1 && s <= 5;
+  const right = (op === 'shr_u' || op === 'shr_s') && s >= 11 && s <= 15;
+  if (!left && !right) return null;
+  const m = g.mlp(block, `${name}.${op}${s}`);
+  const P = left ? 2 ** (16 - s) : 2 ** s;
+  const part = (x: LinForm, tag: string, sign: boolean) => {
+    if (isConst(x)) return { copy: x, q: lconst(Math.floor(x.c / P)), sg: lconst(x.c >= 32768 ? 1 : 0) };
+    const copy = g.vreg(`${name}.${tag}.copy`, 0, LIMB - 1);
+    m.unit(x, [[copy, 1]], LIMB - 1);
+    const q = g.vreg(`${name}.${tag}.q`, 0, Math.floor((LIMB - 1) / P));
+    const tables = [{ v: q, f: (t: number) => Math.floor(t / P) }];
+    let sg: LinForm = lconst(0);
+    if (sign) {
+      const sv = g.vreg(`${name}.${tag}.sign`, 0, 1);
+      tables.push({ v: sv, f: (t: number) => (t >= 32768 ? 1 : 0) });
+      sg = lvar(sv);
+    }
+    tabulate(m, x, 0, LIMB - 1, tables, [...floorPoints(0, LIMB - 1, P), 32767]);
+    return { copy: lvar(copy), q: lvar(q), sg };
+  };
+  const lo = part(v.lo, 'lo', false);
+  const hi = part(v.hi, 'hi', op === 'shr_s');
+  if (left) {
+    return limbValue(lcomb([[lo.copy, 2 ** s], [lo.q, -LIMB]]), lcomb([[hi.copy, 2 ** s], [lo.q, 1], [hi.q, -LIMB]]));
+  }
+  const w = 2 ** (16 - s);
+  return limbValue(
+    lcomb([[lo.q, 1], [hi.copy, w], [hi.q, -w * P]]),
+    lcomb([[hi.q, 1], [hi.sg, LIMB - w]]),
+  );
 }
 
 /** a op (n mod 32) for a constant count. */
@@ -80,8 +124,12 @@ export function shiftConst(op: ShiftOp, g: GraphBuilder, block: number, name: st
     if (op === 'shr_u') return limbValue(v.hi, lconst(0));
     return limbValue(v.hi, v.lo);
   }
-  const bits = bitsOf(g, block, name, v, cache).all();
-  const [lo, hi] = shifted(op, bits, s);
+  const vb = bitsOf(g, block, name, v, cache);
+  if (!vb.complete()) {
+    const r = shiftFieldConst(op, g, block, name, v, s);
+    if (r) return r;
+  }
+  const [lo, hi] = shifted(op, (j) => vb.bit(j), s);
   return limbValue(lo, hi);
 }
 
@@ -110,7 +158,7 @@ export function shift(op: ShiftOp, g: GraphBuilder, block: number, name: string,
   }
   const bits = bitsOf(g, block, name, v, cache).all();
   const mk = onDemand(g, block, `${name}.${op}`);
-  const X = Array.from({ length: 32 }, (_, s) => shifted(op, bits, s));
+  const X = Array.from({ length: 32 }, (_, s) => shifted(op, (j) => bits[j], s));
   const limb = (k: 0 | 1) => gatedSum(g, mk, `${name}.${op}.l${k}`, X.map((x, s) => [x[k], e[s]] as [LinForm, LinForm]), LIMB - 1);
   return limbValue(limb(0), limb(1));
 }
