@@ -17,6 +17,9 @@ import { isConst, lcomb, lconst, lvar } from './linear.js';
 import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
+import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
+import { BitCache } from './gadgets/bits.js';
+import { select } from './gadgets/select.js';
 
 /**
  * Where an edge goes: a block of the same function, HALT (return to the host), another
@@ -70,6 +73,8 @@ export class BlockLowering {
 
   /** Current values of the mutable globals (by token slot). */
   readonly globalVals: IValue[];
+  /** Bit decompositions shared by the block's bitwise, shift and arithmetic gadgets. */
+  readonly bits = new BitCache();
   /** Whether a pc constant went into this block's graph (then it is lowered again once pcs are known). */
   usedPcs = false;
   readonly mem: MemoryLayout | null;
@@ -193,9 +198,29 @@ const add: BinaryRule = (L, a, b) => {
   return s;
 };
 
-/** One rule per binary operator (ir/instructions.ts lists them); missing ones are not lowered yet. */
-export const BINARY_RULES: Partial<Record<BinaryCode, BinaryRule>> = { add };
-export const UNARY_RULES: Partial<Record<UnaryCode, UnaryRule>> = {};
+/** An operator of the i32 gadget library (backend/gadgets/i32.ts): canonical operands, its traps registered. */
+function gadget(code: BinaryCode): BinaryRule {
+  return (L, a, b) => {
+    const r = I32_BINARY[code](L.g, L.pc, `${L.tag}.${code}_v${a}_v${b}`, L.canonOf(a), L.canonOf(b), L.bits);
+    for (const t of r.traps) L.trap(t.signal, t.code);
+    return r.value;
+  };
+}
+
+/** One rule per binary operator (ir/instructions.ts lists them): add is lazy, the rest are gadgets. */
+export const BINARY_RULES: Record<BinaryCode, BinaryRule> = Object.fromEntries(
+  (Object.keys(I32_BINARY) as BinaryCode[]).map((code) => [code, code === 'add' ? add : gadget(code)]),
+) as Record<BinaryCode, BinaryRule>;
+export const UNARY_RULES: Record<UnaryCode, UnaryRule> = Object.fromEntries(
+  (Object.keys(I32_UNARY) as UnaryCode[]).map((code) => [
+    code,
+    ((L, a) => {
+      const r = I32_UNARY[code](L.g, L.pc, `${L.tag}.${code}_v${a}`, L.canonOf(a), L.bits);
+      for (const t of r.traps) L.trap(t.signal, t.code);
+      return r.value;
+    }) as UnaryRule,
+  ]),
+) as Record<UnaryCode, UnaryRule>;
 
 /** The sign-extended value of the low `bits` bits x (a canonical limb form < 2^bits): one sublayer. */
 function signExtendLimb(L: BlockLowering, name: string, x: LinForm, bits: 8 | 16): IValue {
@@ -211,14 +236,20 @@ function signExtendLimb(L: BlockLowering, name: string, x: LinForm, bits: 8 | 16
 export const LOWERING: Rules = {
   iconst: (L, i) => void L.env.set(i.dst, constValue(i.value)),
   binary: (L, i) => {
-    const rule = BINARY_RULES[i.code] ?? notYet(`i32.${i.code}`);
-    L.env.set(i.dst, rule(L, i.a, i.b));
+    const v = BINARY_RULES[i.code](L, i.a, i.b);
+    L.env.set(i.dst, v);
+    if (i.code !== 'add') L.canonical.set(i.dst, v);
   },
   unary: (L, i) => {
-    const rule = UNARY_RULES[i.code] ?? notYet(`i32.${i.code}`);
-    L.env.set(i.dst, rule(L, i.a));
+    const v = UNARY_RULES[i.code](L, i.a);
+    L.env.set(i.dst, v);
+    L.canonical.set(i.dst, v);
   },
-  select: () => notYet('select'),
+  select: (L, i) => {
+    const v = select(L.g, L.pc, `${L.tag}.select_v${i.dst}`, L.canonOf(i.cond), L.canonOf(i.a), L.canonOf(i.b));
+    L.env.set(i.dst, v);
+    L.canonical.set(i.dst, v);
+  },
   global_get: (L, i) => {
     const slot = L.ctx.globalSlot.get(i.index);
     const v = slot === undefined ? constValue(L.ctx.globals[i.index].init) : L.globalVals[slot];
@@ -363,10 +394,48 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
       L.trap(lconst(1), term.code);
       return [{ taken: lconst(1), target: 'halt', args: [] }];
     case 'br_table':
-      return notYet('br_table');
+      return brTable(L, term.index, [...term.targets, term.default]);
     case 'call':
       throw new CompileError('internal: calls go through exitOf');
   }
+}
+
+/**
+ * br_table: with x = lo + n·hi (≥ n whenever hi ≥ 1, so out-of-range indices take the
+ * default) and s_k = step(x ≥ k) for k = 1..n, target k < n is taken when s_k − s_{k+1}
+ * (s_0 = 1) and the default when s_n: n step pairs in one sublayer. Σ|term| ≤ 65535·(n + 1) + n,
+ * so tables of up to 200 targets are exact; longer ones first reduce hi to a bit.
+ */
+function brTable(L: BlockLowering, index: ValueId, targets: Array<{ block: number; args: ValueId[] }>): Edge[] {
+  const n = targets.length - 1;
+  const v = L.canonOf(index);
+  const name = `${L.tag}.br_table`;
+  const m = L.g.mlp(L.pc, name);
+  let x: LinForm;
+  let xMax: number;
+  if (n <= 200) {
+    x = lcomb([[v.lo, 1], [v.hi, n]]);
+    xMax = (LIMB - 1) * (n + 1);
+  } else {
+    const big = L.g.vreg(`${name}.hi_nonzero`, 0, 1);
+    const mh = L.g.mlp(L.pc, `${name}.hi`);
+    mh.bias(big, 0);
+    mh.step(v.hi, 1, [[big, 1]], LIMB - 1);
+    x = lcomb([[v.lo, 1], [lvar(big), LIMB]]);
+    xMax = 2 * LIMB - 1;
+  }
+  const s: LinForm[] = [lconst(1)];
+  for (let k = 1; k <= n; k++) {
+    const sk = L.g.vreg(`${name}.ge${k}`, 0, 1);
+    m.bias(sk, 0);
+    m.step(x, k, [[sk, 1]], xMax);
+    s.push(lvar(sk));
+  }
+  return targets.map((t, k) => ({
+    taken: k < n ? lcomb([[s[k], 1], [s[k + 1], -1]]) : s[n],
+    target: t.block,
+    args: t.args.map((a) => L.canonOf(a)),
+  }));
 }
 
 /** next pc = Σ_edges pc(target)·taken: an affine form, set once pcs are assigned. */
