@@ -27,6 +27,10 @@ import { EPOCHS, TICKS } from '../format/memory.js';
 /** Stage score multipliers: an address (or epoch) mismatch costs M, more than any time gain. */
 export const M1 = 2 * EPOCHS;
 export const M2 = 2 * TICKS;
-/** Largest memory the exact address encoding supports (16 pages = 1 MiB, 20 address bits). */
-export const MAX_MEMORY_BYTES = 2 ** 20;
+/**
+ * Largest address space the exact encoding supports: 256 pages (16 MiB, 24 address bits) for
+ * linear memory and call frames together; the page bits come from a clamped staircase
+ * (gadgets/memory.ts) and stage 2's scores stay below 2^24 (DESIGN.md §4, §5).
+ */
+export const MAX_MEMORY_BYTES = 2 ** 24;
 

@@ -84,12 +84,15 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
   const memBytes = (mod.memory?.pages ?? 0) * 65536;
   if (!Number.isInteger(maxCallDepth) || maxCallDepth < 2 || maxCallDepth > 65535) throw new CompileError(`--max-call-depth must be an integer from 2 to 65535, not ${maxCallDepth}`);
   const calls = hasCalls ? { maxDepth: maxCallDepth, frameBase: memBytes, frameBytes: 4 * frameWords } : null;
+  if (calls && calls.maxDepth * calls.frameBytes > 2 ** 20 - 2 * 65536) {
+    throw new CompileError(`a call stack of ${calls.maxDepth} frames of ${calls.frameBytes} bytes is larger than the supported ${2 ** 20 - 2 * 65536} bytes: lower --max-call-depth`);
+  }
   const addrSpace = memBytes + (calls ? calls.maxDepth * calls.frameBytes : 0);
   if (addrSpace > MAX_MEMORY_BYTES) {
     throw new CompileError(
       calls && memBytes <= MAX_MEMORY_BYTES
-        ? `memory (${memBytes / 65536} pages) and a call stack of ${calls.maxDepth} frames of ${calls.frameBytes} bytes need ${addrSpace} bytes; at most ${MAX_MEMORY_BYTES} (16 pages) are supported: lower --max-call-depth`
-        : `memory of ${memBytes / 65536} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (1 MiB)`,
+        ? `memory (${memBytes / 65536} pages) and a call stack of ${calls.maxDepth} frames of ${calls.frameBytes} bytes need ${addrSpace} bytes; at most ${MAX_MEMORY_BYTES} (${MAX_MEMORY_BYTES / 65536} pages) are supported: lower --max-call-depth`
+        : `memory of ${memBytes / 65536} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (${MAX_MEMORY_BYTES / 2 ** 20} MiB)`,
     );
   }
   let mem: MemoryLayout | null = null;

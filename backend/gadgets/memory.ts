@@ -149,6 +149,7 @@ export function decodeAccess(
   }
   // sublayers 2..4
   const trapV = g.vreg(`${name}.trap`, 0, 2);
+  const clamped: LinForm[] = new Array<LinForm>(n).fill(lconst(0));
   for (const level of [8, 4, 0]) {
     const m = g.mlp(block, `${name}.addr_nibble${level / 4}`);
     if (level === 8) {
@@ -156,9 +157,22 @@ export function decodeAccess(
       m.unit(lcomb([[lvar(eq), 1], [lvar(low), 1]], -1), [[trapV, 1]]);
     }
     for (let i = 0; i < n; i++) {
-      if (level === 8 && mem.addrBits > 16) {
+      if (mem.addrBits > 16) {
         const u = lcomb([[hiMod, 1], [carry[i], 1]], oh);
-        staircase(m, u, LIMB - 1 + 2 + oh, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
+        if (uMax <= 15 && level === 8) {
+          // small memories: one staircase over u itself (≤ 15 step pairs of activations ≤ 2^17)
+          staircase(m, u, LIMB - 1 + 2 + oh, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
+        } else if (uMax > 15 && level === 8) {
+          // large memories: clamp first, v = min(u, uMax + 1) = relu(u) − relu(u − uMax − 1), so the
+          // staircase of the next sublayer sees activations ≤ uMax + 1 (Σ ≤ 2·uMax·(uMax + 1) < 2^17)
+          const v = g.vreg(`${name}.a${i}.page`, 0, uMax + 1);
+          clamped[i] = lvar(v);
+          m.bias(v, 0);
+          m.unit(u, [[v, 1]], LIMB - 1 + 2 + oh);
+          m.unit(lcomb([[u, 1]], -(uMax + 1)), [[v, -1]], LIMB - 1 + 2 + oh - uMax - 1);
+        } else if (uMax > 15 && level === 4) {
+          staircase(m, clamped[i], uMax + 1, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
+        }
       }
       const outs = bitOuts(i, level, 4, (x) => x);
       if (level > 0) {
