@@ -66,9 +66,9 @@ for (const op of BIN) {
   const consts: Partial<Record<I32BinaryCode, number[]>> = {
     mul: [10, 4, 1000003],
     div_u: [10, 16],
-    div_s: [10],
+    div_s: [10, 8],
     rem_u: [10, 16],
-    rem_s: [10],
+    rem_s: [10, 8],
     and: [0xff, 0xffff, 0x80],
     or: [0x100],
     xor: [0xffffffff],

@@ -33,7 +33,7 @@ import type { LinForm } from '../linear.js';
 import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { LIMB } from '../encoding.js';
 import type { IValue } from './arith.js';
-import { canon, constValue, isConstValue, limbValue } from './arith.js';
+import { addLazy, canon, constValue, isConstValue, limbValue } from './arith.js';
 import type { BitCache } from './bits.js';
 import { and, bitsOf, limbOfBits } from './bits.js';
 import { shiftConst } from './shift.js';
@@ -240,6 +240,26 @@ function isOverflow(g: GraphBuilder, block: number, name: string, a: IValue, b: 
   return lvar(o);
 }
 
+/**
+ * Signed division by 2^k (1 <= k <= 30) without long division. σ = the sign of a:
+ *   quot = (a + σ·(2^k − 1)) >> k (arithmetic shift: rounds toward zero), a lazy add, canon, shr_s;
+ *   rem: m = a & (2^k − 1) (bits), t = σ ∧ [m ≠ 0] = step(m.lo + m.hi − K(1 − σ) ≥ 1) (one sublayer),
+ *   rem = m + t·(2^32 − 2^k): for t = 1, m < 2^k so each limb sum stays below 65536 (no carry).
+ */
+function divPow2Signed(g: GraphBuilder, block: number, name: string, a: IValue, k: number, cache: BitCache | undefined, divByZero: LinForm, overflow: LinForm): DivRem {
+  const sigma = bitsOf(g, block, `${name}.a`, a, cache).sign();
+  const bias = (2 ** k - 1) >>> 0;
+  const biased = addLazy(a, { lo: lcomb([[sigma, bias & 0xffff]]), hi: lcomb([[sigma, bias >>> 16]]), loMax: bias & 0xffff, hiMax: bias >>> 16 });
+  const quot = shiftConst('shr_s', g, block, `${name}.q`, canon(g, block, `${name}.biased`, biased), k, cache);
+  const m = and(g, block, `${name}.m`, a, constValue(bias), cache);
+  const K = 2 * LIMB;
+  const mm = g.mlp(block, `${name}.rem_sign`);
+  const t = stepAt(g, mm, `${name}.rem_neg`, lcomb([[m.lo, 1], [m.hi, 1], [sigma, K]], -K), -K, 2 * (LIMB - 1), 1);
+  const N = (2 ** 32 - 2 ** k) >>> 0;
+  const rem = limbValue(lcomb([[m.lo, 1], [t, N & 0xffff]]), lcomb([[m.hi, 1], [t, N >>> 16]]));
+  return { quot, rem, divByZero, overflow };
+}
+
 function jsDivRem(a: number, b: number, signed: boolean): [number, number] {
   if (b === 0) return [0, 0];
   if (signed) {
@@ -264,6 +284,10 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
   if (isConstValue(a) && isConstValue(b)) {
     const [qv, rv] = jsDivRem(u32(a), u32(b), signed);
     return { quot: constValue(qv), rem: constValue(rv), divByZero, overflow };
+  }
+  if (signed && isConstValue(b)) {
+    const C = u32(b);
+    if (C >= 2 && C <= 2 ** 30 && (C & (C - 1)) === 0) return divPow2Signed(g, block, name, a, 31 - Math.clz32(C), cache, divByZero, overflow);
   }
   if (!signed && isConstValue(b)) {
     const C = u32(b);
