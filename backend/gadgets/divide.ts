@@ -222,6 +222,7 @@ function isZero(g: GraphBuilder, block: number, name: string, b: IValue): LinFor
 
 /** [a = INT_MIN ∧ b = −1] (exact 0/1). */
 function isOverflow(g: GraphBuilder, block: number, name: string, a: IValue, b: IValue): LinForm {
+  if ((isConstValue(b) && u32(b) !== 0xffffffff) || (isConstValue(a) && u32(a) !== 0x80000000)) return lconst(0);
   let dist: LinForm = lcomb([[a.lo, 1], [b.lo, -1], [b.hi, -1]], 2 * (LIMB - 1));
   if (isConst(a.hi)) dist = lcomb([[dist, 1]], Math.abs(a.hi.c - 32768));
   else {
@@ -246,11 +247,12 @@ function isOverflow(g: GraphBuilder, block: number, name: string, a: IValue, b: 
  *   rem: m = a & (2^k − 1) (bits), t = σ ∧ [m ≠ 0] = step(m.lo + m.hi − K(1 − σ) ≥ 1) (one sublayer),
  *   rem = m + t·(2^32 − 2^k): for t = 1, m < 2^k so each limb sum stays below 65536 (no carry).
  */
-function divPow2Signed(g: GraphBuilder, block: number, name: string, a: IValue, k: number, cache: BitCache | undefined, divByZero: LinForm, overflow: LinForm): DivRem {
+function divPow2Signed(g: GraphBuilder, block: number, name: string, a: IValue, k: number, cache: BitCache | undefined, divByZero: LinForm, overflow: LinForm, wantQuot: boolean, wantRem: boolean): DivRem {
   const sigma = bitsOf(g, block, `${name}.a`, a, cache).sign();
   const bias = (2 ** k - 1) >>> 0;
   const biased = addLazy(a, { lo: lcomb([[sigma, bias & 0xffff]]), hi: lcomb([[sigma, bias >>> 16]]), loMax: bias & 0xffff, hiMax: bias >>> 16 });
-  const quot = shiftConst('shr_s', g, block, `${name}.q`, canon(g, block, `${name}.biased`, biased), k, cache);
+  const quot = wantQuot ? shiftConst('shr_s', g, block, `${name}.q`, canon(g, block, `${name}.biased`, biased), k, cache) : constValue(0);
+  if (!wantRem) return { quot, rem: constValue(0), divByZero, overflow };
   const m = and(g, block, `${name}.m`, a, constValue(bias), cache);
   const K = 2 * LIMB;
   const mm = g.mlp(block, `${name}.rem_sign`);
@@ -274,9 +276,10 @@ function jsDivRem(a: number, b: number, signed: boolean): [number, number] {
 /**
  * Quotient and remainder of a / b (signed or unsigned), with the trap signals. Both results are
  * canonical and inside their ranges on every input (on a trap their value is meaningless).
- * wantRem = false skips the last stage's remainder selection (div alone).
+ * wantRem = false skips the last stage's remainder selection (div alone); wantQuot = false lets
+ * the power-of-two paths skip the quotient (rem alone). A result not wanted may be returned as 0.
  */
-export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue, b0: IValue, signed: boolean, cache?: BitCache, wantRem = true): DivRem {
+export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue, b0: IValue, signed: boolean, cache?: BitCache, wantRem = true, wantQuot = true): DivRem {
   const a = canon(g, block, `${name}.a`, a0);
   const b = canon(g, block, `${name}.b`, b0);
   const divByZero = isZero(g, block, name, b);
@@ -287,7 +290,7 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
   }
   if (signed && isConstValue(b)) {
     const C = u32(b);
-    if (C >= 2 && C <= 2 ** 30 && (C & (C - 1)) === 0) return divPow2Signed(g, block, name, a, 31 - Math.clz32(C), cache, divByZero, overflow);
+    if (C >= 2 && C <= 2 ** 30 && (C & (C - 1)) === 0) return divPow2Signed(g, block, name, a, 31 - Math.clz32(C), cache, divByZero, overflow, wantQuot, wantRem);
   }
   if (!signed && isConstValue(b)) {
     const C = u32(b);
@@ -358,10 +361,10 @@ export function divU(g: GraphBuilder, block: number, name: string, a: IValue, b:
   return { value: r.quot, divByZero: r.divByZero, overflow: r.overflow };
 }
 export function remS(g: GraphBuilder, block: number, name: string, a: IValue, b: IValue, cache?: BitCache): DivResult {
-  const r = divRem(g, block, name, a, b, true, cache, true);
+  const r = divRem(g, block, name, a, b, true, cache, true, false);
   return { value: r.rem, divByZero: r.divByZero, overflow: lconst(0) };
 }
 export function remU(g: GraphBuilder, block: number, name: string, a: IValue, b: IValue, cache?: BitCache): DivResult {
-  const r = divRem(g, block, name, a, b, false, cache, true);
+  const r = divRem(g, block, name, a, b, false, cache, true, false);
   return { value: r.rem, divByZero: r.divByZero, overflow: lconst(0) };
 }
