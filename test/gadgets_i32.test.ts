@@ -153,7 +153,7 @@ const UNARY = Object.keys(I32_UNARY) as I32UnaryCode[];
 const crossed: Array<[number, number]> = EDGES.flatMap((x) => EDGES.map((y) => [x, y] as [number, number]));
 /** The division gadgets are large (~10^4 units): they get the brief's edge set, crossed. */
 const DIV_EDGES = [0, 1, 2, 3, 10, 0x7fff, 0x8000, 0xffff, 0x10000, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff, 0xdeadbeef];
-const DIV_CONSTS = [0, 1, 2, 3, 8, 10, 0x8000, 0x10000, 0x20000, 0x40000000, 0x7fffffff, 0x80000000, 0xfffffff6, 0xfffffffe, 0xffffffff];
+const DIV_CONSTS = [0, 1, 2, 3, 7, 8, 10, 60, 100, 1000, 0x7fff, 0x8001, 12345, 0xffff, 0x8000, 0x10000, 0x10001, 0x20000, 0x40000000, 0x7fffffff, 0x80000000, 0xfffffff6, 0xfffffffe, 0xffffffff];
 const isDiv = (op: string) => /^(div|rem)_/.test(op);
 const crossedFor = (op: string) => (isDiv(op) ? DIV_EDGES.flatMap((x) => DIV_EDGES.map((y) => [x, y] as [number, number])) : crossed);
 
