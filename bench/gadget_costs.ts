@@ -65,10 +65,10 @@ for (const op of BIN) {
   add(op, 'a, b', (g, a, b, c) => void I32_BINARY[op](g, 0, op, a, b, c), null);
   const consts: Partial<Record<I32BinaryCode, number[]>> = {
     mul: [10, 4, 1000003],
-    div_u: [10, 16],
-    div_s: [10],
-    rem_u: [10, 16],
-    rem_s: [10],
+    div_u: [10, 1000, 16],
+    div_s: [10, 1000, 8, 100000],
+    rem_u: [10, 1000, 16],
+    rem_s: [10, 8],
     and: [0xff, 0xffff, 0x80],
     or: [0x100],
     xor: [0xffffffff],

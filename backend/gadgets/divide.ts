@@ -33,12 +33,12 @@ import type { LinForm } from '../linear.js';
 import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { LIMB } from '../encoding.js';
 import type { IValue } from './arith.js';
-import { canon, constValue, isConstValue, limbValue } from './arith.js';
+import { addLazy, canon, constValue, isConstValue, limbValue } from './arith.js';
 import type { BitCache } from './bits.js';
 import { and, bitsOf, limbOfBits } from './bits.js';
 import { shiftConst } from './shift.js';
 import { negIf } from './sub.js';
-import { floorDiv, gatedSum, onDemand, stepAt } from './staircase.js';
+import { floorDiv, gatedSum, onDemand, stepAt, tabulate } from './staircase.js';
 
 /**
  * Digit sizes alternate 2 and 3 bits (radix 4 and 8), from bit 0 up: 13 stages for 32 bits. A
@@ -210,6 +210,55 @@ function longDivide(g: GraphBuilder, block: number, name: string, dividend: read
   return { q, rLo, rHi };
 }
 
+/**
+ * Division of a 32-bit dividend (bits) by a constant 2 <= C < 65536, one sublayer per digit. The
+ * remainder is a single number R ∈ [0, C − 1], so no carries are needed: with digit d of k bits,
+ * x = 2^k·R + d ∈ [0, 2^k·C − 1], the digit's quotient ⌊x/C⌋ < 2^k has its k bits tabulated directly
+ * from x (thresholds j·C, j < 2^k), and R' = x − C·⌊x/C⌋ is affine. The same sublayer copies R into a
+ * fresh vreg Rc (R >= 0), so the next R' = 2^k·Rc + d − C·digit has magnitude about 2^k·(2C + 1) and
+ * the next pre-activation about 2^(2k)·2C: k is the largest with 2^(2k)·C <= 2^21 (k <= 8), i.e.
+ * 4 stages for C = 10, 5 for 100, 7 for 1000, 16 for C near 65536. Output sums <= 2^(2k)·C.
+ */
+function divideBySmall(g: GraphBuilder, block: number, name: string, dividend: readonly LinForm[], C: number): { q: LinForm[]; r: LinForm } {
+  let k = 2;
+  while (k < 8 && 2 ** (2 * (k + 1)) * C <= 2 ** 21) k++;
+  const stages: Array<[number, number]> = [];
+  for (let p = 32; p > 0; ) {
+    const n = p % k === 0 ? k : p % k;
+    stages.push([p - n, n]);
+    p -= n;
+  }
+  let R: LinForm = lconst(0);
+  let rMax = 0;
+  const q: LinForm[] = new Array<LinForm>(32).fill(lconst(0));
+  stages.forEach(([p, n], si) => {
+    const P = 2 ** n;
+    const d = lcomb(dividend.slice(p, p + n).map((f, i) => [f, 2 ** i] as [LinForm, number]));
+    const x = lcomb([[R, P], [d, 1]]);
+    const xMax = P * rMax + P - 1;
+    const qMax = Math.floor(xMax / C);
+    const m = onDemand(g, block, `${name}.sd${si}`);
+    const bits: LinForm[] = [];
+    if (qMax === 0) for (let b = 0; b < n; b++) bits.push(lconst(0));
+    else {
+      const tables = Array.from({ length: n }, (_, b) => ({ v: g.vreg(`${name}.sd${si}.q${b}`, 0, 1), f: (t: number) => (Math.floor(t / C) >> b) & 1 }));
+      const points = Array.from({ length: qMax }, (_, j) => (j + 1) * C - 1);
+      tabulate(m(), x, 0, xMax, tables, points);
+      tables.forEach((t) => bits.push(lvar(t.v)));
+    }
+    bits.forEach((b, i) => (q[p + i] = b));
+    let Rc: LinForm = R;
+    if (!isConst(R)) {
+      const v = g.vreg(`${name}.sd${si}.r`, 0, rMax);
+      m().unit(R, [[v, 1]], rMax);
+      Rc = lvar(v);
+    }
+    R = lcomb([[Rc, P], [d, 1], ...bits.map((b, i) => [b, -C * 2 ** i] as [LinForm, number])]);
+    rMax = Math.min(C - 1, xMax);
+  });
+  return { q, r: R };
+}
+
 /** [b = 0] (exact 0/1). */
 function isZero(g: GraphBuilder, block: number, name: string, b: IValue): LinForm {
   if (isConstValue(b)) return lconst(u32(b) === 0 ? 1 : 0);
@@ -222,6 +271,7 @@ function isZero(g: GraphBuilder, block: number, name: string, b: IValue): LinFor
 
 /** [a = INT_MIN ∧ b = −1] (exact 0/1). */
 function isOverflow(g: GraphBuilder, block: number, name: string, a: IValue, b: IValue): LinForm {
+  if ((isConstValue(b) && u32(b) !== 0xffffffff) || (isConstValue(a) && u32(a) !== 0x80000000)) return lconst(0);
   let dist: LinForm = lcomb([[a.lo, 1], [b.lo, -1], [b.hi, -1]], 2 * (LIMB - 1));
   if (isConst(a.hi)) dist = lcomb([[dist, 1]], Math.abs(a.hi.c - 32768));
   else {
@@ -240,6 +290,27 @@ function isOverflow(g: GraphBuilder, block: number, name: string, a: IValue, b: 
   return lvar(o);
 }
 
+/**
+ * Signed division by 2^k (1 <= k <= 30) without long division. σ = the sign of a:
+ *   quot = (a + σ·(2^k − 1)) >> k (arithmetic shift: rounds toward zero), a lazy add, canon, shr_s;
+ *   rem: m = a & (2^k − 1) (bits), t = σ ∧ [m ≠ 0] = step(m.lo + m.hi − K(1 − σ) ≥ 1) (one sublayer),
+ *   rem = m + t·(2^32 − 2^k): for t = 1, m < 2^k so each limb sum stays below 65536 (no carry).
+ */
+function divPow2Signed(g: GraphBuilder, block: number, name: string, a: IValue, k: number, cache: BitCache | undefined, divByZero: LinForm, overflow: LinForm, wantQuot: boolean, wantRem: boolean): DivRem {
+  const sigma = bitsOf(g, block, `${name}.a`, a, cache).sign();
+  const bias = (2 ** k - 1) >>> 0;
+  const biased = addLazy(a, { lo: lcomb([[sigma, bias & 0xffff]]), hi: lcomb([[sigma, bias >>> 16]]), loMax: bias & 0xffff, hiMax: bias >>> 16 });
+  const quot = wantQuot ? shiftConst('shr_s', g, block, `${name}.q`, canon(g, block, `${name}.biased`, biased), k, cache) : constValue(0);
+  if (!wantRem) return { quot, rem: constValue(0), divByZero, overflow };
+  const m = and(g, block, `${name}.m`, a, constValue(bias), cache);
+  const K = 2 * LIMB;
+  const mm = g.mlp(block, `${name}.rem_sign`);
+  const t = stepAt(g, mm, `${name}.rem_neg`, lcomb([[m.lo, 1], [m.hi, 1], [sigma, K]], -K), -K, 2 * (LIMB - 1), 1);
+  const N = (2 ** 32 - 2 ** k) >>> 0;
+  const rem = limbValue(lcomb([[m.lo, 1], [t, N & 0xffff]]), lcomb([[m.hi, 1], [t, N >>> 16]]));
+  return { quot, rem, divByZero, overflow };
+}
+
 function jsDivRem(a: number, b: number, signed: boolean): [number, number] {
   if (b === 0) return [0, 0];
   if (signed) {
@@ -254,9 +325,10 @@ function jsDivRem(a: number, b: number, signed: boolean): [number, number] {
 /**
  * Quotient and remainder of a / b (signed or unsigned), with the trap signals. Both results are
  * canonical and inside their ranges on every input (on a trap their value is meaningless).
- * wantRem = false skips the last stage's remainder selection (div alone).
+ * wantRem = false skips the last stage's remainder selection (div alone); wantQuot = false lets
+ * the power-of-two paths skip the quotient (rem alone). A result not wanted may be returned as 0.
  */
-export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue, b0: IValue, signed: boolean, cache?: BitCache, wantRem = true): DivRem {
+export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue, b0: IValue, signed: boolean, cache?: BitCache, wantRem = true, wantQuot = true): DivRem {
   const a = canon(g, block, `${name}.a`, a0);
   const b = canon(g, block, `${name}.b`, b0);
   const divByZero = isZero(g, block, name, b);
@@ -265,12 +337,31 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
     const [qv, rv] = jsDivRem(u32(a), u32(b), signed);
     return { quot: constValue(qv), rem: constValue(rv), divByZero, overflow };
   }
+  if (signed && isConstValue(b)) {
+    const C = u32(b);
+    if (C >= 2 && C <= 2 ** 30 && (C & (C - 1)) === 0) return divPow2Signed(g, block, name, a, 31 - Math.clz32(C), cache, divByZero, overflow, wantQuot, wantRem);
+  }
   if (!signed && isConstValue(b)) {
     const C = u32(b);
     if (C !== 0 && (C & (C - 1)) === 0) {
       const sh = 31 - Math.clz32(C);
       return { quot: shiftConst('shr_u', g, block, name, a, sh, cache), rem: and(g, block, name, a, constValue(C - 1), cache), divByZero, overflow };
     }
+  }
+  if (isConstValue(b) && !isConstValue(a) && u32(b) >= 2 && u32(b) < LIMB) {
+    // a small positive constant divisor: one sublayer per digit (divideBySmall)
+    const C = u32(b);
+    const ab0 = bitsOf(g, block, `${name}.a`, a, cache);
+    const sa0 = signed ? ab0.sign() : lconst(0);
+    const dividend0 = signed ? absBits(g, block, `${name}.a`, ab0.all(), sa0) : ab0.all();
+    const { q, r } = divideBySmall(g, block, name, dividend0, C);
+    let quot = limbValue(limbOfBits(q.slice(0, 16)), limbOfBits(q.slice(16)));
+    let rem: IValue = { lo: r, hi: lconst(0), loMax: C - 1, hiMax: 0 };
+    if (signed) {
+      if (wantQuot) quot = negIf(g, block, `${name}.quot`, quot, sa0);
+      if (wantRem) rem = negIf(g, block, `${name}.rem`, rem, sa0);
+    }
+    return { quot, rem, divByZero, overflow };
   }
   const ab = bitsOf(g, block, `${name}.a`, a, cache);
   let dividend = ab.all();
@@ -334,10 +425,10 @@ export function divU(g: GraphBuilder, block: number, name: string, a: IValue, b:
   return { value: r.quot, divByZero: r.divByZero, overflow: r.overflow };
 }
 export function remS(g: GraphBuilder, block: number, name: string, a: IValue, b: IValue, cache?: BitCache): DivResult {
-  const r = divRem(g, block, name, a, b, true, cache, true);
+  const r = divRem(g, block, name, a, b, true, cache, true, false);
   return { value: r.rem, divByZero: r.divByZero, overflow: lconst(0) };
 }
 export function remU(g: GraphBuilder, block: number, name: string, a: IValue, b: IValue, cache?: BitCache): DivResult {
-  const r = divRem(g, block, name, a, b, false, cache, true);
+  const r = divRem(g, block, name, a, b, false, cache, true, false);
   return { value: r.rem, divByZero: r.divByZero, overflow: lconst(0) };
 }

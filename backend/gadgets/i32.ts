@@ -38,7 +38,7 @@ const plain = (value: IValue): I32Result => ({ value, traps: [] });
 
 function division(signed: boolean, rem: boolean): I32BinaryGadget {
   return (g, block, name, a, b, cache) => {
-    const r = divRem(g, block, name, a, b, signed, cache, rem);
+    const r = divRem(g, block, name, a, b, signed, cache, rem, !rem);
     const traps = [{ code: TrapCode.IntegerDivideByZero, signal: r.divByZero }];
     if (signed && !rem) traps.push({ code: TrapCode.IntegerOverflow, signal: r.overflow });
     return { value: rem ? r.rem : r.quot, traps };
