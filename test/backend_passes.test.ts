@@ -378,8 +378,12 @@ describe('emitted ONNX model', () => {
         expect(layout).toEqual(JSON.parse(JSON.stringify({ ...r.layout, stats: { ...r.stats, compileMs: 0 } })));
         expect(layout.experts, at).toEqual(r.program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })));
         for (const e of r.program.experts) {
-          expect(e.graph.embed.length, at).toBe(layout.tokenIn.width);
-          expect(e.graph.readout.length, at).toBe(layout.tokenOut.width);
+          // an expert embeds the fixed fields and its own parameters, and writes the fixed
+          // fields and the arguments its edges pass (format/token.ts: arguments come last)
+          expect(e.graph.embed.length, at).toBe(layout.tokenIn.args + 2 * e.params);
+          expect(e.graph.embed.length, at).toBeLessThanOrEqual(layout.tokenIn.width);
+          expect(e.graph.readout.length, at).toBe(layout.tokenOut.args + 2 * e.outArgs);
+          expect(e.graph.readout.length, at).toBeLessThanOrEqual(layout.tokenOut.width);
           expect(e.graph.ports.length, at).toBeLessThanOrEqual(layout.storePorts);
           expect(e.params, at).toBeLessThanOrEqual(layout.maxArgs);
         }
@@ -511,10 +515,14 @@ describe('reference graph evaluator agrees with ONNX Runtime', () => {
         const nextT = out['readout.next'].data as Float32Array;
         const next = [...nextT];
         const where = `step ${step} (pc ${pc})`;
-        const ev = evalGraph(graph, token, { cache: rows });
-        expect(next, `${where}: readout`).toEqual(ev.readout);
-        const ev32 = evalGraph(graph, token, { cache: rows, float32: true });
-        expect(ev32.readout, `${where}: float32 readout`).toEqual(next);
+        // the expert reads its own fields of the token; the arguments past its parameters are 0
+        const own = token.subarray(0, graph.embed.length);
+        expect([...token.subarray(graph.embed.length)].every((x) => x === 0), `${where}: arguments past the expert's parameters are 0`).toBe(true);
+        const pad = (xs: number[]) => [...xs, ...new Array<number>(next.length - xs.length).fill(0)];
+        const ev = evalGraph(graph, own, { cache: rows });
+        expect(next, `${where}: readout`).toEqual(pad(ev.readout));
+        const ev32 = evalGraph(graph, own, { cache: rows, float32: true });
+        expect(pad(ev32.readout), `${where}: float32 readout`).toEqual(next);
         if (mem && L.storePorts > 0) {
           const entries = out['readout.entries'].data as Float32Array;
           expect(entries.length).toBe(L.storePorts * F);
