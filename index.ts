@@ -35,6 +35,8 @@ export interface CompileOptions {
   maxLayers?: number;
   maxStores?: number;
   maxWidth?: number;
+  /** Calls deeper than this trap "call stack exhausted" (default 1024). */
+  maxCallDepth?: number;
 }
 
 export interface CompiledModel {
@@ -49,7 +51,7 @@ export interface CompiledModel {
 export async function compile(input: Uint8Array | string, opts: CompileOptions = {}): Promise<CompiledModel> {
   const started = performance.now();
   const { ir, wasm } = await compileToIR(input, opts);
-  const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth });
+  const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth, maxCallDepth: opts.maxCallDepth });
   const explanation = opts.explain ? `${printModule(r.ir)}\n${explainModel(r)}` : undefined;
   // ir: the module the model executes (localized, long blocks split), step for step
   return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir: r.ir, wasm, explanation };

@@ -26,6 +26,14 @@ import { checkProvider } from './providers.js';
 
 const DEFAULT_CHECK_SECONDS = 60;
 
+/** Flags that shape the compiled model (compile and check). */
+const BACKEND_FLAGS = { '--dense': 'bool', '--max-layers': 'value', '--max-stores': 'value', '--max-call-depth': 'value' } as const;
+
+function backendOptions(p: Parsed) {
+  const num = (k: string) => (p.flags.has(k) ? intFlag(p, k, 0, 1) : undefined);
+  return { routing: p.flags.has('--dense') ? ('onehot' as const) : ('gather' as const), maxLayers: num('--max-layers'), maxStores: num('--max-stores'), maxCallDepth: num('--max-call-depth') };
+}
+
 const HELP: Record<string, string> = {
   main: `wasmformer — compile WebAssembly into an exact float32 transformer (ONNX) and run it
 
@@ -48,6 +56,11 @@ self-describing ONNX model.
   --json              print {"layers","dModel","heads","params","mlpHidden","criticalPath",
                       "maxLive","naiveSlots","compileMs"} (plus "explanation" with --explain)
   --explain           also print the IR and, layer by layer, the gadgets of every block
+  --dense             emit plain dense matrices routed by a one-hot input (small programs;
+                      the default routes each step to its block's sparse expert by pc)
+  --max-layers N      split basic blocks needing more layers into several steps (default 16)
+  --max-stores N      split basic blocks with more stores (default 32)
+  --max-call-depth N  calls deeper than N trap "call stack exhausted" (default 1024)
   --quiet             print nothing on success`,
   run: `wasmformer run MODEL.onnx|- --invoke NAME [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
 
@@ -59,8 +72,8 @@ Runs an export of a compiled model step by step on ONNX Runtime.
   --trace-json      the same as JSON Lines on stderr: {"step","pc","block","args"} per step
   --provider P      ONNX Runtime execution provider (default cpu; cuda needs its binaries:
                     ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)
-  --evict           keep one memory row per address in the KV cache (same results, faster
-                    on long store-heavy runs)
+  --no-evict        keep every memory row in the KV cache (by default a write replaces the
+                    row of its address: same results, a flat cache on store-heavy loops)
   --json            print {"results":[...],"steps":N,"trap":null|"message"}
   --quiet           no progress line (shown on a terminal for runs past a second)
 Exit status 0 when the program ran (a trap is a result).`,
@@ -128,7 +141,7 @@ function quiet(p: Parsed): boolean {
 }
 
 async function cmdCompile(argv: string[], ctx: InputContext): Promise<number> {
-  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--explain': 'bool', '--quiet': 'bool', '--help': 'bool' });
+  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--explain': 'bool', '--quiet': 'bool', '--help': 'bool', ...BACKEND_FLAGS });
   if (p.flags.has('--help')) return help('compile');
   if (p.positional.length !== 1) throw new UsageError(p.positional.length ? `compile takes one input file, got ${p.positional.length}` : 'compile needs an input file (or - for standard input)');
   const out = flag(p, '-o', '--output');
@@ -138,7 +151,7 @@ async function cmdCompile(argv: string[], ctx: InputContext): Promise<number> {
   if (out !== '-') checkOutputPath(out);
   const input = p.positional[0];
   const bytes = readInput(input, ctx);
-  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export'), explain: p.flags.has('--explain') });
+  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export'), explain: p.flags.has('--explain'), ...backendOptions(p) });
   if (out === '-') await writeStdout(m.onnx);
   else await writeAtomic(out, m.onnx);
   const s = m.stats;
@@ -177,7 +190,7 @@ async function loadModel(bytes: Uint8Array, provider: string | undefined): Promi
 async function cmdRun(argv: string[]): Promise<number> {
   const p = parseArgs(argv, {
     '--invoke': 'value', '--json': 'bool', '--max-steps': 'value', '--trace': 'bool', '--trace-json': 'bool',
-    '--provider': 'value', '--evict': 'bool', '--quiet': 'bool', '--help': 'bool',
+    '--provider': 'value', '--evict': 'bool', '--no-evict': 'bool', '--quiet': 'bool', '--help': 'bool',
   });
   if (p.flags.has('--help')) return help('run');
   if (p.positional.length === 0) throw new UsageError('run needs a model file (or - for standard input)');
@@ -208,7 +221,7 @@ async function cmdRun(argv: string[]): Promise<number> {
         : undefined;
   let o;
   try {
-    [o] = await model.runBatch(name, [args], [model.newMemory({ evict: p.flags.has('--evict') })], { maxSteps, trace });
+    [o] = await model.runBatch(name, [args], [model.newMemory({ evict: !p.flags.has('--no-evict') })], { maxSteps, trace });
   } catch (e) {
     if (e instanceof RunError && /^step limit exceeded/.test(e.message)) throw new HintedRunError(e.message, `raise it with --max-steps N (now ${maxSteps})`);
     throw e;
@@ -240,7 +253,7 @@ function samplesFor(p: Parsed, model: TransformerModel, names: string[]): Record
 async function cmdCheck(argv: string[], ctx: InputContext): Promise<number> {
   const p = parseArgs(argv, {
     '--export': 'value', '--cases': 'value', '--seed': 'value', '--max-steps': 'value', '--json': 'bool', '--provider': 'value',
-    '--range': 'value', '--args-file': 'value', '--time-limit': 'value', '--quiet': 'bool', '--help': 'bool',
+    '--range': 'value', '--args-file': 'value', '--time-limit': 'value', '--quiet': 'bool', '--help': 'bool', ...BACKEND_FLAGS,
   });
   if (p.flags.has('--help')) return help('check');
   if (p.positional.length !== 1) throw new UsageError(p.positional.length ? `check takes one input file, got ${p.positional.length}` : 'check needs an input file (or - for standard input)');
@@ -250,7 +263,7 @@ async function cmdCheck(argv: string[], ctx: InputContext): Promise<number> {
   const maxSteps = intFlag(p, '--max-steps', 10_000, 1);
   const timeLimit = secondsFlag(p, '--time-limit', DEFAULT_CHECK_SECONDS);
   const bytes = readInput(p.positional[0], ctx);
-  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export') });
+  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export'), ...backendOptions(p) });
   const model = await loadModel(m.onnx, flag(p, '--provider'));
   const names = p.flags.get('--export') ?? model.layout.entries.map((e) => e.name);
   const bar = progress(process.stderr, { unit: 'cases', quiet: quiet(p) });

@@ -8,7 +8,7 @@
 // regular file (a directory, a device node, a FIFO) or that are symbolic links are refused: an
 // atomic rename would replace the link or node itself, not write through it.
 
-import { lstatSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, unlinkSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { RunError } from '../format/errors.js';
@@ -110,7 +110,9 @@ export async function writeAtomic(path: string, data: Uint8Array): Promise<void>
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   pending.add(tmp);
   try {
-    const fh = await open(tmp, 'wx');
+    // created synchronously, so a signal arriving from here on always finds the file to remove
+    closeSync(openSync(tmp, 'wx'));
+    const fh = await open(tmp, 'r+');
     try {
       await fh.writeFile(data);
     } finally {
