@@ -65,6 +65,7 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
   const routing = opts.routing ?? 'gather';
   const { mod, lowered } = fitBlocks(localizeModule(input), opts);
   const program = irToGraphs(mod, lowered, opts.maxCallDepth);
+  if (program.experts.length === 0) throw new CompileError('nothing to compile: the module defines no functions');
   const mem = program.memory;
   const placed = program.experts.map((e) => place(e, mem));
   const tok = programTokens(program);

@@ -75,5 +75,7 @@ export async function compileToIR(
   verifyModule(lowered);
   const ir = simplifyModule(cseModule(simplifyModule(lowered)));
   verifyModule(ir);
+  // located at the end of the module: there is no code section to point into
+  if (ir.funcs.length === 0) throw new CompileError('nothing to compile: the module defines no functions', { offset: wasm.length });
   return { ir, wasm };
 }

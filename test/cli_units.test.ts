@@ -24,19 +24,30 @@ async function where(wat: string): Promise<string> {
   return at ? `${at.line}:${at.column}` : 'none';
 }
 
+/** line:column (1-based) of the first occurrence of `needle` in `text`. */
+function at(text: string, needle: string): string {
+  const i = text.indexOf(needle);
+  const before = text.slice(0, i).split('\n');
+  return `${before.length}:${before[before.length - 1].length + 1}`;
+}
+
 describe('WAT locations', () => {
   it('folded operands come before their operator; flat code, blocks and the implicit end are mapped', async () => {
-    expect(await where('(module (func (result i32)\n  (i32.add (i32.const 1) (i32.sub (i32.const 2) (i32.const 3)))))')).toBe('2:27');
-    expect(await where('(module\n (func (param i32) (result i32)\n  local.get 0\n  block (result i32)\n   i32.const 2\n  end\n  i32.mul))')).toBe('7:3');
-    expect(await where('(module (func (export "a") (param i32))\n (func (export "b") (result i32)\n  (block (result i32) (i32.const 1) (i32.const 2) (i32.xor))))')).toBe('3:52');
+    // the error points at the first unsupported instruction in binary order (a folded operand first)
+    const folded = '(module (func (result i32)\n  (i32.add (i32.const 1) (i32.wrap_i64 (i64.const 3)))))';
+    expect(await where(folded)).toBe(at(folded, 'i64.const'));
+    const flat = '(module\n (func (param i32) (result i32)\n  local.get 0\n  block (result i32)\n   i32.const 2\n  end\n  i32.add\n  i64.extend_i32_u\n  i32.wrap_i64))';
+    expect(await where(flat)).toBe(at(flat, 'i64.extend_i32_u'));
+    const blocks = '(module (func (export "a") (param i32))\n (func (export "b") (result i32)\n  (block (result i32) (i32.const 1) (i64.const 2) (drop))))';
+    expect(await where(blocks)).toBe(at(blocks, 'i64.const'));
     // a type error at the function's end points at its closing parenthesis
     expect(await where('(module (func (result i32) (i32.const 1) (i32.const 2)))')).toBe('1:55');
   });
 
   it('comments and strings do not confuse the tokenizer; an error outside code has no line', async () => {
-    const wat = '(module\n ;; (func (i32.mul))\n (func (export "x;(") (; (i32.mul) ;) (result i32)\n  (i32.mul (i32.const 1) (i32.const 2))))';
-    expect(await where(wat)).toBe('4:4');
-    expect(await where('(module (import "m" "f" (func)) (func))')).toBe('none'); // imports are unsupported
+    const wat = '(module\n ;; (func (i64.const 1))\n (func (export "x;(") (; (i64.const 2) ;) (result i32)\n  (i32.wrap_i64 (i64.const 1))))';
+    expect(await where(wat)).toBe('4:18');
+    expect(await where('(module (import "m" "mem" (memory 1)) (func))')).toBe('none'); // imported memory is unsupported
   });
 
   it('nesting past MAX_WAT_NESTING is a WatError at the first level too deep', async () => {
