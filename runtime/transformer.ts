@@ -303,7 +303,7 @@ export class TransformerModel {
         } else if (!(tok.pc >= 0 && tok.pc < E)) {
           throw new RunError(`the model produced an invalid program counter ${tok.pc} at step ${steps[b]}`);
         } else if (steps[b] >= maxSteps) {
-          if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps; raise it with --max-steps)`);
+          if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps)`);
           outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc: tok.pc, args: states[b].args.slice(0, L.experts[tok.pc].params) } };
         } else {
           pcs[b] = tok.pc;
