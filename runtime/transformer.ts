@@ -316,9 +316,10 @@ export class TransformerModel {
 }
 
 /**
- * The [B, rows, F] cache tensor of a batch, kept between steps: rows = the longest cache in
- * the batch (shorter ones are filled with pad rows, which never win a lookup). While that
- * length stays the same only rows written since the last step are copied in.
+ * The [B, rows, F] cache tensor of a batch, kept between steps. rows covers the longest cache
+ * in the batch with an eighth to spare (shorter ones are filled with pad rows, which never
+ * win a lookup), so a growing cache is re-laid out only when it outgrows that, not on every
+ * new row; meanwhile only rows written since the last step are copied in.
  */
 class BatchCache {
   private buf = new Float32Array(0);
@@ -335,8 +336,9 @@ class BatchCache {
     const F = this.F;
     let need = 1;
     for (const m of memories) need = Math.max(need, m.count);
-    const rebuild = need !== this.rows || B !== this.B;
+    const rebuild = need > this.rows || B !== this.B;
     if (rebuild) {
+      need = need + Math.ceil(need / 8);
       this.rows = need;
       this.B = B;
       if (this.buf.length < B * need * F) this.buf = new Float32Array(Math.ceil(B * need * F * 1.25));
