@@ -341,8 +341,9 @@ describe('round01', () => {
 // ---------------------------------------------------------------- decodeAccess
 
 describe('decodeAccess', () => {
-  // 1 page, 3 (not a power of two) and the largest supported memory (16 pages)
-  for (const pages of [1, 3, 16]) {
+  // 1 page, 3 (not a power of two), 16 (the largest with one staircase over the page number),
+  // 160 (clang's --initial-memory=10485760: the clamped page staircase) and 256 (the largest)
+  for (const pages of [1, 3, 16, 160, 256]) {
     const mem = memoryLayout(pages * 65536, 1);
     const memBytes = mem.memBytes;
 
