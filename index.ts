@@ -22,6 +22,9 @@ export { interpret } from './ir/interp.js';
 export { printModule } from './ir/print.js';
 export { checkProgram, type CheckReport, type CheckOptions } from './harness/check.js';
 
+/** The most pages memory.grow reaches (the address space is 256 pages, 16 of them kept for call frames). */
+export const MAX_GROW_PAGES = 240;
+
 export interface CompileOptions {
   /** File name of the input (decides .wat vs .wasm when given a string or ambiguous bytes). */
   filename?: string;
@@ -50,7 +53,9 @@ export interface CompiledModel {
 
 export async function compile(input: Uint8Array | string, opts: CompileOptions = {}): Promise<CompiledModel> {
   const started = performance.now();
-  const { ir, wasm } = await compileToIR(input, opts);
+  // memory.grow succeeds up to the declared maximum and what the address encoding holds
+  // beside a call stack (MAX_GROW_PAGES); past that it returns -1
+  const { ir, wasm } = await compileToIR(input, { maxMemoryPages: MAX_GROW_PAGES, ...opts });
   const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth, maxCallDepth: opts.maxCallDepth });
   const explanation = opts.explain ? `${printModule(r.ir)}\n${explainModel(r)}` : undefined;
   // ir: the module the model executes (localized, long blocks split), step for step

@@ -94,6 +94,7 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
     maxArgs: program.maxArgs,
     globals: mod.globals.map((g) => ({ name: g.name ?? null, mutable: g.mutable, init: g.init })),
     calls: program.ctx.calls,
+    grow: program.ctx.grow,
     tokenIn: tok.tokenIn,
     tokenOut: tok.tokenOut,
     storePorts: mem ? dims.ports : 0,

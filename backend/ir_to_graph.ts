@@ -81,7 +81,9 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
   for (const f of mod.funcs) for (const b of f.blocks) if (b.term.op === 'call') frameValues = Math.max(frameValues, b.term.cont.args.length);
   const hasCalls = frameValues >= 0;
   const frameWords = hasCalls ? 1 + frameValues : 0;
-  const memBytes = (mod.memory?.pages ?? 0) * 65536;
+  const grows = mod.funcs.some((f) => f.blocks.some((b) => b.insts.some((i) => i.op === 'memory_grow')));
+  // a growable memory is laid out at its largest size; accesses past the current one trap
+  const memBytes = (mod.memory ? (grows ? mod.memory.maxPages : mod.memory.pages) : 0) * 65536;
   if (!Number.isInteger(maxCallDepth) || maxCallDepth < 2 || maxCallDepth > 65535) throw new CompileError(`--max-call-depth must be an integer from 2 to 65535, not ${maxCallDepth}`);
   const calls = hasCalls ? { maxDepth: maxCallDepth, frameBase: memBytes, frameBytes: 4 * frameWords } : null;
   if (calls && calls.maxDepth * calls.frameBytes > 2 ** 20 - 2 * 65536) {
@@ -103,7 +105,13 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
   }
   const globalSlot = new Map<number, number>();
   mod.globals.forEach((g, i) => g.mutable && globalSlot.set(i, globalSlot.size));
-  return { mem, globals: mod.globals, globalSlot, calls, frameWords, pcOf: null };
+  const grow = grows && mod.memory ? { initialPages: mod.memory.pages, maxPages: mod.memory.maxPages, slot: globalSlot.size } : null;
+  return { mem, globals: mod.globals, globalSlot, grow, calls, frameWords, pcOf: null };
+}
+
+/** Token globals: the module's mutable ones, then the page count with memory.grow. */
+export function tokenGlobals(ctx: ProgramContext): number {
+  return ctx.globalSlot.size + (ctx.grow ? 1 : 0);
 }
 
 /**
@@ -115,7 +123,7 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
 export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
   const { mem } = ctx;
   const g = new GraphBuilder();
-  const G = ctx.globalSlot.size;
+  const G = tokenGlobals(ctx);
   const tok = tokenLayout({ maxArgs: blk.params.length, hasMemory: mem !== null, globals: G, hasCalls: ctx.calls !== null }).tokenIn;
   const one = g.vreg('one', 1, 1);
   const epochV: Vreg[] = mem ? Array.from({ length: EPOCH_BITS }, (_, j) => g.vreg(`time.epoch${j}`, 0, 1)) : [];
@@ -195,7 +203,7 @@ export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> 
 
 /** The token layout every expert of a program shares. */
 export function programTokens(p: ProgramGraphs) {
-  return tokenLayout({ maxArgs: p.maxArgs, hasMemory: p.memory !== null, globals: p.ctx.globalSlot.size, hasCalls: p.ctx.calls !== null });
+  return tokenLayout({ maxArgs: p.maxArgs, hasMemory: p.memory !== null, globals: tokenGlobals(p.ctx), hasCalls: p.ctx.calls !== null });
 }
 
 /** Drops nodes whose outputs nothing reachable from the readout reads. */

@@ -9,7 +9,7 @@
 // `readoutOf` turns the edges, traps and stores into the readout forms and memory rows.
 
 import type { BinaryCode, Block, Func, Inst, UnaryCode, ValueId } from '../ir/ir.js';
-import type { CallStackLayout } from '../format/layout.js';
+import type { CallStackLayout, GrowLayout } from '../format/layout.js';
 import { CompileError, TrapCode } from '../format/errors.js';
 import { GraphBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
@@ -34,6 +34,8 @@ export interface ProgramContext {
   globals: ReadonlyArray<{ mutable: boolean; init: number }>;
   /** wasm global index → its slot among the token's mutable globals */
   globalSlot: ReadonlyMap<number, number>;
+  /** With memory.grow: the memory's current page count is token global `slot` (after the module's). */
+  grow: GrowLayout | null;
   calls: CallStackLayout | null;
   /** Words per call frame: the return pc, then the saved values (zeros where a site saves fewer). */
   frameWords: number;
@@ -232,6 +234,58 @@ function signExtendLimb(L: BlockLowering, name: string, x: LinForm, bits: 8 | 16
   return { lo: lcomb([[x, 1], [lvar(s), LIMB - 2 ** bits]]), hi: lvar(s, LIMB - 1), loMax: LIMB - 1, hiMax: LIMB - 1 };
 }
 
+/**
+ * memory.grow(δ) with the page count p in the token (DESIGN.md §12): h = step(δ.hi ≥ 1), then
+ * fits = 1 − step(δ.lo + p + 65536·h ≥ maxPages + 1) (Σ ≤ 3·65536), then the result
+ * fits ? p : −1 = (relu(p − 65536·(1 − fits)) + 65535·(1 − fits), 65535·(1 − fits)) and the new
+ * count p + relu(δ.lo − 65536·(1 − fits)): three sublayers, every term a limb against a bit.
+ */
+function growMemory(L: BlockLowering, delta: IValue, name: string): IValue {
+  const grow = L.ctx.grow!;
+  const p = L.globalVals[grow.slot].lo;
+  const m1 = L.g.mlp(L.pc, `${name}.hi`);
+  const h = L.g.vreg(`${name}.delta_hi`, 0, 1);
+  m1.bias(h, 0);
+  m1.step(delta.hi, 1, [[h, 1]], delta.hiMax);
+  const m2 = L.g.mlp(L.pc, `${name}.fits`);
+  const over = L.g.vreg(`${name}.over`, 0, 1);
+  m2.bias(over, 0);
+  m2.step(lcomb([[delta.lo, 1], [p, 1], [lvar(h), LIMB]]), grow.maxPages + 1, [[over, 1]], delta.loMax + grow.maxPages + LIMB);
+  const m3 = L.g.mlp(L.pc, `${name}.select`);
+  const kept = L.g.vreg(`${name}.old`, 0, grow.maxPages);
+  const added = L.g.vreg(`${name}.added`, 0, grow.maxPages);
+  m3.bias(kept, 0);
+  m3.bias(added, 0);
+  m3.unit(lcomb([[p, 1], [lvar(over), -LIMB]]), [[kept, 1]], grow.maxPages);
+  m3.unit(lcomb([[delta.lo, 1], [lvar(over), -LIMB]]), [[added, 1]], grow.maxPages);
+  L.globalVals[grow.slot] = limbValue(lcomb([[p, 1], [lvar(added), 1]]), lconst(0));
+  return { lo: lcomb([[lvar(kept), 1], [lvar(over), LIMB - 1]]), hi: lvar(over, LIMB - 1), loMax: LIMB - 1, hiMax: LIMB - 1 };
+}
+
+/**
+ * With memory.grow the bounds depend on the current page count p: an access also traps when its
+ * last byte's page (address bits 16 and up, exact 0/1 even when the static check traps) is ≥ p.
+ * trap = static OR step(page − p ≥ 0) = relu(s + d) − relu(s + d − 1): one more sublayer.
+ */
+function boundsTrap(L: BlockLowering, acc: DecodedAccess, name: string): LinForm {
+  const grow = L.ctx.grow;
+  if (!grow) return acc.trap;
+  const last = acc.bits[acc.bits.length - 1];
+  const page = lcomb(last.slice(16).map((b, j) => [b, 2 ** j] as [LinForm, number]));
+  const p = L.globalVals[grow.slot].lo;
+  const m1 = L.g.mlp(L.pc, `${name}.page_check`);
+  const d = L.g.vreg(`${name}.past_size`, 0, 1);
+  m1.bias(d, 0);
+  m1.step(lcomb([[page, 1], [p, -1]]), 0, [[d, 1]], 2 ** Math.max(0, last.length - 16));
+  const m2 = L.g.mlp(L.pc, `${name}.trap_any`);
+  const t = L.g.vreg(`${name}.trap_any`, 0, 1);
+  m2.bias(t, 0);
+  const s = lcomb([[acc.trap, 1], [lvar(d), 1]]);
+  m2.unit(s, [[t, 1]], 3);
+  m2.unit(lcomb([[s, 1]], -1), [[t, -1]], 2);
+  return lvar(t);
+}
+
 /** The lowering rule of every IR instruction. */
 export const LOWERING: Rules = {
   iconst: (L, i) => void L.env.set(i.dst, constValue(i.value)),
@@ -262,8 +316,17 @@ export const LOWERING: Rules = {
     L.globalVals[slot] = L.canonOf(i.value);
   },
   // memory.grow is not lowered (below), so the size never changes: a constant
-  memory_size: (L, i) => void L.env.set(i.dst, constValue(L.memory().memBytes / 65536)),
-  memory_grow: () => notYet('memory.grow'),
+  // without memory.grow the size never changes: a constant
+  memory_size: (L, i) => {
+    const v = L.ctx.grow ? L.globalVals[L.ctx.grow.slot] : constValue(L.memory().memBytes / 65536);
+    L.env.set(i.dst, v);
+    L.canonical.set(i.dst, v);
+  },
+  memory_grow: (L, i) => {
+    const v = growMemory(L, L.canonOf(i.delta), `${L.tag}.grow_v${i.dst}`);
+    L.env.set(i.dst, v);
+    L.canonical.set(i.dst, v);
+  },
   output: () => notYet('output_byte'),
   load: (L, i) => {
     // a load repeated with no store in between reads the same bytes (and traps alike)
@@ -272,7 +335,7 @@ export const LOWERING: Rules = {
     if (!value) {
       const name = `${L.tag}.load_v${i.dst}`;
       const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
-      L.trap(acc.trap, TrapCode.OutOfBounds);
+      L.trap(boundsTrap(L, acc, name), TrapCode.OutOfBounds);
       const bytes = L.lookup(acc, name);
       if (i.bytes === 4) value = limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]]));
       else {
@@ -288,7 +351,7 @@ export const LOWERING: Rules = {
     const name = `${L.tag}.store${L.stores.length}`;
     const bytes = valueBytes(L.g, L.pc, `${name}.value`, L.canonOf(i.value)).slice(0, i.bytes);
     const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
-    L.trap(acc.trap, TrapCode.OutOfBounds);
+    L.trap(boundsTrap(L, acc, name), TrapCode.OutOfBounds);
     L.storeBytes(acc, bytes);
   },
 };

@@ -72,6 +72,13 @@ export interface GlobalInfo {
   init: number;
 }
 
+/** With memory.grow: the page count is mutable token global `slot`, starting at initialPages. */
+export interface GrowLayout {
+  initialPages: number;
+  maxPages: number;
+  slot: number;
+}
+
 /** The call stack: frame k (k = depth when saved) is at frameBase + k·frameBytes in the cache. */
 export interface CallStackLayout {
   maxDepth: number;
@@ -89,6 +96,7 @@ export interface ModelLayout {
   maxArgs: number;
   globals: GlobalInfo[];
   calls: CallStackLayout | null;
+  grow: GrowLayout | null;
   tokenIn: TokenIn;
   tokenOut: TokenOut;
   /** Memory rows each step emits (`readout.entries`); rows with pad = 1 are dropped. */
@@ -201,7 +209,18 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
     };
     if (calls.frameBase + calls.maxDepth * calls.frameBytes > memory!.addrSpace) c.fail('calls', `frames end past the address space ${memory!.addrSpace}`);
   }
-  const tok = tokenLayout({ maxArgs, hasMemory: memory !== null, globals: globals.filter((g) => g.mutable).length, hasCalls: calls !== null });
+  let grow: GrowLayout | null = null;
+  if (o.grow !== null && o.grow !== undefined) {
+    const x = c.obj(o.grow, 'grow');
+    if (!memory) c.fail('grow', 'needs a memory layout');
+    const maxPages = c.int(x.maxPages, 'grow.maxPages', 0, memory!.memBytes / 65536);
+    grow = {
+      initialPages: c.int(x.initialPages, 'grow.initialPages', 0, maxPages),
+      maxPages,
+      slot: c.int(x.slot, 'grow.slot', globals.filter((g) => g.mutable).length, globals.filter((g) => g.mutable).length),
+    };
+  }
+  const tok = tokenLayout(tokenShape({ maxArgs, memory, globals, calls, grow }));
   c.same(o.tokenIn, tok.tokenIn, 'tokenIn');
   c.same(o.tokenOut, tok.tokenOut, 'tokenOut');
   const storePorts = c.int(o.storePorts, 'storePorts', 0, memory ? FORMAT_LIMITS.storePorts : 0);
@@ -210,10 +229,10 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
   for (const k of ['layers', 'dModel', 'heads', 'params', 'nonzeros', 'mlpHidden', 'criticalPath', 'maxLive', 'naiveSlots', 'experts', 'compileMs'] as const) {
     stats[k] = c.int(typeof s[k] === 'number' ? Math.round(s[k] as number) : s[k], `stats.${k}`, 0, Number.MAX_SAFE_INTEGER);
   }
-  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
+  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, grow, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
 }
 
 /** The token shape a layout implies. */
-export function tokenShape(L: Pick<ModelLayout, 'maxArgs' | 'memory' | 'globals' | 'calls'>): TokenShape {
-  return { maxArgs: L.maxArgs, hasMemory: L.memory !== null, globals: L.globals.filter((g) => g.mutable).length, hasCalls: L.calls !== null };
+export function tokenShape(L: Pick<ModelLayout, 'maxArgs' | 'memory' | 'globals' | 'calls' | 'grow'>): TokenShape {
+  return { maxArgs: L.maxArgs, hasMemory: L.memory !== null, globals: L.globals.filter((g) => g.mutable).length + (L.grow ? 1 : 0), hasCalls: L.calls !== null };
 }

@@ -59,8 +59,10 @@ export interface RunOptions {
  *    dropped and the survivors re-stamped to time 0 (like data segments), position 1.
  */
 export class MemoryState {
-  /** The instance's mutable globals (signed i32, token order): state that persists like memory. */
+  /** The instance's token globals (signed i32, token order): state that persists like memory. */
   globals: number[] = [];
+  /** With memory.grow: which of `globals` is the current page count. */
+  pagesSlot: number | null = null;
   rows: Float32Array;
   count: number;
   position: number;
@@ -123,6 +125,7 @@ export class MemoryState {
   clone(): MemoryState {
     const m = new MemoryState(this.F, [], this.opts);
     m.globals = [...this.globals];
+    m.pagesSlot = this.pagesSlot;
     m.rows = this.rows.slice();
     m.count = this.count;
     m.position = this.position;
@@ -136,9 +139,10 @@ export function initialRows(mem: ModelLayout['memory']): Float32Array[] {
   return mem ? layoutRows(mem, mem.data) : [];
 }
 
-/** Decodes a cache into memory bytes (latest write wins) — for reports and checks only. */
+/** Decodes a cache into memory bytes (latest write wins; the current size) — for reports and checks only. */
 export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array {
-  return decodeRows(mem, state.rows, state.count);
+  const all = decodeRows(mem, state.rows, state.count);
+  return state.pagesSlot === null ? all : all.slice(0, state.globals[state.pagesSlot] * 65536);
 }
 
 /** The graph's inputs, outputs and expert tables must have the sizes the layout promises. */
@@ -200,6 +204,10 @@ export class TransformerModel {
   newMemory(opts: { evict?: boolean } = {}): MemoryState {
     const m = new MemoryState(this.layout.memory?.features ?? 0, initialRows(this.layout.memory), { layout: this.layout.memory, evict: opts.evict ?? true });
     m.globals = this.layout.globals.filter((g) => g.mutable).map((g) => g.init);
+    if (this.layout.grow) {
+      m.globals.push(this.layout.grow.initialPages);
+      m.pagesSlot = this.layout.grow.slot;
+    }
     return m;
   }
 
@@ -382,7 +390,7 @@ export class TransformerInstance {
 
   /** Current values of the module's globals (signed i32, in module order). */
   globals(): number[] {
-    let k = 0;
+    let k = 0; // the page count (with memory.grow) comes after the module's globals
     return this.model.layout.globals.map((g) => (g.mutable ? this.mem.globals[k++] : g.init));
   }
 
