@@ -14,7 +14,7 @@
 
 import type { Graph } from './graph.js';
 import type { LinForm } from './linear.js';
-import { lmagnitude } from './linear.js';
+import { lcomb, lmagnitude, lmax } from './linear.js';
 import type { MemoryLayout } from './encoding.js';
 import { BETA } from './encoding.js';
 
@@ -49,8 +49,12 @@ export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst
       let score = 0;
       n.query.forEach((f, k) => {
         if (k === mem.col.pad) return; // padding rows never win (−2^60), not an exact path
+        // computing the query feature: its own partial sums
         check(mag(f) / BETA, `${n.role} query feature ${k}`);
-        score += (mag(f) / BETA) * featMax[k];
+        // the score sums the features' values (not their forms' terms): |q_k| ≤ max(|min|, |max|)
+        const range = (v: number) => [graph.vregs[v].min, graph.vregs[v].max] as const;
+        const qMax = Math.max(Math.abs(lmax(f, range)), Math.abs(lmax(lcomb([[f, -1]]), range)));
+        score += (qMax / BETA) * featMax[k];
       });
       check(score, `${n.role} score`);
       n.pending.forEach((row, r) => row.forEach((f, k) => check(mag(f), `${n.role} pending row ${r} feature ${k}`)));

@@ -582,15 +582,17 @@ export function readoutOf(L: BlockLowering, exit: Exit): { readout: LinForm[]; p
     edges.map((e, k) => ({ taken: e.taken, target: typeof e.target === 'object' && 'pc' in e.target ? e.target : k })),
     (t) => (t === 'halt' ? 1 : Number(t) + 1),
   );
+  // a node of its own: it reads the first-trap bits the select node computes
+  const gsel = L.traps.length ? g.mlp(L.pc, `${L.tag}.readout.globals`) : sel;
   const globals = L.globalVals.flatMap((v, s) => {
     if (L.traps.every((t) => t.globals[s] === v)) return [v.lo, v.hi];
     // set after an access that may trap: the value as of the first trap, or the final one
     const anyTrap = lcomb(firsts.map((f) => [f, 1] as [LinForm, number]));
     return (['lo', 'hi'] as const).map((half) => {
       const out = g.vreg(`${L.tag}.next.global${s}.${half}`, 0, LIMB - 1);
-      sel.bias(out, 0);
-      sel.unit(lcomb([[v[half], 1], [anyTrap, -LIMB]]), [[out, 1]], LIMB - 1);
-      L.traps.forEach((t, k) => sel.unit(lcomb([[t.globals[s][half], 1], [firsts[k], LIMB]], -LIMB), [[out, 1]], LIMB - 1));
+      gsel.bias(out, 0);
+      gsel.unit(lcomb([[v[half], 1], [anyTrap, -LIMB]]), [[out, 1]], LIMB - 1);
+      L.traps.forEach((t, k) => gsel.unit(lcomb([[t.globals[s][half], 1], [firsts[k], LIMB]], -LIMB), [[out, 1]], LIMB - 1));
       return lvar(out);
     });
   });
