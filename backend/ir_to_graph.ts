@@ -198,7 +198,9 @@ export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> 
       experts.push(placeBlock(b && b.block === bi && !b.pcDependent ? b : lowerBlock(f, bi, blk, ctx), pcs));
     });
   }
-  return { experts, entries: entriesOf(mod, pcs), haltPc: pcs.haltPc, maxArgs, memory, ctx };
+  // a return through a call frame passes [results, every saved slot]: possibly more than any block takes
+  const widest = Math.max(maxArgs, ...experts.map((e) => e.outArgs));
+  return { experts, entries: entriesOf(mod, pcs), haltPc: pcs.haltPc, maxArgs: widest, memory, ctx };
 }
 
 /** The token layout every expert of a program shares. */
