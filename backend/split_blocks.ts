@@ -13,22 +13,10 @@
 // a block of n instructions.
 
 import type { Block, Func, Inst, Module, ValueId } from '../ir/ir.js';
-import { instDst, instUses, mapInst, mapTerm, termUses } from '../ir/ir.js';
+import { instDst, instUses, mapInst, mapTerm, nextValueId, termUses } from '../ir/ir.js';
 
 /** Whether a block may stay one step (measured by the caller: layers, stores). */
 export type Fits = (f: Func, block: Block, index: number) => boolean;
-
-function nextValueId(f: Func): number {
-  let next = 0;
-  for (const b of f.blocks) {
-    for (const p of b.params) next = Math.max(next, p + 1);
-    for (const i of b.insts) {
-      const d = instDst(i);
-      if (d !== null) next = Math.max(next, d + 1);
-    }
-  }
-  return next;
-}
 
 /** Splits blocks[bi] before instruction `at`; the tail becomes a new block at the end. */
 export function splitBlock(f: Func, bi: number, at: number): Func {

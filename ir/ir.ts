@@ -226,6 +226,19 @@ export function mapTerm(t: Terminator, f: (v: ValueId) => ValueId, g: (t: BlockT
 }
 
 /** The initial memory image of a module (zeros plus data segments, later segments win). */
+/** The smallest ValueId not used in f (for passes that add values). */
+export function nextValueId(f: Func): ValueId {
+  let next = 0;
+  for (const b of f.blocks) {
+    for (const p of b.params) next = Math.max(next, p + 1);
+    for (const i of b.insts) {
+      const d = instDst(i);
+      if (d !== null) next = Math.max(next, d + 1);
+    }
+  }
+  return next;
+}
+
 export function initialMemory(mod: Module): Uint8Array {
   if (!mod.memory) return new Uint8Array(0);
   const mem = new Uint8Array(mod.memory.pages * PAGE_SIZE);

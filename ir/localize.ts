@@ -8,7 +8,7 @@
 // Semantics are unchanged; ValueIds stay unique within each function.
 
 import type { Block, BlockTarget, Func, Module, ValueId } from './ir.js';
-import { instDst, instUses, mapInst, mapTerm, termTargets, termUses } from './ir.js';
+import { instDst, instUses, mapInst, mapTerm, nextValueId, termTargets, termUses } from './ir.js';
 
 function liveIns(f: Func): Array<Set<ValueId>> {
   const defs = f.blocks.map((b) => {
@@ -56,14 +56,7 @@ function liveIns(f: Func): Array<Set<ValueId>> {
 export function localizeFunc(f: Func): Func {
   const extra = liveIns(f).map((s) => [...s].sort((a, b) => a - b));
   if (extra.every((e) => e.length === 0)) return f;
-  let next = 0;
-  for (const b of f.blocks) {
-    for (const p of b.params) next = Math.max(next, p + 1);
-    for (const i of b.insts) {
-      const d = instDst(i);
-      if (d !== null) next = Math.max(next, d + 1);
-    }
-  }
+  let next = nextValueId(f);
   const blocks: Block[] = f.blocks.map((b, bi) => {
     const rename = new Map<ValueId, ValueId>();
     const newParams = extra[bi].map((v) => {
