@@ -20,17 +20,25 @@ interface Args {
   dir: string;
   only: Set<string> | null;
   maxSteps: number;
+  /** per script */
+  timeBudgetMs: number | undefined;
 }
 
-const USAGE = 'usage: npm run conformance [-- DIR] [--only NAME,NAME] [--max-steps N]';
+const USAGE = 'usage: npm run conformance [-- DIR] [--only NAME,NAME] [--max-steps N] [--time-budget SECONDS]';
 
 function parseArgs(argv: string[]): Args | Error {
   // npm runs scripts in the package root; a relative DIR means the caller's directory.
   const cwd = process.env.INIT_CWD ?? process.cwd();
-  const args: Args = { dir: DEFAULT_SUITE, only: null, maxSteps: DEFAULT_MAX_STEPS };
+  const args: Args = { dir: DEFAULT_SUITE, only: null, maxSteps: DEFAULT_MAX_STEPS, timeBudgetMs: undefined };
   let dirGiven = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
+    if (a === '--time-budget') {
+      const v = Number(argv[++i]);
+      if (!(v > 0)) return new Error(`--time-budget must be a positive number of seconds, got "${argv[i]}"`);
+      args.timeBudgetMs = v * 1000;
+      continue;
+    }
     if (a === '--only' || a === '--max-steps') {
       const v = argv[++i];
       if (v === undefined) return new Error(`${a} needs a value; ${USAGE}`);
@@ -97,7 +105,7 @@ async function main(): Promise<number> {
       continue;
     }
     try {
-      reports.push(await runScript(script, { maxSteps: args.maxSteps, onCommand: (d, n) => bar.show(`${tag} ${d}/${n}`) }));
+      reports.push(await runScript(script, { maxSteps: args.maxSteps, timeBudgetMs: args.timeBudgetMs, onCommand: (d, n) => bar.show(`${tag} ${d}/${n}`) }));
     } catch (e) {
       // A bug of this runner, not of the compiler; still a failure, and the other scripts run.
       reports.push(empty(`conformance runner crashed: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`));
