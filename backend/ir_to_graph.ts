@@ -150,7 +150,7 @@ export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext)
   const L = new BlockLowering(g, bi, f.name, ctx, epochV.map((v) => lvar(v)), tickV === null ? null : lvar(tickV), globals, depthV === null ? null : lvar(depthV));
   blk.params.forEach((v, i) => L.env.set(v, limbValue(lvar(argLo[i]), lvar(argHi[i]))));
   for (const inst of blk.insts) lowerInst(L, inst);
-  const exit = exitOf(L, blk, f);
+  const exit = exitOf(L, blk);
   const { readout, ports } = readoutOf(L, exit);
   const graph = prune({ vregs: g.vregs, nodes: g.nodes, one, embed, readout, ports });
   const outArgs = Math.max(0, ...exit.edges.map((e) => e.args.length));

@@ -8,7 +8,7 @@
 // adding one rule here and, at most, one gadget file. Terminators become edges, and
 // `readoutOf` turns the edges, traps and stores into the readout forms and memory rows.
 
-import type { BinaryCode, Block, Func, Inst, UnaryCode, ValueId } from '../ir/ir.js';
+import type { BinaryCode, Block, Inst, UnaryCode, ValueId } from '../ir/ir.js';
 import type { CallStackLayout, GrowLayout } from '../format/layout.js';
 import { CompileError, TrapCode } from '../format/errors.js';
 import { GraphBuilder } from './graph.js';
@@ -367,10 +367,10 @@ export interface Exit {
 }
 
 /** The block's terminator as edges. */
-export function exitOf(L: BlockLowering, blk: Block, f: Func): Exit {
+export function exitOf(L: BlockLowering, blk: Block): Exit {
   const term = blk.term;
   if (term.op === 'call') return callExit(L, term.func, term.args, term.cont);
-  if (term.op === 'return' && L.ctx.calls) return returnExit(L, term.values, f);
+  if (term.op === 'return' && L.ctx.calls) return returnExit(L, term.values);
   return { edges: edgesOf(L, blk), depth: L.depth };
 }
 
@@ -380,20 +380,29 @@ export function exitOf(L: BlockLowering, blk: Block, f: Func): Exit {
  * (stores, like any other, in the KV cache), jump to the callee's entry with the arguments,
  * depth + 1.
  */
+/** step(d ≥ k) for the call depth d (an exact integer ≤ maxDepth): one MLP node of 2 units. */
+function depthAtLeast(L: BlockLowering, name: string, k: number): LinForm {
+  const m = L.g.mlp(L.pc, name);
+  const v = L.g.vreg(name, 0, 1);
+  m.bias(v, 0);
+  m.step(L.depth!, k, [[v, 1]], L.ctx.calls!.maxDepth);
+  return lvar(v);
+}
+
+/** The decoded bytes of frame `frame` (a form of the depth), every word of it. */
+function frameAccess(L: BlockLowering, frame: LinForm, name: string): DecodedAccess {
+  const { frameBase: base, frameBytes, maxDepth } = L.ctx.calls!;
+  const addr: IValue = { lo: lcomb([[frame, frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + frameBytes * maxDepth, hiMax: Math.floor(base / LIMB) };
+  return L.decodeValue(addr, 0, 4 * L.ctx.frameWords, name, L.memory().addrSpace);
+}
+
 function callExit(L: BlockLowering, func: string, args: ValueId[], cont: { block: number; args: ValueId[] }): Exit {
-  const calls = L.ctx.calls!;
   const d = L.depth!;
   const name = `${L.tag}.call`;
-  const m = L.g.mlp(L.pc, `${name}.depth_check`);
-  const full = L.g.vreg(`${name}.exhausted`, 0, 1);
-  m.bias(full, 0);
-  m.step(d, calls.maxDepth - 1, [[full, 1]], calls.maxDepth);
-  L.trap(lvar(full), TrapCode.CallStackExhausted);
+  L.trap(depthAtLeast(L, `${name}.exhausted`, L.ctx.calls!.maxDepth - 1), TrapCode.CallStackExhausted);
   const words: IValue[] = [constValue(L.pcOf(L.fname, cont.block)), ...cont.args.map((v) => L.canonOf(v))];
   while (words.length < L.ctx.frameWords) words.push(constValue(0));
-  const base = calls.frameBase;
-  const addr: IValue = { lo: lcomb([[d, calls.frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + calls.frameBytes * calls.maxDepth, hiMax: Math.floor(base / LIMB) };
-  const acc = L.decodeValue(addr, 0, 4 * words.length, `${name}.frame`, L.memory().addrSpace);
+  const acc = frameAccess(L, d, `${name}.frame`);
   words.forEach((w, k) => {
     const bytes = valueBytes(L.g, L.pc, `${name}.frame${k}`, w);
     L.storeBytes({ trap: lconst(0), bits: acc.bits.slice(4 * k, 4 * k + 4) }, bytes);
@@ -405,22 +414,14 @@ function callExit(L: BlockLowering, func: string, args: ValueId[], cont: { block
  * A return with calls in the program: at depth 0 it halts with the results; otherwise it loads
  * frame depth − 1 and continues at its pc with [results…, saved values…], depth − 1. With
  * z = [depth = 0]: the frame read is depth − 1 + z (frame 0 when halting, never negative), the
- * next pc relu(pc − 2^22·z) + HALT·z, the next depth depth − 1 + z.
+ * next pc its two limbs gated by 1 − z, plus HALT·z (DESIGN.md §11), the next depth depth − 1 + z.
  */
-function returnExit(L: BlockLowering, values: ValueId[], f: Func): Exit {
-  void f;
-  const calls = L.ctx.calls!;
+function returnExit(L: BlockLowering, values: ValueId[]): Exit {
   const d = L.depth!;
   const name = `${L.tag}.ret`;
-  const m = L.g.mlp(L.pc, `${name}.depth_zero`);
-  const nz = L.g.vreg(`${name}.nested`, 0, 1);
-  m.bias(nz, 0);
-  m.step(d, 1, [[nz, 1]], calls.maxDepth);
-  const z = lcomb([[lvar(nz), -1]], 1);
+  const z = lcomb([[depthAtLeast(L, `${name}.nested`, 1), -1]], 1);
   const frame = lcomb([[d, 1], [z, 1]], -1); // depth − 1 + z ≥ 0
-  const base = calls.frameBase;
-  const addr: IValue = { lo: lcomb([[frame, calls.frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + calls.frameBytes * calls.maxDepth, hiMax: Math.floor(base / LIMB) };
-  const acc = L.decodeValue(addr, 0, 4 * L.ctx.frameWords, `${name}.frame`, L.memory().addrSpace);
+  const acc = frameAccess(L, frame, `${name}.frame`);
   const b = L.lookup(acc, `${name}.frame`);
   // the loaded pc (< 2^22: its third byte is ≤ 63, its fourth 0) in two limbs, 0 when halting
   const pm = L.g.mlp(L.pc, `${name}.pc`);

@@ -9,14 +9,8 @@
 
 import type { ScriptReport } from './spec.js';
 
-export interface Totals {
-  passed: number;
-  failed: number;
-  unsupported: number;
-  unsupportedI32: number;
-  rejectChecks: number;
-  rejectPassed: number;
-}
+/** The counts a report sums over scripts. */
+export type Totals = Pick<ScriptReport, 'passed' | 'failed' | 'unsupported' | 'unsupportedI32' | 'rejectChecks' | 'rejectPassed'>;
 
 export function totals(reports: readonly ScriptReport[]): Totals {
   const t: Totals = { passed: 0, failed: 0, unsupported: 0, unsupportedI32: 0, rejectChecks: 0, rejectPassed: 0 };
