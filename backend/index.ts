@@ -95,6 +95,7 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
     globals: mod.globals.map((g) => ({ name: g.name ?? null, mutable: g.mutable, init: g.init })),
     calls: program.ctx.calls,
     grow: program.ctx.grow,
+    output: program.ctx.hasOutput,
     tokenIn: tok.tokenIn,
     tokenOut: tok.tokenOut,
     storePorts: mem ? dims.ports : 0,

@@ -106,7 +106,8 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
   const globalSlot = new Map<number, number>();
   mod.globals.forEach((g, i) => g.mutable && globalSlot.set(i, globalSlot.size));
   const grow = grows && mod.memory ? { initialPages: mod.memory.pages, maxPages: mod.memory.maxPages, slot: globalSlot.size } : null;
-  return { mem, globals: mod.globals, globalSlot, grow, calls, frameWords, pcOf: null };
+  const hasOutput = mod.funcs.some((f) => f.blocks.some((b) => b.insts.some((i) => i.op === 'output')));
+  return { mem, globals: mod.globals, globalSlot, grow, calls, frameWords, hasOutput, pcOf: null };
 }
 
 /** Token globals: the module's mutable ones, then the page count with memory.grow. */
@@ -124,7 +125,7 @@ export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext)
   const { mem } = ctx;
   const g = new GraphBuilder();
   const G = tokenGlobals(ctx);
-  const tok = tokenLayout({ maxArgs: blk.params.length, hasMemory: mem !== null, globals: G, hasCalls: ctx.calls !== null }).tokenIn;
+  const tok = tokenLayout({ maxArgs: blk.params.length, hasMemory: mem !== null, globals: G, hasCalls: ctx.calls !== null, hasOutput: ctx.hasOutput }).tokenIn;
   const one = g.vreg('one', 1, 1);
   const epochV: Vreg[] = mem ? Array.from({ length: EPOCH_BITS }, (_, j) => g.vreg(`time.epoch${j}`, 0, 1)) : [];
   const tickV: Vreg | null = mem ? g.vreg('time.tick', 0, TICKS - 1) : null;
@@ -205,7 +206,7 @@ export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> 
 
 /** The token layout every expert of a program shares. */
 export function programTokens(p: ProgramGraphs) {
-  return tokenLayout({ maxArgs: p.maxArgs, hasMemory: p.memory !== null, globals: tokenGlobals(p.ctx), hasCalls: p.ctx.calls !== null });
+  return tokenLayout({ maxArgs: p.maxArgs, hasMemory: p.memory !== null, globals: tokenGlobals(p.ctx), hasCalls: p.ctx.calls !== null, hasOutput: p.ctx.hasOutput });
 }
 
 /** Drops nodes whose outputs nothing reachable from the readout reads. */

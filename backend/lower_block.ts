@@ -39,6 +39,8 @@ export interface ProgramContext {
   calls: CallStackLayout | null;
   /** Words per call frame: the return pc, then the saved values (zeros where a site saves fewer). */
   frameWords: number;
+  /** The program writes output (env.output_byte): every readout has the token's `out` field. */
+  hasOutput: boolean;
   /** pcs, once assigned; null while the block splitter probes (then pc constants are 0). */
   pcOf: ((func: string, block: number) => number) | null;
 }
@@ -79,6 +81,8 @@ export class BlockLowering {
   readonly bits = new BitCache();
   /** Whether a pc constant went into this block's graph (then it is lowered again once pcs are known). */
   usedPcs = false;
+  /** The byte this block writes, plus 1 (split_blocks leaves at most one output, last, per block). */
+  output: LinForm | null = null;
   readonly mem: MemoryLayout | null;
 
   constructor(
@@ -186,11 +190,6 @@ type Rule<I extends Inst> = (L: BlockLowering, inst: I) => void;
 type Rules = { [K in Inst['op']]: Rule<Extract<Inst, { op: K }>> };
 type BinaryRule = (L: BlockLowering, a: ValueId, b: ValueId) => IValue;
 type UnaryRule = (L: BlockLowering, a: ValueId) => IValue;
-
-/** Instructions the IR has but this backend does not lower yet. */
-function notYet(what: string): never {
-  throw new CompileError(`${what} is not supported by the transformer backend yet`);
-}
 
 /** i32.add: lazy limb sums (free), reduced first only when a bound would be exceeded. */
 const add: BinaryRule = (L, a, b) => {
@@ -327,7 +326,14 @@ export const LOWERING: Rules = {
     L.env.set(i.dst, v);
     L.canonical.set(i.dst, v);
   },
-  output: () => notYet('output_byte'),
+  // env.output_byte(v): the low byte of v, + 1, into the token's `out` field (0: no output).
+  // split_blocks makes it the block's last effect, so a trap in the step is always before it
+  // and the runtime drops the byte of a trapping step (as native never wrote it).
+  output: (L, i) => {
+    if (L.output) throw new CompileError(`internal: two outputs in ${L.fname} block ${L.pc} (split_blocks cuts after each)`);
+    const [low] = valueBytes(L.g, L.pc, `${L.tag}.output`, L.canonOf(i.value));
+    L.output = lcomb([[low, 1]], 1);
+  },
   load: (L, i) => {
     // a load repeated with no store in between reads the same bytes (and traps alike)
     const key = `${i.addr}+${i.offset}:${i.bytes}${i.signed ? 's' : 'u'}@${L.stores.length}`;
@@ -597,5 +603,6 @@ export function readoutOf(L: BlockLowering, exit: Exit): { readout: LinForm[]; p
       return lvar(out);
     });
   });
-  return { readout: [placeholder, trapCode, ...globals, ...(exit.depth ? [exit.depth] : []), ...args], ports };
+  const out = L.ctx.hasOutput ? [L.output ?? lconst(0)] : [];
+  return { readout: [placeholder, trapCode, ...out, ...globals, ...(exit.depth ? [exit.depth] : []), ...args], ports };
 }

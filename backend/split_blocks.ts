@@ -51,14 +51,21 @@ export function splitBlock(f: Func, bi: number, at: number): Func {
   return { ...f, blocks };
 }
 
-/** Cuts blocks after every `maxStores`-th store. */
-function cutByStores(f0: Func, maxStores: number): Func {
+/**
+ * Cuts blocks after every `maxStores`-th store and after every output. An output must be the
+ * last effect of its step (the runtime drops the byte of a step that traps, which is right
+ * only if every trap of the step comes before it), so it is also cut from a terminator that
+ * can trap (`trap`, and `call` on a full call stack).
+ */
+function cutByEffects(f0: Func, maxStores: number): Func {
   let f = f0;
   for (let bi = 0; bi < f.blocks.length; bi++) {
     let stores = 0;
-    const insts = f.blocks[bi].insts;
+    const { insts, term } = f.blocks[bi];
     for (let k = 0; k < insts.length; k++) {
-      if (insts[k].op === 'store' && ++stores === maxStores && k + 1 < insts.length) {
+      const last = k + 1 === insts.length;
+      const cut = insts[k].op === 'store' ? ++stores === maxStores && !last : insts[k].op === 'output' && (!last || term.op === 'trap' || term.op === 'call');
+      if (cut) {
         f = splitBlock(f, bi, k + 1); // the tail (a new block at the end) is cut in its turn
         break;
       }
@@ -70,7 +77,7 @@ function cutByStores(f0: Func, maxStores: number): Func {
 /** Splits every block of a localized module until each has at most maxStores stores and `fits` it. */
 export function splitLongBlocks(mod: Module, maxStores: number, fits: Fits): Module {
   const funcs = mod.funcs.map((f0) => {
-    let f = cutByStores(f0, maxStores);
+    let f = cutByEffects(f0, maxStores);
     const work = f.blocks.map((_, i) => i);
     while (work.length) {
       const bi = work.pop()!;

@@ -97,6 +97,8 @@ export interface ModelLayout {
   globals: GlobalInfo[];
   calls: CallStackLayout | null;
   grow: GrowLayout | null;
+  /** The program writes output bytes (env.output_byte): the token's `out` field. */
+  output: boolean;
   tokenIn: TokenIn;
   tokenOut: TokenOut;
   /** Memory rows each step emits (`readout.entries`); rows with pad = 1 are dropped. */
@@ -220,7 +222,9 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
       slot: c.int(x.slot, 'grow.slot', globals.filter((g) => g.mutable).length, globals.filter((g) => g.mutable).length),
     };
   }
-  const tok = tokenLayout(tokenShape({ maxArgs, memory, globals, calls, grow }));
+  if (typeof o.output !== 'boolean') c.fail('output', 'must be a boolean');
+  const output = o.output as boolean;
+  const tok = tokenLayout(tokenShape({ maxArgs, memory, globals, calls, grow, output }));
   c.same(o.tokenIn, tok.tokenIn, 'tokenIn');
   c.same(o.tokenOut, tok.tokenOut, 'tokenOut');
   const storePorts = c.int(o.storePorts, 'storePorts', 0, memory ? FORMAT_LIMITS.storePorts : 0);
@@ -229,10 +233,10 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
   for (const k of ['layers', 'dModel', 'heads', 'params', 'nonzeros', 'mlpHidden', 'criticalPath', 'maxLive', 'naiveSlots', 'experts', 'compileMs'] as const) {
     stats[k] = c.int(typeof s[k] === 'number' ? Math.round(s[k] as number) : s[k], `stats.${k}`, 0, Number.MAX_SAFE_INTEGER);
   }
-  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, grow, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
+  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, grow, output, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
 }
 
 /** The token shape a layout implies. */
-export function tokenShape(L: Pick<ModelLayout, 'maxArgs' | 'memory' | 'globals' | 'calls' | 'grow'>): TokenShape {
-  return { maxArgs: L.maxArgs, hasMemory: L.memory !== null, globals: L.globals.filter((g) => g.mutable).length + (L.grow ? 1 : 0), hasCalls: L.calls !== null };
+export function tokenShape(L: Pick<ModelLayout, 'maxArgs' | 'memory' | 'globals' | 'calls' | 'grow' | 'output'>): TokenShape {
+  return { maxArgs: L.maxArgs, hasMemory: L.memory !== null, globals: L.globals.filter((g) => g.mutable).length + (L.grow ? 1 : 0), hasCalls: L.calls !== null, hasOutput: L.output };
 }

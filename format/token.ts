@@ -10,7 +10,8 @@
 // plus the program counter, which selects the step's expert: an int64 `pc` input
 // (routed models) or a one-hot `route` input over the experts (dense models).
 // Output token `readout.next`:
-//   [ next pc (an exact integer; pc = number of experts means HALT) | trap code | globals | depth | args ]
+//   [ next pc (an exact integer; pc = number of experts means HALT) | trap code |
+//     output (1, with env.output_byte: byte + 1 when the step wrote one, else 0) | globals | depth | args ]
 // Limbs are 16-bit halves of an i32: value = lo + 65536·hi (mod 2^32). The trap code is a
 // TrapCode (format/errors.ts), 0 for none. Every field is an exact small integer in float32.
 // The backend derives the layout with tokenLayout(); the runtime encodes and decodes with
@@ -33,6 +34,8 @@ export interface TokenIn {
 export interface TokenOut {
   pc: number;
   trap: number;
+  /** The output byte + 1 (0: none this step); only with hasOutput (then at 2). */
+  out: number;
   globals: number;
   depth: number;
   args: number;
@@ -44,21 +47,23 @@ export interface TokenShape {
   hasMemory: boolean;
   globals: number;
   hasCalls: boolean;
+  /** The program writes output (env.output_byte): at most one byte per step. */
+  hasOutput: boolean;
 }
 
 export function tokenLayout(shape: TokenShape): { tokenIn: TokenIn; tokenOut: TokenOut } {
-  const { maxArgs, hasMemory, globals: G, hasCalls } = shape;
+  const { maxArgs, hasMemory, globals: G, hasCalls, hasOutput } = shape;
   const epoch = 1;
   const tick = epoch + (hasMemory ? EPOCH_BITS : 0);
   const globals = tick + (hasMemory ? 1 : 0);
   const depth = globals + 2 * G;
   const args = depth + (hasCalls ? 1 : 0);
-  const oGlobals = 2;
+  const oGlobals = 2 + (hasOutput ? 1 : 0);
   const oDepth = oGlobals + 2 * G;
   const oArgs = oDepth + (hasCalls ? 1 : 0);
   return {
     tokenIn: { one: 0, epoch, tick, globals, depth, args, width: args + 2 * maxArgs },
-    tokenOut: { pc: 0, trap: 1, globals: oGlobals, depth: oDepth, args: oArgs, width: oArgs + 2 * maxArgs },
+    tokenOut: { pc: 0, trap: 1, out: hasOutput ? 2 : -1, globals: oGlobals, depth: oDepth, args: oArgs, width: oArgs + 2 * maxArgs },
   };
 }
 
@@ -103,10 +108,14 @@ export function encodeToken(
   }
 }
 
-/** Reads one execution's output token at `o` into `s` (args and globals signed i32); returns pc and trap code. */
-export function decodeToken(t: TokenOut, shape: TokenShape, buf: Float32Array, o: number, s: StepState): { pc: number; trap: number } {
+/**
+ * Reads one execution's output token at `o` into `s` (args and globals signed i32); returns pc,
+ * trap code and the byte written this step (-1: none).
+ */
+export function decodeToken(t: TokenOut, shape: TokenShape, buf: Float32Array, o: number, s: StepState): { pc: number; trap: number; out: number } {
   for (let i = 0; i < shape.maxArgs; i++) s.args[i] = joinI32(buf[o + t.args + 2 * i], buf[o + t.args + 2 * i + 1]);
   for (let g = 0; g < shape.globals; g++) s.globals[g] = joinI32(buf[o + t.globals + 2 * g], buf[o + t.globals + 2 * g + 1]);
   if (shape.hasCalls) s.depth = Math.round(buf[o + t.depth]);
-  return { pc: Math.round(buf[o + t.pc]), trap: Math.round(buf[o + t.trap]) };
+  const out = shape.hasOutput ? Math.round(buf[o + t.out]) - 1 : -1;
+  return { pc: Math.round(buf[o + t.pc]), trap: Math.round(buf[o + t.trap]), out };
 }

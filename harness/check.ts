@@ -95,10 +95,15 @@ function inRange(r: () => number, [lo, hi]: [number, number]): number {
 
 const clamp = (v: number, [lo, hi]: [number, number]) => Math.min(hi, Math.max(lo, v));
 
+/** The first index where two byte strings differ (their common length when one is a prefix), or -1. */
+function sameBytes(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
+  return a.length === b.length ? -1 : n;
+}
+
 function sameMemory(a: Uint8Array, b: Uint8Array): number {
-  if (a.length !== b.length) return 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return i;
-  return -1;
+  return a.length !== b.length ? 0 : sameBytes(a, b);
 }
 
 export async function checkProgram(
@@ -201,6 +206,8 @@ async function checkBatch(
     if (fmt(native) !== fmt(irr)) reason = `IR interpreter ${fmt(irr)} != native ${fmt(native)}`;
     else if (fmt(native) !== fmt(t.out)) reason = `transformer ${fmt(t.out)} != native ${fmt(native)}`;
     else if (t.out.steps !== irr.steps) reason = `transformer took ${t.out.steps} steps, IR interpreter ${irr.steps}`;
+    else if (sameBytes(native.output, irr.output) >= 0) reason = `IR interpreter output differs from native at byte ${sameBytes(native.output, irr.output)}`;
+    else if (sameBytes(native.output, t.out.output) >= 0) reason = `transformer output differs from native at byte ${sameBytes(native.output, t.out.output)}`;
     else {
       const d1 = sameMemory(native.memory, irr.memory);
       const d2 = sameMemory(native.memory, tMem);

@@ -13,6 +13,7 @@ import { tokenShape, type ModelLayout } from '../format/layout.js';
 import { readModelFile, type ModelFileInfo } from '../format/model_file.js';
 import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
 import { decodeToken, encodeToken, type StepState } from '../format/token.js';
+import { HEAP_BASE_EXPORT } from '../format/io.js';
 
 export const TRAP_OOB = trapMessage(TrapCode.OutOfBounds);
 export const DEFAULT_MAX_STEPS = 1_000_000;
@@ -25,6 +26,8 @@ export interface Outcome {
   trapCode?: TrapCode;
   /** With stopAtLimit: the state reached after maxSteps steps (next pc and its arguments). */
   truncated?: { pc: number; args: number[] };
+  /** Bytes the program wrote with env.output_byte, in order (empty when it writes none). */
+  output: Uint8Array;
 }
 
 export interface TraceEvent {
@@ -47,7 +50,13 @@ export interface RunOptions {
   record?: (step: StepRecord) => void;
   /** At the step limit, report the state reached (Outcome.truncated) instead of throwing. */
   stopAtLimit?: boolean;
+  /** Output past this many bytes stops the run with a RunError (default 1 MiB). */
+  maxOutputBytes?: number;
+  /** Receives each output byte as it is written (row, byte), e.g. to print while running. */
+  onOutput?: (row: number, byte: number) => void;
 }
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 
 /**
  * One execution's memory: the KV-cache rows it has accumulated and its next position.
@@ -120,6 +129,26 @@ export class MemoryState {
       this.byAddr.clear();
       for (const [k, v] of fresh.byAddr) this.byAddr.set(k, v);
     }
+  }
+
+  /** Linear memory's current size in bytes (the page count with memory.grow). */
+  sizeBytes(L: MemoryLayout): number {
+    return this.pagesSlot === null ? L.memBytes : this.globals[this.pagesSlot] * 65536;
+  }
+
+  /**
+   * Writes bytes into linear memory from outside the program (the input, before a call): one
+   * cache row per byte at the next position, as if one step had stored them.
+   */
+  write(L: MemoryLayout, addr: number, bytes: Uint8Array): void {
+    const size = this.sizeBytes(L);
+    if (!Number.isInteger(addr) || addr < 0 || addr + bytes.length > size) {
+      throw new RunError(`${bytes.length} bytes at address ${addr} do not fit in linear memory of ${size} bytes`);
+    }
+    if (this.position > L.maxSteps) this.rebase(L);
+    const { epoch, tickBase } = timeOf(L, this.position);
+    bytes.forEach((b, j) => this.push(entryRow(L, addr + j, epoch, tickBase, b)));
+    this.position++;
   }
 
   clone(): MemoryState {
@@ -237,6 +266,8 @@ export class TransformerModel {
       depth: 0,
     }));
     const steps = new Array<number>(B).fill(0);
+    const written: number[][] = argsList.map(() => []);
+    const maxOut = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     const outcomes: Array<Outcome | null> = new Array(B).fill(null);
     // Only running executions are in the batch: a finished row leaves it (and the tensors are
     // rebuilt once for the smaller batch), so long runs don't drag finished ones along.
@@ -302,17 +333,25 @@ export class TransformerModel {
           }
         }
         if (mem) memories[b].position++;
+        // a step's output is its last effect: a trapping step wrote nothing (split_blocks)
+        if (tok.out >= 0 && tok.trap === 0) {
+          if (tok.out > 255) throw new RunError(`the model produced an invalid output byte ${tok.out} at step ${steps[b]}`);
+          if (written[b].length >= maxOut) throw new RunError(`output limit exceeded (${maxOut} bytes)`);
+          written[b].push(tok.out);
+          opts.onOutput?.(b, tok.out);
+        }
+        const output = () => Uint8Array.from(written[b]);
         if (tok.trap !== 0) {
           if (!(tok.trap in TrapCode)) throw new RunError(`the model produced an unknown trap code ${tok.trap} at step ${steps[b]}`);
           const code = tok.trap as TrapCode;
-          outcomes[b] = { results: [], steps: steps[b], trap: trapMessage(code), trapCode: code };
+          outcomes[b] = { results: [], steps: steps[b], trap: trapMessage(code), trapCode: code, output: output() };
         } else if (tok.pc === halt) {
-          outcomes[b] = { results: states[b].args.slice(0, e.results), steps: steps[b], trap: null };
+          outcomes[b] = { results: states[b].args.slice(0, e.results), steps: steps[b], trap: null, output: output() };
         } else if (!(tok.pc >= 0 && tok.pc < E)) {
           throw new RunError(`the model produced an invalid program counter ${tok.pc} at step ${steps[b]}`);
         } else if (steps[b] >= maxSteps) {
           if (!opts.stopAtLimit) throw new RunError(`step limit exceeded (${maxSteps} steps)`);
-          outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc: tok.pc, args: states[b].args.slice(0, L.experts[tok.pc].params) } };
+          outcomes[b] = { results: [], steps: steps[b], trap: null, truncated: { pc: tok.pc, args: states[b].args.slice(0, L.experts[tok.pc].params) }, output: output() };
         } else {
           pcs[b] = tok.pc;
         }
@@ -392,6 +431,19 @@ export class TransformerInstance {
   globals(): number[] {
     let k = 0; // the page count (with memory.grow) comes after the module's globals
     return this.model.layout.globals.map((g) => (g.mutable ? this.mem.globals[k++] : g.init));
+  }
+
+  /** The default input address (format/io.ts): the exported global __heap_base, or null. */
+  inputAddress(): number | null {
+    const g = this.model.layout.globals.find((x) => x.name === HEAP_BASE_EXPORT);
+    return g ? g.init >>> 0 : null;
+  }
+
+  /** Writes bytes into linear memory before the next call (the input convention, format/io.ts). */
+  writeMemory(addr: number, bytes: Uint8Array): void {
+    const mem = this.model.layout.memory;
+    if (!mem || mem.memBytes === 0) throw new RunError('the module has no linear memory to write the input into');
+    this.mem.write(mem, addr, bytes);
   }
 
   /** Current memory contents (decoded from the cache; empty without memory). */

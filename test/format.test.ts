@@ -216,8 +216,8 @@ describe('TransformerModel.load on edited model files', () => {
 
 describe('format/token.ts', () => {
   it('encodes the constant 1, argument limbs and time; decodes next pc, trap and signed args', () => {
-    for (const mem of [false, true]) {
-      const shape = { maxArgs: 3, hasMemory: mem, globals: 0, hasCalls: false };
+    for (const [mem, hasOutput] of [[false, false], [true, false], [true, true]]) {
+      const shape = { maxArgs: 3, hasMemory: mem, globals: 0, hasCalls: false, hasOutput };
       const { tokenIn, tokenOut } = tokenLayout(shape);
       expect(tokenIn.one).toBe(0);
       const buf = new Float32Array(2 * tokenIn.width).fill(-7);
@@ -233,9 +233,11 @@ describe('format/token.ts', () => {
       const out = new Float32Array(tokenOut.width);
       out[tokenOut.pc] = 17;
       out[tokenOut.trap] = 4;
+      if (hasOutput) out[tokenOut.out] = 66; // 'A' + 1
       [...splitI32(-123456), ...splitI32(2147483647), ...splitI32(-2147483648)].forEach((x, i) => (out[tokenOut.args + i] = x));
       const state = { args: [0, 0, 0], globals: [], depth: 0 };
-      expect(decodeToken(tokenOut, shape, out, 0, state)).toEqual({ pc: 17, trap: 4 });
+      expect(decodeToken(tokenOut, shape, out, 0, state)).toEqual({ pc: 17, trap: 4, out: hasOutput ? 65 : -1 });
+      if (hasOutput) expect(tokenOut.out).toBe(2);
       expect(state.args).toEqual([-123456, 2147483647, -2147483648]);
     }
     expect(joinI32(65535 + 65536, 0)).toBe(65535); // limbs are taken mod 2^16
