@@ -13,7 +13,7 @@ import type { CallStackLayout, GrowLayout } from '../format/layout.js';
 import { CompileError, TrapCode } from '../format/errors.js';
 import { GraphBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
-import { isConst, lcomb, lconst, lvar } from './linear.js';
+import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
 import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
@@ -473,17 +473,19 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
 /**
  * br_table: with x = lo + n·hi (≥ n whenever hi ≥ 1, so out-of-range indices take the
  * default) and s_k = step(x ≥ k) for k = 1..n, target k < n is taken when s_k − s_{k+1}
- * (s_0 = 1) and the default when s_n: n step pairs in one sublayer. Σ|term| ≤ 65535·(n + 1) + n,
- * so tables of up to 200 targets are exact; longer ones first reduce hi to a bit.
+ * (s_0 = 1) and the default when s_n: n step pairs in one sublayer. Σ|term| ≤ |lo| + n·|hi| + n
+ * (the magnitudes of the limbs' forms, 65535 each when materialised), so that must stay below
+ * 2^23; otherwise hi is first reduced to a bit (one more sublayer).
  */
 function brTable(L: BlockLowering, index: ValueId, targets: Array<{ block: number; args: ValueId[] }>): Edge[] {
   const n = targets.length - 1;
   const v = L.canonOf(index);
   const name = `${L.tag}.br_table`;
-  const m = L.g.mlp(L.pc, name);
   let x: LinForm;
   let xMax: number;
-  if (n <= 200) {
+  // a canonical limb is exact in [0, 65535] but its form may sum larger terms (s − 65536·carry)
+  const mag = (f: LinForm) => lmagnitude(f, (u) => [L.g.vregs[u].min, L.g.vregs[u].max]);
+  if (mag(v.lo) + n * mag(v.hi) + n < 2 ** 23) {
     x = lcomb([[v.lo, 1], [v.hi, n]]);
     xMax = (LIMB - 1) * (n + 1);
   } else {
@@ -494,6 +496,7 @@ function brTable(L: BlockLowering, index: ValueId, targets: Array<{ block: numbe
     x = lcomb([[v.lo, 1], [lvar(big), LIMB]]);
     xMax = 2 * LIMB - 1;
   }
+  const m = L.g.mlp(L.pc, name);
   const s: LinForm[] = [lconst(1)];
   for (let k = 1; k <= n; k++) {
     const sk = L.g.vreg(`${name}.ge${k}`, 0, 1);
