@@ -1,19 +1,19 @@
 // backend/emit_onnx.ts — pass 5: expert weights → one self-describing ONNX model (bytes).
 //
 // The graph is an ordinary decoder step whose weights are chosen by the program counter,
-// as in a top-1 mixture of experts (DESIGN.md §8). Two execution forms of the same
-// transformer:
-//   - routed ('gather'): input `pc` (int64 [B]). Each sparse map stores its experts' entries
-//     stacked ([E, N] source index, target index, value; biases are weights on slot 0, which
-//     holds 1); a step gathers the active expert's row by pc, gathers the inputs it reads
-//     (GatherElements), multiplies, and scatter-adds into the output (ScatterElements,
-//     reduction add): into zeros (Expand of a [B, 1] zero column) for a fresh output, into the
-//     residual stream itself for the attention output and MLP down projections. Storage and
-//     work are set by the nonzeros, not by dModel².
+// as in a top-1 mixture of experts (DESIGN.md §8). The residual stream is [slots, B]: one
+// column per execution. Two execution forms of the same transformer:
+//   - routed ('gather'): input `pc` (int64 [1]): the runtime dispatches the executions at the
+//     same pc together, as an MoE layer dispatches the tokens routed to one expert. Each
+//     sparse map stores every expert's (source, target, value) entries one after another in
+//     flat tables; a step gathers the active expert's start and end by pc, slices exactly its
+//     entries, gathers the rows they read, multiplies, and scatter-adds them (ScatterND,
+//     reduction add) into zeros or into the residual stream itself. Work and storage are the
+//     active expert's nonzeros, not the widest expert's, and not dModel².
 //   - dense ('onehot'): input `route` (one-hot float [B, E]); every map is a stack of dense
-//     matrices [E, nIn·nOut], the active one picked by MatMul(route, stack). Only MatMul, Add,
+//     matrices [E, nIn·nOut], each row's picked by MatMul(route, stack). Only MatMul, Add,
 //     Relu, Softmax and shape ops: for small programs and for checking the routed form.
-// Index inputs of Gather/GatherElements/ScatterElements come only from initializers and pc.
+// Index inputs (Gather, ScatterND) and slice bounds come only from initializers and pc.
 // Nodes and initializers are named by layer and role ("layer3.mlp.up.src"); the layout
 // goes into metadata_props["wasmformer.layout"]. Output is deterministic.
 
@@ -27,11 +27,11 @@ const { onnx } = onnxProto;
 /** Every op an emitted model may use. Index inputs of the gathers: initializers and pc only. */
 export const ALLOWED_OPS = new Set([
   'MatMul', 'Add', 'Relu', 'Softmax', 'Transpose', 'Reshape', 'Concat', 'Slice', 'Mul',
-  'Gather', 'GatherElements', 'ScatterElements', 'ReduceSum', 'Cast', 'Expand', 'Tile',
+  'Gather', 'ScatterND', 'Expand',
 ]);
 
 /** Ops that take an index input (input 1), whose provenance the op-set test checks. */
-export const INDEX_OPS = new Set(['Gather', 'GatherElements', 'ScatterElements']);
+export const INDEX_OPS = new Set(['Gather', 'ScatterND']);
 
 type Dim = number | string;
 
@@ -67,18 +67,12 @@ class GraphWriter {
     return name;
   }
 
-  int32(name: string, data: Int32Array, dims: number[]): string {
-    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT32, dims, rawData: new Uint8Array(bytes) }));
-    this.params += data.length;
-    return name;
-  }
-
-  int64(name: string, data: number[]): string {
+  int64(name: string, data: number[], dims: number[] = [data.length]): string {
     const buf = new Uint8Array(8 * data.length);
     const view = new DataView(buf.buffer);
     data.forEach((x, i) => view.setBigInt64(8 * i, BigInt(x), true));
-    this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [data.length], rawData: buf }));
+    this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims, rawData: buf }));
+    if (name.endsWith('.table')) this.params += data.length;
     return name;
   }
 
@@ -108,50 +102,67 @@ interface MapEmitter {
 }
 
 class RoutedEmitter implements MapEmitter {
-  private zero = '';
-  constructor(
-    private readonly gw: GraphWriter,
-    private readonly tokenWidth: number,
-  ) {}
+  private readonly zeros = new Map<number, string>();
+  private zeroRow = '';
+  constructor(private readonly gw: GraphWriter) {}
 
-  /** A [B, n] tensor of zeros: the [B, 1] zero column token·0, broadcast by Expand. */
-  private zeros(name: string, n: number): string {
-    if (!this.zero) this.zero = this.gw.op('MatMul', 'zero_column', ['token', this.gw.float('zero_column.W', new Float32Array(this.tokenWidth), [this.tokenWidth, 1])]);
-    return this.gw.op('Expand', name, [this.zero, this.gw.int64(`${name}.shape`, [1, n])]);
+  /** A [n, B] tensor of zeros: the residual's constant-1 row times 0, broadcast by Expand (one per size). */
+  private zerosOf(n: number, x: string): string {
+    let z = this.zeros.get(n);
+    if (!z) {
+      if (!this.zeroRow) {
+        const one = this.gw.op('Slice', 'zero_row.one', [x, this.gw.int64('zero_row.starts', [0]), this.gw.int64('zero_row.ends', [1]), this.gw.int64('zero_row.axes', [0])]);
+        this.zeroRow = this.gw.op('Mul', 'zero_row', [one, this.gw.float('zero_row.zero', new Float32Array([0]), [1])]);
+      }
+      z = this.gw.op('Expand', `zeros${n}`, [this.zeroRow, this.gw.int64(`zeros${n}.shape`, [n, 1])]);
+      this.zeros.set(n, z);
+    }
+    return z;
   }
 
-  private pick(name: string, table: string): string {
-    return this.gw.op('Gather', name, [table, 'pc'], { axis: 0 });
-  }
-
+  /** The active expert's row [1, ...rowDims] of a per-expert table, gathered by pc. */
   table(name: string, rows: Float32Array[], rowDims: number[]): string {
     const n = rowDims.reduce((a, b) => a * b, 1);
     const data = new Float32Array(rows.length * n);
     rows.forEach((r, e) => data.set(r, e * n));
-    return this.pick(name, this.gw.float(`${name}.table`, data, [rows.length, ...rowDims]));
+    return this.gw.op('Gather', name, [this.gw.float(`${name}.table`, data, [rows.length, ...rowDims]), 'pc'], { axis: 0 });
   }
 
   map(name: string, x: string, maps: SparseMap[], into: string | null): string {
     const { gw } = this;
     const E = maps.length;
     const nOut = maps[0].nOut;
-    const N = Math.max(0, ...maps.map((m) => m.src.length));
-    const base = into ?? this.zeros(`${name}.zeros`, nOut);
-    if (N === 0) return base;
-    const src = new Int32Array(E * N);
-    const dst = new Int32Array(E * N);
-    const val = new Float32Array(E * N);
-    maps.forEach((m, e) => {
-      src.set(m.src, e * N);
-      dst.set(m.dst, e * N);
-      val.set(m.val, e * N);
-    });
-    const s = this.pick(`${name}.src`, gw.int32(`${name}.src.table`, src, [E, N]));
-    const t = this.pick(`${name}.dst`, gw.int32(`${name}.dst.table`, dst, [E, N]));
-    const v = this.pick(`${name}.val`, gw.float(`${name}.val.table`, val, [E, N]));
-    const xs = gw.op('GatherElements', `${name}.inputs`, [x, s], { axis: 1 });
+    const T = maps.reduce((s, m) => s + m.src.length, 0);
+    const base = into ?? this.zerosOf(nOut, x);
+    if (T === 0) return base;
+    // every expert's entries, one after another; expert e's are [starts[e], ends[e])
+    const src = new Array<number>(T);
+    const dst = new Array<number>(T);
+    const val = new Float32Array(T);
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let at = 0;
+    for (const m of maps) {
+      starts.push(at);
+      m.src.forEach((sIdx, k) => {
+        src[at + k] = sIdx;
+        dst[at + k] = m.dst[k];
+        val[at + k] = m.val[k];
+      });
+      at += m.src.length;
+      ends.push(at);
+    }
+    void E;
+    const st = gw.op('Gather', `${name}.start`, [gw.int64(`${name}.starts.table`, starts), 'pc'], { axis: 0 });
+    const en = gw.op('Gather', `${name}.end`, [gw.int64(`${name}.ends.table`, ends), 'pc'], { axis: 0 });
+    const axes = gw.int64(`${name}.axes`, [0]);
+    const slice = (what: string, table: string) => gw.op('Slice', `${name}.${what}`, [table, st, en, axes]);
+    const s = slice('src', gw.int64(`${name}.src.table`, src));
+    const t = slice('dst', gw.int64(`${name}.dst.table`, dst, [T, 1]));
+    const v = slice('val', gw.float(`${name}.val.table`, val, [T, 1]));
+    const xs = gw.op('Gather', `${name}.inputs`, [x, s], { axis: 0 });
     const terms = gw.op('Mul', `${name}.terms`, [xs, v]);
-    return gw.op('ScatterElements', `${name}.sum`, [base, t, terms], { axis: 1, reduction: 'add' });
+    return gw.op('ScatterND', `${name}.sum`, [base, t, terms], { reduction: 'add' });
   }
 }
 
@@ -170,8 +181,9 @@ class DenseEmitter implements MapEmitter {
     const { gw } = this;
     const { nIn, nOut } = maps[0];
     const W = this.table(`${name}.W`, maps.map(denseOf), [nIn, nOut]);
-    const x3 = gw.reshape(`${name}.x_row`, x, [0, 1, nIn]);
-    const y = gw.reshape(`${name}.y`, gw.op('MatMul', `${name}.matmul`, [x3, W]), [0, nOut]);
+    // the residual stream is [slots, B]; each row's matrix is picked by its route
+    const x3 = gw.reshape(`${name}.x_row`, gw.op('Transpose', `${name}.x_rows`, [x], { perm: [1, 0] }), [0, 1, nIn]);
+    const y = gw.op('Transpose', `${name}.y`, [gw.reshape(`${name}.y_rows`, gw.op('MatMul', `${name}.matmul`, [x3, W]), [0, nOut])], { perm: [1, 0] });
     return into === null ? y : gw.op('Add', `${name}.residual`, [into, y]);
   }
 }
@@ -179,26 +191,29 @@ class DenseEmitter implements MapEmitter {
 export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing): { bytes: Uint8Array; params: number } {
   const gw = new GraphWriter();
   const { dims, experts } = w;
-  const em: MapEmitter = routing === 'gather' ? new RoutedEmitter(gw, dims.tokenIn) : new DenseEmitter(gw);
+  const em: MapEmitter = routing === 'gather' ? new RoutedEmitter(gw) : new DenseEmitter(gw);
   const { d, features: F } = dims;
   const E = experts.length;
   const hasCache = F > 0;
   // The embedding: token component t → slot t (the same for every expert).
   const Wemb = new Float32Array(dims.tokenIn * d);
   for (let t = 0; t < dims.tokenIn; t++) Wemb[t * d + t] = 1;
-  let x = gw.op('MatMul', 'embed', ['token', gw.float('embed.W', Wemb, [dims.tokenIn, d])]);
+  // the residual stream is kept as [slots, B] (a column per execution): a sparse map then
+  // gathers and scatter-adds whole rows (DESIGN.md §8)
+  let x = gw.op('Transpose', 'embed.T', [gw.op('MatMul', 'embed', ['token', gw.float('embed.W', Wemb, [dims.tokenIn, d])])], { perm: [1, 0] });
+  const rows = (name: string, t: string, shape: number[]) => gw.reshape(name, gw.op('Transpose', `${name}.T`, [t], { perm: [1, 0] }), shape);
   const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', ['cache'], { perm: [0, 2, 1] }) : '';
   for (let l = 0; l < dims.layers; l++) {
     const p = `layer${l}`;
     const H = dims.heads[l];
     if (H > 0 && hasCache) {
       const at = experts.map((e) => e.layers[l].attn!);
-      const q3 = gw.reshape(`${p}.attn.q_heads`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), [0, H, F]);
+      const q3 = rows(`${p}.attn.q_heads`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), [0, H, F]);
       let scores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
       const Pn = dims.pendingRows[l];
       let pending = '';
       if (Pn > 0) {
-        pending = gw.reshape(`${p}.attn.pending_rows`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), [0, Pn, F]);
+        pending = rows(`${p}.attn.pending_rows`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), [0, Pn, F]);
         const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pending], { perm: [0, 2, 1] });
         const mask = em.table(`${p}.attn.head_mask`, at.map((a) => a.mask), [H, Pn]);
         const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), mask]);
@@ -215,7 +230,7 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
       } else {
         o = gw.op('MatMul', `${p}.attn.mix`, [wts, 'cache']);
       }
-      const o2 = gw.reshape(`${p}.attn.heads_concat`, o, [0, H * F]);
+      const o2 = gw.op('Transpose', `${p}.attn.heads_concat`, [gw.reshape(`${p}.attn.heads_rows`, o, [0, H * F])], { perm: [1, 0] });
       x = em.map(`${p}.attn.out`, o2, at.map((a) => a.out), x);
     }
     if (dims.hidden[l] > 0) {
@@ -225,15 +240,15 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
       x = em.map(`${p}.mlp.down`, r, ml.map((m) => m.down), x);
     }
   }
-  const next = gw.reshape('readout.next', em.map('readout.next_map', x, experts.map((e) => e.next), null), [0, dims.tokenOut]);
+  const next = gw.op('Transpose', 'readout.next', [em.map('readout.next_map', x, experts.map((e) => e.next), null)], { perm: [1, 0] });
   const outputs = [valueInfo(next, ['batch', dims.tokenOut])];
   const inputs = [valueInfo('token', ['batch', dims.tokenIn])];
-  if (routing === 'gather') inputs.unshift(valueInfo('pc', ['batch'], onnx.TensorProto.DataType.INT64));
+  if (routing === 'gather') inputs.unshift(valueInfo('pc', [1], onnx.TensorProto.DataType.INT64));
   else inputs.unshift(valueInfo('route', ['batch', E]));
   if (hasCache) inputs.push(valueInfo('cache', ['batch', 'rows', F]));
   if (hasCache && dims.ports > 0) {
     const flat = em.map('readout.entries_map', x, experts.map((e) => e.entries!), null);
-    const e3 = gw.reshape('readout.entries', flat, [0, dims.ports, F]);
+    const e3 = rows('readout.entries', flat, [0, dims.ports, F]);
     outputs.push(valueInfo(e3, ['batch', dims.ports, F]));
   }
   const graph = onnx.GraphProto.create({ name: 'wasmformer', node: gw.nodes, initializer: gw.inits, input: inputs, output: outputs });

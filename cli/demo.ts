@@ -5,12 +5,15 @@
 // case on a fresh memory, like a fresh instance) and natively on V8, and print
 // one table row per case with the model's size. The match column is ✓ when the
 // transformer, V8 and the expectation recorded in samples.json all agree.
-// Exits 1 if anything mismatches or fails to compile/run.
+// Then the showcase C programs (cli/showcase.ts): each run's input, the output the
+// transformer printed, whether it is exactly what native V8 prints, and instructions retired,
+// steps, wall time and native time. Exits 1 if anything mismatches or fails to compile/run.
 
 import { compile, type CompiledModel } from '../index.js';
 import { NativeInstance } from '../harness/native.js';
 import { TransformerModel, type Outcome } from '../runtime/transformer.js';
 import { loadSamples, sampleWasm, type SampleCase } from '../wasm-samples/samples.js';
+import { runShowcase, type ShowcaseResult } from './showcase.js';
 
 const MAX_STEPS = 1_000_000;
 
@@ -132,7 +135,26 @@ async function main(): Promise<number> {
     `\n${samples.length} samples, ${cases} cases: ${matched} match, ${failures} mismatch` +
       ` — ${totalSteps} transformer steps in ${(runMs / 1000).toFixed(1)} s of ONNX Runtime, ${secs} s in all`,
   );
-  return failures === 0 ? 0 : 1;
+  console.log('\nShowcase C programs (wasm-samples/c/showcase, clang -O2): compute(input) printing through env.output_byte\n');
+  const show = await runShowcase({ onProgress: progress });
+  progress('');
+  for (const r of show) printShowcase(r);
+  const bad = show.filter((r) => !r.ok).length;
+  console.log(`${show.length} showcase runs: ${show.length - bad} print exactly what native prints, ${bad} differ`);
+  return failures === 0 && bad === 0 ? 0 : 1;
+}
+
+function printShowcase(r: ShowcaseResult): void {
+  const input = r.input.length > 40 ? `${r.input.slice(0, 37)}...` : r.input;
+  console.log(`$ ${r.program} ${JSON.stringify(input)}`);
+  const text = r.output.length > 400 ? `${r.output.slice(0, 400)}…\n` : r.output;
+  process.stdout.write(text.endsWith('\n') || text === '' ? text : `${text}\n`);
+  const rate = r.wallMs > 0 ? Math.round(r.retired / (r.wallMs / 1000)) : 0;
+  const verdict = r.ok ? '✓ same as native' : `✗ ${r.error ?? (r.output !== r.native ? 'output differs from native' : 'native differs from the recorded output')}`;
+  console.log(
+    `  ${verdict} · ${r.retired.toLocaleString('en-US')} instructions retired · ${r.steps.toLocaleString('en-US')} steps · ` +
+      `${(r.wallMs / 1000).toFixed(2)} s (${rate.toLocaleString('en-US')} instr/s) · native ${r.nativeMs.toFixed(3)} ms\n`,
+  );
 }
 
 function blank(sample: string): Row {

@@ -23,6 +23,13 @@ import { escapeText, formatJson, formatText, jsonText, messageWithoutOffset, rep
 import { checkOutputPath, writeAtomic, writeStdout } from './output.js';
 import { progress } from './progress.js';
 import { checkProvider } from './providers.js';
+import { HEAP_BASE_EXPORT, INPUT_ARG, inputImage, resolveArgs } from '../format/io.js';
+
+/** An --input-at address: a decimal or 0x hex byte address. */
+function parseAddress(text: string): number {
+  if (!/^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text) || Number(text) > 0xffffffff) throw new UsageError(`--input-at needs a byte address (decimal or 0x hex), not '${text}'`);
+  return Number(text);
+}
 
 const DEFAULT_CHECK_SECONDS = 60;
 
@@ -62,11 +69,19 @@ self-describing ONNX model.
   --max-stores N      split basic blocks with more stores (default 32)
   --max-call-depth N  calls deeper than N trap "call stack exhausted" (default 1024)
   --quiet             print nothing on success`,
-  run: `wasmformer run MODEL.onnx|- --invoke NAME [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
+  run: `wasmformer run MODEL.onnx|- --invoke NAME [--input TEXT|--input-file F] [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
 
-Runs an export of a compiled model step by step on ONNX Runtime.
+Runs an export of a compiled model step by step on ONNX Runtime. A program that imports
+env.output_byte (C's putchar) prints its output on stdout as it runs (the summary goes
+to stderr).
   --invoke NAME     the export to call
-  ARG...            i32 arguments after '--', decimal, signed or unsigned (e.g. -1 or 4294967295)
+  ARG...            i32 arguments after '--', decimal, signed or unsigned (e.g. -1 or 4294967295),
+                    or @input: the address the input was written at
+  --input TEXT      write TEXT (UTF-8) and a NUL into linear memory before the call, at the
+                    exported global __heap_base (C: void compute(const char *input) runs as
+                    --invoke compute --input "7" -- @input)
+  --input-file F    the same with the bytes of file F (- for standard input)
+  --input-at ADDR   write the input at byte address ADDR instead of __heap_base
   --max-steps N     stop with "step limit exceeded" after N steps (default 1000000)
   --trace           print each step's program counter and live variables (stderr)
   --trace-json      the same as JSON Lines on stderr: {"step","pc","block","args"} per step
@@ -74,7 +89,7 @@ Runs an export of a compiled model step by step on ONNX Runtime.
                     ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)
   --no-evict        keep every memory row in the KV cache (by default a write replaces the
                     row of its address: same results, a flat cache on store-heavy loops)
-  --json            print {"results":[...],"steps":N,"trap":null|"message"}
+  --json            print {"results":[...],"steps":N,"trap":null|"message"} ("output":"..." with output)
   --quiet           no progress line (shown on a terminal for runs past a second)
 Exit status 0 when the program ran (a trap is a result).`,
   check: `wasmformer check IN.wasm|IN.wat|- [--export NAME]... [--range LO:HI]... [--args-file FILE]
@@ -191,6 +206,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const p = parseArgs(argv, {
     '--invoke': 'value', '--json': 'bool', '--max-steps': 'value', '--trace': 'bool', '--trace-json': 'bool',
     '--provider': 'value', '--evict': 'bool', '--no-evict': 'bool', '--quiet': 'bool', '--help': 'bool',
+    '--input': 'value', '--input-file': 'value', '--input-at': 'value',
   });
   if (p.flags.has('--help')) return help('run');
   if (p.positional.length === 0) throw new UsageError('run needs a model file (or - for standard input)');
@@ -205,12 +221,25 @@ async function cmdRun(argv: string[]): Promise<number> {
   const name = flag(p, '--invoke');
   if (!name) throw new UsageError('run needs --invoke NAME');
   if (p.flags.has('--trace') && p.flags.has('--trace-json')) throw new UsageError('--trace and --trace-json: choose one');
-  const args = p.rest.map(parseI32);
+  const ioArgs = p.rest.map((a) => (a === INPUT_ARG ? INPUT_ARG : parseI32(a)));
   const maxSteps = intFlag(p, '--max-steps', 1_000_000, 1);
+  if (flag(p, '--input') !== undefined && flag(p, '--input-file') !== undefined) throw new UsageError('--input and --input-file: choose one');
+  if (p.positional[0] === '-' && flag(p, '--input-file') === '-') throw new UsageError('the model and --input-file cannot both be standard input');
+  const inputFile = flag(p, '--input-file');
+  const input = inputFile !== undefined ? readInput(inputFile) : flag(p, '--input');
+  const inputAtFlag = flag(p, '--input-at');
   const file = p.positional[0] === '-' ? STDIN_NAME : p.positional[0];
   const bytes = readInput(p.positional[0]);
   refuseModule(file, bytes);
   const model = await loadModel(bytes, flag(p, '--provider'));
+  const memory = model.newMemory({ evict: !p.flags.has('--no-evict') });
+  const inputAt = inputAtFlag !== undefined ? parseAddress(inputAtFlag) : model.inputAddress();
+  if (input !== undefined) {
+    if (inputAt === null) throw new UsageError(`the model has no ${HEAP_BASE_EXPORT} export to place the input at`, 'give the address with --input-at ADDR');
+    if (!model.layout.memory) throw new UsageError('the model has no linear memory to write the input into');
+    memory.write(model.layout.memory, inputAt, inputImage(input));
+  }
+  const args = resolveArgs(ioArgs, inputAt, name);
   const bar = progress(process.stderr, { unit: 'steps', quiet: quiet(p) || p.flags.has('--trace') || p.flags.has('--trace-json'), delayMs: 1000 });
   const trace = p.flags.has('--trace')
     ? (ev: TraceEvent) => process.stderr.write(`step ${ev.step}: pc=${ev.pc} ${escapeText(ev.block)} [${ev.args.join(', ')}]\n`)
@@ -219,17 +248,28 @@ async function cmdRun(argv: string[]): Promise<number> {
       : process.stderr.isTTY && !quiet(p)
         ? (ev: TraceEvent) => bar.update(ev.step)
         : undefined;
+  const json = p.flags.has('--json');
+  // the program's output goes to stdout as it is written (collected for --json)
+  const onOutput = model.layout.output && !json ? (_row: number, byte: number) => void process.stdout.write(Uint8Array.of(byte)) : undefined;
   let o;
   try {
-    [o] = await model.runBatch(name, [args], [model.newMemory({ evict: !p.flags.has('--no-evict') })], { maxSteps, trace });
+    [o] = await model.runBatch(name, [args], [memory], { maxSteps, trace, onOutput });
   } catch (e) {
     if (e instanceof RunError && /^step limit exceeded/.test(e.message)) throw new HintedRunError(e.message, `raise it with --max-steps N (now ${maxSteps})`);
     throw e;
   } finally {
     bar.done();
   }
-  if (p.flags.has('--json')) console.log(jsonText({ results: o.results, steps: o.steps, trap: o.trap }));
-  else if (o.trap) console.log(`trap: ${o.trap} (after ${o.steps} steps)`);
+  if (json) {
+    const output = model.layout.output ? { output: new TextDecoder().decode(o.output) } : {};
+    console.log(jsonText({ results: o.results, steps: o.steps, trap: o.trap, ...output }));
+  } else if (model.layout.output) {
+    // stdout holds exactly the program's output; the summary goes to stderr
+    if (!quiet(p) || o.trap) {
+      const what = o.trap ? `trap: ${o.trap}` : o.results.length ? o.results.join(' ') : 'done';
+      process.stderr.write(`${o.output.length && o.output[o.output.length - 1] !== 10 ? '\n' : ''}${what} (${o.steps} steps, ${o.output.length} bytes of output)\n`);
+    }
+  } else if (o.trap) console.log(`trap: ${o.trap} (after ${o.steps} steps)`);
   else console.log(`${o.results.join(' ')}${o.results.length ? '' : '(no results)'}\t(${o.steps} steps)`);
   return 0;
 }

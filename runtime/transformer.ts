@@ -183,7 +183,7 @@ function checkShapes(info: ModelFileInfo): void {
   const want: Record<string, Array<number | null>> = {
     token: [null, L.tokenIn.width],
     'readout.next': [null, L.tokenOut.width],
-    ...(L.routing === 'onehot' ? { route: [null, L.experts.length] } : { pc: [null] }),
+    ...(L.routing === 'onehot' ? { route: [null, L.experts.length] } : { pc: [1] }),
     ...(L.memory ? { cache: [null, null, F] } : {}),
     ...(outs.length > 1 ? { 'readout.entries': [null, L.storePorts, F] } : {}),
   };
@@ -240,6 +240,12 @@ export class TransformerModel {
     return m;
   }
 
+  /** The default input address (format/io.ts): the exported global __heap_base, or null. */
+  inputAddress(): number | null {
+    const g = this.layout.globals.find((x) => x.name === HEAP_BASE_EXPORT);
+    return g ? g.init >>> 0 : null;
+  }
+
   entry(name: string) {
     const e = this.layout.entries.find((x) => x.name === name);
     if (!e) throw new RunError(`no export named '${name}' (exports: ${this.layout.entries.map((x) => x.name).join(', ') || 'none'})`);
@@ -269,34 +275,37 @@ export class TransformerModel {
     const written: number[][] = argsList.map(() => []);
     const maxOut = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
     const outcomes: Array<Outcome | null> = new Array(B).fill(null);
-    // Only running executions are in the batch: a finished row leaves it (and the tensors are
-    // rebuilt once for the smaller batch), so long runs don't drag finished ones along.
+    // Only running executions are in the batch: a finished row leaves it, so long runs don't
+    // drag finished ones along. A routed model takes one pc per run: the executions at the
+    // same pc run together (the most populous pc first, so stragglers catch up and rows
+    // re-converge), as an MoE layer dispatches the tokens routed to one expert.
     let live = argsList.map((_, b) => b);
     let token = new Float32Array(0);
     let route = new Float32Array(0);
-    let pcIn = new BigInt64Array(0);
+    const pcIn = new BigInt64Array(1);
     let feeds: Record<string, ort.Tensor> = {};
     let cache: BatchCache | null = null;
+    let last: number[] = [];
     for (const m of memories) if (m) m.dirtyAll = true;
     while (live.length > 0) {
-      const R = live.length;
+      const group = routed ? mostPopulousPc(live, pcs) : live;
+      const R = group.length;
       if (!feeds.token || feeds.token.dims[0] !== R) {
         token = new Float32Array(R * L.tokenIn.width);
         feeds = { token: new ort.Tensor('float32', token, [R, L.tokenIn.width]) }; // refilled in place each step
-        if (routed) {
-          pcIn = new BigInt64Array(R);
-          feeds.pc = new ort.Tensor('int64', pcIn, [R]);
-        } else {
+        if (routed) feeds.pc = new ort.Tensor('int64', pcIn, [1]);
+        else {
           route = new Float32Array(R * E);
           feeds.route = new ort.Tensor('float32', route, [R, E]);
         }
         cache = mem ? new BatchCache(F, padRow(mem)) : null;
-        for (const b of live) if (memories[b]) memories[b].dirtyAll = true;
       }
-      if (!routed) route.fill(0);
-      live.forEach((b, k) => {
-        if (routed) pcIn[k] = BigInt(pcs[b]);
-        else route[k * E + pcs[b]] = 1;
+      if (group.length !== last.length || group.some((b, k) => last[k] !== b)) for (const b of group) if (memories[b]) memories[b].dirtyAll = true;
+      last = group;
+      if (routed) pcIn[0] = BigInt(pcs[group[0]]);
+      else route.fill(0);
+      group.forEach((b, k) => {
+        if (!routed) route[k * E + pcs[b]] = 1;
         let time = null;
         if (mem) {
           if (memories[b].position > mem.maxSteps) memories[b].rebase(mem);
@@ -304,7 +313,7 @@ export class TransformerModel {
         }
         encodeToken(L.tokenIn, shape, token, k * L.tokenIn.width, states[b], time);
       });
-      if (cache) feeds.cache = cache.tensor(live.map((b) => memories[b]));
+      if (cache) feeds.cache = cache.tensor(group.map((b) => memories[b]));
       const out = await this.session.run(feeds);
       if (opts.record) {
         const copy = (t: ort.Tensor) => ({ data: (t.data as Float32Array).slice(), dims: t.dims });
@@ -315,7 +324,7 @@ export class TransformerModel {
       }
       const next = out['readout.next'].data as Float32Array;
       const entries = mem && L.storePorts > 0 ? (out['readout.entries'].data as Float32Array) : null;
-      live.forEach((b, k) => {
+      group.forEach((b, k) => {
         steps[b]++;
         if (opts.trace) {
           const blk = L.experts[pcs[b]];
@@ -360,6 +369,20 @@ export class TransformerModel {
     }
     return outcomes as Outcome[];
   }
+}
+
+/** The executions at the pc most of them are at (the lowest such pc on a tie). */
+function mostPopulousPc(live: readonly number[], pcs: readonly number[]): number[] {
+  if (live.length === 1) return [live[0]];
+  const count = new Map<number, number>();
+  let best = -1;
+  let bestN = 0;
+  for (const b of live) {
+    const n = (count.get(pcs[b]) ?? 0) + 1;
+    count.set(pcs[b], n);
+    if (n > bestN || (n === bestN && pcs[b] < best)) (best = pcs[b]), (bestN = n);
+  }
+  return live.filter((b) => pcs[b] === best);
 }
 
 /**
@@ -435,8 +458,7 @@ export class TransformerInstance {
 
   /** The default input address (format/io.ts): the exported global __heap_base, or null. */
   inputAddress(): number | null {
-    const g = this.model.layout.globals.find((x) => x.name === HEAP_BASE_EXPORT);
-    return g ? g.init >>> 0 : null;
+    return this.model.inputAddress();
   }
 
   /** Writes bytes into linear memory before the next call (the input convention, format/io.ts). */

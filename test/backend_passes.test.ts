@@ -298,11 +298,10 @@ describe('emitted ONNX model', () => {
     }
   });
 
-  it('uses only allowed ops; initializers are float except int32 index tables and int64 shapes and Slice bounds', () => {
+  it('uses only allowed ops; initializers are float except int64 index tables, shapes and Slice bounds', () => {
     const forbidden = ['Where', 'If', 'Equal', 'Less', 'Greater', 'Mod', 'Floor', 'Ceil', 'Round', 'ArgMax', 'TopK', 'Sign', 'Clip', 'Max', 'Min', 'Loop', 'Scan'];
     const FLOAT = onnx.TensorProto.DataType.FLOAT;
     const INT64 = onnx.TensorProto.DataType.INT64;
-    const INT32 = onnx.TensorProto.DataType.INT32;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
@@ -312,23 +311,21 @@ describe('emitted ONNX model', () => {
         for (const op of ops) expect(ALLOWED_OPS.has(op), `${at}: op ${op}`).toBe(true);
         for (const op of forbidden) expect(ops, at).not.toContain(op);
         expect(ops).toContain('MatMul');
-        if (routing === 'onehot') for (const op of ['Gather', 'GatherElements', 'ScatterElements']) expect(ops, at).not.toContain(op);
-        else expect(ops, at).toContain('ScatterElements');
+        if (routing === 'onehot') for (const op of ['Gather', 'ScatterND']) expect(ops, at).not.toContain(op);
+        else expect(ops, at).toContain('ScatterND');
         const inits = new Map((graph.initializer ?? []).map((t) => [t.name!, t]));
         const int64Uses = new Set<string>();
-        const int32Uses = new Set<string>();
         for (const n of graph.node ?? []) {
           (n.input ?? []).forEach((name, i) => {
             const init = inits.get(name);
             if (!init) return;
-            // shapes (Reshape, Expand) and slice bounds are plumbing; int32 tables are gathered by pc
+            // shapes (Reshape, Expand) and slice bounds are plumbing; index tables (an expert's
+            // entry bounds, gathered by pc, and its entries, sliced between them) are data of Gather/Slice
             const plumbing = ((n.opType === 'Reshape' || n.opType === 'Expand') && i === 1) || (n.opType === 'Slice' && i >= 1);
+            const table = (n.opType === 'Gather' || n.opType === 'Slice') && i === 0 && name.endsWith('.table');
             if (init.dataType === INT64) {
-              expect(plumbing, `${at}: ${n.name} input ${i} is int64`).toBe(true);
+              expect(plumbing || (routing === 'gather' && table), `${at}: ${n.name} input ${i} is int64`).toBe(true);
               int64Uses.add(name);
-            } else if (init.dataType === INT32) {
-              expect(n.opType === 'Gather' && i === 0, `${at}: ${n.name} input ${i} is an int32 table`).toBe(true);
-              int32Uses.add(name);
             }
           });
           if (n.opType === 'Constant') {
@@ -337,9 +334,9 @@ describe('emitted ONNX model', () => {
         }
         expect(graph.initializer!.length).toBeGreaterThan(0);
         for (const t of graph.initializer!) {
-          const type = int64Uses.has(t.name!) ? INT64 : int32Uses.has(t.name!) ? INT32 : FLOAT;
+          const type = int64Uses.has(t.name!) ? INT64 : FLOAT;
           expect(t.dataType, `${at}: ${t.name}`).toBe(type);
-          if (routing === 'onehot') expect(t.dataType, `${at}: ${t.name} (dense models have no index tables)`).not.toBe(INT32);
+          if (routing === 'onehot') expect(t.dataType === INT64 && t.name!.endsWith('.table'), `${at}: ${t.name} (dense models have no index tables)`).toBe(false);
           const count = (t.dims ?? []).reduce<number>((a, d) => a * Number(d), 1);
           expect(t.rawData!.length, `${at}: ${t.name} raw size`).toBe(count * (t.dataType === INT64 ? 8 : 4));
         }
@@ -359,14 +356,14 @@ describe('emitted ONNX model', () => {
   it('carries a layout with every export, and names nodes by layer and role', () => {
     // Besides layerN.(attn|mlp).*, embed and readout.*, memory models have one shared
     // node, cache.keysT (the transposed cache, computed once for all layers), and routed
-    // models one zero_column (the [B, 1] zeros fresh sparse outputs are scattered into).
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|readout\.[A-Za-z0-9_.]+|cache\.keysT|zero_column)$/;
+    // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into).
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+)$/;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
         const at = `${s.name} (${routing})`;
         const { model, layout } = decode(r.onnx);
-        expect(layout.format).toBe('wasmformer/2');
+        expect(layout.format).toBe('wasmformer/3');
         expect(layout.routing).toBe(routing);
         expect(layout.entries.map((e) => e.name).sort(), at).toEqual(s.exports.map((e) => e.name).sort());
         for (const ex of s.exports) {

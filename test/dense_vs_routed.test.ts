@@ -2,11 +2,12 @@
 //
 // Each sample is compiled with routing 'gather' (sparse experts gathered by pc) and
 // 'onehot' (dense expert stacks picked by a one-hot route). The samples.json cases run on
-// both (each case on a fresh memory, all cases of an export in one batch): results, traps,
-// step counts and final memory must be identical, and equal to the natively recorded
-// expectation. Every step's raw outputs (readout.next and readout.entries) and inputs
-// (token, cache) must be bit-identical between the two forms: every value the model emits
-// is an exact integer, so the summation order of the two forms cannot matter.
+// both (each case on a fresh memory, all cases of an export in one batch: the routed form
+// dispatches the executions at one pc together, the dense form runs every row each step):
+// results, traps, step counts and final memory must be identical, and equal to the natively
+// recorded expectation. Run one case at a time, every step's raw outputs (readout.next and
+// readout.entries) and inputs (token, cache) must be bit-identical between the two forms:
+// every value the model emits is an exact integer, so the summation order cannot matter.
 // A generated multi-block program (bench/programs.ts chainedLoops) is checked the same way,
 // against V8.
 
@@ -67,11 +68,24 @@ describe('dense (onehot) and routed (gather) forms agree', () => {
           if (!c.trap) expect(r.outcomes[i].results, at).toEqual(c.results);
           expect(r.outcomes[i].steps, at).toBeGreaterThan(0);
         });
-        // every step, raw tensors: bit-identical
-        expect(d.records.length, `${s.name}.${ex.name}: session runs`).toBe(r.records.length);
-        r.records.forEach((rs, k) => {
-          const ds = d.records[k];
-          const at = `${s.name}.${ex.name} run ${k}`;
+        // one case at a time, every step, raw tensors: bit-identical
+        for (const args of argsList) {
+          const r1 = await runForm(gather, ex.name, [args]);
+          const d1 = await runForm(onehot, ex.name, [args]);
+          expect(d1.records.length, `${s.name}.${ex.name}(${args.join(', ')}): session runs`).toBe(r1.records.length);
+          compared += compareSteps(r1.records, d1.records, gather.layout.experts.length, `${s.name}.${ex.name}(${args.join(', ')})`);
+        }
+      }
+      expect(compared, `${s.name}: steps compared`).toBeGreaterThan(0);
+    });
+  }
+});
+
+/** Bit-identical outputs and feeds step by step; the routes one-hot at the routed pcs. Returns steps compared. */
+function compareSteps(rRecords: StepRecord[], dRecords: StepRecord[], E: number, what: string): number {
+  rRecords.forEach((rs, k) => {
+          const ds = dRecords[k];
+          const at = `${what} run ${k}`;
           expect(Object.keys(ds.outputs).sort(), at).toEqual(Object.keys(rs.outputs).sort());
           for (const [name, t] of Object.entries(rs.outputs)) {
             expect(ds.outputs[name].dims, `${at}: ${name} dims`).toEqual(t.dims);
@@ -81,20 +95,15 @@ describe('dense (onehot) and routed (gather) forms agree', () => {
             if (!rs.feeds[name]) continue;
             expect(Buffer.compare(bits(ds.feeds[name].data), bits(rs.feeds[name].data)), `${at}: ${name} feed`).toBe(0);
           }
-          // the routes select the same experts: one-hot rows at the routed pcs
-          const pcs = [...(rs.feeds.pc.data as BigInt64Array)].map(Number);
+          // the routes select the same expert: one-hot rows at the routed pc
+          const [pc] = [...(rs.feeds.pc.data as BigInt64Array)].map(Number);
           const route = ds.feeds.route.data as Float32Array;
-          const E = gather.layout.experts.length;
-          pcs.forEach((pc, b) => {
+          for (let b = 0; b < route.length / E; b++) {
             for (let e = 0; e < E; e++) expect(route[b * E + e], `${at}: route row ${b}`).toBe(e === pc ? 1 : 0);
-          });
-          compared++;
-        });
-      }
-      expect(compared, `${s.name}: steps compared`).toBeGreaterThan(0);
-    });
-  }
-});
+          }
+  });
+  return rRecords.length;
+}
 
 describe('dense and routed forms agree on a generated multi-block program', () => {
   it('chainedLoops(3, memory): run(n) for several n, against V8', async () => {
@@ -106,10 +115,12 @@ describe('dense and routed forms agree on a generated multi-block program', () =
     const r = await runForm(gather, 'run', argsList);
     const d = await runForm(onehot, 'run', argsList);
     expect(d.outcomes).toEqual(r.outcomes);
-    expect(d.records.length).toBe(r.records.length);
-    r.records.forEach((rs, k) => {
-      for (const [name, t] of Object.entries(rs.outputs)) expect(Buffer.compare(bits(d.records[k].outputs[name].data), bits(t.data)), `run ${k}: ${name}`).toBe(0);
-    });
+    for (const args of argsList) {
+      const r1 = await runForm(gather, 'run', [args]);
+      const d1 = await runForm(onehot, 'run', [args]);
+      expect(d1.records.length).toBe(r1.records.length);
+      expect(compareSteps(r1.records, d1.records, gather.layout.experts.length, `run(${args[0]})`)).toBeGreaterThan(0);
+    }
     for (const [i, args] of argsList.entries()) {
       const n = (await NativeInstance.create(forms[0].wasm)).invoke('run', args);
       expect({ results: r.outcomes[i].results, trap: r.outcomes[i].trap }, `run(${args[0]})`).toEqual({ results: n.results, trap: n.trap });

@@ -1,10 +1,11 @@
 // test/opset.test.ts — the op set and index provenance of every emitted model, both routing forms.
 //
 // The program counter may only *select weights*: in the routed form ('gather') the int64
-// `pc` input is read by Gather nodes alone (as their index, input 1), each gathering one
-// expert's row of an initializer table; GatherElements/ScatterElements take their index
-// (input 1) only from such a Gather of an initializer by pc. No other op computes on pc,
-// and no index tensor derived from it flows anywhere but into an index input. The dense
+// `pc` input ([1]: one expert per run) is read by Gather nodes alone (as their index, input
+// 1), each gathering one expert's row of an initializer table (its entries' bounds, its
+// attention mask); Slice nodes cut an initializer between such bounds; every other index
+// input (Gather of activations, ScatterND) is such a slice of an integer table. No other op
+// computes on pc, and no index tensor flows anywhere but into an index input or slice bound. The dense
 // form ('onehot') has no pc input and no gather/scatter op at all. Neither form uses
 // comparison, selection, rounding, argmax or bitwise ops. Checked for every sample in
 // wasm-samples and for generated multi-block programs (bench/programs.ts).
@@ -19,7 +20,6 @@ import { chainedLoops, manyExports } from '../bench/programs.js';
 
 const { onnx } = onnxProto;
 const INT64 = onnx.TensorProto.DataType.INT64;
-const INT32 = onnx.TensorProto.DataType.INT32;
 
 const FORBIDDEN = [
   'Where', 'If', 'Loop', 'Scan', 'Equal', 'Less', 'LessOrEqual', 'Greater', 'GreaterOrEqual', 'Mod', 'Floor', 'Ceil',
@@ -73,52 +73,59 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
     expect(g.inputs, at).not.toContain('pc');
     expect(g.inputs[0], at).toBe('route');
     for (const n of g.nodes) expect(INDEX_OPS.has(n.op), `${at}: dense model has ${n.op} node ${n.name}`).toBe(false);
-    for (const op of ['Gather', 'GatherElements', 'ScatterElements']) expect(g.ops, at).not.toContain(op);
-    // no integer tables in a dense model
-    for (const [name, t] of initType) expect(t === INT32, `${at}: int32 initializer ${name}`).toBe(false);
+    for (const op of INDEX_OPS) expect(g.ops, at).not.toContain(op);
+    // no index tables in a dense model (int64 initializers are shapes and slice bounds)
+    for (const [name, t] of initType) expect(t === INT64 && name.endsWith('.table'), `${at}: index table ${name}`).toBe(false);
     return { experts: layout.experts.length, gathers, indexUses };
   }
 
   expect(g.inputs[0], at).toBe('pc');
   expect(inputType.get('pc'), `${at}: pc is int64`).toBe(INT64);
   expect(g.inputs, at).not.toContain('route');
-  /** Gathers of an initializer table by pc: the only nodes computing on pc. */
-  const pcGathers = new Set<string>();
+  const isInit = (x: string) => g.initializers.has(x);
+  /** Rows of initializer tables gathered by pc: the only nodes computing on pc. */
+  const pcRows = new Set<string>();
+  /** Slices of an integer initializer between pc-gathered bounds: the index tensors. */
+  const indexSlices = new Set<string>();
   for (const n of g.nodes) {
     const pcAt = n.inputs.map((x, i) => (x === 'pc' ? i : -1)).filter((i) => i >= 0);
-    if (n.op === 'Gather') {
-      expect(n.inputs[1], `${at}: ${n.name} gathers by pc`).toBe('pc');
-      expect(g.initializers.has(n.inputs[0]), `${at}: ${n.name} gathers from an initializer, not ${n.inputs[0]}`).toBe(true);
+    if (pcAt.length) {
+      expect(n.op, `${at}: ${n.op} node ${n.name} computes on pc`).toBe('Gather');
       expect(pcAt, `${at}: ${n.name} reads pc only as its index`).toEqual([1]);
-      pcGathers.add(n.name);
+      expect(isInit(n.inputs[0]), `${at}: ${n.name} gathers by pc from an initializer, not ${n.inputs[0]}`).toBe(true);
+      pcRows.add(n.name);
       gathers++;
-    } else {
-      expect(pcAt, `${at}: ${n.op} node ${n.name} computes on pc`).toEqual([]);
     }
-    if (n.op === 'GatherElements' || n.op === 'ScatterElements') {
-      const idx = n.inputs[1];
-      const src = byName.get(idx);
-      expect(src?.op, `${at}: ${n.name} index ${idx} comes from a Gather`).toBe('Gather');
-      expect(pcGathers.has(idx), `${at}: ${n.name} index ${idx} is a table row gathered by pc`).toBe(true);
-      expect(g.initializers.has(src!.inputs[0]), `${at}: ${n.name} index table`).toBe(true);
-      expect(initType.get(src!.inputs[0]), `${at}: ${n.name} index table ${src!.inputs[0]} is integer`).toBe(INT32);
-      // the data / updates inputs are never index tensors
-      for (const [i, x] of n.inputs.entries()) if (i !== 1) expect(initType.get(byName.get(x)?.inputs[0] ?? '') === INT32 && byName.get(x)?.op === 'Gather', `${at}: ${n.name} input ${i}`).toBe(false);
-      indexUses++;
+    if (n.op === 'Slice' && (pcRows.has(n.inputs[1]) || pcRows.has(n.inputs[2]))) {
+      // an expert's entries: a slice of a table between bounds gathered by pc
+      expect(isInit(n.inputs[0]), `${at}: ${n.name} slices an initializer`).toBe(true);
+      expect(pcRows.has(n.inputs[1]) && pcRows.has(n.inputs[2]), `${at}: ${n.name} bounds both gathered by pc`).toBe(true);
+      expect(initType.get(n.inputs[1]) ?? initType.get(byName.get(n.inputs[1])!.inputs[0]), `${at}: ${n.name} bounds are int64`).toBe(INT64);
+      if (initType.get(n.inputs[0]) === INT64) indexSlices.add(n.name);
     }
   }
-  // index rows (integer tables gathered by pc) flow only into index inputs
-  for (const name of pcGathers) {
-    const table = byName.get(name)!.inputs[0];
-    if (initType.get(table) !== INT32) continue;
+  for (const n of g.nodes) {
+    if (!INDEX_OPS.has(n.op) || n.inputs[1] === 'pc') continue;
+    // every other index input is an expert's slice of an integer table
+    const idx = n.inputs[1];
+    expect(indexSlices.has(idx), `${at}: ${n.name} index ${idx} comes from a pc-bounded slice of an index table`).toBe(true);
+    // the data / updates inputs are never index tensors
+    for (const [i, x] of n.inputs.entries()) if (i !== 1) expect(indexSlices.has(x) || pcRows.has(x), `${at}: ${n.name} input ${i}`).toBe(false);
+    indexUses++;
+  }
+  // index tensors and pc-gathered bounds flow only into index inputs and slice bounds
+  for (const name of [...indexSlices, ...[...pcRows].filter((r) => initType.get(byName.get(r)!.inputs[0]) === INT64)]) {
     const uses = g.nodes.flatMap((n) => n.inputs.map((x, i) => ({ n, i, x }))).filter((u) => u.x === name);
     expect(uses.length, `${at}: ${name} is used`).toBeGreaterThan(0);
-    for (const u of uses) expect(INDEX_OPS.has(u.n.op) && u.n.op !== 'Gather' && u.i === 1, `${at}: index row ${name} feeds ${u.n.op} ${u.n.name} input ${u.i}`).toBe(true);
+    for (const u of uses) {
+      const ok = (INDEX_OPS.has(u.n.op) && u.i === 1) || (u.n.op === 'Slice' && (u.i === 1 || u.i === 2));
+      expect(ok, `${at}: index tensor ${name} feeds ${u.n.op} ${u.n.name} input ${u.i}`).toBe(true);
+    }
   }
-  // integer tables are read only by those Gathers
+  // integer tables (beyond shapes and constant slice bounds) are read only as gathered/sliced data
   for (const n of g.nodes) {
     n.inputs.forEach((x, i) => {
-      if (initType.get(x) === INT32) expect(n.op === 'Gather' && i === 0, `${at}: int32 table ${x} read by ${n.op} ${n.name} input ${i}`).toBe(true);
+      if (initType.get(x) === INT64 && x.endsWith('.table')) expect((n.op === 'Gather' || n.op === 'Slice') && i === 0, `${at}: index table ${x} read by ${n.op} ${n.name} input ${i}`).toBe(true);
     });
   }
   return { experts: layout.experts.length, gathers, indexUses };
@@ -146,10 +153,10 @@ describe('op set and index provenance', () => {
     n.input = [n.input![0], 'pc'];
     const bad = onnx.ModelProto.encode(proto).finish();
     expect(() => checkModel(bad, 'gather', 'edited')).toThrow(/computes on pc/);
-    // and a GatherElements whose index is not a pc-gathered table row
+    // and a ScatterND whose index is not an expert's slice of an index table
     const proto2 = onnx.ModelProto.decode(m.onnx);
-    const ge = proto2.graph!.node!.find((x) => x.opType === 'GatherElements')!;
-    ge.input = [ge.input![0], 'token'];
-    expect(() => checkModel(onnx.ModelProto.encode(proto2).finish(), 'gather', 'edited')).toThrow(/comes from a Gather/);
+    const sc = proto2.graph!.node!.find((x) => x.opType === 'ScatterND')!;
+    sc.input = [sc.input![0], 'token', sc.input![2]];
+    expect(() => checkModel(onnx.ModelProto.encode(proto2).finish(), 'gather', 'edited')).toThrow(/pc-bounded slice/);
   });
 });
