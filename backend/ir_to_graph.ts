@@ -78,7 +78,15 @@ export const DEFAULT_MAX_CALL_DEPTH = 1024;
  */
 export function programContext(mod: Module, maxStores: number, maxCallDepth = DEFAULT_MAX_CALL_DEPTH): ProgramContext {
   let frameValues = -1;
-  for (const f of mod.funcs) for (const b of f.blocks) if (b.term.op === 'call') frameValues = Math.max(frameValues, b.term.cont.args.length);
+  // a function's returns load as many words as its callers' frames hold at most: [pc, saved…]
+  const calleeWords = new Map<string, number>();
+  for (const f of mod.funcs) {
+    for (const b of f.blocks) {
+      if (b.term.op !== 'call') continue;
+      frameValues = Math.max(frameValues, b.term.cont.args.length);
+      calleeWords.set(b.term.func, Math.max(calleeWords.get(b.term.func) ?? 1, 1 + b.term.cont.args.length));
+    }
+  }
   const hasCalls = frameValues >= 0;
   const frameWords = hasCalls ? 1 + frameValues : 0;
   const grows = mod.funcs.some((f) => f.blocks.some((b) => b.insts.some((i) => i.op === 'memory_grow')));
@@ -107,7 +115,8 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
   mod.globals.forEach((g, i) => g.mutable && globalSlot.set(i, globalSlot.size));
   const grow = grows && mod.memory ? { initialPages: mod.memory.pages, maxPages: mod.memory.maxPages, slot: globalSlot.size } : null;
   const hasOutput = mod.funcs.some((f) => f.blocks.some((b) => b.insts.some((i) => i.op === 'output')));
-  return { mem, globals: mod.globals, globalSlot, grow, calls, frameWords, hasOutput, pcOf: null };
+  const frameWordsOf = (func: string) => calleeWords.get(func) ?? 1;
+  return { mem, globals: mod.globals, globalSlot, grow, calls, frameWords, frameWordsOf, hasOutput, pcOf: null };
 }
 
 /** Token globals: the module's mutable ones, then the page count with memory.grow. */

@@ -39,6 +39,8 @@ export interface ProgramContext {
   calls: CallStackLayout | null;
   /** Words per call frame: the return pc, then the saved values (zeros where a site saves fewer). */
   frameWords: number;
+  /** Words a call to `func` stores (and its returns load): 1 + the most values its call sites save. */
+  frameWordsOf: (func: string) => number;
   /** The program writes output (env.output_byte): every readout has the token's `out` field. */
   hasOutput: boolean;
   /** pcs, once assigned; null while the block splitter probes (then pc constants are 0). */
@@ -395,11 +397,11 @@ function depthAtLeast(L: BlockLowering, name: string, k: number): LinForm {
   return lvar(v);
 }
 
-/** The decoded bytes of frame `frame` (a form of the depth), every word of it. */
-function frameAccess(L: BlockLowering, frame: LinForm, name: string): DecodedAccess {
+/** The decoded bytes of the first `words` words of frame `frame` (a form of the depth). */
+function frameAccess(L: BlockLowering, frame: LinForm, words: number, name: string): DecodedAccess {
   const { frameBase: base, frameBytes, maxDepth } = L.ctx.calls!;
   const addr: IValue = { lo: lcomb([[frame, frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + frameBytes * maxDepth, hiMax: Math.floor(base / LIMB) };
-  return L.decodeValue(addr, 0, 4 * L.ctx.frameWords, name, L.memory().addrSpace);
+  return L.decodeValue(addr, 0, 4 * words, name, L.memory().addrSpace);
 }
 
 function callExit(L: BlockLowering, func: string, args: ValueId[], cont: { block: number; args: ValueId[] }): Exit {
@@ -407,8 +409,9 @@ function callExit(L: BlockLowering, func: string, args: ValueId[], cont: { block
   const name = `${L.tag}.call`;
   L.trap(depthAtLeast(L, `${name}.exhausted`, L.ctx.calls!.maxDepth - 1), TrapCode.CallStackExhausted);
   const words: IValue[] = [constValue(L.pcOf(L.fname, cont.block)), ...cont.args.map((v) => L.canonOf(v))];
-  while (words.length < L.ctx.frameWords) words.push(constValue(0));
-  const acc = frameAccess(L, d, `${name}.frame`);
+  // zeros up to what the callee's returns load: arguments past a block's parameters are 0
+  while (words.length < L.ctx.frameWordsOf(func)) words.push(constValue(0));
+  const acc = frameAccess(L, d, words.length, `${name}.frame`);
   words.forEach((w, k) => {
     const bytes = valueBytes(L.g, L.pc, `${name}.frame${k}`, w);
     L.storeBytes({ trap: lconst(0), bits: acc.bits.slice(4 * k, 4 * k + 4) }, bytes);
@@ -427,7 +430,8 @@ function returnExit(L: BlockLowering, values: ValueId[]): Exit {
   const name = `${L.tag}.ret`;
   const z = lcomb([[depthAtLeast(L, `${name}.nested`, 1), -1]], 1);
   const frame = lcomb([[d, 1], [z, 1]], -1); // depth − 1 + z ≥ 0
-  const acc = frameAccess(L, frame, `${name}.frame`);
+  const words = L.ctx.frameWordsOf(L.fname);
+  const acc = frameAccess(L, frame, words, `${name}.frame`);
   const b = L.lookup(acc, `${name}.frame`);
   // the loaded pc (< 2^22: its third byte is ≤ 63, its fourth 0) in two limbs, 0 when halting
   const pm = L.g.mlp(L.pc, `${name}.pc`);
@@ -438,7 +442,7 @@ function returnExit(L: BlockLowering, values: ValueId[]): Exit {
   pm.unit(lcomb([[b[0], 1], [b[1], 256], [z, -LIMB]]), [[pcLo, 1]], LIMB - 1);
   pm.unit(lcomb([[b[2], 1], [z, -256]]), [[pcHi, 1]], 63);
   const saved: IValue[] = [];
-  for (let k = 1; k < L.ctx.frameWords; k++) saved.push(limbValue(lcomb([[b[4 * k], 1], [b[4 * k + 1], 256]]), lcomb([[b[4 * k + 2], 1], [b[4 * k + 3], 256]])));
+  for (let k = 1; k < words; k++) saved.push(limbValue(lcomb([[b[4 * k], 1], [b[4 * k + 1], 256]]), lcomb([[b[4 * k + 2], 1], [b[4 * k + 3], 256]])));
   const args = [...values.map((v) => L.canonOf(v)), ...saved];
   return { edges: [{ taken: lconst(1), target: { pc: lcomb([[lvar(pcLo), 1], [lvar(pcHi), LIMB]]), halted: z }, args }], depth: frame };
 }

@@ -7,10 +7,9 @@
 // first half ends in a jump to the second, passing as block parameters every value the
 // second half uses (the IR is localized, so that is all it needs) — except constants, which
 // the second half re-creates rather than carry in the state token. Blocks are first cut
-// after every maxStores-th store (no measuring needed), then halves are split again until
-// each fits (or is a single instruction). Semantics are unchanged; the IR interpreter
-// runs the split module step for step like the transformer. Cost: O(n log n) lowerings of
-// a block of n instructions.
+// after every maxStores-th store and every output (no measuring needed), then each block that
+// does not fit is cut after its longest prefix that does (splitLongBlocks). Semantics are
+// unchanged; the IR interpreter runs the split module step for step like the transformer.
 
 import type { Block, Func, Inst, Module, ValueId } from '../ir/ir.js';
 import { instDst, instUses, mapInst, mapTerm, nextValueId, termUses } from '../ir/ir.js';
@@ -74,7 +73,18 @@ function cutByEffects(f0: Func, maxStores: number): Func {
   return f;
 }
 
-/** Splits every block of a localized module until each has at most maxStores stores and `fits` it. */
+/** A block longer than this is not measured whole: it is cut from the front straight away. */
+const MEASURE_WHOLE = 256;
+/** The first prefix length tried when cutting a block. */
+const FIRST_PROBE = 16;
+
+/**
+ * Splits every block of a localized module until each has at most maxStores stores and `fits` it.
+ * A block that does not fit is cut after its longest prefix that fits, found by galloping (16,
+ * 32, 64, … instructions) and then bisecting, and its tail is cut in turn. Every probe is at most
+ * twice the piece it finds, so the work is O(n log p) lowerings for pieces of p instructions,
+ * and a block of thousands of instructions is never lowered whole.
+ */
 export function splitLongBlocks(mod: Module, maxStores: number, fits: Fits): Module {
   const funcs = mod.funcs.map((f0) => {
     let f = cutByEffects(f0, maxStores);
@@ -82,9 +92,34 @@ export function splitLongBlocks(mod: Module, maxStores: number, fits: Fits): Mod
     while (work.length) {
       const bi = work.pop()!;
       const b = f.blocks[bi];
-      if (fits(f, b, bi) || b.insts.length < 2) continue;
-      f = splitBlock(f, bi, Math.floor(b.insts.length / 2));
-      work.push(bi, f.blocks.length - 1);
+      const n = b.insts.length;
+      if (n < 2 || (n <= MEASURE_WHOLE && fits(f, b, bi))) continue;
+      const cuts = new Map<number, Func>();
+      const prefixFits = (len: number): boolean => {
+        if (len >= n) return fits(f, b, bi);
+        const g = splitBlock(f, bi, len);
+        cuts.set(len, g);
+        return fits(g, g.blocks[bi], bi);
+      };
+      let lo = 0; // the longest prefix known to fit (0: none yet)
+      let hi = n <= MEASURE_WHOLE ? n : n + 1; // the shortest known not to fit (n + 1: none measured)
+      for (let len = Math.min(FIRST_PROBE, n - 1); len < hi; len = Math.min(2 * len, hi)) {
+        if (!prefixFits(len)) {
+          hi = len;
+          break;
+        }
+        lo = len;
+        if (2 * len >= hi) break;
+      }
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >> 1;
+        if (prefixFits(mid)) lo = mid;
+        else hi = mid;
+      }
+      if (lo >= n) continue; // it fits whole after all
+      const at = Math.max(1, lo); // a single instruction that does not fit still makes progress
+      f = cuts.get(at) ?? splitBlock(f, bi, at);
+      work.push(f.blocks.length - 1);
     }
     return f;
   });

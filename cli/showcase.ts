@@ -24,6 +24,8 @@ export interface ShowcaseResult {
   ok: boolean;
   error: string | null;
   retired: number;
+  /** Skipped: it retires more than maxRetired instructions (too long for this run). */
+  skipped: boolean;
   steps: number;
   /** Transformer wall time of the call (ms), model loaded and warm. */
   wallMs: number;
@@ -40,6 +42,8 @@ export interface ShowcaseOptions {
   /** Called before each compile and run, for a progress line. */
   onProgress?: (what: string) => void;
   nativeRuns?: number;
+  /** Runs retiring more WebAssembly instructions than this are skipped (reported, not run). */
+  maxRetired?: number;
 }
 
 async function nativeMs(prog: IoProgram, input: string, runs: number): Promise<number> {
@@ -80,8 +84,13 @@ export async function runShowcase(opts: ShowcaseOptions = {}): Promise<ShowcaseR
         const res: ShowcaseResult = {
           program: p.name, opt, input: r.input, expected: r.output ?? '', output: '', native: native.text, ok: false, error,
           retired: await instructionsRetired(wasm, { invoke: 'compute', args: ['@input'], input: r.input }),
-          steps: 0, wallMs: 0, nativeMs: await nativeMs(prog, r.input, opts.nativeRuns ?? 20), stats, modelBytes,
+          skipped: false, steps: 0, wallMs: 0, nativeMs: await nativeMs(prog, r.input, opts.nativeRuns ?? 20), stats, modelBytes,
         };
+        if (opts.maxRetired !== undefined && res.retired > opts.maxRetired) {
+          res.skipped = true;
+          out.push(res);
+          continue;
+        }
         if (model) {
           try {
             const mem = model.newMemory();

@@ -1,0 +1,101 @@
+// bench/c_programs.ts — the showcase C programs in the bench: instructions per second against V8.
+//
+// Per program (wasm-samples/c/showcase, clang -O2): compile ms, layers vs critical path,
+// dModel vs maxLive, stored bytes, then for each input (runs retiring at most maxRetired
+// instructions): WebAssembly instructions retired (harness/retired.ts: counted natively by an
+// instrumented copy of the module, structural block/loop/end/else/nop excluded), steps,
+// instructions per step, transformer wall time single-stream (B = 1, model warm), and native
+// V8 time for the same call. Then batched throughput: B = 64 and 1024 independent invocations
+// (the program's inputs round-robin, each on its own memory) in one runBatch.
+
+import { compile } from '../index.js';
+import { TransformerModel } from '../runtime/transformer.js';
+import { IoProgram } from '../harness/io.js';
+import { instructionsRetired } from '../harness/retired.js';
+import { inputImage, resolveArgs } from '../format/io.js';
+import { loadCatalogue, readWasm } from '../wasm-samples/c/c_samples.js';
+
+export interface CProgramRun {
+  input: string;
+  retired: number;
+  steps: number;
+  wallMs: number;
+  nativeMs: number;
+  ok: boolean;
+}
+
+export interface CProgramResult {
+  program: string;
+  compileMs: number;
+  layers: number;
+  criticalPath: number;
+  dModel: number;
+  maxLive: number;
+  modelBytes: number;
+  experts: number;
+  runs: CProgramRun[];
+  batched: Array<{ batch: number; retired: number; seconds: number; instrPerSec: number; ok: boolean }>;
+  skipped: Array<{ input: string; retired: number }>;
+}
+
+async function nativeMedianMs(prog: IoProgram, input: string): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i < 23; i++) {
+    const o = await prog.run({ invoke: 'compute', args: ['@input'], input });
+    if (i >= 3) t.push(o.callMs);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+async function runInputs(model: TransformerModel, inputs: string[]): Promise<{ outputs: string[]; steps: number[]; ms: number }> {
+  const at = model.inputAddress()!;
+  const mems = inputs.map((input) => {
+    const m = model.newMemory();
+    m.write(model.layout.memory!, at, inputImage(input));
+    return m;
+  });
+  const t0 = performance.now();
+  const outs = await model.runBatch('compute', inputs.map(() => resolveArgs(['@input'], at, 'compute')), mems);
+  const ms = performance.now() - t0;
+  return { outputs: outs.map((o) => new TextDecoder().decode(o.output)), steps: outs.map((o) => o.steps), ms };
+}
+
+export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
+  const results: CProgramResult[] = [];
+  for (const p of loadCatalogue().showcase) {
+    opts.onProgress?.(`C ${p.name}: compiling`);
+    const wasm = readWasm(p.source, 'O2');
+    const m = await compile(wasm, { filename: `${p.name}.O2.wasm` });
+    const model = await TransformerModel.load(m.onnx);
+    const prog = await IoProgram.compile(wasm);
+    const r: CProgramResult = {
+      program: p.name, compileMs: m.stats.compileMs, layers: m.stats.layers, criticalPath: m.stats.criticalPath, dModel: m.stats.dModel,
+      maxLive: m.stats.maxLive, modelBytes: m.onnx.length, experts: m.stats.experts, runs: [], batched: [], skipped: [],
+    };
+    const kept: Array<{ input: string; expected: string; retired: number }> = [];
+    for (const run of p.runs) {
+      const retired = await instructionsRetired(wasm, { invoke: 'compute', args: ['@input'], input: run.input });
+      if (retired > opts.maxRetired) r.skipped.push({ input: run.input, retired });
+      else kept.push({ input: run.input, expected: run.output ?? '', retired });
+    }
+    await runInputs(model, kept.slice(0, 1).map((k) => k.input)); // warm-up
+    for (const k of kept) {
+      opts.onProgress?.(`C ${p.name}: ${JSON.stringify(k.input.slice(0, 20))}`);
+      const o = await runInputs(model, [k.input]);
+      r.runs.push({ input: k.input, retired: k.retired, steps: o.steps[0], wallMs: o.ms, nativeMs: await nativeMedianMs(prog, k.input), ok: o.outputs[0] === k.expected });
+    }
+    for (const B of opts.batches) {
+      if (kept.length === 0) break;
+      const last = r.batched[r.batched.length - 1];
+      if (last && last.seconds * (B / last.batch) > opts.batchSecondsCap) break; // would take too long
+      opts.onProgress?.(`C ${p.name}: batch ${B}`);
+      const inputs = Array.from({ length: B }, (_, i) => kept[i % kept.length]);
+      const o = await runInputs(model, inputs.map((k) => k.input));
+      const retired = inputs.reduce((s, k) => s + k.retired, 0);
+      r.batched.push({ batch: B, retired, seconds: o.ms / 1000, instrPerSec: retired / (o.ms / 1000), ok: o.outputs.every((x, i) => x === inputs[i].expected) });
+    }
+    results.push(r);
+  }
+  return results;
+}
