@@ -16,16 +16,17 @@
 // or the exit: `br_if`, `br_table`, `call`, `ret`, `readout`, `next`, `trap0`. Gadgets that share
 // work (a bit decomposition, an address decoding) keep the first user's name, so a shared vreg
 // links to that first instruction. valueRole() maps the detail to a VALUE_ROLES colour.
-// The whole entry is kept modest: grids are coarsened (32, 16, 8, 4 cells a side) or left out
-// until it fits `maxBytes` (default: 15% of the model, at least MIN_BUDGET); the slot charts,
-// roles and IR are always kept (on the samples they are 1-12% of the model).
+// The whole entry is kept modest: grids are coarsened (32, then 8 cells a side) or left out until
+// the encoded entry fits `maxBytes` (default: 15% of the model, at least MIN_BUDGET); the slot
+// charts, roles and IR are always kept.
 
 import type { Block, Func, Inst } from '../ir/ir.js';
 import { instDst } from '../ir/ir.js';
 import { printInst, printTerm } from '../ir/print.js';
 import {
   DENSITY_LEVELS,
-  encodeCells,
+  encodeInspect,
+  encodeSparseCells,
   INSPECT_FORMAT,
   MAX_GRID_SIDE,
   VALUE_ROLES,
@@ -46,27 +47,37 @@ export const MIN_BUDGET = 4 * 1024;
 /** The default budget: this fraction of the model's bytes. */
 export const BUDGET_FRACTION = 0.15;
 
-const ROLE_RULES: ReadonlyArray<readonly [RegExp, ValueRole]> = [
+/** Rules on the whole name, tried first (each anchored, so cheap). */
+const NAME_RULES: ReadonlyArray<readonly [RegExp, ValueRole]> = [
   [/^one$/, 'constant one'],
   [/^arg\d+\.(lo|hi)$/, 'argument'],
   [/^(global\d+\.(lo|hi)|depth)$/, 'global'],
   [/^time\./, 'time'],
   [/^next\./, 'next token'],
-  [/\.epoch(_avg)?\d+$/, 'memory read'],
-  [/\.byte$|\.value\.limb\d+\.q\d+$|^call\.frame\d+\./, 'byte'],
   [/^(load_v\d+|store\d+|call\.frame|ret\.frame)\.a\d+\./, 'address bit'],
-  [/\.(carry|wrap\d*|hi_wrap|delta_hi|c\d+(_\d+)?|next_c\d+)$/, 'carry'],
-  [/\.(bit\d+|abs\d+)$|\.sd\d+\.q\d+$/, 'bit'],
+  [/^call\.frame\d+\.|^store\d+\.value\.limb\d+\.q\d+$/, 'byte'],
+  [/\.sd\d+\.q\d+$/, 'bit'],
+  [/\.neg\.[tuw]$/, 'gate'],
+];
+
+/** Rules on the last dot-separated segment, tried next, in order. */
+const TAIL_RULES: ReadonlyArray<readonly [RegExp, ValueRole]> = [
+  [/^epoch(_avg)?\d+$/, 'memory read'],
+  [/^byte$/, 'byte'],
+  [/^(carry|wrap\d*|hi_wrap|delta_hi|c\d+(_\d+)?|next_c\d+)$/, 'carry'],
+  [/^(bit|abs)\d+$/, 'bit'],
   [
-    /\.(lt|eq|ne|eqz|hi_gt|hi_ge|lo_gt|cond|sel\d*|valid|first|trap|trap_any|over|eqhi|lowover|sign|sign_a|sign_b|nonzero|hi_nonzero|ge\d+|div_zero|ovf|past_size|exhausted|nested|hi_zero|signs_and|count_is\d+|s\d+|neg\.[tuw])$/,
+    /^(lt|eq|ne|eqz|hi_gt|hi_ge|lo_gt|cond|sel\d*|valid|first|trap|trap_any|over|eqhi|lowover|sign|sign_a|sign_b|nonzero|hi_nonzero|ge\d+|div_zero|ovf|past_size|exhausted|nested|hi_zero|signs_and|count_is\d+|s\d+)$/,
     'gate',
   ],
-  [/\.(lo|hi)(_sum)?$|_(lo|hi)$|\.(copy|q\d*|r|old|added|page|ovf_abs|mul_lo|mul_hi\d+|l\d+|g\d+|clz|ctz|popcnt|and|or|xor)$/, 'limb'],
+  [/^(lo|hi|\w+_lo|\w+_hi|lo_sum|hi_sum|copy|q\d*|r|old|added|page|ovf_abs|mul_lo|mul_hi\d+|l\d+|g\d+|clz|ctz|popcnt|and|or|xor)$/, 'limb'],
 ];
 
 /** The VALUE_ROLES colour of a vreg, from its name without the `b{block}.` prefix. */
 export function valueRole(name: string): ValueRole {
-  for (const [re, role] of ROLE_RULES) if (re.test(name)) return role;
+  for (const [re, role] of NAME_RULES) if (re.test(name)) return role;
+  const tail = name.slice(name.lastIndexOf('.') + 1);
+  for (const [re, role] of TAIL_RULES) if (re.test(tail)) return role;
   return 'other';
 }
 
@@ -156,23 +167,36 @@ export function densityLevel(count: number, area: number): number {
   return Math.max(1, Math.min(top, 1 + Math.round((top - 1) * (1 + Math.log10(count / area) / 3))));
 }
 
+const cellOf = (i: number, n: number, k: number) => Math.floor((i * k) / n);
+
+/** How many of the n indices fall in each of k cells. */
+function spans(n: number, k: number): Int32Array {
+  const s = new Int32Array(k);
+  for (let i = 0; i < n; i++) s[cellOf(i, n, k)]++;
+  return s;
+}
+
 /** The density grid of a map's nonzero bounding box (from index 0), at most `side` cells a side. */
 export function densityGrid(m: Pick<SparseMap, 'src' | 'dst'>, side: number): { nIn: number; nOut: number; rows: number; cols: number; cells: string } {
-  const nIn = m.src.reduce((a, b) => Math.max(a, b), 0) + 1;
-  const nOut = m.dst.reduce((a, b) => Math.max(a, b), 0) + 1;
+  let nIn = 1;
+  let nOut = 1;
+  for (let k = 0; k < m.src.length; k++) {
+    nIn = Math.max(nIn, m.src[k] + 1);
+    nOut = Math.max(nOut, m.dst[k] + 1);
+  }
   const rows = Math.min(side, nIn);
   const cols = Math.min(side, nOut);
-  const cellOf = (i: number, n: number, k: number) => Math.floor((i * k) / n);
-  const span = (n: number, k: number) => {
-    const s = new Array<number>(k).fill(0);
-    for (let i = 0; i < n; i++) s[cellOf(i, n, k)]++;
-    return s;
-  };
-  const rowSpan = span(nIn, rows);
-  const colSpan = span(nOut, cols);
-  const count = new Array<number>(rows * cols).fill(0);
-  m.src.forEach((s, k) => count[cellOf(s, nIn, rows) * cols + cellOf(m.dst[k], nOut, cols)]++);
-  const cells = encodeCells(count.map((c, k) => densityLevel(c, rowSpan[Math.floor(k / cols)] * colSpan[k % cols])));
+  const rowSpan = spans(nIn, rows);
+  const colSpan = spans(nOut, cols);
+  const count = new Int32Array(rows * cols);
+  const touched: number[] = [];
+  for (let k = 0; k < m.src.length; k++) {
+    const cell = cellOf(m.src[k], nIn, rows) * cols + cellOf(m.dst[k], nOut, cols);
+    if (count[cell]++ === 0) touched.push(cell);
+  }
+  touched.sort((a, b) => a - b);
+  // only the touched cells are visited (maps are sparse): encodeCells of the full grid, in O(nonzeros)
+  const cells = encodeSparseCells(rows * cols, touched, (k) => densityLevel(count[k], rowSpan[Math.floor(k / cols)] * colSpan[k % cols]));
   return { nIn, nOut, rows, cols, cells };
 }
 
@@ -232,19 +256,19 @@ export interface DescribeOptions {
 }
 
 /** The grid sides tried, finest first; 0 leaves the maps out. */
-const GRID_SIDES = [MAX_GRID_SIDE, 16, 8, 4, 0];
+const GRID_SIDES = [MAX_GRID_SIDE, 8, 0];
 
-/** The inspect metadata of a compiled program. */
+/**
+ * The inspect metadata of a compiled program: the finest grids whose encoded entry
+ * (format/inspect.ts encodeInspect, the bytes the model gains) fits the budget.
+ */
 export function describe(r: BackendResult, opts: DescribeOptions = {}): InspectInfo {
   const maxBytes = opts.maxBytes ?? Math.max(MIN_BUDGET, Math.round(BUDGET_FRACTION * r.onnx.length));
   const experts = r.program.experts.map((_, i) => describeExpert(r, i));
-  const base = JSON.stringify({ format: INSPECT_FORMAT, gridSide: MAX_GRID_SIDE, experts }).length;
+  let info: InspectInfo | null = null;
   for (const side of GRID_SIDES) {
-    const maps = experts.map((e, i) => mapDensities(r.weights.experts[i], 2 * e.layers, side));
-    const extra = maps.reduce((s, ms) => s + (ms.length ? JSON.stringify(ms).length - 2 : 0), 0);
-    if (side === 0 || base + extra <= maxBytes) {
-      return { format: INSPECT_FORMAT, gridSide: side, experts: experts.map((e, i) => ({ ...e, maps: maps[i] })) };
-    }
+    info = { format: INSPECT_FORMAT, gridSide: side, experts: experts.map((e, i) => ({ ...e, maps: mapDensities(r.weights.experts[i], 2 * e.layers, side) })) };
+    if (encodeInspect(info).length <= maxBytes) break;
   }
-  throw new Error('describe: unreachable');
+  return info!;
 }

@@ -2,7 +2,9 @@
 // metadata entry that carries it.
 //
 // A model compiled by the library's compile() (unless --no-inspect-info) holds, beside the layout
-// (format/layout.ts), metadata_props["wasmformer.inspect"]: this JSON. It is what
+// (format/layout.ts), metadata_props["wasmformer.inspect"]: this JSON, raw-deflated and base64
+// encoded (metadata values are strings; the JSON is repetitive, so this is 5-10 times smaller
+// than the text, which keeps the entry a few percent of the model). It is what
 // `wasmformer inspect` draws (cli/inspect_html.ts) and nothing executes it: the runtime never
 // reads it. backend/describe.ts computes it from the pass products. Per expert (basic block):
 //   - values: every materialised vreg as [name, role, slot, def, end, line]: it occupies `slot`
@@ -16,6 +18,7 @@
 // validateInspect() checks all of it (types, ranges, one value per slot per point), so a viewer
 // never draws a corrupt chart; errors are one-line RunErrors naming the field.
 
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import onnxProto from 'onnx-proto';
 import { RunError } from './errors.js';
 import { LAYOUT_KEY, validateLayout, type ModelLayout } from './layout.js';
@@ -71,22 +74,30 @@ export type MapDensity = [point: number, map: MapName, nIn: number, nOut: number
  * Grid cells as text: a nonempty cell is its level as a hex digit ('1'…'f'); a run of k empty
  * cells is letters 'g' (1) … 'z' (20), as many as it takes (maps are sparse, so runs are long).
  */
-export function encodeCells(levels: readonly number[]): string {
+export function encodeCells(levels: ArrayLike<number>): string {
+  const nonzero: number[] = [];
+  for (let k = 0; k < levels.length; k++) if (levels[k] !== 0) nonzero.push(k);
+  return encodeSparseCells(levels.length, nonzero, (k) => levels[k]);
+}
+
+/** Letters for a run of n empty cells. */
+function emptyRun(n: number): string {
   let out = '';
-  let run = 0;
-  const flush = () => {
-    for (; run > 0; run -= Math.min(run, MAX_RUN)) out += String.fromCharCode(0x67 + Math.min(run, MAX_RUN) - 1);
-  };
-  for (const l of levels) {
-    if (!Number.isInteger(l) || l < 0 || l >= DENSITY_LEVELS) throw new Error(`encodeCells: level ${l} is outside [0, ${DENSITY_LEVELS - 1}]`);
-    if (l === 0) run++;
-    else {
-      flush();
-      out += l.toString(16);
-    }
-  }
-  flush();
+  for (let r = n; r > 0; r -= MAX_RUN) out += String.fromCharCode(0x67 + Math.min(r, MAX_RUN) - 1);
   return out;
+}
+
+/** encodeCells of `total` cells that are empty except at the ascending indices `nonzero`. */
+export function encodeSparseCells(total: number, nonzero: readonly number[], level: (cell: number) => number): string {
+  let out = '';
+  let next = 0;
+  for (const k of nonzero) {
+    const l = level(k);
+    if (!Number.isInteger(l) || l < 1 || l >= DENSITY_LEVELS || k < next || k >= total) throw new Error(`encodeCells: cell ${k} has level ${l}, outside [1, ${DENSITY_LEVELS - 1}] (or out of order)`);
+    out += emptyRun(k - next) + l.toString(16);
+    next = k + 1;
+  }
+  return out + emptyRun(total - next);
 }
 
 /** The levels encodeCells(levels) wrote, or null when the text is not such an encoding. */
@@ -121,6 +132,9 @@ export interface InspectInfo {
   gridSide: number;
   experts: ExpertInspect[];
 }
+
+/** The most bytes an entry's JSON may inflate to (a corrupt or hostile entry stops there). */
+export const MAX_INSPECT_JSON = 2 ** 28;
 
 const LIMITS = { experts: 2 ** 22, slots: 2 ** 16, layers: 4096, lines: 2 ** 20, values: 2 ** 20, nodes: 2 ** 20, dim: 2 ** 24 } as const;
 
@@ -273,9 +287,32 @@ function parseJson(text: string, key: string, what: string): unknown {
   }
 }
 
+const encoded = new WeakMap<InspectInfo, string>();
+
+/** The metadata value of `info`: base64 of its raw-deflated JSON (memoized: describe measures it, attach writes it). */
+export function encodeInspect(info: InspectInfo): string {
+  let e = encoded.get(info);
+  if (e === undefined) {
+    e = deflateRawSync(Buffer.from(JSON.stringify(info), 'utf8')).toString('base64');
+    encoded.set(info, e);
+  }
+  return e;
+}
+
+/** The JSON text an entry's value encodes; RunError for anything that is not such an encoding. */
+export function decodeInspect(value: string, what = 'model'): string {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new RunError(`${what}: the ${INSPECT_KEY} metadata is not base64 (of deflated JSON)`);
+  try {
+    return inflateRawSync(Buffer.from(value, 'base64'), { maxOutputLength: MAX_INSPECT_JSON }).toString('utf8');
+  } catch (e) {
+    const big = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
+    throw new RunError(`${what}: the ${INSPECT_KEY} metadata ${big ? `inflates past ${MAX_INSPECT_JSON} bytes` : 'is not deflated JSON'}`);
+  }
+}
+
 /**
  * The layout and inspect metadata of an .onnx file, both validated (and checked against each
- * other), with the inspect entry's size in bytes; RunError for anything else.
+ * other), with the inspect entry's size in the file (bytes); RunError for anything else.
  */
 export function readInspect(bytes: Uint8Array, what = 'model'): { layout: ModelLayout; info: InspectInfo; entryBytes: number } {
   let m: onnxProto.onnx.ModelProto;
@@ -289,19 +326,19 @@ export function readInspect(bytes: Uint8Array, what = 'model'): { layout: ModelL
   const layout = validateLayout(parseJson(layoutText, LAYOUT_KEY, what), what);
   const text = metadataText(m, INSPECT_KEY, what);
   if (text === undefined) throw new RunError(`${what} has no ${INSPECT_KEY} metadata (compiled with --no-inspect-info?); compile it again without that flag`);
-  const info = validateInspect(parseJson(text, INSPECT_KEY, what), what);
+  const info = validateInspect(parseJson(decodeInspect(text, what), INSPECT_KEY, what), what);
   checkAgainstLayout(info, layout, what);
-  return { layout, info, entryBytes: new TextEncoder().encode(text).length };
+  return { layout, info, entryBytes: text.length };
 }
 
 /**
- * The model with metadata_props[INSPECT_KEY] = JSON of `info` added. A serialized protobuf
+ * The model with metadata_props[INSPECT_KEY] = encodeInspect(info) added. A serialized protobuf
  * message followed by another is their merge (repeated fields concatenate), so the entry is
  * appended as a one-field ModelProto: the model itself is neither decoded nor re-encoded.
  * The model must not hold an entry already (readInspect refuses two).
  */
 export function attachInspect(model: Uint8Array, info: InspectInfo): Uint8Array {
-  const entry = onnx.ModelProto.encode({ metadataProps: [{ key: INSPECT_KEY, value: JSON.stringify(info) }] }).finish();
+  const entry = onnx.ModelProto.encode({ metadataProps: [{ key: INSPECT_KEY, value: encodeInspect(info) }] }).finish();
   const out = new Uint8Array(model.length + entry.length);
   out.set(model, 0);
   out.set(entry, model.length);

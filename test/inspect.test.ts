@@ -15,6 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
+import { deflateRawSync } from 'node:zlib';
 import onnxProto from 'onnx-proto';
 import { compile, instantiate } from '../index.js';
 import { compileToIR } from '../frontend/index.js';
@@ -22,7 +23,7 @@ import { compileIR, type BackendResult } from '../backend/index.js';
 import { describe as describeModel, densityGrid, densityLevel, stripTag, valueRole } from '../backend/describe.js';
 import { nodeInputs } from '../backend/graph.js';
 import type { PlacedExpert } from '../backend/assemble_weights.js';
-import { attachInspect, decodeCells, encodeCells, INSPECT_KEY, readInspect, validateInspect, VALUE_ROLES, type InspectInfo } from '../format/inspect.js';
+import { attachInspect, decodeCells, decodeInspect, encodeCells, encodeInspect, encodeSparseCells, INSPECT_KEY, readInspect, validateInspect, VALUE_ROLES, type InspectInfo } from '../format/inspect.js';
 import { LAYOUT_KEY } from '../format/layout.js';
 import { RunError } from '../format/errors.js';
 import { renderInspectHtml, blockName } from '../cli/inspect_html.js';
@@ -183,6 +184,8 @@ describe('density grids', () => {
     const text = encodeCells(levels);
     expect(text).toBe('if1zzk7'); // 3 empty, 15, 1, 20 + 20 + 5 empty, 7
     expect(decodeCells(text)).toEqual(levels);
+    expect(encodeSparseCells(levels.length, [3, 4, 50], (k) => levels[k])).toBe(text);
+    expect(() => encodeSparseCells(4, [2, 1], () => 1)).toThrow(/out of order/);
     expect(decodeCells('0')).toBeNull();
     expect(decodeCells('g!')).toBeNull();
     expect(() => encodeCells([16])).toThrow(/outside/);
@@ -205,11 +208,15 @@ describe('density grids', () => {
     const fine = describeModel(r, { maxBytes: 10 ** 9 });
     expect(fine.gridSide).toBe(32);
     expect(fine.experts[0].maps.map((m) => m[1])).toEqual(expect.arrayContaining(['q', 'out', 'up', 'down', 'next']));
-    const base = JSON.stringify({ ...fine, experts: fine.experts.map((e) => ({ ...e, maps: [] })) }).length;
-    const some = describeModel(r, { maxBytes: base + 200 });
-    expect(some.gridSide).toBeLessThan(32);
-    expect(JSON.stringify(some).length).toBeLessThanOrEqual(base + 200);
-    expect(describeModel(r, { maxBytes: 1 }).gridSide).toBe(0);
+    const budget = encodeInspect(fine).length - 1;
+    const some = describeModel(r, { maxBytes: budget });
+    expect(some.gridSide).toBe(8);
+    expect(encodeInspect(some).length).toBeLessThanOrEqual(budget);
+    expect(some.experts[0].maps.every((m) => m[5] <= 8 && m[6] <= 8)).toBe(true);
+    const none = describeModel(r, { maxBytes: 1 });
+    expect(none.gridSide).toBe(0);
+    expect(none.experts[0].maps).toEqual([]);
+    expect(none.experts[0].values).toEqual(fine.experts[0].values); // the charts are always kept
   });
 });
 
@@ -255,8 +262,14 @@ describe('format validation', () => {
     expect(() => readInspect(bare.onnx, 'bare.onnx')).toThrow(/^bare\.onnx has no wasmformer\.inspect metadata \(compiled with --no-inspect-info\?\)/);
     expect(() => readInspect(attachInspect(m.onnx, info), 'twice.onnx')).toThrow(/holds 2 wasmformer\.inspect metadata entries/);
     const proto = onnx.ModelProto.decode(m.onnx);
-    proto.metadataProps = proto.metadataProps.map((p) => (p.key === INSPECT_KEY ? { key: INSPECT_KEY, value: '{not json' } : p));
-    expect(() => readInspect(onnx.ModelProto.encode(proto).finish(), 'bad.onnx')).toThrow(/^bad\.onnx: the wasmformer\.inspect metadata is not valid JSON$/);
+    const withValue = (value: string) => {
+      proto.metadataProps = proto.metadataProps.map((p) => (p.key === INSPECT_KEY ? { key: INSPECT_KEY, value } : p));
+      return onnx.ModelProto.encode(proto).finish();
+    };
+    expect(() => readInspect(withValue('{not json'), 'bad.onnx')).toThrow(/^bad\.onnx: the wasmformer\.inspect metadata is not base64 \(of deflated JSON\)$/);
+    expect(() => readInspect(withValue('AAAA'), 'bad.onnx')).toThrow(/^bad\.onnx: the wasmformer\.inspect metadata is not deflated JSON$/);
+    expect(() => readInspect(withValue(deflateRawSync(Buffer.from('{oops')).toString('base64')), 'bad.onnx')).toThrow(/^bad\.onnx: the wasmformer\.inspect metadata is not valid JSON$/);
+    expect(JSON.parse(decodeInspect(encodeInspect(info)))).toEqual(info);
     const other = JSON.parse(JSON.stringify(info)) as InspectInfo;
     other.experts[0].func = 'elsewhere';
     expect(() => readInspect(attachInspect(bare.onnx, other), 'o.onnx')).toThrow(/^o\.onnx: inspect field 'experts\[0\]' is elsewhere:block0; the layout says sum_to_n:block0$/);
@@ -276,11 +289,8 @@ describe('the entry in the model', () => {
     expect((await inst.invoke('sum_to_n', [10])).results).toEqual([55]);
   });
 
-  it('adds at most 20% to the sample models (the budget caps the grids)', () => {
-    for (const [s, r] of results) {
-      const bytes = JSON.stringify(infos.get(s)).length;
-      expect(bytes / r.onnx.length, s).toBeLessThan(0.2);
-    }
+  it('adds at most 15% to the sample models (the budget caps the grids)', () => {
+    for (const [s, r] of results) expect(encodeInspect(infos.get(s)!).length / r.onnx.length, s).toBeLessThanOrEqual(0.15);
   });
 });
 
