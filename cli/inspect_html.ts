@@ -101,7 +101,7 @@ nav li:hover{background:#eef}nav li.sel{background:#ccd8ff}
 .legend span{display:inline-block;margin-right:12px;font-size:12px}
 .legend i{display:inline-block;width:10px;height:10px;margin-right:4px;vertical-align:middle}
 pre.ir{background:#fff;border:1px solid #ddd;padding:6px;font:12px ui-monospace,monospace;overflow:auto}
-pre.ir span{display:block;cursor:pointer}pre.ir span:hover{background:#eef}pre.ir span.hl{background:#ffe58a}
+pre.ir>span{display:block;cursor:pointer}pre.ir span.n{color:#777}pre.ir span:hover{background:#eef}pre.ir span.hl{background:#ffe58a}
 svg text{font:10px ui-monospace,monospace}
 rect.v{stroke:#fff;stroke-width:.5;cursor:pointer}rect.v.hl{stroke:#000;stroke-width:2}
 rect.v.dim{opacity:.25}

@@ -190,13 +190,24 @@ export const VIEWER_SCRIPT = String.raw`(function () {
     return det;
   }
 
+  // '   ; at L0 mlp, L1 attn; 12 values in 9 slots' for the gadgets and values a line made
+  function lineNote(e, i) {
+    var points = [], slots = {}, nv = 0, ns = 0;
+    e.nodes.forEach(function (n) { if (n[4] === i && points.indexOf(n[0]) < 0) points.push(n[0]); });
+    e.values.forEach(function (v) { if (v[5] !== i) return; nv++; if (!slots[v[2]]) { slots[v[2]] = true; ns++; } });
+    if (!points.length && !nv) return '';
+    points.sort(function (a, b) { return a - b; });
+    var at = points.length ? 'at ' + points.map(function (p) { return shortPoint(p, e.layers); }).join(', ') : '';
+    var vals = nv ? nv + ' value' + (nv === 1 ? '' : 's') + ' in ' + ns + ' slot' + (ns === 1 ? '' : 's') : '';
+    return '   ; ' + [at, vals].filter(Boolean).join('; ');
+  }
+
   function irText(e, ctx) {
-    var counts = {};
-    e.values.forEach(function (v) { if (v[5] >= 0) counts[v[5]] = (counts[v[5]] || 0) + 1; });
     var pre = h('pre', 'ir');
     e.ir.forEach(function (line, i) {
       var sp = h('span', null, line);
-      if (counts[i]) sp.appendChild(h('span', 'n', '   ; ' + counts[i] + ' value' + (counts[i] === 1 ? '' : 's')));
+      var note = lineNote(e, i);
+      if (note) sp.appendChild(h('span', 'n', note));
       sp.addEventListener('click', function () { highlight(ctx, i, -1); });
       ctx.lines.push(sp);
       pre.appendChild(sp);

@@ -289,6 +289,15 @@ describe('the entry in the model', () => {
     expect((await inst.invoke('sum_to_n', [10])).results).toEqual([55]);
   });
 
+  it('is deterministic: compiling twice gives the same bytes, entry included', async () => {
+    for (const s of ['lookup.wat', 'block_results.wat']) {
+      const src = readFileSync(join(SAMPLES_DIR, s));
+      const [a, b] = await Promise.all([compile(new Uint8Array(src), { filename: s }), compile(new Uint8Array(src), { filename: s })]);
+      expect(Buffer.compare(Buffer.from(a.onnx), Buffer.from(b.onnx)), s).toBe(0);
+      expect(encodeInspect(readInspect(a.onnx).info)).toBe(encodeInspect(infos.get(s)!));
+    }
+  });
+
   it('adds at most 15% to the sample models (the budget caps the grids)', () => {
     for (const [s, r] of results) expect(encodeInspect(infos.get(s)!).length / r.onnx.length, s).toBeLessThanOrEqual(0.15);
   });
@@ -353,7 +362,12 @@ describe('the page', () => {
         expect(block.find((x) => x.tagName === 'h2')[0].textContent).toBe(`${blockName(e)}  (pc ${e.pc})`);
         expect(block.find((x) => x.tagName === 'rect' && x.getAttribute('class') === 'v')).toHaveLength(e.values.length);
         const lines = block.find((x) => x.tagName === 'pre')[0].children;
-        expect(lines.map((l) => l.textContent.replace(/ {3}; \d+ values?$/, ''))).toEqual(e.ir);
+        expect(lines.map((l) => l.textContent.replace(/ {3}; .*$/, ''))).toEqual(e.ir);
+        e.ir.forEach((_, i) => {
+          const n = e.values.filter((x) => x[5] === i).length;
+          if (n) expect(lines[i].textContent).toMatch(new RegExp(`; ${n} values? in \\d+ slots?$`));
+          if (e.nodes.some((x) => x[4] === i)) expect(lines[i].textContent).toMatch(/ {3}; at (L\d+ (mlp|attn)(, )?)+/);
+        });
         for (const n of e.nodes) expect(block.textContent).toContain(n[2]);
         const details = block.find((x) => x.tagName === 'details');
         expect(details.length).toBe(new Set(e.maps.map((m) => m[0])).size);
