@@ -251,7 +251,7 @@ function describeExpert(r: BackendResult, i: number): ExpertInspect {
 }
 
 export interface DescribeOptions {
-  /** The most bytes the entry's JSON may take (grids are coarsened, then left out, to fit). */
+  /** The most bytes the encoded entry may take (grids are coarsened, then left out, to fit). */
   maxBytes?: number;
 }
 

@@ -180,7 +180,7 @@ export const VIEWER_SCRIPT = String.raw`(function () {
 
   function mapDetails(ms) {
     var det = h('details');
-    det.appendChild(h('summary', null, ms.map(function (m) { return m[1] + ' ' + m[4] + ' nz'; }).join(', ')));
+    det.appendChild(h('summary', null, ms.map(function (m) { return m[1] + ' ' + m[4] + ' nz (' + (100 * m[4] / (m[2] * m[3])).toPrecision(2) + '%)'; }).join(', ')));
     var drawn = false;
     det.addEventListener('toggle', function () {
       if (!det.open || drawn) return;

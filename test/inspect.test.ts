@@ -287,6 +287,9 @@ describe('the entry in the model', () => {
     expect(onnx.ModelProto.decode(bare.onnx).metadataProps.map((p) => p.key)).toEqual([LAYOUT_KEY]);
     const inst = await instantiate(withInfo);
     expect((await inst.invoke('sum_to_n', [10])).results).toEqual([55]);
+    const dense = await compile(src, { filename: 'sum_to_n.wat', routing: 'onehot' });
+    expect(readInspect(dense.onnx).info.experts.map((e) => e.values)).toEqual(readInspect(withInfo.onnx).info.experts.map((e) => e.values));
+    expect((await (await instantiate(dense)).invoke('sum_to_n', [10])).results).toEqual([55]);
   });
 
   it('is deterministic: compiling twice gives the same bytes, entry included', async () => {
