@@ -13,6 +13,8 @@ import type { Module } from './ir/ir.js';
 import { TransformerInstance } from './runtime/transformer.js';
 import { explainModel } from './backend/explain.js';
 import { printModule } from './ir/print.js';
+import { describe } from './backend/describe.js';
+import { attachInspect } from './format/inspect.js';
 
 export { CompileError, RunError, Trap, TrapCode } from './format/errors.js';
 export type { CompileStats, ModelLayout } from './backend/index.js';
@@ -40,6 +42,8 @@ export interface CompileOptions {
   maxWidth?: number;
   /** Calls deeper than this trap "call stack exhausted" (default 1024). */
   maxCallDepth?: number;
+  /** Embed the `wasmformer inspect` metadata (format/inspect.ts) in the model (default true). */
+  inspectInfo?: boolean;
 }
 
 export interface CompiledModel {
@@ -58,8 +62,9 @@ export async function compile(input: Uint8Array | string, opts: CompileOptions =
   const { ir, wasm } = await compileToIR(input, { maxMemoryPages: MAX_GROW_PAGES, ...opts });
   const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth, maxCallDepth: opts.maxCallDepth });
   const explanation = opts.explain ? `${printModule(r.ir)}\n${explainModel(r)}` : undefined;
+  const onnx = opts.inspectInfo === false ? r.onnx : attachInspect(r.onnx, describe(r));
   // ir: the module the model executes (localized, long blocks split), step for step
-  return { onnx: r.onnx, stats: r.stats, layout: r.layout, ir: r.ir, wasm, explanation };
+  return { onnx, stats: r.stats, layout: r.layout, ir: r.ir, wasm, explanation };
 }
 
 /** provider: ONNX Runtime execution provider (default 'cpu'); evict: keep one cache row per address. */

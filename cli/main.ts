@@ -1,4 +1,4 @@
-// cli/main.ts — the `wasmformer` command line (compile, run, check, help, --version).
+// cli/main.ts — the `wasmformer` command line (compile, run, check, inspect, help, --version).
 //
 // Contract (scripts depend on it; wabt's and binaryen's tools are the model):
 //  - exit 0 when the command did its job (a trap is a result, not an error), 1 for compile or
@@ -13,6 +13,7 @@
 //  - progress on a terminal only (cli/progress.ts), never with --quiet or when piped.
 
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { compile } from '../index.js';
 import { CompileError, RunError } from '../format/errors.js';
 import { WatError, locateWatOffset } from '../frontend/wat.js';
@@ -24,6 +25,8 @@ import { checkOutputPath, writeAtomic, writeStdout } from './output.js';
 import { progress } from './progress.js';
 import { checkProvider } from './providers.js';
 import { HEAP_BASE_EXPORT, INPUT_ARG, inputImage, resolveArgs } from '../format/io.js';
+import { readInspect } from '../format/inspect.js';
+import { renderInspectHtml } from './inspect_html.js';
 
 /** An --input-at address: a decimal or 0x hex byte address. */
 function parseAddress(text: string): number {
@@ -48,6 +51,7 @@ Usage:
   wasmformer compile IN.wasm|IN.wat|- -o OUT.onnx|- [--export NAME]... [--json] [--explain]
   wasmformer run MODEL.onnx|- --invoke NAME [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
   wasmformer check IN.wasm|IN.wat|- [--export NAME]... [--range LO:HI]... [--cases N] [--time-limit S] [--json]
+  wasmformer inspect MODEL.onnx|- -o REPORT.html|-
   wasmformer help COMMAND
   wasmformer --version
 
@@ -68,6 +72,8 @@ self-describing ONNX model.
   --max-layers N      split basic blocks needing more layers into several steps (default 16)
   --max-stores N      split basic blocks with more stores (default 32)
   --max-call-depth N  calls deeper than N trap "call stack exhausted" (default 1024)
+  --no-inspect-info   leave out the metadata 'wasmformer inspect' draws (a few percent of
+                      the model: slot charts, gadget roles, map densities, the IR)
   --quiet             print nothing on success`,
   run: `wasmformer run MODEL.onnx|- --invoke NAME [--input TEXT|--input-file F] [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
 
@@ -110,6 +116,16 @@ interpreter and natively (V8), comparing results, traps and final memory. Prints
                     summary says how many of the planned cases ran
   --provider P      ONNX Runtime execution provider (default cpu)
   --quiet           no progress line (shown on a terminal)`,
+  inspect: `wasmformer inspect MODEL.onnx|- -o REPORT.html|-
+
+Writes one self-contained HTML page (no network; open it from disk) that shows inside a
+compiled model: its dimensions against their lower bounds, and per block (expert) which
+value sits in which residual slot at every sublayer, each attention head's and MLP node's
+role, a density grid of every linear map, and the block's IR linked to its slots.
+It reads only the model file (the metadata compile embeds unless --no-inspect-info).
+  -o, --output FILE   where to write the page: a new path or a regular file (written
+                      atomically); '-' writes it to standard output
+  --quiet             print nothing on success`,
 };
 
 /** What main() knows about the input, for locating an error in it. */
@@ -156,7 +172,9 @@ function quiet(p: Parsed): boolean {
 }
 
 async function cmdCompile(argv: string[], ctx: InputContext): Promise<number> {
-  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--explain': 'bool', '--quiet': 'bool', '--help': 'bool', ...BACKEND_FLAGS });
+  const p = parseArgs(argv, {
+    '-o': 'value', '--output': 'value', '--export': 'value', '--json': 'bool', '--explain': 'bool', '--quiet': 'bool', '--help': 'bool', '--no-inspect-info': 'bool', ...BACKEND_FLAGS,
+  });
   if (p.flags.has('--help')) return help('compile');
   if (p.positional.length !== 1) throw new UsageError(p.positional.length ? `compile takes one input file, got ${p.positional.length}` : 'compile needs an input file (or - for standard input)');
   const out = flag(p, '-o', '--output');
@@ -166,7 +184,7 @@ async function cmdCompile(argv: string[], ctx: InputContext): Promise<number> {
   if (out !== '-') checkOutputPath(out);
   const input = p.positional[0];
   const bytes = readInput(input, ctx);
-  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export'), explain: p.flags.has('--explain'), ...backendOptions(p) });
+  const m = await compile(bytes, { filename: ctx.file, exports: p.flags.get('--export'), explain: p.flags.has('--explain'), inspectInfo: !p.flags.has('--no-inspect-info'), ...backendOptions(p) });
   if (out === '-') await writeStdout(m.onnx);
   else await writeAtomic(out, m.onnx);
   const s = m.stats;
@@ -187,13 +205,15 @@ async function cmdCompile(argv: string[], ctx: InputContext): Promise<number> {
 }
 
 /** A model file that is really a WebAssembly module (binary or text): explain instead of failing in ONNX. */
-function refuseModule(file: string, bytes: Uint8Array): void {
+function refuseModule(file: string, bytes: Uint8Array, then: 'run' | 'inspect' = 'run'): void {
   const wat = /\.(wat|wast)$/i.test(file) || /^\s*(\(|;;)/.test(new TextDecoder().decode(bytes.subarray(0, 64)));
   if (!isWasmBinary(bytes) && !/\.wasm$/i.test(file) && !wat) return;
   const name = file === STDIN_NAME ? 'IN' : file;
   throw new HintedRunError(
     `${file} is a WebAssembly module, not a compiled model`,
-    `compile it first: wasmformer compile ${name} -o model.onnx, then run model.onnx (or 'wasmformer check ${name}' to test it)`,
+    then === 'run'
+      ? `compile it first: wasmformer compile ${name} -o model.onnx, then run model.onnx (or 'wasmformer check ${name}' to test it)`
+      : `compile it first: wasmformer compile ${name} -o model.onnx, then inspect model.onnx`,
   );
 }
 
@@ -274,6 +294,30 @@ async function cmdRun(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdInspect(argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { '-o': 'value', '--output': 'value', '--quiet': 'bool', '--help': 'bool' });
+  if (p.flags.has('--help')) return help('inspect');
+  if (p.positional.length !== 1) throw new UsageError(p.positional.length ? `inspect takes one model file, got ${p.positional.length}` : 'inspect needs a model file (or - for standard input)');
+  const out = flag(p, '-o', '--output');
+  if (!out) throw new UsageError('inspect needs -o REPORT.html (or -o - for standard output)');
+  if (out !== '-') checkOutputPath(out);
+  const file = p.positional[0] === '-' ? STDIN_NAME : p.positional[0];
+  const bytes = readInput(p.positional[0]);
+  refuseModule(file, bytes, 'inspect');
+  const { layout, info, entryBytes } = readInspect(bytes, file);
+  const title = file === STDIN_NAME ? 'model' : basename(file);
+  const page = new TextEncoder().encode(renderInspectHtml({ title, modelBytes: bytes.length, inspectBytes: entryBytes, layout, info }));
+  if (out === '-') await writeTextStdout(page);
+  else await writeAtomic(out, page);
+  if (!quiet(p) && out !== '-') console.log(`wrote ${escapeText(out)}: ${info.experts.length} block${info.experts.length === 1 ? '' : 's'}, ${page.length} bytes`);
+  return 0;
+}
+
+/** Writes a text document (the inspect page) to standard output. */
+function writeTextStdout(data: Uint8Array): Promise<void> {
+  return new Promise<void>((resolve, reject) => process.stdout.write(data, (e) => (e ? reject(new RunError(`cannot write '-': ${e.message}`)) : resolve())));
+}
+
 function samplesFor(p: Parsed, model: TransformerModel, names: string[]): Record<string, number[][]> {
   const file = flag(p, '--args-file');
   if (!file) return {};
@@ -339,7 +383,7 @@ async function cmdCheck(argv: string[], ctx: InputContext): Promise<number> {
 
 function help(cmd: string): number {
   const text = HELP[cmd];
-  if (text === undefined) throw new UsageError(`no help for '${cmd}'; commands: compile, run, check`);
+  if (text === undefined) throw new UsageError(`no help for '${cmd}'; commands: compile, run, check, inspect`);
   console.log(text);
   return 0;
 }
@@ -374,6 +418,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdRun(rest);
       case 'check':
         return await cmdCheck(rest, ctx);
+      case 'inspect':
+        return await cmdInspect(rest);
       case '--version':
       case '-V':
       case 'version':
