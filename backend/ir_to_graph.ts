@@ -102,7 +102,8 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
     throw new CompileError(
       calls && memBytes <= MAX_MEMORY_BYTES
         ? `memory (${memBytes / 65536} pages) and a call stack of ${calls.maxDepth} frames of ${calls.frameBytes} bytes need ${addrSpace} bytes; at most ${MAX_MEMORY_BYTES} (${MAX_MEMORY_BYTES / 65536} pages) are supported: lower --max-call-depth`
-        : `memory of ${memBytes / 65536} pages is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (${MAX_MEMORY_BYTES / 2 ** 20} MiB)`,
+        : `memory of ${memBytes / 65536} pages${grows ? ' (its maximum, for memory.grow)' : ''} is larger than the supported ${MAX_MEMORY_BYTES / 65536} pages (${MAX_MEMORY_BYTES / 2 ** 20} MiB: addresses are exact 24-bit integers)${grows ? '; declare a smaller maximum' : ''}`,
+      mod.memory?.offset !== undefined ? { offset: mod.memory.offset } : {},
     );
   }
   let mem: MemoryLayout | null = null;

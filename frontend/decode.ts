@@ -67,6 +67,8 @@ export interface DecodedMemory {
   maxPages: number | null;
   data: WasmDataSegment[];
   imported: boolean;
+  /** Byte offset of its definition (for errors about its size). */
+  offset?: number;
 }
 
 export interface DecodedModule {
@@ -200,7 +202,7 @@ function memorySection(r: Reader, s: SectionState): void {
     if (min > MAX_PAGES || (max !== null && (max > MAX_PAGES || max < min))) {
       throw new CompileError('invalid memory limits', { offset: at });
     }
-    s.memory = { pages: min, maxPages: max, data: [], imported: false };
+    s.memory = { pages: min, maxPages: max, data: [], imported: false, offset: at };
   }
 }
 

@@ -43,6 +43,8 @@ export interface WasmMemory {
   pages: number; // initial size in 64 KiB pages
   maxPages: number | null;
   data: WasmDataSegment[];
+  /** Byte offset of its definition (for errors about its size). */
+  offset?: number;
 }
 
 export interface WasmGlobal {

@@ -277,7 +277,7 @@ export function validateModule(m: DecodedModule, funcs: readonly DecodedFunc[], 
   validateData(m);
   // Belt and braces: the engine's own validator must agree.
   if (!WebAssembly.validate(new Uint8Array(bytes))) throw new CompileError('invalid module (rejected by the WebAssembly validator)');
-  const memory = m.memory ? { pages: m.memory.pages, maxPages: m.memory.maxPages, data: m.memory.data } : null;
+  const memory = m.memory ? { pages: m.memory.pages, maxPages: m.memory.maxPages, data: m.memory.data, ...(m.memory.offset !== undefined ? { offset: m.memory.offset } : {}) } : null;
   return {
     funcs: funcs.map((f) => f.func), funcSigs: m.funcSigs, outputImport: m.outputImport,
     globals: definedGlobals(m), memory, exports: m.exports,

@@ -102,6 +102,8 @@ export interface Memory {
   pages: number; // initial size in 64 KiB pages
   maxPages: number; // memory.grow fails (returns -1) past this many pages
   data: DataSegment[];
+  /** Byte offset of its definition in the module (for errors). */
+  offset?: number;
 }
 
 export interface Global {

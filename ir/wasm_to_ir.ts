@@ -353,6 +353,7 @@ export function lowerModule(m: WasmModule, opts: LowerOptions = {}): Module {
       pages: m.memory.pages,
       maxPages: Math.max(m.memory.pages, Math.min(m.memory.maxPages ?? MAX_MEMORY_PAGES, limit)),
       data: m.memory.data.map((d) => ({ offset: d.offset, bytes: d.bytes.slice() })),
+      ...(m.memory.offset !== undefined ? { offset: m.memory.offset } : {}),
     }
     : null;
   const globals = m.globals.map((g) => ({ mutable: g.mutable, init: g.init | 0, ...(g.name !== undefined ? { name: g.name } : {}) }));
