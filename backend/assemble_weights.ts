@@ -41,6 +41,8 @@ export interface ExpertAttn {
   mask: Float32Array;
   out: SparseMap;
   roles: string[];
+  /** Pending rows this expert's heads read (the first ones of the layer's Pn). */
+  pendingUsed: number;
 }
 
 export interface ExpertMlp {
@@ -172,7 +174,7 @@ export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights 
         for (const row of h.pending) mask[hi * Pn + rows.indexOf(row)] = 0;
         for (const [v, k] of h.reads) out.add(hi * F + k, slot(v), 1);
       });
-      attn = { q: q.build(), pending: pending?.build() ?? null, mask, out: out.build(), roles: heads.map((h) => h.role) };
+      attn = { q: q.build(), pending: pending?.build() ?? null, mask, out: out.build(), roles: heads.map((h) => h.role), pendingUsed: rows.length };
     }
     let mlp: ExpertMlp | null = null;
     const U = dims.hidden[l];

@@ -99,6 +99,8 @@ interface MapEmitter {
   map(name: string, x: string, maps: SparseMap[], into: string | null): string;
   /** The active expert's rows of a per-expert float table [E, ...rowDims]. */
   table(name: string, rows: Float32Array[], rowDims: number[]): string;
+  /** A [1] int64 bound: the active expert's count (routed), or the widest count (dense, padded). */
+  bound(name: string, counts: number[]): string;
 }
 
 class RoutedEmitter implements MapEmitter {
@@ -126,6 +128,10 @@ class RoutedEmitter implements MapEmitter {
     const data = new Float32Array(rows.length * n);
     rows.forEach((r, e) => data.set(r, e * n));
     return this.gw.op('Gather', name, [this.gw.float(`${name}.table`, data, [rows.length, ...rowDims]), 'pc'], { axis: 0 });
+  }
+
+  bound(name: string, counts: number[]): string {
+    return this.gw.op('Gather', name, [this.gw.int64(`${name}.table`, counts), 'pc'], { axis: 0 });
   }
 
   map(name: string, x: string, maps: SparseMap[], into: string | null): string {
@@ -177,6 +183,10 @@ class DenseEmitter implements MapEmitter {
     return rowDims.length > 1 ? this.gw.reshape(`${name}.rows`, flat, [0, ...rowDims]) : flat;
   }
 
+  bound(name: string, counts: number[]): string {
+    return this.gw.int64(`${name}.widest`, [Math.max(0, ...counts)]);
+  }
+
   map(name: string, x: string, maps: SparseMap[], into: string | null): string {
     const { gw } = this;
     const { nIn, nOut } = maps[0];
@@ -208,29 +218,33 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
     const H = dims.heads[l];
     if (H > 0 && hasCache) {
       const at = experts.map((e) => e.layers[l].attn!);
-      const q3 = rows(`${p}.attn.q_heads`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), [0, H, F]);
-      let scores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
+      // only the active expert's heads and pending rows (routed: the first H_e of the layer's H,
+      // cut by a bound gathered by pc; dense: all of them): attention costs what the block uses
+      const zero = gw.int64(`${p}.attn.zero`, [0]);
+      const cut = (name: string, t: string, end: string, axis: number, start = zero) => gw.op('Slice', name, [t, start, end, gw.int64(`${name}.axes`, [axis])]);
+      const qRows = cut(`${p}.attn.q_active`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), em.bound(`${p}.attn.q_end`, at.map((a) => a.roles.length * F)), 0);
+      const q3 = rows(`${p}.attn.q_heads`, qRows, [0, -1, F]);
+      const cacheScores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
       const Pn = dims.pendingRows[l];
-      let pending = '';
-      if (Pn > 0) {
-        pending = rows(`${p}.attn.pending_rows`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), [0, Pn, F]);
-        const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pending], { perm: [0, 2, 1] });
-        const mask = em.table(`${p}.attn.head_mask`, at.map((a) => a.mask), [H, Pn]);
-        const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), mask]);
-        scores = gw.op('Concat', `${p}.attn.scores`, [scores, sp], { axis: 2 });
-      }
-      const wts = gw.op('Softmax', `${p}.attn.softmax`, [scores], { axis: -1 });
       let o: string;
-      if (pending) {
-        // mix = w[:, :, :N]·cache + w[:, :, N:]·pending (no copy of the cache into a values tensor)
-        const axes = gw.int64(`${p}.attn.split_axes`, [2]);
-        const wc = gw.op('Slice', `${p}.attn.weights_cache`, [wts, gw.int64(`${p}.attn.cache_starts`, [0]), gw.int64(`${p}.attn.cache_ends`, [-Pn]), axes]);
-        const wp = gw.op('Slice', `${p}.attn.weights_pending`, [wts, gw.int64(`${p}.attn.pending_starts`, [-Pn]), gw.int64(`${p}.attn.pending_ends`, [2 ** 62]), axes]);
+      if (Pn > 0) {
+        // scores = [pending | cache]: the first Pn_e columns are the expert's pending rows
+        const pEnd = em.bound(`${p}.attn.pending_end`, at.map((a) => a.pendingUsed));
+        const hEnd = em.bound(`${p}.attn.heads_end`, at.map((a) => a.roles.length));
+        const pRows = cut(`${p}.attn.pending_active`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), em.bound(`${p}.attn.pending_rows_end`, at.map((a) => a.pendingUsed * F)), 0);
+        const pending = rows(`${p}.attn.pending_rows`, pRows, [0, -1, F]);
+        const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pending], { perm: [0, 2, 1] });
+        const mask = cut(`${p}.attn.mask_active`, cut(`${p}.attn.mask_heads`, em.table(`${p}.attn.head_mask`, at.map((a) => a.mask), [H, Pn]), hEnd, 1), pEnd, 2);
+        const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), mask]);
+        const wts = gw.op('Softmax', `${p}.attn.softmax`, [gw.op('Concat', `${p}.attn.scores`, [sp, cacheScores], { axis: 2 })], { axis: -1 });
+        // mix = w[:, :, :Pn_e]·pending + w[:, :, Pn_e:]·cache (no copy of the cache into a values tensor)
+        const wp = cut(`${p}.attn.weights_pending`, wts, pEnd, 2);
+        const wc = cut(`${p}.attn.weights_cache`, wts, gw.int64(`${p}.attn.weights_cache_end`, [2 ** 62]), 2, pEnd);
         o = gw.op('Add', `${p}.attn.mix`, [gw.op('MatMul', `${p}.attn.mix_cache`, [wc, 'cache']), gw.op('MatMul', `${p}.attn.mix_pending`, [wp, pending])]);
       } else {
-        o = gw.op('MatMul', `${p}.attn.mix`, [wts, 'cache']);
+        o = gw.op('MatMul', `${p}.attn.mix`, [gw.op('Softmax', `${p}.attn.softmax`, [cacheScores], { axis: -1 }), 'cache']);
       }
-      const o2 = gw.op('Transpose', `${p}.attn.heads_concat`, [gw.reshape(`${p}.attn.heads_rows`, o, [0, H * F])], { perm: [1, 0] });
+      const o2 = gw.op('Transpose', `${p}.attn.heads_concat`, [gw.reshape(`${p}.attn.heads_rows`, o, [0, -1])], { perm: [1, 0] });
       x = em.map(`${p}.attn.out`, o2, at.map((a) => a.out), x);
     }
     if (dims.hidden[l] > 0) {

@@ -23,6 +23,7 @@ import { initialMemory, type Block, type Module } from '../ir/ir.js';
 import { prng } from '../harness/check.js';
 import { TransformerModel, type Outcome } from '../runtime/transformer.js';
 import { scalingMain } from './scaling.js';
+import { benchCPrograms, type CProgramResult } from './c_programs.js';
 import { loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -359,6 +360,12 @@ async function main(): Promise<number> {
     // the same with superseded cache rows evicted: one row per address, same results
     await longTrace(samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383, true),
   ];
+  const cprograms: CProgramResult[] = await benchCPrograms({
+    maxRetired: cfg.quick ? 5_000 : 25_000,
+    batches: cfg.quick ? [64] : [64, 1024],
+    batchSecondsCap: cfg.quick ? 20 : 120,
+    onProgress: (t) => process.stderr.isTTY && process.stderr.write(`\r\x1b[K[${t}]`),
+  });
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 
   const require = createRequire(import.meta.url);
@@ -396,10 +403,29 @@ async function main(): Promise<number> {
   console.log(markdown(head, rows, (i) => i > 0));
   console.log(`\nLong traces (as many steps as fit in ~${cfg.longTraceSeconds} s):\n`);
   console.log(markdown(longHead, longRows, (i) => i > 0 && i < 5));
-  const mismatches = results.flatMap((r) => r.mismatches.map((x) => `${r.sample}: ${x}`)).concat(long.filter((l) => !l.ok).map((l) => `long trace ${l.export}(${l.args}) differs from the IR interpreter`));
+  console.log('\nShowcase C programs (clang -O2, compute(input) printing through env.output_byte; instructions retired counted natively, structural ones excluded):\n');
+  const cHead = ['program', 'compile ms', 'layers (crit)', 'dModel (maxLive)', 'model KiB', 'input', 'instr retired', 'steps', 'instr/step', 'B=1 s', 'B=1 instr/s', 'V8 ms', 'V8 / B=1', 'output'];
+  const cRows = cprograms.flatMap((c) =>
+    c.runs.map((r, i) => [
+      i === 0 ? c.program : '', i === 0 ? c.compileMs.toFixed(0) : '', i === 0 ? `${c.layers} (${c.criticalPath})` : '', i === 0 ? `${c.dModel} (${c.maxLive})` : '',
+      i === 0 ? (c.modelBytes / 1024).toFixed(0) : '', JSON.stringify(r.input.length > 16 ? `${r.input.slice(0, 14)}…` : r.input), si(r.retired), String(r.steps),
+      (r.retired / r.steps).toFixed(1), (r.wallMs / 1000).toFixed(2), si(r.retired / (r.wallMs / 1000)), r.nativeMs.toFixed(3), `${si(r.wallMs / r.nativeMs)}×`, r.ok ? '✓' : '✗',
+    ]),
+  );
+  console.log(markdown(cHead, cRows, (i) => i > 0 && i < 13 && i !== 5));
+  const bHead = ['program', 'batch', 'instr retired', 'seconds', 'instr/s', 'outputs'];
+  const bRows = cprograms.flatMap((c) => c.batched.map((b) => [c.program, String(b.batch), si(b.retired), b.seconds.toFixed(2), si(b.instrPerSec), b.ok ? '✓' : '✗']));
+  console.log(`\nBatched (independent invocations, the program's inputs round-robin, one runBatch):\n`);
+  console.log(markdown(bHead, bRows, (i) => i > 0 && i < 5));
+  const skipped = cprograms.flatMap((c) => c.skipped.map((k) => `${c.program} on ${JSON.stringify(k.input.slice(0, 20))}… (${si(k.retired)} instructions)`));
+  if (skipped.length) console.log(`\nNot run here (too long for the bench): ${skipped.join('; ')}`);
+  const mismatches = results
+    .flatMap((r) => r.mismatches.map((x) => `${r.sample}: ${x}`))
+    .concat(long.filter((l) => !l.ok).map((l) => `long trace ${l.export}(${l.args}) differs from the IR interpreter`))
+    .concat(cprograms.flatMap((c) => [...c.runs.filter((r) => !r.ok).map((r) => `${c.program}(${JSON.stringify(r.input)}) output differs`), ...c.batched.filter((b) => !b.ok).map((b) => `${c.program} batch ${b.batch} outputs differ`)]));
   const total = (performance.now() - started) / 1000;
   console.log(`\n${mismatches.length === 0 ? 'all transformer outcomes matched the IR interpreter' : `MISMATCHES:\n${mismatches.join('\n')}`} · ${total.toFixed(0)} s in all`);
-  writeFileSync(cfg.out, JSON.stringify({ env, samples: results, longTraces: long, mismatches, seconds: total }, null, 2) + '\n');
+  writeFileSync(cfg.out, JSON.stringify({ env, samples: results, longTraces: long, cPrograms: cprograms, mismatches, seconds: total }, null, 2) + '\n');
   console.log(`wrote ${cfg.out}`);
   return mismatches.length ? 1 : 0;
 }

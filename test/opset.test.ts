@@ -97,11 +97,16 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
       gathers++;
     }
     if (n.op === 'Slice' && (pcRows.has(n.inputs[1]) || pcRows.has(n.inputs[2]))) {
-      // an expert's entries: a slice of a table between bounds gathered by pc
-      expect(isInit(n.inputs[0]), `${at}: ${n.name} slices an initializer`).toBe(true);
-      expect(pcRows.has(n.inputs[1]) && pcRows.has(n.inputs[2]), `${at}: ${n.name} bounds both gathered by pc`).toBe(true);
-      expect(initType.get(n.inputs[1]) ?? initType.get(byName.get(n.inputs[1])!.inputs[0]), `${at}: ${n.name} bounds are int64`).toBe(INT64);
-      if (initType.get(n.inputs[0]) === INT64) indexSlices.add(n.name);
+      // an expert's entries (a slice of a table between bounds gathered by pc), or the active
+      // expert's heads / pending rows of an activation (bounds: a pc-gathered row and a constant)
+      for (const i of [1, 2]) expect(pcRows.has(n.inputs[i]) || isInit(n.inputs[i]), `${at}: ${n.name} bound ${i} is a pc row or a constant`).toBe(true);
+      if (isInit(n.inputs[0])) {
+        expect(pcRows.has(n.inputs[1]) && pcRows.has(n.inputs[2]), `${at}: ${n.name} table bounds both gathered by pc`).toBe(true);
+        if (initType.get(n.inputs[0]) === INT64) indexSlices.add(n.name);
+      } else {
+        const intRow = pcRows.has(n.inputs[0]) && initType.get(byName.get(n.inputs[0])!.inputs[0]) === INT64;
+        expect(indexSlices.has(n.inputs[0]) || intRow, `${at}: ${n.name} slices an index tensor`).toBe(false);
+      }
     }
   }
   for (const n of g.nodes) {
