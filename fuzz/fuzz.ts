@@ -1,9 +1,13 @@
-// fuzz/fuzz.ts — `npm run fuzz -- parse [--count N] [--seed S] [--time-limit-ms T] [--memory-mb M] [--json] [--quiet]`.
+// fuzz/fuzz.ts — `npm run fuzz -- parse [--count N] [--seed S] [--time-limit-ms T] [--memory-mb M] [--json] [--quiet]`
+// and `npm run fuzz -- diff [--count N | --minutes M] [--seed S] [--max-choices C] [--step-limit L] [--minimize-seconds T] [--time-limit-s T] [--max-findings K] [--out DIR] [--json] [--quiet]`.
 //
-// Feeds mutated wasm-samples (binary and text) and random bytes into `compile` (fuzz/mutate.ts),
-// each in a worker with a time and memory limit (fuzz/pool.ts), and reports every input that got
-// anything but a model or a located CompileError (fuzz/classify.ts), with its bytes in hex so it
-// can be replayed: `npm run fuzz -- replay HEX [--wat]`. Exit status 1 when there are findings.
+// parse: feeds mutated wasm-samples (binary and text) and random bytes into `compile`
+// (fuzz/mutate.ts), each in a worker with a time and memory limit (fuzz/pool.ts), and reports every
+// input that got anything but a model or a located CompileError (fuzz/classify.ts), with its bytes
+// in hex so it can be replayed: `npm run fuzz -- replay HEX [--wat]`.
+// diff: random programs through native V8, the IR interpreter and the transformer, which must
+// agree exactly (fuzz/diff_fuzz.ts); each finding is minimized and saved under test/regressions/,
+// and its path printed. Exit status 1 when there are findings (either mode).
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -12,6 +16,8 @@ import { fuzzInputs, type Sample } from './mutate.js';
 import { runAll, type Finding } from './pool.js';
 import { ACCEPTABLE, classify, type Verdict } from './classify.js';
 import { progress } from '../cli/progress.js';
+import { DEFAULT_SIZE, fuzzDiff } from './diff_fuzz.js';
+import { REGRESSIONS_DIR } from './regressions.js';
 
 const SAMPLES = join(dirname(dirname(fileURLToPath(import.meta.url))), 'wasm-samples');
 
@@ -51,6 +57,58 @@ function option(args: string[], name: string, def: number): number {
   return v;
 }
 
+function positive(args: string[], name: string): number | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = Number(args[i + 1]);
+  if (!(v > 0 && Number.isFinite(v))) throw new Error(`${name} expects a positive number, got '${args[i + 1]}'`);
+  return v;
+}
+
+const USAGE =
+  'usage: npm run fuzz -- parse [--count N] [--seed S] [--time-limit-ms T] [--memory-mb M] [--json] [--quiet]\n' +
+  '       npm run fuzz -- diff [--count N | --minutes M] [--seed S] [--max-choices C] [--step-limit L] [--minimize-seconds T] [--time-limit-s T] [--max-findings K] [--out DIR] [--json] [--quiet]\n' +
+  '       npm run fuzz -- replay HEX [--wat]\n';
+
+async function mainDiff(args: string[]): Promise<number> {
+  const minutes = positive(args, '--minutes');
+  if (minutes !== undefined && args.includes('--count')) throw new Error('give --count N or --minutes M, not both');
+  const count = minutes === undefined ? option(args, '--count', 100) : undefined;
+  const outIdx = args.indexOf('--out');
+  const outDir = outIdx >= 0 ? args[outIdx + 1] : REGRESSIONS_DIR;
+  if (!outDir) throw new Error('--out expects a directory');
+  const seed = option(args, '--seed', 1);
+  const size = { maxChoices: option(args, '--max-choices', DEFAULT_SIZE.maxChoices), stepLimit: option(args, '--step-limit', DEFAULT_SIZE.stepLimit) };
+  if (size.stepLimit < 1 || size.stepLimit > 200) throw new Error(`--step-limit expects 1..200, got ${size.stepLimit}`);
+  const quiet = args.includes('--quiet');
+  const json = args.includes('--json');
+  const bar = progress(process.stderr, { unit: 'programs', quiet });
+  const report = await fuzzDiff({
+    seed, count, minutes, size, outDir,
+    minimizeSeconds: option(args, '--minimize-seconds', 300),
+    timeLimitMs: option(args, '--time-limit-s', 120) * 1000,
+    maxFindings: option(args, '--max-findings', 5),
+    onProgress: (done, total) => bar.update(done, total),
+    log: (line) => {
+      bar.done();
+      process.stderr.write(`${line}\n`);
+    },
+  });
+  bar.done();
+  if (json) {
+    console.log(JSON.stringify(report));
+  } else {
+    for (const f of report.findings) {
+      const where = f.path ?? `not saved: same kind as ${f.sameAs}`;
+      console.log(`case ${f.index}: ${f.finding.kind}${f.finding.signature ? ` (${f.finding.signature})` : ''}\n  ${f.finding.detail.split('\n')[0]}\n  saved: ${where}`);
+    }
+    const calls = Object.entries(report.outcomes).map(([k, n]) => `${n} ${k}`).join(', ');
+    const stopped = report.stoppedEarly ? ` (stopped after ${report.findings.length} findings: --max-findings)` : '';
+    console.log(`${report.cases} programs (seed ${seed}) in ${(report.elapsedMs / 1000).toFixed(0)} s: ${report.agreed} agreed (calls: ${calls || 'none'}); ${report.findings.length} findings${stopped}`);
+  }
+  return report.findings.length ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [mode, ...args] = argv;
   if (mode === 'replay') {
@@ -59,8 +117,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(JSON.stringify(v));
     return ACCEPTABLE.has(v.kind) ? 0 : 1;
   }
+  if (mode === 'diff') return mainDiff(args);
   if (mode !== 'parse') {
-    process.stderr.write("usage: npm run fuzz -- parse [--count N] [--seed S] [--time-limit-ms T] [--memory-mb M] [--json] [--quiet]\n       npm run fuzz -- replay HEX [--wat]\n");
+    process.stderr.write(USAGE);
     return 2;
   }
   const count = option(args, '--count', 2000);
@@ -85,4 +144,12 @@ async function main(argv: string[]): Promise<number> {
   return report.findings.length ? 1 : 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = await main(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (e) {
+    // a bad option: say so, without a stack trace
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n${USAGE}`);
+    process.exitCode = 2;
+  }
+}

@@ -31,7 +31,7 @@ export interface GenProgram {
   results: number;
   memoryPages: number; // 0 = no memory (and no loads/stores)
   description: string;
-  /** Upper bound on executed basic blocks for any args (<= STEP_LIMIT). */
+  /** Upper bound on executed basic blocks for any args (<= GenOptions.stepLimit). */
   stepBound: number;
   features: GenFeatures;
 }
@@ -59,6 +59,10 @@ export interface GenFeatures {
   memoryOps: number; // memory.size / memory.grow
   outputs: number;
   unreachables: number;
+  returns: number;
+  valueBrTables: number; // br_table carrying an i32 to its targets
+  paramBlocks: number; // block with a parameter (multi-value block type)
+  deepCalls: number; // calls of the unbounded $deep (GenOptions.callDepth)
 }
 
 export interface GenOptions {
@@ -70,6 +74,21 @@ export interface GenOptions {
    * guarded unreachable). Not combinable with `instrument`.
    */
   extended?: boolean;
+  /**
+   * Extended programs only: import env.output_byte and call it (default true). The
+   * transformer backend does not compile output_byte, so its differential tests say false.
+   */
+  outputs?: boolean;
+  /**
+   * Extended programs only: the call depth the oracles are run with (the entry function is
+   * frame 1). When given, programs may also call `$deep`, which recurses without bound unless
+   * its first argument is 0 and so traps "call stack exhausted" at this depth in every oracle
+   * (V8 at its own, deeper, limit: `$deep` has no side effects). At least 16 (the deepest
+   * bounded call chain is 12 frames); its steps are in stepBound.
+   */
+  callDepth?: number;
+  /** The most basic blocks a program may execute (1..STEP_LIMIT, default STEP_LIMIT): smaller programs. */
+  stepLimit?: number;
   /**
    * Emit a non-subset, instrumented variant: a `$tick` function and a global
    * counting the cost model's steps, readable through the export "__steps".
@@ -146,6 +165,7 @@ interface Ctx {
   ch: Chooser;
   instrument: boolean;
   ext: boolean;
+  outputs: boolean;
   globals: number; // mutable globals $g0.. (extended)
   helpers: Helper[]; // callable functions (extended)
   params: number;
@@ -449,6 +469,10 @@ function genBr(ctx: Ctx, budget: number): Code {
   const pos = pickTarget(ctx, targets);
   const { vals, cost } = genBranchValues(ctx, pos, budget);
   const args = vals.length ? ' ' + vals.join(' ') : '';
+  if (ctx.ext && pos === 0 && ctx.ch.chance(50)) {
+    ctx.feats.returns++;
+    return { code: `(return${args})`, cost };
+  }
   return { code: `${tick(ctx, 1)}(br ${labelIndex(ctx, pos)}${args})`, cost };
 }
 
@@ -609,6 +633,8 @@ function extExprWeights(ctx: Ctx, budget: number, canBlock: boolean): number[] {
     callable.length > 0 ? 2 : 0, // call
     hasMem ? 1 : 0, // memory.size / memory.grow
     hasMem ? 3 : 0, // 8/16-bit load
+    budget >= 2 && branchTargets(ctx, (l) => l.arity === 1).length > 0 ? 1 : 0, // br_table with a value
+    canBlock ? 1 : 0, // block with a parameter
   ];
 }
 
@@ -666,12 +692,48 @@ function genExtExpr(ctx: Ctx, budget: number, depth: number, kind: number): Code
       if (ch.chance(50)) return { code: '(memory.size)', cost: 0 };
       return { code: `(memory.grow (i32.const ${ch.int(4)}))`, cost: 0 };
     }
-    default: {
+    case 7: {
       f.narrowAccesses++;
       f.loads++;
       const { offset, addr } = genAddress(ctx, budget, depth);
       const op = ['i32.load8_s', 'i32.load8_u', 'i32.load16_s', 'i32.load16_u'][ch.int(4)]!;
       return { code: `(${op}${memArg(offset)} ${addr.code})`, cost: addr.cost };
+    }
+    case 8: {
+      // br_table over the i32-result labels in scope, carrying a value (unconditional, like br)
+      f.brTables++;
+      f.valueBrTables++;
+      const targets = branchTargets(ctx, (l) => l.arity === 1);
+      const n = ch.range(0, 3);
+      const picks = Array.from({ length: n + 1 }, () => labelIndex(ctx, targets[ch.int(targets.length)]!));
+      const v = genExpr(ctx, budget - 1, depth + 1);
+      const idx = genOperand(ctx, budget - 1 - v.cost, depth, [0, 1, 2, 3, -1]);
+      return { code: `(br_table ${picks.join(' ')} ${v.code} ${idx.code})`, cost: 1 + v.cost + idx.cost };
+    }
+    default: {
+      // a block taking its operand from the stack: `arg (block (param i32) (result i32) body)`
+      f.paramBlocks++;
+      const arg = genExpr(ctx, budget - 2, depth + 1);
+      ctx.labels.push({ kind: 'block', arity: 1 });
+      const inner = budget - 2 - arg.cost;
+      let body: string;
+      let cost = 2 + arg.cost;
+      const writable = writableLocals(ctx);
+      if (writable.length > 0 && ch.chance(40)) {
+        // the parameter goes into a local, then statements and the result
+        const s = genStmts(ctx, inner, 2, false);
+        const e = genExpr(ctx, inner - s.cost, depth + 1);
+        body = `(local.set ${writable[ch.int(writable.length)]!}) ${s.code} ${e.code}`;
+        cost += s.cost + e.cost;
+      } else {
+        // the parameter is the first operand of a binary operator
+        const op = ['add', 'sub', 'xor', 'mul', 'and', 'shr_u'][ch.int(6)]!;
+        const e = genExpr(ctx, inner, depth + 1);
+        body = `(i32.${op} ${e.code})`;
+        cost += e.cost;
+      }
+      ctx.labels.pop();
+      return { code: `${arg.code} (block (param i32) (result i32) ${body})`, cost };
     }
   }
 }
@@ -681,6 +743,7 @@ function genCall(ctx: Ctx, budget: number, depth: number): Code {
   const h = callable[ctx.ch.int(callable.length)];
   if (!h) return { code: genLeaf(ctx), cost: 0 };
   ctx.feats.calls++;
+  if (h.name === 'deep') ctx.feats.deepCalls++;
   const args: string[] = [];
   let cost = 1 + h.cost;
   for (let k = 0; k < h.params; k++) {
@@ -701,7 +764,7 @@ function extStmtWeights(ctx: Ctx, budget: number, canBlock: boolean, canBranch: 
     hasMem ? 3 : 0, // 8/16-bit store
     budget >= 3 ? 1 : 0, // guarded unreachable
     ctx.helpers.some((h) => h.cost + 1 <= budget) ? 1 : 0, // call, result dropped
-    2, // output byte
+    ctx.outputs ? 2 : 0, // output byte
   ];
 }
 
@@ -761,16 +824,18 @@ function genExtStmt(ctx: Ctx, budget: number, kind: number): Code {
 }
 
 /** Helper functions for extended programs: a bounded recursion and one or two plain helpers. */
-function genHelpers(ctx: Ctx): string[] {
+function genHelpers(ctx: Ctx): HelperFunc[] {
   const ch = ctx.ch;
-  const lines: string[] = [];
+  const funcs: HelperFunc[] = [];
   // $rec(n): recursion depth n & 7; per level at most 4 blocks (entry, call, continuation, join)
-  lines.push('  (func $rec (param $n i32) (param $p1 i32) (result i32)');
-  lines.push('    (if (result i32) (i32.eqz (local.get $n)) (then (local.get $p1))');
-  lines.push('      (else (i32.add (i32.mul (local.get $n) (i32.const 3))');
-  lines.push('        (call $rec (i32.sub (local.get $n) (i32.const 1)) (i32.xor (local.get $p1) (local.get $n)))))))');
+  funcs.push({ name: 'rec', text: [
+    '  (func $rec (param $n i32) (param $p1 i32) (result i32)',
+    '    (if (result i32) (i32.eqz (local.get $n)) (then (local.get $p1))',
+    '      (else (i32.add (i32.mul (local.get $n) (i32.const 3))',
+    '        (call $rec (i32.sub (local.get $n) (i32.const 1)) (i32.xor (local.get $p1) (local.get $n)))))))',
+  ].join('\n') });
   ctx.helpers.push({ name: 'rec_entry', params: 2, cost: 1 + 4 * 8 + 3 + 2 });
-  lines.push('  (func $rec_entry (param i32 i32) (result i32) (call $rec (i32.and (local.get 0) (i32.const 7)) (local.get 1)))');
+  funcs.push({ name: 'rec_entry', text: '  (func $rec_entry (param i32 i32) (result i32) (call $rec (i32.and (local.get 0) (i32.const 7)) (local.get 1)))' });
   const n = ch.range(1, 2);
   const saved = { params: ctx.params, dataLocals: ctx.dataLocals, labels: ctx.labels, counters: ctx.counters, results: ctx.results };
   for (let k = 0; k < n; k++) {
@@ -783,11 +848,50 @@ function genHelpers(ctx: Ctx): string[] {
     const e = genExpr(ctx, 24 - body.cost, 1);
     const name = `h${k}`;
     const counters = Array.from({ length: ctx.maxCounterDepth }, (_, i) => ` (local $c${i} i32)`).join('');
-    lines.push(`  (func $${name} (param $p0 i32) (param $p1 i32) (result i32)${counters} ${body.code} ${e.code})`);
+    funcs.push({ name, text: `  (func $${name} (param $p0 i32) (param $p1 i32) (result i32)${counters} ${body.code} ${e.code})` });
     ctx.helpers.push({ name, params: 2, cost: 1 + body.cost + e.cost });
   }
   Object.assign(ctx, saved);
-  return lines;
+  return funcs;
+}
+
+interface HelperFunc {
+  name: string;
+  text: string;
+}
+
+/** The helpers `code` calls, directly or through other helpers, in their original order. */
+function calledHelpers(helpers: HelperFunc[], code: string): HelperFunc[] {
+  const called = new Set<string>();
+  const visit = (text: string): void => {
+    for (const [, name] of text.matchAll(/\(call \$([a-z_0-9]+)/g)) {
+      const h = helpers.find((x) => x.name === name);
+      if (h && !called.has(h.name)) {
+        called.add(h.name);
+        visit(h.text);
+      }
+    }
+  };
+  visit(code);
+  return helpers.filter((h) => called.has(h.name));
+}
+
+/** The smallest GenOptions.callDepth: deeper than every bounded call chain (main, h1, h0, rec_entry, 8 x rec). */
+export const MIN_CALL_DEPTH = 16;
+
+/**
+ * `$deep(n, p)`: p unless n & 3 is 3, and then `$deep(n, p + 1)` forever, so such a call
+ * exhausts the call stack. Only the exported function calls it (at frame 1, so it runs
+ * depth - 1 frames of at most 2 steps each before the trap). Pure: V8, which traps deeper,
+ * ends in the same state.
+ */
+function genDeep(ctx: Ctx, depth: number): HelperFunc {
+  ctx.helpers.push({ name: 'deep', params: 2, cost: 2 * depth + 4 });
+  return { name: 'deep', text: [
+    '  (func $deep (param $n i32) (param $p i32) (result i32)',
+    '    (if (result i32) (i32.ne (i32.and (local.get $n) (i32.const 3)) (i32.const 3)) (then (local.get $p))',
+    '      (else (call $deep (local.get $n) (i32.add (local.get $p) (i32.const 1))))))',
+  ].join('\n') };
 }
 
 // ---------------------------------------------------------------------------
@@ -825,19 +929,26 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
   const feats: GenFeatures = {
     loops: 0, stores: 0, loads: 0, brIfs: 0, brs: 0, blocks: 0, resultBlocks: 0, dataSegments: 0, riskyAddresses: 0, tees: 0,
     ops: 0, selects: 0, ifs: 0, brTables: 0, globalOps: 0, calls: 0, narrowAccesses: 0, memoryOps: 0, outputs: 0, unreachables: 0,
+    returns: 0, valueBrTables: 0, paramBlocks: 0, deepCalls: 0,
   };
   const ext = options.extended === true;
   if (ext && options.instrument) throw new Error('random_program: extended programs cannot be instrumented');
+  const depth = options.callDepth;
+  if (depth !== undefined && !(Number.isInteger(depth) && depth >= MIN_CALL_DEPTH)) {
+    throw new Error(`random_program: callDepth must be an integer of at least ${MIN_CALL_DEPTH}, got ${depth}`);
+  }
+  const outputs = ext && options.outputs !== false;
   const ctx: Ctx = {
-    ch, instrument: options.instrument === true, ext, globals: 0, helpers: [], params, results, dataLocals, pages, memBytes, hot,
+    ch, instrument: options.instrument === true, ext, outputs, globals: 0, helpers: [], params, results, dataLocals, pages, memBytes, hot,
     labels: [{ kind: 'func', arity: results }], counters: [], maxCounterDepth: 0, feats,
   };
   const globalInits: number[] = [];
-  let helperLines: string[] = [];
+  let helperFuncs: HelperFunc[] = [];
   if (ext) {
     ctx.globals = ch.range(1, 2);
     for (let k = 0; k <= ctx.globals; k++) globalInits.push(genConst(ctx));
-    helperLines = genHelpers(ctx);
+    helperFuncs = genHelpers(ctx);
+    if (depth !== undefined) helperFuncs.push(genDeep(ctx, depth));
   }
 
   // data segments (later ones win where they overlap)
@@ -865,13 +976,15 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
   }
 
   // body: statements, then the result values (unless a final br already left)
-  const budget = STEP_LIMIT - 1;
+  const limit = options.stepLimit ?? STEP_LIMIT;
+  if (!(Number.isInteger(limit) && limit >= 1 && limit <= STEP_LIMIT)) throw new Error(`random_program: stepLimit must be an integer in 1..${STEP_LIMIT}, got ${limit}`);
+  const budget = limit - 1;
   const body = genStmts(ctx, budget - 4 * results, 10, true);
   let cost = 1 + body.cost;
   const resultCodes: string[] = [];
   if (!body.endsWithBr || ch.chance(30)) {
     for (let r = 0; r < results; r++) {
-      const e = genExpr(ctx, STEP_LIMIT - cost, 0);
+      const e = genExpr(ctx, limit - cost, 0);
       let code = e.code;
       if (r === 0) {
         // fold every param/local into the first result so their final values are observable
@@ -881,7 +994,7 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
       cost += e.cost;
     }
   }
-  if (cost > STEP_LIMIT) throw new Error(`random_program: internal error, step bound ${cost} > ${STEP_LIMIT}`);
+  if (cost > limit) throw new Error(`random_program: internal error, step bound ${cost} > ${limit}`);
 
   const exportName = ['main', 'f', 'run', 'compute'][ch.int(4)]!;
   const sig =
@@ -891,13 +1004,14 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
     Array.from({ length: dataLocals }, (_, i) => ` (local $x${i} i32)`).join('') +
     Array.from({ length: ctx.maxCounterDepth }, (_, i) => ` (local $c${i} i32)`).join('');
   const lines: string[] = ['(module'];
-  if (ext) lines.push('  (import "env" "output_byte" (func $output_byte (param i32)))');
+  if (outputs) lines.push('  (import "env" "output_byte" (func $output_byte (param i32)))');
   if (pages > 0) lines.push(ext ? `  (memory ${pages} ${pages + 2})` : `  (memory ${pages})`);
   lines.push(...data);
   if (ext) {
     for (let k = 0; k < ctx.globals; k++) lines.push(`  (global $g${k} (export "g${k}") (mut i32) (i32.const ${globalInits[k]!}))`);
     lines.push(`  (global $k0 (export "k0") i32 (i32.const ${globalInits[ctx.globals]!}))`);
-    lines.push(...helperLines);
+    // only the helpers the program calls (an uncalled function would still be compiled)
+    for (const h of calledHelpers(helperFuncs, [body.code, ...resultCodes].join(' '))) lines.push(h.text);
   }
   if (ctx.instrument) {
     lines.push('  (global $steps (mut i32) (i32.const 0))');
