@@ -93,7 +93,10 @@ export function splitLongBlocks(mod: Module, maxStores: number, fits: Fits): Mod
       const bi = work.pop()!;
       const b = f.blocks[bi];
       const n = b.insts.length;
-      if (n < 2 || (n <= MEASURE_WHOLE && fits(f, b, bi))) continue;
+      // constants are re-created in a tail that uses them, so they never count as progress:
+      // a block with at most one other instruction stays whole (if it does not fit, nothing does)
+      const real = b.insts.filter((i) => i.op !== 'iconst').length;
+      if (real < 2 || (n <= MEASURE_WHOLE && fits(f, b, bi))) continue;
       const cuts = new Map<number, Func>();
       const prefixFits = (len: number): boolean => {
         if (len >= n) return fits(f, b, bi);
@@ -117,7 +120,10 @@ export function splitLongBlocks(mod: Module, maxStores: number, fits: Fits): Mod
         else hi = mid;
       }
       if (lo >= n) continue; // it fits whole after all
-      const at = Math.max(1, lo); // a single instruction that does not fit still makes progress
+      // the head holds at least one instruction that is not a constant: a single instruction
+      // that does not fit becomes a step of its own, and the tail is always shorter in real work
+      const firstReal = b.insts.findIndex((i) => i.op !== 'iconst');
+      const at = Math.max(lo, firstReal + 1);
       f = cuts.get(at) ?? splitBlock(f, bi, at);
       work.push(f.blocks.length - 1);
     }
