@@ -17,7 +17,7 @@
 // the instruction's type is a block calling it (whose continuation jumps to a
 // join block taking the results), a null entry traps "uninitialized element",
 // another type "indirect call type mismatch", an index past the end "undefined
-// element". Code after br/br_table/return/unreachable is skipped
+// element" (tables of more than 64 entries dispatch in levels of 64). Code after br/br_table/return/unreachable is skipped
 // until the enclosing `end` or `else`. Branching to the function's own label
 // (or `return`) is an IR `return`. Each instruction's IR form comes from its
 // entry in ir/instructions.ts. ir/simplify.ts then makes the blocks maximal
@@ -268,9 +268,44 @@ function callIndirect(L: Lowering, ins: WasmInstr): void {
     const s = L.info.funcSigs[e];
     return s && s.params === sig.params && s.results === sig.results ? callTo(e) : trapTo(TrapCode.IndirectCallTypeMismatch);
   });
-  terminate(L, { op: 'br_table', index, targets, default: trapTo(TrapCode.UndefinedElement) });
+  tableSwitch(L, index, targets, trapTo(TrapCode.UndefinedElement));
   L.cur = join;
   L.stack.push(...(L.blocks[join] as Block).params);
+}
+
+/** The most targets one br_table of a call_indirect gets; a larger table is dispatched in levels. */
+const SWITCH_FANOUT = 64;
+
+/**
+ * End the current block with a dispatch of `index` (unsigned) over `targets`, `dflt` past
+ * them: one br_table, or for more than SWITCH_FANOUT targets a br_table on index >> k over
+ * chunks of 2^k targets, each dispatching on index & (2^k − 1) the same way.
+ */
+function tableSwitch(L: Lowering, index: ValueId, targets: BlockTarget[], dflt: BlockTarget): void {
+  if (targets.length <= SWITCH_FANOUT) {
+    terminate(L, { op: 'br_table', index, targets, default: dflt });
+    return;
+  }
+  let chunk = SWITCH_FANOUT;
+  while (chunk * SWITCH_FANOUT < targets.length) chunk *= SWITCH_FANOUT;
+  const value = (v: number): ValueId => {
+    const dst = fresh(L);
+    emit(L, { op: 'iconst', dst, value: v });
+    return dst;
+  };
+  const shift = value(Math.log2(chunk));
+  const hi = fresh(L);
+  emit(L, { op: 'binary', code: 'shr_u', dst: hi, a: index, b: shift });
+  const mask = value(chunk - 1);
+  const lo = fresh(L);
+  emit(L, { op: 'binary', code: 'and', dst: lo, a: index, b: mask });
+  const chunks: BlockTarget[] = [];
+  for (let k = 0; k < targets.length; k += chunk) chunks.push({ block: newBlock(L, 0), args: [] });
+  terminate(L, { op: 'br_table', index: hi, targets: chunks, default: dflt });
+  chunks.forEach((c, j) => {
+    L.cur = c.block;
+    tableSwitch(L, lo, targets.slice(j * chunk, (j + 1) * chunk), dflt);
+  });
 }
 
 function indexOf(ins: WasmInstr): number {

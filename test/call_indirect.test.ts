@@ -1,7 +1,8 @@
 // test/call_indirect.test.ts — call_indirect through a table its element segments fix, against V8
 // and the IR interpreter: dispatch by index, the three traps (undefined element past the end,
 // uninitialized element on a null entry, indirect call type mismatch), values live across the
-// call, recursion through the table, every element segment encoding; and the tables the
+// call, recursion through the table, every element segment encoding, a table large enough to
+// dispatch in levels; and the tables the
 // frontend cannot fix (imported, changed by table.set anywhere, entries it cannot read) or
 // calls it cannot follow (an import of the type, a non-i32 type), each a precise CompileError
 // at the call_indirect. Functions only the table reaches count for the selection when their
@@ -126,6 +127,20 @@ describe('call_indirect through the transformer = IR interpreter = V8', () => {
       [['t0', [0]], ['t0', [1]], ['t0', [2]], ['t0', [3]], ['t1', [0]], ['t1', [1]], ['t1', [2]], ['t1', [3]]],
     );
     expect(out).toEqual(['[10]', 'trap uninitialized element', '[30]', 'trap uninitialized element', '[10]', '[20]', '[30]', 'trap undefined element']);
+  });
+
+  it('a table of more than 64 entries dispatches in levels, with the same results and traps', async () => {
+    const out = await agree(
+      `(module (type $v (func (result i32))) (table 300 funcref)
+        (func $a (type $v) (i32.const 1)) (func $b (type $v) (i32.const 2)) (func $c (param i32) (result i32) (local.get 0))
+        (elem (i32.const 0) $a $b) (elem (i32.const 64) $b $c) (elem (i32.const 299) $b)
+        (func (export "f") (param i32) (result i32) (call_indirect (type $v) (local.get 0))))`,
+      [['f', [0]], ['f', [1]], ['f', [63]], ['f', [64]], ['f', [65]], ['f', [299]], ['f', [298]], ['f', [300]], ['f', [4096]], ['f', [-1]]],
+    );
+    expect(out).toEqual([
+      '[1]', '[2]', 'trap uninitialized element', '[2]', 'trap indirect call type mismatch', '[2]', 'trap uninitialized element',
+      'trap undefined element', 'trap undefined element', 'trap undefined element',
+    ]);
   });
 
   it('a later segment overwrites an earlier one where they overlap', async () => {
