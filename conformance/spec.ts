@@ -252,9 +252,11 @@ function growingExports(ir: unknown): Set<string> {
 function stateFreeExports(ir: unknown): Set<string> {
   const out = new Set<string>();
   try {
-    const funcs = (ir as { funcs: Array<{ exportNames: string[]; blocks: Array<{ insts: Array<{ op: string }> }> }> }).funcs;
+    const funcs = (ir as { funcs: Array<{ exportNames: string[]; blocks: Array<{ insts: Array<{ op: string }>; term: { op: string } }> }> }).funcs;
+    const free = (op: unknown) => typeof op === 'string' && !STATEFUL_OP.test(op);
     for (const f of funcs) {
-      if (f.blocks.every((b) => b.insts.every((i) => typeof i.op === 'string' && !STATEFUL_OP.test(i.op)))) {
+      // a call's callee may touch state: the terminators count too
+      if (f.blocks.every((b) => free(b.term.op) && b.insts.every((i) => free(i.op)))) {
         for (const n of f.exportNames) out.add(n);
       }
     }
