@@ -3,9 +3,10 @@
 // A table (one row per script: passed, failed, unsupported, how many of the unsupported
 // have an i32 signature, assert_invalid/assert_malformed rejected of checked (these are
 // part of passed/failed), seconds, transformer invocations, the script's most common
-// unsupported reason), the most common unsupported reasons over all scripts and the top
-// three of each script, every failure (one line each), the i32 coverage, and a last line
-// that is exactly "N passed, M failed, K unsupported".
+// unsupported reason), the most common unsupported reasons over all scripts, those of the
+// i32-signature asserts alone (with the scripts they come from), the top three of each
+// script, every failure (one line each), the i32 coverage ("i32-signature asserts: N, ran R,
+// unsupported K (x%)"), and a last line that is exactly "N passed, M failed, K unsupported".
 
 import type { ScriptReport } from './spec.js';
 
@@ -25,10 +26,10 @@ export function totals(reports: readonly ScriptReport[]): Totals {
   return t;
 }
 
-/** Reasons summed over reports, most common first (ties by name). */
-export function topReasons(reports: readonly ScriptReport[], n: number): Array<[string, number]> {
+/** Reasons summed over reports (all of them, or only the i32-signature asserts'), most common first (ties by name). */
+export function topReasons(reports: readonly ScriptReport[], n: number, of: 'reasons' | 'reasonsI32' = 'reasons'): Array<[string, number]> {
   const all = new Map<string, number>();
-  for (const r of reports) for (const [k, c] of r.reasons) all.set(k, (all.get(k) ?? 0) + c);
+  for (const r of reports) for (const [k, c] of r[of]) all.set(k, (all.get(k) ?? 0) + c);
   return [...all].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, n);
 }
 
@@ -63,12 +64,21 @@ export function scriptTable(reports: readonly ScriptReport[]): string {
   return table(head, rows, new Set([0, head.length - 1]));
 }
 
-export function formatReport(reports: readonly ScriptReport[], opts: { maxFailures?: number; topReasons?: number } = {}): string {
+export function formatReport(reports: readonly ScriptReport[], opts: { maxFailures?: number; topReasons?: number; topReasonsI32?: number } = {}): string {
   const out: string[] = [scriptTable(reports), ''];
   const top = topReasons(reports, opts.topReasons ?? 12);
   if (top.length) {
     out.push('most common unsupported reasons:');
     for (const [k, n] of top) out.push(`  ${String(n).padStart(5)}  ${k}`);
+    out.push('');
+  }
+  const topI32 = topReasons(reports, opts.topReasonsI32 ?? 40, 'reasonsI32');
+  if (topI32.length) {
+    out.push('unsupported reasons of i32-signature asserts (script: count):');
+    for (const [k, n] of topI32) {
+      const where = reports.filter((r) => r.reasonsI32.has(k)).map((r) => `${r.script}: ${r.reasonsI32.get(k)}`).join(', ');
+      out.push(`  ${String(n).padStart(5)}  ${k} (${where})`);
+    }
     out.push('');
   }
   const perScript = reports.filter((r) => r.reasons.size > 1);
@@ -99,6 +109,8 @@ export function formatReport(reports: readonly ScriptReport[], opts: { maxFailur
   const i32 = ran + t.unsupportedI32;
   const pct = i32 === 0 ? 0 : (100 * t.unsupportedI32) / i32;
   out.push(`assert_invalid/assert_malformed rejected: ${t.rejectPassed} of ${t.rejectChecks}`);
+  const copies = reports.reduce((s, r) => s + r.memoryCopies, 0);
+  if (copies > 0) out.push(`memory copied from V8 into the transformer after ${copies} call(s) it could not run`);
   out.push(`i32-signature asserts: ${i32}, ran ${ran}, unsupported ${t.unsupportedI32} (${pct.toFixed(1)}%)`);
   out.push(finalLine(t));
   return out.join('\n');

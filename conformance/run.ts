@@ -97,8 +97,8 @@ async function main(): Promise<number> {
     bar.show(tag);
     const script = loadScript(ref);
     const empty = (detail: string): ScriptReport => ({
-      script: ref.name, passed: 0, failed: 1, unsupported: 0, unsupportedI32: 0, rejectChecks: 0, rejectPassed: 0, reasons: new Map(),
-      failures: [`${ref.name}: ${detail}`], oracleNotes: [], invokes: 0, steps: 0, ms: 0,
+      script: ref.name, passed: 0, failed: 1, unsupported: 0, unsupportedI32: 0, rejectChecks: 0, rejectPassed: 0, reasons: new Map(), reasonsI32: new Map(),
+      failures: [`${ref.name}: ${detail}`], oracleNotes: [], memoryCopies: 0, invokes: 0, steps: 0, ms: 0,
     });
     if (script instanceof Error) {
       reports.push(empty(script.message));

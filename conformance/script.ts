@@ -116,22 +116,35 @@ export function nonI32Signature(args: SpecValue[], expected: SpecValue[], typesO
   return `non-i32 signature (${[...bad].sort().join(', ')})`;
 }
 
-/** A spec value as a JS value for V8 (null when it cannot be passed, e.g. a v128). */
-export function toNative(v: SpecValue): unknown {
+/** What a reference argument `ref.extern N` is on the JS side: one object per N, so that V8 can hand it back. */
+export type ExternRefs = Map<string, object>;
+
+/**
+ * A spec value as a JS value for V8, or null when it cannot be passed (a v128, a non-null
+ * funcref, a NaN pattern). `ref.null` is JS null; `ref.extern N` is the same object for the
+ * same N within `externs` (one map per script).
+ */
+export function toNative(v: SpecValue, externs: ExternRefs): { value: unknown } | null {
   const s = typeof v.value === 'string' ? v.value : null;
+  if ((v.type === 'externref' || v.type === 'funcref') && s === 'null') return { value: null };
+  if (v.type === 'externref' && s !== null && /^\d+$/.test(s)) {
+    let o = externs.get(s);
+    if (o === undefined) externs.set(s, (o = { externref: Number(s) }));
+    return { value: o };
+  }
   if (s === null || !/^\d+$/.test(s)) return null;
   const dv = new DataView(new ArrayBuffer(8));
   switch (v.type) {
     case 'i32':
-      return Number(s) | 0;
+      return { value: Number(s) | 0 };
     case 'i64':
-      return BigInt.asIntN(64, BigInt(s));
+      return { value: BigInt.asIntN(64, BigInt(s)) };
     case 'f32':
       dv.setUint32(0, Number(s));
-      return dv.getFloat32(0);
+      return { value: dv.getFloat32(0) };
     case 'f64':
       dv.setBigUint64(0, BigInt(s));
-      return dv.getFloat64(0);
+      return { value: dv.getFloat64(0) };
     default:
       return null;
   }

@@ -17,11 +17,13 @@
 // A module `compile` rejects is compiled again for the exports it accepts on their own
 // (`exports: [...]`; screened by the frontend first, then by the whole compiler when the
 // backend still rejects them together), so one i64 function does not hide the i32 ones.
-// A call that cannot go through the transformer still runs natively; when it changes the
-// memory or an exported global, our instance no longer matches and the module's later
-// asserts are "unsupported: state diverged", except on functions whose IR touches no memory,
-// global or callee. A compiler that throws something other than a
-// CompileError is a failure of every assert that needed the module.
+// A call that cannot go through the transformer still runs natively (reference arguments
+// included: `ref.extern N` is one JS object per N); when it changes only the memory, the
+// transformer's memory is made V8's (TransformerInstance.writeMemory) and the module's later
+// asserts still run; when it changes an exported global or the memory size, our instance no
+// longer matches and the module's later asserts are "unsupported: state diverged", except on
+// functions whose IR touches no memory, global or callee. A compiler that throws something
+// other than a CompileError is a failure of every assert that needed the module.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,8 +31,8 @@ import { compile, instantiate, MAX_GROW_PAGES, type CompiledModel, type Transfor
 import { compileToIR } from '../frontend/index.js';
 import { watToWasm } from '../frontend/wat.js';
 import { CompileError, Trap, TRAP_MESSAGES, TrapCode } from '../format/errors.js';
-import { NativeInstance, type NativeCall } from '../harness/native.js';
-import { i32Of, nonI32Signature, toNative, type SpecAction, type SpecCommand, type SpecScript } from './script.js';
+import { NativeInstance, nativeTrapAgrees, type NativeCall } from '../harness/native.js';
+import { i32Of, nonI32Signature, toNative, type ExternRefs, type SpecAction, type SpecCommand, type SpecScript } from './script.js';
 
 /** Per invocation; the spec scripts need at most a few thousand steps, so a runaway fails fast. */
 export const DEFAULT_MAX_STEPS = 100_000;
@@ -52,10 +54,14 @@ export interface ScriptReport {
   rejectPassed: number;
   /** Reason (location-free) -> number of asserts. */
   reasons: Map<string, number>;
+  /** The same for the unsupported asserts of i32 signature only. */
+  reasonsI32: Map<string, number>;
   /** One line per failed command: "script:line command: detail". */
   failures: string[];
   /** Places where V8 disagrees with the script's expectation (a runner or V8 problem, not counted). */
   oracleNotes: string[];
+  /** Calls that ran on V8 only and changed memory, whose memory the transformer then got from V8. */
+  memoryCopies: number;
   /** Invocations that went through the transformer, and their steps. */
   invokes: number;
   steps: number;
@@ -111,9 +117,12 @@ function describeExpect(ex: Expectation): string {
   return 'trap' in ex ? `trap "${ex.trap}"` : `[${ex.results.join(', ')}]`;
 }
 
-/** The spec matches trap messages by prefix: the actual message starts with the expected text. */
-function matches(o: { results: number[]; trap: string | null }, ex: Expectation): boolean {
-  if ('trap' in ex) return o.trap !== null && o.trap.startsWith(ex.trap);
+/**
+ * The spec matches trap messages by prefix: the actual message starts with the expected text
+ * (for V8, `native`, its joint message for two call_indirect traps counts for either).
+ */
+function matches(o: { results: number[]; trap: string | null }, ex: Expectation, native = false): boolean {
+  if ('trap' in ex) return o.trap !== null && (o.trap.startsWith(ex.trap) || (native && nativeTrapAgrees(o.trap, ex.trap)));
   return o.trap === null && o.results.length === ex.results.length && o.results.every((x, i) => (x | 0) === (ex.results[i]! | 0));
 }
 
@@ -193,13 +202,34 @@ function nativeState(n: NativeInstance): { memory: Uint8Array; globals: unknown[
   return { memory: n.memory(), globals };
 }
 
-function sameState(a: ReturnType<typeof nativeState>, b: ReturnType<typeof nativeState>): boolean {
-  return (
-    a.memory.length === b.memory.length &&
-    a.memory.every((x, i) => x === b.memory[i]) &&
-    a.globals.length === b.globals.length &&
-    a.globals.every((x, i) => Object.is(x, b.globals[i]))
-  );
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function sameGlobals(a: ReturnType<typeof nativeState>, b: ReturnType<typeof nativeState>): boolean {
+  return a.globals.length === b.globals.length && a.globals.every((x, i) => Object.is(x, b.globals[i]));
+}
+
+/**
+ * Make the transformer's memory equal to `image` (V8's, after a call the transformer could not
+ * run) by writing the bytes that differ, run by run; false when that is not possible (another
+ * size: the call grew the memory).
+ */
+function copyMemory(inst: TransformerInstance, image: Uint8Array): boolean {
+  const ours = inst.memory();
+  if (ours.length !== image.length) return false;
+  try {
+    for (let i = 0; i < image.length; i++) {
+      if (ours[i] === image[i]) continue;
+      let j = i;
+      while (j < image.length && ours[j] !== image[j]) j++;
+      inst.writeMemory(i, image.subarray(i, j));
+      i = j;
+    }
+  } catch {
+    return false;
+  }
+  return sameBytes(inst.memory(), image);
 }
 
 /** IR operations that may read or write state (memory, globals) or reach other functions. */
@@ -222,9 +252,11 @@ function growingExports(ir: unknown): Set<string> {
 function stateFreeExports(ir: unknown): Set<string> {
   const out = new Set<string>();
   try {
-    const funcs = (ir as { funcs: Array<{ exportNames: string[]; blocks: Array<{ insts: Array<{ op: string }> }> }> }).funcs;
+    const funcs = (ir as { funcs: Array<{ exportNames: string[]; blocks: Array<{ insts: Array<{ op: string }>; term: { op: string } }> }> }).funcs;
+    const free = (op: unknown) => typeof op === 'string' && !STATEFUL_OP.test(op);
     for (const f of funcs) {
-      if (f.blocks.every((b) => b.insts.every((i) => typeof i.op === 'string' && !STATEFUL_OP.test(i.op)))) {
+      // a call's callee may touch state: the terminators count too
+      if (f.blocks.every((b) => free(b.term.op) && b.insts.every((i) => free(i.op)))) {
         for (const n of f.exportNames) out.add(n);
       }
     }
@@ -307,10 +339,11 @@ export async function runScript(script: SpecScript, opts: RunScriptOptions = {})
   const started = performance.now();
   const maxSteps = opts.maxSteps ?? DEFAULT_MAX_STEPS;
   const rep: ScriptReport = {
-    script: script.name, passed: 0, failed: 0, unsupported: 0, unsupportedI32: 0, rejectChecks: 0, rejectPassed: 0, reasons: new Map(),
-    failures: [], oracleNotes: [], invokes: 0, steps: 0, ms: 0,
+    script: script.name, passed: 0, failed: 0, unsupported: 0, unsupportedI32: 0, rejectChecks: 0, rejectPassed: 0, reasons: new Map(), reasonsI32: new Map(),
+    failures: [], oracleNotes: [], memoryCopies: 0, invokes: 0, steps: 0, ms: 0,
   };
   const imports = spectestImports();
+  const externs: ExternRefs = new Map();
   const named = new Map<string, LiveModule>();
   let current: LiveModule | null = null;
 
@@ -321,8 +354,11 @@ export async function runScript(script: SpecScript, opts: RunScriptOptions = {})
       rep.failures.push(`${script.name}:${cmd.line} ${what}: ${v.detail}`);
     } else {
       rep.unsupported++;
-      if (i32) rep.unsupportedI32++;
       rep.reasons.set(v.reason, (rep.reasons.get(v.reason) ?? 0) + 1);
+      if (i32) {
+        rep.unsupportedI32++;
+        rep.reasonsI32.set(v.reason, (rep.reasonsI32.get(v.reason) ?? 0) + 1);
+      }
     }
   };
 
@@ -366,22 +402,33 @@ export async function runScript(script: SpecScript, opts: RunScriptOptions = {})
     return mod;
   };
 
-  /** Keep V8 in step with a call we do not run ourselves; note a divergence it causes. */
+  /**
+   * Keep V8 in step with a call we do not run ourselves. When it changes only memory, the
+   * transformer gets V8's memory (its later asserts still run); when it changes an exported
+   * global or the memory size, or cannot be followed, the module's state has diverged.
+   */
   const runNativeOnly = (mod: LiveModule, act: SpecAction, line: number) => {
     if (!mod.instance || mod.diverged) return; // nothing of ours to keep in step
     if (!mod.native) {
       mod.diverged = 'state diverged (no native instance to follow a skipped call)';
       return;
     }
-    const args = (act.args ?? []).map(toNative);
+    const args = (act.args ?? []).map((a) => toNative(a, externs));
     if (args.some((a) => a === null) || !mod.native.exports().includes(act.field)) {
       mod.diverged = `state diverged: a call at line ${line} could not be followed`;
       return;
     }
     const before = nativeState(mod.native);
-    const out = callNative(mod.native, act.field, args);
-    if (out === null) mod.diverged = `state diverged: a call at line ${line} could not be followed`;
-    else if (!sameState(before, nativeState(mod.native))) mod.diverged = `state diverged: a call at line ${line} we could not run changed memory or globals`;
+    const out = callNative(mod.native, act.field, args.map((a) => a!.value));
+    if (out === null) {
+      mod.diverged = `state diverged: a call at line ${line} could not be followed`;
+      return;
+    }
+    const after = nativeState(mod.native);
+    if (!sameGlobals(before, after)) mod.diverged = `state diverged: a call at line ${line} we could not run changed an exported global`;
+    else if (sameBytes(before.memory, after.memory)) return;
+    else if (copyMemory(mod.instance, after.memory)) rep.memoryCopies++;
+    else mod.diverged = `state diverged: a call at line ${line} we could not run changed the memory size`;
   };
 
   /** The verdict of an invoke-like command (counted = not a bare action). */
@@ -414,7 +461,7 @@ export async function runScript(script: SpecScript, opts: RunScriptOptions = {})
     const t = await invokeTransformer(mod.instance!, act.field, ints, maxSteps);
     rep.invokes++;
     const nativeSays = nat ? `; native gives ${describe(nat)}` : '';
-    if (cmd.type !== 'action' && nat && !matches(nat, expect)) {
+    if (cmd.type !== 'action' && nat && !matches(nat, expect, true)) {
       rep.oracleNotes.push(`${script.name}:${cmd.line} ${what}: expected ${describeExpect(expect)}, native gives ${describe(nat)}`);
     }
     if (t instanceof Error) return { verdict: { kind: 'failed', detail: `expected ${describeExpect(expect)}; transformer: ${t.name}: ${firstLine(t)}${nativeSays}` }, what, i32: true };

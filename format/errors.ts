@@ -16,6 +16,12 @@ export enum TrapCode {
   IntegerOverflow = 3,
   OutOfBounds = 4,
   CallStackExhausted = 5,
+  /** call_indirect: the index is past the end of the table. */
+  UndefinedElement = 6,
+  /** call_indirect: the table entry is null. */
+  UninitializedElement = 7,
+  /** call_indirect: the entry's function has another type than the instruction names. */
+  IndirectCallTypeMismatch = 8,
 }
 
 /** The messages, as the WebAssembly spec tests (and `run --json`'s "trap") spell them. */
@@ -25,6 +31,9 @@ export const TRAP_MESSAGES: Readonly<Record<TrapCode, string>> = {
   [TrapCode.IntegerOverflow]: 'integer overflow',
   [TrapCode.OutOfBounds]: 'out of bounds memory access',
   [TrapCode.CallStackExhausted]: 'call stack exhausted',
+  [TrapCode.UndefinedElement]: 'undefined element',
+  [TrapCode.UninitializedElement]: 'uninitialized element',
+  [TrapCode.IndirectCallTypeMismatch]: 'indirect call type mismatch',
 };
 
 export function trapMessage(code: TrapCode): string {

@@ -8,8 +8,13 @@
 // supported subset (an instruction, a non-i32 type, a reference to an
 // imported global or function, ...) is recorded as an `Unsupported` item
 // where it appears; frontend/subset.ts decides, from what the selected
-// exports reach, whether they stop the compile. Malformed bytes are a
-// CompileError at once. Semantic checks (stack types, indices, label
+// exports reach, whether they stop the compile. Code no execution reaches
+// (after br, return, unreachable... up to its block's end) is dropped when it
+// holds such items, so it stops nothing. Tables are fixed by their active
+// element segments when nothing can change them (no table.set, table.grow...
+// anywhere, not imported); a call_indirect through such a table reaches the
+// entries of its type, through another one it is unsupported. Malformed bytes
+// are a CompileError at once. Semantic checks (stack types, indices, label
 // depths) live in frontend/validate.ts.
 
 import { CompileError } from './errors.js';
@@ -24,7 +29,7 @@ export interface FuncType {
 
 /** One construct outside the supported subset, where it appears. */
 export interface Unsupported {
-  what: string; // e.g. "instruction i64.const", "locals of type f32 (only i32)"
+  what: string; // e.g. "instruction i64.const", "local.get of a local of type f32 (only i32)"
   instruction?: string;
   func?: string;
   offset: number;
@@ -59,7 +64,34 @@ export interface ConstExpr {
 export interface DecodedFunc {
   func: WasmFunc;
   unsupported: Unsupported[];
-  calls: number[]; // function indices called directly
+  calls: number[]; // function indices called directly, and those call_indirect may call
+  /** Dead code dropped from `func.body` because it held unsupported items: byte range [start, end) and what it follows. */
+  dropped: DeadCode[];
+}
+
+/** A run of code no execution reaches: its bytes [start, end) and the instruction it follows (e.g. "br"). */
+export interface DeadCode {
+  start: number;
+  end: number;
+  after: string;
+}
+
+/** A table (imports first) and, when nothing can change it, its entries after the element segments. */
+export interface DecodedTable {
+  elemType: string; // funcref or externref
+  min: number;
+  imported: DecodedImport | null;
+  /** Function index or null (an empty entry); null when the table is not fixed, `notFixed` says why. */
+  entries: Array<number | null> | null;
+  notFixed: string | null;
+}
+
+/** An element segment: where it goes (active ones) and its items. */
+interface DecodedElem {
+  active: boolean;
+  table: number;
+  offset: number | null; // active: the i32.const offset (null: another constant expression)
+  items: Array<number | null | undefined>; // function index, null (ref.null), undefined (another expression)
 }
 
 export interface DecodedMemory {
@@ -77,8 +109,10 @@ export interface DecodedModule {
   numImportedFuncs: number;
   funcTypes: number[]; // type index of every function index (imports first)
   funcSigs: Array<FuncSig | null>;
+  typeSigs: Array<FuncSig | null>;
   outputImport: number | null;
   funcs: DecodedFunc[]; // defined functions, in index order
+  tables: DecodedTable[];
   globals: DecodedGlobal[]; // every global index (imports first)
   memory: DecodedMemory | null;
   exports: WasmExport[];
@@ -133,11 +167,12 @@ function limits(r: Reader, what: string): { flags: number; min: number; max: num
   return { flags, min, max };
 }
 
-function tableType(r: Reader): void {
+function tableType(r: Reader, imported: DecodedImport | null): DecodedTable {
   const at = r.pos;
   const t = r.u8();
   if (t !== 0x70 && t !== 0x6f) r.fail(`unknown table element type 0x${t.toString(16)}`, at);
-  limits(r, 'table');
+  const { min } = limits(r, 'table');
+  return { elemType: t === 0x70 ? 'funcref' : 'externref', min, imported, entries: null, notFixed: null };
 }
 
 function importSection(r: Reader, s: SectionState): void {
@@ -158,7 +193,7 @@ function importSection(r: Reader, s: SectionState): void {
       if (t >= s.types.length) r.fail(`imported function type index ${t} out of range`, tAt);
       s.funcTypes.push(t);
       s.importedFuncs.push(imp);
-    } else if (kind === 'table') tableType(r);
+    } else if (kind === 'table') s.tables.push(tableType(r, imp));
     else if (kind === 'memory') {
       limits(r, 'memory');
       s.memoryCount++;
@@ -237,6 +272,41 @@ function globalSection(r: Reader, s: SectionState): void {
   }
 }
 
+/** One item of an element segment given as an expression: ref.func's index, null for ref.null, else undefined. */
+function elemExpr(r: Reader, s: SectionState): number | null | undefined {
+  const ctx = bodyContext(s, 'an element segment');
+  const body: WasmInstr[] = [];
+  for (;;) {
+    const ins = instruction(r, ctx);
+    body.push(ins);
+    if (ins.op === 'end') break;
+  }
+  const first = body[0];
+  if (body.length !== 2 || first === undefined) return undefined;
+  if (first.op === 'ref.func' && first.imm === 'index') return first.index;
+  return first.op === 'ref.null' ? null : undefined;
+}
+
+/** Element segments (all eight encodings); the engine validates their types and indices. */
+function elementSection(r: Reader, s: SectionState): void {
+  s.elems = vecOf(r, (r): DecodedElem => {
+    const at = r.pos;
+    const flags = r.u32();
+    if (flags > 7) r.fail(`unknown element segment flags ${flags}`, at);
+    const active = (flags & 1) === 0;
+    const table = active && (flags & 2) !== 0 ? r.u32() : 0;
+    const offset = active ? constExpr(r, s, 'an element segment offset', 'i32') : null;
+    const exprs = (flags & 4) !== 0;
+    if ((flags & 3) !== 0) {
+      const kindAt = r.pos;
+      const kind = r.u8();
+      if (exprs ? kind !== 0x70 && kind !== 0x6f : kind !== 0x00) r.fail(`unknown element kind 0x${kind.toString(16)}`, kindAt);
+    }
+    const items = vecOf(r, (x): number | null | undefined => (exprs ? elemExpr(x, s) : x.u32()));
+    return { active, table, offset, items };
+  });
+}
+
 function exportSection(r: Reader, s: SectionState): void {
   const kinds = ['func', 'table', 'memory', 'global', 'tag'] as const;
   const n = r.u32();
@@ -282,10 +352,12 @@ interface BodyContext {
   func: string;
   unsupported: Unsupported[];
   calls: number[];
+  /** The function's declared locals that are not i32: index -> type (an access is unsupported; params of other types make the signature so). */
+  otherLocals: Map<number, string>;
 }
 
 function bodyContext(s: SectionState, func: string): BodyContext {
-  return { s, func, unsupported: [], calls: [] };
+  return { s, func, unsupported: [], calls: [], otherLocals: new Map() };
 }
 
 /** Thrown when an instruction's immediates cannot be decoded (SIMD, atomics...): the rest of the body is skipped. */
@@ -347,7 +419,7 @@ function immediates(r: Reader, spec: InstrSpec, ctx: BodyContext, pos: number): 
       if (types[0] !== 'i32') note(ctx, `select of type ${types[0]}`, pos, op);
       return { op, pos, imm: 'none' };
     }
-    case 'call_indirect': r.u32(); r.u32(); return { op, pos, imm: 'none' };
+    case 'call_indirect': return { op, pos, imm: 'call_indirect', type: r.u32(), table: r.u32() };
     case 'index2': r.u32(); r.u32(); return { op, pos, imm: 'none' };
     case 'index_byte': r.u32(); r.u8(); return { op, pos, imm: 'none' };
     case 'byte2': r.u8(); r.u8(); return { op, pos, imm: 'none' };
@@ -360,7 +432,10 @@ function immediates(r: Reader, spec: InstrSpec, ctx: BodyContext, pos: number): 
 function checkReferences(ctx: BodyContext, ins: WasmInstr): void {
   if (ins.imm !== 'index') return;
   const s = ctx.s;
-  if (ins.op === 'global.get' || ins.op === 'global.set') {
+  if (ins.op === 'local.get' || ins.op === 'local.set' || ins.op === 'local.tee') {
+    const t = ctx.otherLocals.get(ins.index);
+    if (t !== undefined) note(ctx, `${ins.op} of a local of type ${t} (only i32)`, ins.pos, ins.op);
+  } else if (ins.op === 'global.get' || ins.op === 'global.set') {
     const g = s.globals[ins.index];
     if (!g) return; // the validator reports it
     if (g.imported) note(ctx, `${ins.op} of an imported global (import "${g.imported.module}" "${g.imported.field}")`, ins.pos, ins.op);
@@ -391,24 +466,88 @@ function instruction(r: Reader, ctx: BodyContext): WasmInstr {
   return ins;
 }
 
-function localDecls(r: Reader, ctx: BodyContext): number {
+/** The declared locals (after `numParams` params); one of another type than i32 is noted only where code accesses it. */
+function localDecls(r: Reader, ctx: BodyContext, numParams: number): number {
   let total = 0;
   const groups = r.u32();
   for (let i = 0; i < groups; i++) {
     const at = r.pos;
     const count = r.u32();
     const t = valtype(r);
-    if (t !== 'i32') note(ctx, `locals of type ${t} (only i32)`, at, t);
-    total += count;
-    if (total > MAX_LOCALS) {
+    if (total + count > MAX_LOCALS) {
       note(ctx, `more than ${MAX_LOCALS} locals`, at);
       throw new StopDecoding();
     }
+    if (t !== 'i32') for (let k = 0; k < count; k++) ctx.otherLocals.set(numParams + total + k, t);
+    total += count;
   }
   return total;
 }
 
 const OPENS = new Set(['block', 'loop', 'if', 'try']);
+const CLOSES = new Set(['end', 'delegate']);
+/** Where a block's next arm starts (live again after dead code). */
+const ARMS = new Set(['else', 'catch', 'catch_all']);
+/** Instructions after which the rest of the block is dead. */
+const NEVER_FALLS_THROUGH = new Set([
+  'br', 'br_table', 'return', 'unreachable', 'throw', 'rethrow', 'throw_ref', 'return_call', 'return_call_indirect', 'return_call_ref',
+]);
+
+interface DeadRegion {
+  after: string;
+  instrs: WasmInstr[];
+  end: number; // byte offset of the end/else that closes it
+}
+
+/**
+ * The runs of instructions no execution reaches: from after an instruction that never falls
+ * through to the end (or next arm) of its block, nested blocks included.
+ */
+function deadRegions(body: readonly WasmInstr[]): DeadRegion[] {
+  const regions: DeadRegion[] = [];
+  let depth = 0;
+  let dead: DeadRegion | null = null;
+  let deadDepth = 0;
+  for (const ins of body) {
+    if (dead !== null) {
+      if ((CLOSES.has(ins.op) || ARMS.has(ins.op)) && depth === deadDepth) {
+        dead.end = ins.pos;
+        if (dead.instrs.length > 0) regions.push(dead);
+        dead = null;
+      } else {
+        dead.instrs.push(ins);
+        if (OPENS.has(ins.op)) depth++;
+        if (CLOSES.has(ins.op)) depth--;
+        continue;
+      }
+    }
+    if (OPENS.has(ins.op)) depth++;
+    if (CLOSES.has(ins.op)) depth--;
+    if (NEVER_FALLS_THROUGH.has(ins.op)) {
+      dead = { after: ins.op, instrs: [], end: -1 };
+      deadDepth = depth;
+    }
+  }
+  return regions; // a region still open has no closing end: instructions() would have failed
+}
+
+/**
+ * Drop the dead regions that hold unsupported items (with those items): code that never runs
+ * does not stop a compile. Dead code inside the subset stays, for the validator to check; the
+ * dropped regions are listed for locating an invalid one (frontend/validate.ts).
+ */
+function dropDeadUnsupported(body: WasmInstr[], ctx: BodyContext, dropped: DeadCode[]): WasmInstr[] {
+  const noted = new Set(ctx.unsupported.map((u) => u.offset));
+  const regions = deadRegions(body).filter((reg) => reg.instrs.some((i) => noted.has(i.pos)));
+  if (regions.length === 0) return body;
+  const drop = new Set(regions.flatMap((reg) => reg.instrs));
+  const at = new Set([...drop].map((i) => i.pos));
+  ctx.unsupported = ctx.unsupported.filter((u) => !at.has(u.offset));
+  for (const reg of regions) dropped.push({ start: (reg.instrs[0] as WasmInstr).pos, end: reg.end, after: reg.after });
+  const kept = body.filter((i) => !drop.has(i));
+  ctx.calls = kept.flatMap((i) => (i.op === 'call' && i.imm === 'index' ? [i.index] : []));
+  return kept;
+}
 
 function instructions(r: Reader, ctx: BodyContext): WasmInstr[] {
   const body: WasmInstr[] = [];
@@ -446,9 +585,10 @@ function codeSection(r: Reader, s: SectionState): void {
     if (bad !== undefined) note(ctx, `function signature with type ${bad} (only i32)`, pos);
     let numLocals = 0;
     let body: WasmInstr[] = [];
+    const dropped: DeadCode[] = [];
     try {
-      numLocals = localDecls(br, ctx);
-      body = instructions(br, ctx);
+      numLocals = localDecls(br, ctx, t.params.length);
+      body = dropDeadUnsupported(instructions(br, ctx), ctx, dropped);
     } catch (e) {
       if (!(e instanceof StopDecoding)) throw e;
       br.pos = br.end; // the rest is not decodable here; the function is unsupported anyway
@@ -457,6 +597,7 @@ function codeSection(r: Reader, s: SectionState): void {
       func: { index, name, exportNames, numParams: t.params.length, numResults: t.results.length, numLocals, body, pos },
       unsupported: ctx.unsupported,
       calls: ctx.calls,
+      dropped,
     });
   }
 }
@@ -475,6 +616,8 @@ interface SectionState {
   globals: DecodedGlobal[];
   exports: WasmExport[];
   funcs: DecodedFunc[] | null;
+  tables: DecodedTable[];
+  elems: DecodedElem[];
   data: WasmDataSegment[];
   moduleUnsupported: Unsupported[];
   globalNames: Map<number, string>;
@@ -516,17 +659,80 @@ function section(id: number, r: Reader, s: SectionState, at: number): void {
     case 1: s.types = typeSection(r); return;
     case 2: importSection(r, s); s.outputImport = findOutputImport(s); return;
     case 3: functionSection(r, s); return;
-    case 4: vecOf(r, tableType); return; // tables: only call_indirect (unsupported) uses them
+    case 4: s.tables.push(...vecOf(r, (x) => tableType(x, null))); return;
     case 5: memorySection(r, s); return;
     case 13: r.pos = r.end; return; // tags: only exception handling (unsupported) uses them
     case 6: globalSection(r, s); return;
     case 7: exportSection(r, s); return;
     case 8: s.moduleUnsupported.push({ what: 'start function', offset: at }); r.pos = r.end; return;
-    case 9: r.pos = r.end; return; // element segments: only tables use them (the engine validates them)
+    case 9: elementSection(r, s); return;
     case 10: codeSection(r, s); return;
     case 11: dataSection(r, s); return;
     case 12: r.u32(); return; // data count
     default: r.fail(`unknown section id ${id}`, at);
+  }
+}
+
+// ---------------------------------------------------------------- tables and call_indirect
+
+const TABLE_WRITERS = new Set(['table.set', 'table.grow', 'table.fill', 'table.copy', 'table.init']);
+/** Tables larger than this are not fixed (their entries would be listed one by one). */
+const MAX_FIXED_TABLE = 65_536;
+
+/** Fill each table whose entries nothing can change from the active element segments. */
+function fixTables(s: SectionState, funcs: readonly DecodedFunc[]): void {
+  // a body that could not be decoded in full might change a table in the part not read
+  const writer = funcs.find((f) => f.func.body.length === 0 || f.func.body.some((i) => TABLE_WRITERS.has(i.op)));
+  const writes = writer === undefined ? null
+    : writer.func.body.length === 0 ? `function ${writer.func.name} could not be decoded in full and might change it`
+    : `${writer.func.body.find((i) => TABLE_WRITERS.has(i.op))?.op} in function ${writer.func.name} may change it`;
+  s.tables.forEach((t, index) => {
+    t.notFixed = t.imported ? `it is imported (import "${t.imported.module}" "${t.imported.field}")`
+      : t.elemType !== 'funcref' ? `it holds ${t.elemType} values`
+      : writes ?? (t.min > MAX_FIXED_TABLE ? `it has more than ${MAX_FIXED_TABLE} entries` : null);
+    if (t.notFixed !== null) return;
+    const entries: Array<number | null> = new Array<number | null>(t.min).fill(null);
+    for (const e of s.elems) {
+      if (!e.active || e.table !== index) continue;
+      const at = e.offset === null ? null : e.offset >>> 0;
+      if (at === null) t.notFixed = 'an element segment offset is not an i32.const';
+      else if (at + e.items.length > t.min) t.notFixed = `an element segment of ${e.items.length} entries at ${at} does not fit its ${t.min} entries (instantiation fails)`;
+      else if (e.items.some((x) => x === undefined)) t.notFixed = 'an element segment entry is neither ref.func nor ref.null';
+      else e.items.forEach((x, k) => { entries[(at as number) + k] = x ?? null; });
+      if (t.notFixed !== null) return;
+    }
+    t.entries = entries;
+  });
+}
+
+/**
+ * Each call_indirect (in code that stays) through a fixed table may call the entries whose
+ * type is the instruction's: they join the function's calls, so reaching it reaches them.
+ * Through a table that is not fixed, of a non-i32 type or possibly calling an import, it is
+ * unsupported.
+ */
+function resolveIndirectCalls(s: SectionState, funcs: readonly DecodedFunc[], funcSigs: ReadonlyArray<FuncSig | null>): void {
+  for (const f of funcs) {
+    for (const ins of f.func.body) {
+      if (ins.op !== 'call_indirect' || ins.imm !== 'call_indirect') continue;
+      const t = s.tables[ins.table];
+      const type = s.types[ins.type];
+      if (t === undefined || type === undefined) continue; // the validator reports it
+      const unsupported = (what: string) => f.unsupported.push({ what, instruction: ins.op, func: f.func.name, offset: ins.pos });
+      const sig = signature(type);
+      const bad = [...type.params, ...type.results].find((x) => x !== 'i32');
+      if (sig === null) unsupported(`call_indirect of a type with ${bad ?? 'non-i32'} values`);
+      else if (t.entries === null) unsupported(`call_indirect through table ${ins.table}, which is not fixed by its element segments: ${t.notFixed ?? 'unknown'}`);
+      else {
+        for (const e of new Set(t.entries)) {
+          const es = e === null ? null : funcSigs[e];
+          if (e === null || es === undefined || es === null || es.params !== sig.params || es.results !== sig.results) continue; // traps
+          const imp = s.importedFuncs[e];
+          if (imp) unsupported(`call_indirect that may call the imported function "${imp.module}" "${imp.field}"`);
+          else f.calls.push(e);
+        }
+      }
+    }
   }
 }
 
@@ -542,7 +748,7 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
   }
   const s: SectionState = {
     types: [], imports: [], importedFuncs: [], outputImport: null, funcTypes: [], definedTypes: [], memoryCount: 0,
-    memory: null, globals: [], exports: [], funcs: null, data: [], moduleUnsupported: [], globalNames: new Map(), constExprs: [],
+    memory: null, globals: [], exports: [], funcs: null, tables: [], elems: [], data: [], moduleUnsupported: [], globalNames: new Map(), constExprs: [],
   };
   let last = 0;
   while (!file.atEnd()) {
@@ -568,10 +774,14 @@ function decodeSections(bytes: Uint8Array): DecodedModule {
     const g = s.globals[i];
     if (g) g.debugName = name;
   }
+  const funcs = s.funcs ?? [];
+  fixTables(s, funcs);
+  const funcSigs = s.funcTypes.map((t) => signature(s.types[t] as FuncType));
+  resolveIndirectCalls(s, funcs, funcSigs);
   return {
     types: s.types, imports: s.imports, numImportedFuncs: s.importedFuncs.length, funcTypes: s.funcTypes,
-    funcSigs: s.funcTypes.map((t) => signature(s.types[t] as FuncType)), outputImport: s.outputImport,
-    funcs: s.funcs ?? [], globals: s.globals, memory: s.memory, exports: s.exports, moduleUnsupported: s.moduleUnsupported,
+    funcSigs, typeSigs: s.types.map(signature), outputImport: s.outputImport,
+    funcs, tables: s.tables, globals: s.globals, memory: s.memory, exports: s.exports, moduleUnsupported: s.moduleUnsupported,
     constExprs: s.constExprs,
   };
 }

@@ -2,7 +2,8 @@
 //
 // Only the supported subset is representable: i32-only functions (params,
 // results, locals), i32 globals, one defined linear memory with active data
-// segments at constant offsets, the env.output_byte import, and a flat
+// segments at constant offsets, the env.output_byte import, tables whose
+// entries the element segments fix (for call_indirect), and a flat
 // instruction list per function (block/loop/if/else/end kept as markers).
 // Every instruction carries `pos`, its byte offset in the .wasm file (the same
 // offset wasm-objdump -d prints), for error messages; `op` is its text name
@@ -20,7 +21,8 @@ export type WasmInstr =
   | { op: string; pos: number; imm: 'memarg'; align: number; offset: number }
   | { op: string; pos: number; imm: 'index'; index: number } // local, global, function or label depth
   | { op: string; pos: number; imm: 'block'; sig: BlockSig }
-  | { op: string; pos: number; imm: 'br_table'; targets: number[]; default: number };
+  | { op: string; pos: number; imm: 'br_table'; targets: number[]; default: number }
+  | { op: string; pos: number; imm: 'call_indirect'; type: number; table: number };
 
 export interface WasmFunc {
   index: number; // function index in the module (imported functions first)
@@ -66,10 +68,23 @@ export interface FuncSig {
   results: number;
 }
 
+/**
+ * A table as call_indirect sees it: defined by the module and changed by nothing after its
+ * active element segments filled it, so its entries are known when compiling: a function
+ * index, or null for an empty (null) entry.
+ */
+export interface WasmTable {
+  entries: Array<number | null>;
+}
+
 export interface WasmModule {
   funcs: WasmFunc[]; // the decoded (selected) defined functions
   /** Signatures of every function index (imports included); null where not all-i32. */
   funcSigs: Array<FuncSig | null>;
+  /** Signatures of every type index (for call_indirect); null where not all-i32. */
+  typeSigs: Array<FuncSig | null>;
+  /** Every table index: its fixed entries, or null when call_indirect cannot use it (the frontend rejects that use). */
+  tables: Array<WasmTable | null>;
   /** Function index of the env.output_byte import, if imported. */
   outputImport: number | null;
   globals: WasmGlobal[]; // the defined i32 globals

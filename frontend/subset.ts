@@ -1,8 +1,9 @@
 // frontend/subset.ts — which functions get compiled, and whether they stay inside the subset.
 //
-// The compiled functions are those the roots reach through direct calls: the
-// selected exports (`--export`), or every defined function when none are
-// selected. Every Unsupported item the decoder recorded in a compiled
+// The compiled functions are those the roots reach through calls (direct
+// ones, and the table entries of its type a call_indirect may call: the
+// decoder lists both): the selected exports (`--export`), or every defined
+// function when none are selected. Every Unsupported item the decoder recorded in a compiled
 // function, plus the module-level ones, goes into ONE CompileError that
 // lists each kind with its count and first location, and says which exports
 // `--export` could compile instead when some avoid all of them. Unsupported
@@ -16,7 +17,7 @@ export function supportedList(): string {
   return SUPPORTED_INSTRUCTIONS.join(', ');
 }
 
-/** Defined functions reachable from `roots` (function indices) through direct calls. */
+/** Defined functions reachable from `roots` (function indices) through calls (direct and call_indirect). */
 export function reachable(m: DecodedModule, roots: readonly number[]): DecodedFunc[] {
   const byIndex = new Map(m.funcs.map((f) => [f.func.index, f]));
   const seen = new Set<number>();

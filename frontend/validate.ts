@@ -4,7 +4,7 @@
 // Every value in the subset is an i32, so operand-stack typing is stack
 // heights, driven by each instruction's form in ir/instructions.ts (with the
 // polymorphic stack after br/br_table/return/unreachable). Checks local,
-// global, function and label indices, global mutability, block/if/loop
+// global, function, table, type and label indices, global mutability, block/if/loop
 // parameter and result arity, memory presence and alignment, data segment
 // bounds and export name uniqueness. Every failure is a CompileError naming
 // the instruction, the function and the instruction's byte offset.
@@ -154,6 +154,16 @@ function control(st: FuncState, ins: WasmInstr, c: Extract<Form, { kind: 'contro
       st.height += sig.results;
       return;
     }
+    case 'call_indirect': {
+      if (ins.imm !== 'call_indirect') return;
+      if (ins.table >= st.m.tables.length) fail(st, ins, `call_indirect through unknown table ${ins.table} (the module has ${st.m.tables.length})`);
+      if (ins.type >= st.m.typeSigs.length) fail(st, ins, `call_indirect of unknown type ${ins.type} (the module has ${st.m.typeSigs.length})`);
+      const sig = st.m.typeSigs[ins.type] as FuncSig; // all-i32: the decoder noted any other
+      pop(st, ins); // the table index
+      pop(st, ins, sig.params);
+      st.height += sig.results;
+      return;
+    }
   }
 }
 
@@ -262,6 +272,30 @@ function definedGlobals(m: DecodedModule): WasmGlobal[] {
   return out;
 }
 
+/**
+ * The error for a module the engine's validator rejects though ours accepted what it checked.
+ * The frontend does not type dead code it dropped (it holds instructions outside the subset):
+ * when the module is valid with those bytes made nops (same length, so nothing else moves),
+ * the error is located at the first dropped run the engine rejects on its own.
+ */
+function invalidModule(m: DecodedModule, bytes: Uint8Array): CompileError {
+  const runs = m.funcs.flatMap((f) => f.dropped.map((d) => ({ ...d, func: f.func.name })));
+  const NOP = 0x01;
+  const patched = (except: number | null): Uint8Array<ArrayBuffer> => {
+    const b = new Uint8Array(bytes);
+    runs.forEach((d, k) => { if (k !== except) b.fill(NOP, d.start, d.end); });
+    return b;
+  };
+  if (runs.length > 0 && WebAssembly.validate(patched(null))) {
+    const bad = runs.find((_, k) => !WebAssembly.validate(patched(k))) ?? (runs[0] as (typeof runs)[number]);
+    return new CompileError(
+      `validation failed: code after ${bad.after} that never runs is invalid (not typed here, as it holds instructions outside the subset, but the engine's validator rejects it)`,
+      { func: bad.func, offset: bad.start },
+    );
+  }
+  return new CompileError('invalid module (rejected by the WebAssembly validator)');
+}
+
 /** Validate the functions to compile (already held to the subset); returns the typed WasmModule. */
 export function validateModule(m: DecodedModule, funcs: readonly DecodedFunc[], bytes: Uint8Array): WasmModule {
   validateExports(m);
@@ -276,10 +310,11 @@ export function validateModule(m: DecodedModule, funcs: readonly DecodedFunc[], 
   }
   validateData(m);
   // Belt and braces: the engine's own validator must agree.
-  if (!WebAssembly.validate(new Uint8Array(bytes))) throw new CompileError('invalid module (rejected by the WebAssembly validator)');
+  if (!WebAssembly.validate(new Uint8Array(bytes))) throw invalidModule(m, bytes);
   const memory = m.memory ? { pages: m.memory.pages, maxPages: m.memory.maxPages, data: m.memory.data, ...(m.memory.offset !== undefined ? { offset: m.memory.offset } : {}) } : null;
   return {
-    funcs: funcs.map((f) => f.func), funcSigs: m.funcSigs, outputImport: m.outputImport,
+    funcs: funcs.map((f) => f.func), funcSigs: m.funcSigs, typeSigs: m.typeSigs,
+    tables: m.tables.map((t) => (t.entries ? { entries: t.entries } : null)), outputImport: m.outputImport,
     globals: definedGlobals(m), memory, exports: m.exports,
   };
 }

@@ -5,7 +5,8 @@
 // Results are signed i32 (`x | 0`). A WebAssembly.RuntimeError is a trap; its
 // message is mapped to a TrapCode and reported with TRAP_MESSAGES (format/errors.ts),
 // exhausting V8's stack (a RangeError) is CallStackExhausted; messages V8 has
-// that no TrapCode covers are kept but lowercased. Memory and globals persist
+// that no TrapCode covers are kept but lowercased (V8's one message for a null
+// call_indirect entry and a type mismatch among them: nativeTrapAgrees). Memory and globals persist
 // across invoke() calls on one instance. Modules that do not export their memory
 // get an extra (hidden) memory export spliced into the binary so the memory can
 // be read. Imports (e.g. the spec tests' `spectest` module) may be passed to
@@ -118,7 +119,21 @@ export function trapCodeOfNative(message: string): TrapCode | null {
   if (m.includes('divide result unrepresentable') || m.includes('integer overflow')) return TrapCode.IntegerOverflow;
   if (m === 'unreachable' || m.includes('unreachable executed') || m.includes('unreachable code')) return TrapCode.Unreachable;
   if (m.includes('call stack') || m.includes('stack overflow')) return TrapCode.CallStackExhausted;
+  if (m.includes('table index is out of bounds')) return TrapCode.UndefinedElement;
   return null;
+}
+
+/** V8's one message for two call_indirect traps: a null entry and an entry of another type. */
+export const NATIVE_NULL_OR_MISMATCH = 'null function or function signature mismatch';
+
+/**
+ * Whether a native trap message (normalised) agrees with `message`: equal, or V8's joint
+ * message against either trap it stands for.
+ */
+export function nativeTrapAgrees(native: string, message: string): boolean {
+  if (native === message) return true;
+  return native === NATIVE_NULL_OR_MISMATCH &&
+    (message === trapMessage(TrapCode.UninitializedElement) || message === trapMessage(TrapCode.IndirectCallTypeMismatch));
 }
 
 /** Normalise a V8 trap message to the spec wording (TRAP_MESSAGES); unknown ones are lowercased. */

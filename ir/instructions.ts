@@ -132,7 +132,8 @@ export type ImmFormat =
   | 'select_t' | 'call_indirect' | 'index2' | 'reftype' | 'index_byte' | 'byte2' | 'undecodable';
 
 export type ControlKind =
-  | 'nop' | 'unreachable' | 'block' | 'loop' | 'if' | 'else' | 'end' | 'br' | 'br_if' | 'br_table' | 'return' | 'call' | 'drop';
+  | 'nop' | 'unreachable' | 'block' | 'loop' | 'if' | 'else' | 'end' | 'br' | 'br_if' | 'br_table' | 'return' | 'call'
+  | 'call_indirect' | 'drop';
 
 /** What a supported instruction does (validation typing and IR lowering follow from it). */
 export type Form =
@@ -180,7 +181,7 @@ add('br_if', 0x0d, 'index', ctl('br_if'));
 add('br_table', 0x0e, 'br_table', ctl('br_table'));
 add('return', 0x0f, 'none', ctl('return'));
 add('call', 0x10, 'index', ctl('call'));
-add('call_indirect', 0x11, 'call_indirect', null);
+add('call_indirect', 0x11, 'call_indirect', ctl('call_indirect')); // through a table fixed by its element segments
 add('return_call', 0x12, 'index', null);
 add('return_call_indirect', 0x13, 'call_indirect', null);
 add('call_ref', 0x14, 'index', null);

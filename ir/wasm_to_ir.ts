@@ -12,7 +12,12 @@
 // its block: the continuation's params are the callee's results, and values
 // live across the call are referenced directly (ir/localize.ts turns them
 // into the carried frame). A call to the env.output_byte import is the
-// `output` instruction. Code after br/br_table/return/unreachable is skipped
+// `output` instruction. A `call_indirect` (through a table whose entries the
+// frontend fixed) is a br_table on the index over the entries: each function of
+// the instruction's type is a block calling it (whose continuation jumps to a
+// join block taking the results), a null entry traps "uninitialized element",
+// another type "indirect call type mismatch", an index past the end "undefined
+// element" (tables of more than 64 entries dispatch in levels of 64). Code after br/br_table/return/unreachable is skipped
 // until the enclosing `end` or `else`. Branching to the function's own label
 // (or `return`) is an IR `return`. Each instruction's IR form comes from its
 // entry in ir/instructions.ts. ir/simplify.ts then makes the blocks maximal
@@ -22,7 +27,7 @@ import { TrapCode } from '../format/errors.js';
 import { formOf, type Form } from './instructions.js';
 import { MAX_MEMORY_PAGES, type Block, type BlockId, type BlockTarget, type Func, type Inst, type Module, type Terminator, type ValueId } from './ir.js';
 import { removeUnreachable } from './simplify.js';
-import type { BlockSig, WasmFunc, WasmInstr, WasmModule } from '../frontend/module.js';
+import type { BlockSig, FuncSig, WasmFunc, WasmInstr, WasmModule, WasmTable } from '../frontend/module.js';
 
 export interface LowerOptions {
   /** memory.grow fails past this many pages even without a declared maximum (default: MAX_MEMORY_PAGES). */
@@ -47,6 +52,9 @@ interface ModuleInfo {
   params: Map<number, number>;
   globalIndex: Map<number, number>; // wasm global index -> IR global index
   outputImport: number | null;
+  funcSigs: ReadonlyArray<FuncSig | null>;
+  typeSigs: ReadonlyArray<FuncSig | null>;
+  tables: ReadonlyArray<WasmTable | null>;
 }
 
 interface Lowering {
@@ -225,6 +233,81 @@ function call(L: Lowering, index: number): void {
   L.stack.push(...(L.blocks[cont] as Block).params);
 }
 
+/** call_indirect through a fixed table: a br_table over its entries (see the header). */
+function callIndirect(L: Lowering, ins: WasmInstr): void {
+  if (ins.imm !== 'call_indirect') return;
+  const sig = L.info.typeSigs[ins.type] as FuncSig;
+  const entries = (L.info.tables[ins.table] as WasmTable).entries;
+  const index = pop(L);
+  const args = popN(L, sig.params);
+  const join = newBlock(L, sig.results);
+  const traps = new Map<TrapCode, BlockTarget>();
+  const trapTo = (code: TrapCode): BlockTarget => {
+    let t = traps.get(code);
+    if (t === undefined) {
+      const b = newBlock(L, 0);
+      (L.blocks[b] as Block).term = { op: 'trap', code };
+      traps.set(code, (t = { block: b, args: [] }));
+    }
+    return t;
+  };
+  const calls = new Map<number, BlockTarget>();
+  const callTo = (f: number): BlockTarget => {
+    let t = calls.get(f);
+    if (t === undefined) {
+      const b = newBlock(L, 0);
+      const cont = newBlock(L, sig.results);
+      (L.blocks[b] as Block).term = { op: 'call', func: L.info.funcName.get(f) as string, args, cont: { block: cont, args: [] } };
+      (L.blocks[cont] as Block).term = { op: 'jump', target: { block: join, args: [...(L.blocks[cont] as Block).params] } };
+      calls.set(f, (t = { block: b, args: [] }));
+    }
+    return t;
+  };
+  const targets = entries.map((e) => {
+    if (e === null) return trapTo(TrapCode.UninitializedElement);
+    const s = L.info.funcSigs[e];
+    return s && s.params === sig.params && s.results === sig.results ? callTo(e) : trapTo(TrapCode.IndirectCallTypeMismatch);
+  });
+  tableSwitch(L, index, targets, trapTo(TrapCode.UndefinedElement));
+  L.cur = join;
+  L.stack.push(...(L.blocks[join] as Block).params);
+}
+
+/** The most targets one br_table of a call_indirect gets; a larger table is dispatched in levels. */
+const SWITCH_FANOUT = 64;
+
+/**
+ * End the current block with a dispatch of `index` (unsigned) over `targets`, `dflt` past
+ * them: one br_table, or for more than SWITCH_FANOUT targets a br_table on index >> k over
+ * chunks of 2^k targets, each dispatching on index & (2^k − 1) the same way.
+ */
+function tableSwitch(L: Lowering, index: ValueId, targets: BlockTarget[], dflt: BlockTarget): void {
+  if (targets.length <= SWITCH_FANOUT) {
+    terminate(L, { op: 'br_table', index, targets, default: dflt });
+    return;
+  }
+  let chunk = SWITCH_FANOUT;
+  while (chunk * SWITCH_FANOUT < targets.length) chunk *= SWITCH_FANOUT;
+  const value = (v: number): ValueId => {
+    const dst = fresh(L);
+    emit(L, { op: 'iconst', dst, value: v });
+    return dst;
+  };
+  const shift = value(Math.log2(chunk));
+  const hi = fresh(L);
+  emit(L, { op: 'binary', code: 'shr_u', dst: hi, a: index, b: shift });
+  const mask = value(chunk - 1);
+  const lo = fresh(L);
+  emit(L, { op: 'binary', code: 'and', dst: lo, a: index, b: mask });
+  const chunks: BlockTarget[] = [];
+  for (let k = 0; k < targets.length; k += chunk) chunks.push({ block: newBlock(L, 0), args: [] });
+  terminate(L, { op: 'br_table', index: hi, targets: chunks, default: dflt });
+  chunks.forEach((c, j) => {
+    L.cur = c.block;
+    tableSwitch(L, lo, targets.slice(j * chunk, (j + 1) * chunk), dflt);
+  });
+}
+
 function indexOf(ins: WasmInstr): number {
   return ins.imm === 'index' ? ins.index : -1;
 }
@@ -243,6 +326,7 @@ function control(L: Lowering, ins: WasmInstr, c: Extract<Form, { kind: 'control'
     case 'br_table': return brTable(L, ins);
     case 'return': return br(L, L.frames[0] as Frame);
     case 'call': return call(L, indexOf(ins));
+    case 'call_indirect': return callIndirect(L, ins);
     default: return; // structure (block/loop/if/else/end) is handled by lowerInstr
   }
 }
@@ -318,7 +402,10 @@ function moduleInfo(m: WasmModule): ModuleInfo {
     results.set(f.index, f.numResults);
     params.set(f.index, f.numParams);
   }
-  return { funcName, results, params, globalIndex: new Map(m.globals.map((g, i) => [g.index, i])), outputImport: m.outputImport };
+  return {
+    funcName, results, params, globalIndex: new Map(m.globals.map((g, i) => [g.index, i])), outputImport: m.outputImport,
+    funcSigs: m.funcSigs, typeSigs: m.typeSigs, tables: m.tables,
+  };
 }
 
 /** Lower one validated wasm function to IR (not yet simplified). */

@@ -34,22 +34,24 @@ function hasWast2json(): boolean {
 }
 
 function expectTinyVerdicts(r: ScriptReport): void {
-  expect({ passed: r.passed, failed: r.failed, unsupported: r.unsupported }).toEqual({ passed: 11, failed: 3, unsupported: 3 });
+  expect({ passed: r.passed, failed: r.failed, unsupported: r.unsupported }).toEqual({ passed: 13, failed: 3, unsupported: 3 });
   expect(r.unsupportedI32).toBe(2);
+  expect([...r.reasonsI32.values()].reduce((a, b) => a + b, 0)).toBe(2);
+  expect(r.memoryCopies).toBe(1); // store64 ran on V8 only; load then read V8's memory
   expect({ checks: r.rejectChecks, passed: r.rejectPassed }).toEqual({ checks: 4, passed: 3 });
   expect(r.failures).toHaveLength(3);
-  expect(r.failures[0]).toBe('tiny:19 assert_return add(2, 2): expected [5]; transformer gives [4]; native gives [4]');
-  expect(r.failures[1]).toMatch(/^tiny:24 assert_exhaustion spin\(1000000\): expected trap "call stack exhausted"; transformer: RunError: step limit/);
-  expect(r.failures[2]).toBe('tiny:36 assert_invalid tiny.3.wasm: module accepted (expected "a valid module")');
+  expect(r.failures[0]).toBe('tiny:22 assert_return add(2, 2): expected [5]; transformer gives [4]; native gives [4]');
+  expect(r.failures[1]).toMatch(/^tiny:27 assert_exhaustion spin\(1000000\): expected trap "call stack exhausted"; transformer: RunError: step limit/);
+  expect(r.failures[2]).toBe('tiny:44 assert_invalid tiny.3.wasm: module accepted (expected "a valid module")');
   const reasons = [...r.reasons.keys()].sort();
   expect(reasons).toHaveLength(3);
   expect(reasons[0]).toBe('non-i32 signature (f64)');
-  expect(reasons[1]).toBe('state diverged: a call we could not run changed memory or globals');
+  expect(reasons[1]).toBe('state diverged: a call we could not run changed an exported global');
   expect(reasons[2]).toMatch(/^unsupported: [^(]*f32\.const[^(]*$/); // the CompileError's cause, no location
-  // V8 agrees with the script except where the script is wrong on purpose (lines 19 and 24)
-  expect(r.oracleNotes.map((n) => n.split(' ')[0])).toEqual(['tiny:19', 'tiny:24']);
-  // every assert of $A that ran went through the transformer: add x4, store x2, load x3, spin
-  expect(r.invokes).toBe(10);
+  // V8 agrees with the script except where the script is wrong on purpose (lines 22 and 27)
+  expect(r.oracleNotes.map((n) => n.split(' ')[0])).toEqual(['tiny:22', 'tiny:27']);
+  // every assert that ran went through the transformer: add x4, store x2, load x4, spin, dead
+  expect(r.invokes).toBe(12);
 }
 
 describe('conformance runner', () => {
@@ -101,12 +103,14 @@ describe('conformance runner', () => {
   it('ends its report with the totals line', () => {
     const r: ScriptReport = {
       script: 's', passed: 2, failed: 1, unsupported: 4, unsupportedI32: 3, rejectChecks: 1, rejectPassed: 1,
-      reasons: new Map([['x', 4]]), failures: ['s:1 f: wrong'], oracleNotes: [], invokes: 2, steps: 9, ms: 5,
+      reasons: new Map([['x', 4]]), reasonsI32: new Map([['x', 3]]), failures: ['s:1 f: wrong'], oracleNotes: [], memoryCopies: 0, invokes: 2, steps: 9, ms: 5,
     };
     const lines = formatReport([r]).split('\n');
     expect(lines.at(-1)).toBe('2 passed, 1 failed, 4 unsupported');
     expect(lines).toContain('  s:1 f: wrong');
     expect(lines.at(-2)).toBe('i32-signature asserts: 5, ran 2, unsupported 3 (60.0%)');
+    expect(lines).toContain('unsupported reasons of i32-signature asserts (script: count):');
+    expect(lines).toContain('      3  x (s: 3)');
     expect(finalLine(totals([r, r]))).toBe('4 passed, 2 failed, 8 unsupported');
   });
 
@@ -116,9 +120,11 @@ describe('conformance runner', () => {
     expect(ok.stderr).toBe(''); // piped: no progress
     expect(ok.status).toBe(1);
     const lines = ok.stdout.trimEnd().split('\n');
-    expect(lines.at(-1)).toBe('11 passed, 3 failed, 3 unsupported');
+    expect(lines.at(-1)).toBe('13 passed, 3 failed, 3 unsupported');
     expect(lines[0]).toMatch(/^script\s+passed\s+failed\s+unsupported/);
-    expect(lines.find((l) => l.startsWith('tiny '))).toMatch(/^tiny\s+11\s+3\s+3\s+2\s+3\/4\s/);
+    expect(lines.find((l) => l.startsWith('tiny '))).toMatch(/^tiny\s+13\s+3\s+3\s+2\s+3\/4\s/);
+    expect(lines).toContain('i32-signature asserts: 14, ran 12, unsupported 2 (14.3%)');
+    expect(lines).toContain('memory copied from V8 into the transformer after 1 call(s) it could not run');
     const none = spawnSync(tsx, ['conformance/run.ts', join(tmpdir(), 'no-such-spec-tests')], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, INIT_CWD: ROOT } });
     expect(none.status).toBe(2);
     expect(none.stdout).toBe('');
