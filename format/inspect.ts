@@ -15,13 +15,15 @@
 //     node, features read by a head);
 //   - maps: a coarse density grid of each nonempty linear map of each sublayer;
 //   - ir: the block's IR text, one line per entry (header, instructions, terminator).
+// Deflate and inflate are fflate's (pure JavaScript), so Node and a browser read and write the same entry.
 // validateInspect() checks all of it (types, ranges, one value per slot per point), so a viewer
 // never draws a corrupt chart; errors are one-line RunErrors naming the field.
 
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateSync, Inflate } from 'fflate';
 import onnxProto from 'onnx-proto';
 import { RunError } from './errors.js';
 import { LAYOUT_KEY, validateLayout, type ModelLayout } from './layout.js';
+import { decodeBase64, encodeBase64 } from './memory.js';
 
 const { onnx } = onnxProto;
 
@@ -293,19 +295,41 @@ const encoded = new WeakMap<InspectInfo, string>();
 export function encodeInspect(info: InspectInfo): string {
   let e = encoded.get(info);
   if (e === undefined) {
-    e = deflateRawSync(Buffer.from(JSON.stringify(info), 'utf8')).toString('base64');
+    e = encodeBase64(deflateSync(new TextEncoder().encode(JSON.stringify(info))));
     encoded.set(info, e);
   }
   return e;
+}
+
+/** Compressed bytes fed to the inflater at a time (a DEFLATE stream expands at most about 1032-fold). */
+const INFLATE_CHUNK = 1 << 14;
+
+class TooLarge extends Error {}
+
+/** Raw DEFLATE data inflated, stopping with TooLarge once the output passes `max` bytes. */
+function inflateRaw(data: Uint8Array, max: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  const inflater = new Inflate((chunk) => {
+    total += chunk.length;
+    if (total > max) throw new TooLarge();
+    parts.push(chunk);
+  });
+  if (data.length === 0) throw new Error('no data');
+  for (let at = 0; at < data.length; at += INFLATE_CHUNK) inflater.push(data.subarray(at, at + INFLATE_CHUNK), at + INFLATE_CHUNK >= data.length);
+  const out = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) (out.set(p, o), (o += p.length));
+  return out;
 }
 
 /** The JSON text an entry's value encodes; RunError for anything that is not such an encoding. */
 export function decodeInspect(value: string, what = 'model'): string {
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(value)) throw new RunError(`${what}: the ${INSPECT_KEY} metadata is not base64 (of deflated JSON)`);
   try {
-    return inflateRawSync(Buffer.from(value, 'base64'), { maxOutputLength: MAX_INSPECT_JSON }).toString('utf8');
+    return new TextDecoder('utf-8').decode(inflateRaw(decodeBase64(value), MAX_INSPECT_JSON));
   } catch (e) {
-    const big = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
+    const big = e instanceof TooLarge || e instanceof RangeError;
     throw new RunError(`${what}: the ${INSPECT_KEY} metadata ${big ? `inflates past ${MAX_INSPECT_JSON} bytes` : 'is not deflated JSON'}`);
   }
 }

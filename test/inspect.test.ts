@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import onnxProto from 'onnx-proto';
 import { compile, instantiate } from '../index.js';
 import { compileToIR } from '../frontend/index.js';
@@ -270,6 +270,9 @@ describe('format validation', () => {
     expect(() => readInspect(withValue('AAAA'), 'bad.onnx')).toThrow(/^bad\.onnx: the wasmformer\.inspect metadata is not deflated JSON$/);
     expect(() => readInspect(withValue(deflateRawSync(Buffer.from('{oops')).toString('base64')), 'bad.onnx')).toThrow(/^bad\.onnx: the wasmformer\.inspect metadata is not valid JSON$/);
     expect(JSON.parse(decodeInspect(encodeInspect(info)))).toEqual(info);
+    // the entry is fflate's raw DEFLATE; entries node:zlib wrote (models compiled before) read the same
+    expect(JSON.parse(decodeInspect(deflateRawSync(Buffer.from(JSON.stringify(info))).toString('base64')))).toEqual(info);
+    expect(inflateRawSync(Buffer.from(encodeInspect(info), 'base64')).toString('utf8')).toBe(JSON.stringify(info));
     const other = JSON.parse(JSON.stringify(info)) as InspectInfo;
     other.experts[0].func = 'elsewhere';
     expect(() => readInspect(attachInspect(bare.onnx, other), 'o.onnx')).toThrow(/^o\.onnx: inspect field 'experts\[0\]' is elsewhere:block0; the layout says sum_to_n:block0$/);
