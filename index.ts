@@ -7,14 +7,10 @@
 //
 // instance.invoke keeps memory across calls, like a WebAssembly instance.
 
-import { compileToIR } from './frontend/index.js';
-import { compileIR, CompileStats, ModelLayout } from './backend/index.js';
-import type { Module } from './ir/ir.js';
 import { TransformerInstance } from './runtime/transformer.js';
-import { explainModel } from './backend/explain.js';
-import { printModule } from './ir/print.js';
-import { describe } from './backend/describe.js';
-import { attachInspect } from './format/inspect.js';
+import type { CompiledModel } from './compile.js';
+
+export { compile, MAX_GROW_PAGES, type CompileOptions, type CompiledModel } from './compile.js';
 
 export { CompileError, RunError, Trap, TrapCode } from './format/errors.js';
 export type { CompileStats, ModelLayout } from './backend/index.js';
@@ -23,49 +19,6 @@ export { NativeInstance } from './harness/native.js';
 export { interpret } from './ir/interp.js';
 export { printModule } from './ir/print.js';
 export { checkProgram, type CheckReport, type CheckOptions } from './harness/check.js';
-
-/** The most pages memory.grow reaches (the address space is 256 pages, 16 of them kept for call frames). */
-export const MAX_GROW_PAGES = 240;
-
-export interface CompileOptions {
-  /** File name of the input (decides .wat vs .wasm when given a string or ambiguous bytes). */
-  filename?: string;
-  /** Compile only these exports (and what they reach). */
-  exports?: string[];
-  /** Also return a layer-by-layer account of the model (CompiledModel.explanation). */
-  explain?: boolean;
-  /** The model's execution form: 'gather' (default, routed sparse experts) or 'onehot' (dense). */
-  routing?: 'gather' | 'onehot';
-  /** Per-step budgets: longer blocks are split into several steps (backend/split_blocks.ts). */
-  maxLayers?: number;
-  maxStores?: number;
-  maxWidth?: number;
-  /** Calls deeper than this trap "call stack exhausted" (default 1024). */
-  maxCallDepth?: number;
-  /** Embed the `wasmformer inspect` metadata (format/inspect.ts) in the model (default true). */
-  inspectInfo?: boolean;
-}
-
-export interface CompiledModel {
-  onnx: Uint8Array;
-  stats: CompileStats;
-  layout: ModelLayout;
-  ir: Module;
-  wasm: Uint8Array;
-  explanation?: string;
-}
-
-export async function compile(input: Uint8Array | string, opts: CompileOptions = {}): Promise<CompiledModel> {
-  const started = performance.now();
-  // memory.grow succeeds up to the declared maximum and what the address encoding holds
-  // beside a call stack (MAX_GROW_PAGES); past that it returns -1
-  const { ir, wasm } = await compileToIR(input, { maxMemoryPages: MAX_GROW_PAGES, ...opts });
-  const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth, maxCallDepth: opts.maxCallDepth });
-  const explanation = opts.explain ? `${printModule(r.ir)}\n${explainModel(r)}` : undefined;
-  const onnx = opts.inspectInfo === false ? r.onnx : attachInspect(r.onnx, describe(r));
-  // ir: the module the model executes (localized, long blocks split), step for step
-  return { onnx, stats: r.stats, layout: r.layout, ir: r.ir, wasm, explanation };
-}
 
 /** provider: ONNX Runtime execution provider (default 'cpu'); evict: keep one cache row per address. */
 export async function instantiate(model: Uint8Array | CompiledModel, opts: { provider?: string; evict?: boolean } = {}): Promise<TransformerInstance> {

@@ -1,0 +1,151 @@
+// web/build.ts — bundles the browser demo into a static folder (default web/dist/).
+//
+//   npx tsx web/build.ts [--outdir DIR] [--no-minify]
+//
+// esbuild bundles web/main.ts for the browser: the compiler (compile.ts and everything under it),
+// the runtime (runtime/core.ts, given onnxruntime-web), the native harness and the inspector page
+// (cli/inspect_html.ts). The samples are embedded as the module `wasmformer-demo:samples`. Beside
+// main.js go index.html and onnxruntime-web's WebAssembly binary (the page sets
+// ort.env.wasm.wasmPaths to it), so the page fetches nothing from the network.
+// platform 'browser' makes any node: import a build error; the one Node-only branch of a
+// dependency (wabt's emscripten loader requires 'fs' only under Node) resolves to an empty module.
+
+import { build, type Plugin } from 'esbuild';
+import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSamples, SAMPLES_DIR } from '../wasm-samples/samples.js';
+import { loadCatalogue, readWasm } from '../wasm-samples/c/c_samples.js';
+import type { DemoSample } from './samples.js';
+
+const WEB_DIR = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_OUTDIR = join(WEB_DIR, 'dist');
+
+/** onnxruntime-web's WebAssembly binary that its default (wasm + WebGPU) bundle loads. */
+export const ORT_WASM = 'ort-wasm-simd-threaded.jsep.wasm';
+
+/** The showcase programs (compute(input)) and C samples (exports on i32 args) the page offers. */
+const SHOWCASE = ['hello', 'bigadd', 'fibonacci', 'collatz'];
+const C_SAMPLES = ['gcd', 'recursive', 'sieve'];
+
+function base64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
+/** The demo's built-in programs: every WAT sample, then the C programs (clang -O2). */
+export function demoSamples(): DemoSample[] {
+  const out: DemoSample[] = [];
+  for (const s of loadSamples()) {
+    out.push({
+      id: `wat/${s.name}`,
+      group: 'WAT samples (wasm-samples/)',
+      label: s.name,
+      description: s.description,
+      filename: s.source,
+      wat: readFileSync(join(SAMPLES_DIR, s.source), 'utf8'),
+      // the middle case of each export: past the trivial first ones
+      calls: s.exports.map((e) => ({ export: e.name, args: (e.cases[Math.floor(e.cases.length / 2)]?.args ?? new Array(e.params).fill(0)).join(' ') })),
+    });
+  }
+  const cat = loadCatalogue();
+  for (const name of SHOWCASE) {
+    const p = cat.showcase.find((x) => x.name === name);
+    if (!p) throw new Error(`web/build.ts: no showcase program ${name}`);
+    out.push({
+      id: `c/${name}.O2`,
+      group: 'C programs (clang -O2, wasm-samples/c/showcase/)',
+      label: `${name}.c — ${p.description}`,
+      description: `${p.description}: void compute(const char *input), printing with putchar (env.output_byte)`,
+      filename: `${name}.O2.wasm`,
+      wasm: base64(readWasm(p.source, 'O2')),
+      calls: p.runs.map((r) => ({ export: 'compute', args: '@input', input: r.input })),
+    });
+  }
+  for (const name of C_SAMPLES) {
+    const s = cat.samples.find((x) => x.name === name);
+    if (!s) throw new Error(`web/build.ts: no C sample ${name}`);
+    const seen = new Set<string>();
+    out.push({
+      id: `c/${name}.O2`,
+      group: 'C programs (clang -O2, wasm-samples/c/)',
+      label: `${name}.c — ${s.description}`,
+      description: s.description,
+      filename: `${name}.O2.wasm`,
+      wasm: base64(readWasm(s.source, 'O2')),
+      // the last case of each export (the largest arguments)
+      calls: [...s.cases].reverse().filter((c) => !seen.has(c.export) && seen.add(c.export)).reverse().map((c) => ({ export: c.export, args: c.args.join(' ') })),
+    });
+  }
+  return out;
+}
+
+const samplesPlugin = (samples: DemoSample[]): Plugin => ({
+  name: 'wasmformer-demo-samples',
+  setup(b) {
+    b.onResolve({ filter: /^wasmformer-demo:samples$/ }, (a) => ({ path: a.path, namespace: 'wasmformer-demo' }));
+    b.onLoad({ filter: /.*/, namespace: 'wasmformer-demo' }, () => ({ contents: JSON.stringify(samples), loader: 'json' }));
+  },
+});
+
+/** wabt.js (emscripten) requires 'fs' on its Node branch only; in the page that branch never runs. */
+const emptyNodeBranch: Plugin = {
+  name: 'empty-node-branch',
+  setup(b) {
+    b.onResolve({ filter: /^fs$/ }, (a) => (a.importer.includes(`${'node_modules'}/wabt/`) ? { path: 'fs', namespace: 'empty' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'empty' }, () => ({ contents: 'export default {};', loader: 'js' }));
+  },
+};
+
+export interface BuildResult {
+  outdir: string;
+  /** Bytes of each file written (main.js, index.html, the ORT binary). */
+  files: Record<string, number>;
+  ms: number;
+}
+
+export async function buildDemo(opts: { outdir?: string; minify?: boolean } = {}): Promise<BuildResult> {
+  const t0 = performance.now();
+  const outdir = resolve(opts.outdir ?? DEFAULT_OUTDIR);
+  mkdirSync(outdir, { recursive: true });
+  await build({
+    entryPoints: [join(WEB_DIR, 'main.ts')],
+    outfile: join(outdir, 'main.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: opts.minify ?? true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+    plugins: [samplesPlugin(demoSamples()), emptyNodeBranch],
+  });
+  copyFileSync(join(WEB_DIR, 'index.html'), join(outdir, 'index.html'));
+  const require = createRequire(import.meta.url);
+  const ortDist = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
+  copyFileSync(join(ortDist, ORT_WASM), join(outdir, ORT_WASM));
+  const files: Record<string, number> = {};
+  for (const f of ['main.js', 'index.html', ORT_WASM]) files[f] = statSync(join(outdir, f)).size;
+  writeFileSync(join(outdir, 'build.json'), JSON.stringify({ files }, null, 1) + '\n');
+  return { outdir, files, ms: Math.round(performance.now() - t0) };
+}
+
+function usage(): never {
+  console.error('usage: tsx web/build.ts [--outdir DIR] [--no-minify]');
+  process.exit(2);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  let outdir: string | undefined;
+  let minify = true;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--outdir' && args[i + 1]) outdir = args[++i];
+    else if (args[i] === '--no-minify') minify = false;
+    else usage();
+  }
+  const r = await buildDemo({ outdir, minify });
+  const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
+  console.log(`built ${relative(process.cwd(), r.outdir) || '.'} in ${r.ms} ms: ${Object.entries(r.files).map(([f, n]) => `${f} ${kib(n)}`).join(', ')}`);
+}
