@@ -5,13 +5,14 @@
 // esbuild bundles web/main.ts for the browser: the compiler (compile.ts and everything under it),
 // the runtime (runtime/core.ts, given onnxruntime-web), the native harness and the inspector page
 // (cli/inspect_html.ts). The samples are embedded as the module `wasmformer-demo:samples`. Beside
-// main.js go index.html and onnxruntime-web's WebAssembly binary (the page sets
-// ort.env.wasm.wasmPaths to it), so the page fetches nothing from the network.
+// main.js go its chunks (each onnxruntime-web build: the plain WebAssembly one, and the WebGPU one
+// loaded only when picked), index.html and onnxruntime-web's WebAssembly binaries (the page sets
+// ort.env.wasm.wasmPaths to them), so the page fetches nothing from the network.
 // platform 'browser' makes any node: import a build error; the one Node-only branch of a
 // dependency (wabt's emscripten loader requires 'fs' only under Node) resolves to an empty module.
 
 import { build, type Plugin } from 'esbuild';
-import { copyFileSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,8 +23,11 @@ import type { DemoSample } from './samples.js';
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_OUTDIR = join(WEB_DIR, 'dist');
 
-/** onnxruntime-web's WebAssembly binary that its default (wasm + WebGPU) bundle loads. */
-export const ORT_WASM = 'ort-wasm-simd-threaded.jsep.wasm';
+/**
+ * onnxruntime-web's WebAssembly binaries: the plain build (the CPU kernels, what the page uses by
+ * default) and the one its WebGPU build loads (only fetched when the page picks WebGPU).
+ */
+export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
 /** The showcase programs (compute(input)) and C samples (exports on i32 args) the page offers. */
 const SHOWCASE = ['hello', 'bigadd', 'fibonacci', 'collatz'];
@@ -73,8 +77,11 @@ export function demoSamples(): DemoSample[] {
       description: s.description,
       filename: `${name}.O2.wasm`,
       wasm: base64(readWasm(s.source, 'O2')),
-      // the last case of each export (the largest arguments)
-      calls: [...s.cases].reverse().filter((c) => !seen.has(c.export) && seen.add(c.export)).reverse().map((c) => ({ export: c.export, args: c.args.join(' ') })),
+      // the second case of each export (past the trivial first one, short enough to watch)
+      calls: s.cases.filter((c) => (seen.has(c.export) ? false : (seen.add(c.export), true))).map((first) => {
+        const of = s.cases.filter((c) => c.export === first.export);
+        return { export: first.export, args: (of[1] ?? first).args.join(' ') };
+      }),
     });
   }
   return out;
@@ -99,7 +106,7 @@ const emptyNodeBranch: Plugin = {
 
 export interface BuildResult {
   outdir: string;
-  /** Bytes of each file written (main.js, index.html, the ORT binary). */
+  /** Bytes of each file written (main.js, its chunks, index.html, the ORT binaries). */
   files: Record<string, number>;
   ms: number;
 }
@@ -107,10 +114,19 @@ export interface BuildResult {
 export async function buildDemo(opts: { outdir?: string; minify?: boolean } = {}): Promise<BuildResult> {
   const t0 = performance.now();
   const outdir = resolve(opts.outdir ?? DEFAULT_OUTDIR);
+  // a fresh folder, so no stale chunk stays; only one this script made (it holds build.json) is removed
+  if (existsSync(outdir) && readdirSync(outdir).length > 0) {
+    if (!existsSync(join(outdir, 'build.json'))) throw new Error(`web/build.ts: ${outdir} is not empty and not a demo build (no build.json); pick another --outdir`);
+    rmSync(outdir, { recursive: true });
+  }
   mkdirSync(outdir, { recursive: true });
-  await build({
+  const result = await build({
     entryPoints: [join(WEB_DIR, 'main.ts')],
-    outfile: join(outdir, 'main.js'),
+    outdir,
+    entryNames: '[name]',
+    chunkNames: 'chunk-[hash]',
+    splitting: true, // each onnxruntime-web build is a chunk, loaded when the page picks it
+    metafile: true,
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -123,10 +139,10 @@ export async function buildDemo(opts: { outdir?: string; minify?: boolean } = {}
   });
   copyFileSync(join(WEB_DIR, 'index.html'), join(outdir, 'index.html'));
   const require = createRequire(import.meta.url);
-  const ortDist = dirname(require.resolve('onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm'));
-  copyFileSync(join(ortDist, ORT_WASM), join(outdir, ORT_WASM));
+  for (const f of ORT_WASM_FILES) copyFileSync(require.resolve(`onnxruntime-web/${f}`), join(outdir, f));
   const files: Record<string, number> = {};
-  for (const f of ['main.js', 'index.html', ORT_WASM]) files[f] = statSync(join(outdir, f)).size;
+  const js = Object.keys(result.metafile?.outputs ?? {}).map((f) => relative(outdir, resolve(f)));
+  for (const f of [...js, 'index.html', ...ORT_WASM_FILES]) files[f] = statSync(join(outdir, f)).size;
   writeFileSync(join(outdir, 'build.json'), JSON.stringify({ files }, null, 1) + '\n');
   return { outdir, files, ms: Math.round(performance.now() - t0) };
 }

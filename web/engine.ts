@@ -37,6 +37,11 @@ export class StepGate {
   /** Called when a step is held (the page shows "paused"). */
   onPause: (() => void) | null = null;
 
+  /** Running freely (not held step by step). */
+  get isFree(): boolean {
+    return this.open;
+  }
+
   get paused(): boolean {
     return this.waiter !== null;
   }

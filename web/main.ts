@@ -6,7 +6,6 @@
 // done, error) and window.wfDemo.last holds the last run's outcome on both sides, for the
 // end-to-end test (test/web/demo.test.ts).
 
-import * as ortWeb from 'onnxruntime-web';
 import samples from 'wasmformer-demo:samples';
 import { renderInspectHtml } from '../cli/inspect_html.js';
 import { readInspect } from '../format/inspect.js';
@@ -17,18 +16,39 @@ import type { OrtBinding, TraceEvent } from '../runtime/core.js';
 import { agree, compileAndLoad, gatedBinding, parseArgs, runNative, runTransformer, StepGate, Stopped, type CallSpec, type Compiled } from './engine.js';
 import type { DemoSample } from './samples.js';
 
-const ORT_WASM = 'ort-wasm-simd-threaded.jsep.wasm';
 /** Trace rows drawn (a longer run keeps counting, and says how many it left out). */
 const MAX_TRACE_ROWS = 3000;
 /** Steps whose tokens are kept for the token view. */
 const MAX_KEPT_TOKENS = 20000;
 const MAX_STEPS = 1_000_000;
 
-// Single-threaded WebAssembly backend: no SharedArrayBuffer, so no cross-origin isolation needed;
-// the binary is served beside main.js, nothing comes from the network.
-ortWeb.env.wasm.numThreads = 1;
-ortWeb.env.wasm.proxy = false;
-ortWeb.env.wasm.wasmPaths = { wasm: new URL(ORT_WASM, import.meta.url).href };
+type OrtModule = typeof import('onnxruntime-web');
+
+/**
+ * onnxruntime-web's builds, each a chunk of the bundle with its binary beside main.js (web/build.ts):
+ * the plain WebAssembly one (CPU kernels; the default) and the WebGPU one, loaded only when picked.
+ */
+const ORT_BUILDS: Record<string, { file: string; load: () => Promise<OrtModule> }> = {
+  wasm: { file: 'ort-wasm-simd-threaded.wasm', load: () => import('onnxruntime-web/wasm') },
+  webgpu: { file: 'ort-wasm-simd-threaded.asyncify.wasm', load: () => import('onnxruntime-web/webgpu') },
+};
+const ortLoaded = new Map<string, Promise<OrtModule>>();
+
+/** The binding for a provider, configured: single-threaded (no SharedArrayBuffer, so no cross-origin isolation needed), nothing from the network. */
+function ortFor(provider: string): Promise<OrtModule> {
+  const build = ORT_BUILDS[provider] ?? ORT_BUILDS.wasm;
+  let p = ortLoaded.get(provider);
+  if (!p) {
+    p = build.load().then((m) => {
+      m.env.wasm.numThreads = 1;
+      m.env.wasm.proxy = false;
+      m.env.wasm.wasmPaths = { wasm: new URL(build.file, import.meta.url).href };
+      return m;
+    });
+    ortLoaded.set(provider, p);
+  }
+  return p;
+}
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const e = document.getElementById(id);
@@ -90,6 +110,8 @@ const state = {
   compiled: null as Compiled | null,
   gate: null as StepGate | null,
   steps: [] as StepView[],
+  /** performance.now() at the end of each step. */
+  stepTimes: [] as number[],
   pendingTokens: null as { tokenIn: Float32Array; tokenOut: Float32Array } | null,
   running: false,
   blobUrls: [] as string[],
@@ -203,8 +225,6 @@ function dropModel(): void {
   ui.run.disabled = ui.step.disabled = ui.reset.disabled = true;
 }
 
-const ort: OrtBinding = ortWeb;
-
 function statsRows(c: Compiled): Array<[string, string]> {
   const s = c.model.stats;
   const L = c.model.layout;
@@ -252,17 +272,18 @@ async function doCompile(): Promise<void> {
   status(`compiling ${src.filename} in this page…`);
   ui.compile.disabled = true;
   await new Promise((r) => setTimeout(r, 20)); // let the status paint
-  const binding = gatedBinding(ort, () => state.gate ?? openGate());
+  const binding = async (provider: string): Promise<OrtBinding> => gatedBinding(await ortFor(provider), () => state.gate ?? openGate());
   let provider = ui.provider.value;
   try {
     let c: Compiled;
     try {
-      c = await compileAndLoad(src.kind === 'wat' ? src.text : src.bytes, src.filename, binding, provider);
+      c = await compileAndLoad(src.kind === 'wat' ? src.text : src.bytes, src.filename, await binding(provider), provider);
     } catch (e) {
       if (provider !== 'webgpu' || !(e instanceof Error) || !/ONNX Runtime could not load/.test(e.message)) throw e;
       provider = 'wasm'; // WebGPU refused the model: the WebAssembly backend always can
       ui.provider.value = provider;
-      c = await compileAndLoad(src.kind === 'wat' ? src.text : src.bytes, src.filename, binding, provider);
+      status(`WebGPU could not load the model (${e.message}); using wasm`);
+      c = await compileAndLoad(src.kind === 'wat' ? src.text : src.bytes, src.filename, await binding(provider), provider);
     }
     state.compiled = c;
     window.wfDemo.provider = provider;
@@ -314,6 +335,7 @@ function clearResults(): void {
   ui.traceNote.textContent = '(one row per step: the block that ran and the live values it received)';
   ui.stepno.textContent = '–';
   state.steps = [];
+  state.stepTimes = [];
 }
 
 function readCall(): CallSpec {
@@ -420,7 +442,10 @@ function showTransformer(o: { results: number[]; trap: string | null; steps: num
   text('tf-results', o ? (o.trap ? '–' : `[${o.results.join(', ')}]`) : '–');
   text('tf-trap', error ? `error: ${error}` : o?.trap ?? 'none');
   text('tf-steps', o ? fmt(o.steps) : fmt(state.steps.length));
-  text('tf-time', time === null ? '–' : `${ms(time)}${o && o.steps ? ` (${ms(time / o.steps)} per step)` : ''}`);
+  const t = state.stepTimes;
+  const rest = t.length > 1 ? (t[t.length - 1] - t[0]) / (t.length - 1) : null;
+  // the first step of a run includes ONNX Runtime's warm-up for the new input shapes
+  text('tf-time', time === null ? '–' : `${ms(time)}${rest !== null ? ` (then ${ms(rest)} per step after the first)` : ''}`);
   const b = bytesText(o ? o.output : liveOutput);
   text('tf-output', b.text);
   text('tf-hex', b.hex);
@@ -487,6 +512,7 @@ async function doRun(stepping: boolean): Promise<void> {
         const v: StepView = { ev, tokenIn: state.pendingTokens?.tokenIn ?? null, tokenOut: state.pendingTokens?.tokenOut ?? null, out: null };
         state.pendingTokens = null;
         state.steps.push(v);
+        if (gate.isFree) state.stepTimes.push(performance.now());
         addTraceRow(v, state.steps.length - 1);
       },
       output: (b) => {
@@ -560,6 +586,9 @@ async function init(): Promise<void> {
       ui.wat.value = `;; ${f.name}: a binary module (${fmt(bytes.length)} bytes)`;
     }
     fillExports([], []);
+    ui.args.value = '';
+    ui.input.value = '';
+    ui.sample.value = '';
     dropModel();
     await doCompile();
   });
@@ -584,7 +613,8 @@ async function init(): Promise<void> {
     opt.disabled = !gpu;
     opt.textContent = gpu ? 'webgpu' : 'webgpu (not in this browser)';
   }
-  ui.backend.textContent = `ONNX Runtime Web ${ortWeb.env.versions.web ?? ''} · wasm${gpu ? ' · webgpu available' : ''}`;
+  const ortWasm = await ortFor('wasm');
+  ui.backend.textContent = `ONNX Runtime Web ${ortWasm.env.versions.web ?? ''} · wasm${gpu ? ' · webgpu available' : ''}`;
   const wanted = new URLSearchParams(location.search).get('sample');
   pickSample(wanted && sampleById(wanted) ? wanted : 'wat/sum_to_n');
   setState('ready');
