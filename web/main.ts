@@ -12,7 +12,7 @@ import { readInspect } from '../format/inspect.js';
 import { decodeBase64 } from '../format/memory.js';
 import type { TokenIn, TokenOut } from '../format/token.js';
 import type { IoOutcome } from '../harness/io.js';
-import type { OrtBinding, TraceEvent } from '../runtime/core.js';
+import { TransformerModel, type OrtBinding, type TraceEvent } from '../runtime/core.js';
 import { agree, compileAndLoad, gatedBinding, parseArgs, runNative, runTransformer, StepGate, Stopped, type CallSpec, type Compiled } from './engine.js';
 import type { DemoSample } from './samples.js';
 
@@ -102,6 +102,8 @@ interface LastRun {
   native: { results: number[]; trap: string | null; output: number[] } | null;
   agree: boolean | null;
   error: string | null;
+  /** Why the run left WebGPU for wasm, if it did. */
+  fallback: string | null;
 }
 
 const state = {
@@ -195,16 +197,41 @@ function pickSample(id: string): void {
   ui.description.textContent = s.description;
   if (s.wat !== undefined) {
     state.source = { kind: 'wat', text: s.wat, filename: s.filename };
-    ui.wat.disabled = false;
     ui.wat.value = s.wat;
   } else {
     const bytes = decodeBase64(s.wasm ?? '');
     state.source = { kind: 'wasm', bytes, filename: s.filename };
-    ui.wat.disabled = true;
-    ui.wat.value = `;; ${s.filename}: a binary module (${fmt(bytes.length)} bytes) built by clang from the C source;\n;; compile it as it is, or paste WAT text here (pick a WAT sample first) to compile that.`;
+    showDisassembly(bytes, s.filename);
   }
+  ui.upload.value = '';
   fillExports([...new Set(s.calls.map((c) => c.export))], s.calls, s.calls[0]?.export);
   dropModel();
+}
+
+/**
+ * A binary module's text (wabt's wasm2wat, in the page) in the editor: Compile takes the binary
+ * as it is until the text is edited, then the edited text.
+ */
+function showDisassembly(bytes: Uint8Array, filename: string): void {
+  const src = state.source;
+  ui.wat.value = `;; ${filename}: a binary module (${fmt(bytes.length)} bytes); disassembling…`;
+  void (async () => {
+    let text: string;
+    try {
+      const wabt = await (await import('wabt')).default();
+      const mod = wabt.readWasm(bytes, { readDebugNames: true });
+      try {
+        mod.generateNames();
+        mod.applyNames();
+        text = `;; ${filename}: ${fmt(bytes.length)} bytes, shown as text (wasm2wat); Compile takes the binary unless you edit this\n${mod.toText({ foldExprs: false, inlineExport: false })}`;
+      } finally {
+        mod.destroy();
+      }
+    } catch (e) {
+      text = `;; ${filename}: a binary module (${fmt(bytes.length)} bytes); no text view (${(e as Error).message})`;
+    }
+    if (state.source === src) ui.wat.value = text; // still the module picked
+  })();
 }
 
 function currentCalls(): DemoSample['calls'] {
@@ -235,7 +262,7 @@ function statsRows(c: Compiled): Array<[string, string]> {
     ['heads / MLP units', `${fmt(s.heads)} / ${fmt(s.mlpHidden)}`],
     ['parameters', `${fmt(s.params)} (${fmt(s.nonzeros)} nonzero)`],
     ['model file', `${fmt(c.model.onnx.length)} bytes`],
-    ['memory', L.memory ? `${fmt(L.memory.memBytes)} bytes, ${L.storePorts} rows per step` : 'none'],
+    ['memory', L.memory ? `${fmt(L.memory.memBytes)} bytes (the KV cache), ${L.storePorts ? `${L.storePorts} rows written per step` : 'never written'}` : 'none'],
     ['token in / out', `${L.tokenIn.width} / ${L.tokenOut.width} numbers`],
     ['compiled in', `${ms(c.compileMs)} in this page; loaded on ${c.provider} in ${ms(c.loadMs)}`],
   ];
@@ -487,7 +514,7 @@ async function doRun(stepping: boolean): Promise<void> {
   ui.reset.disabled = false;
   setState('running');
   status(`running ${call.export}(${ui.args.value}) on the transformer…`);
-  const last: LastRun = { sample: state.sampleId, export: call.export, args: ui.args.value, input: call.input, provider: c.provider, transformer: null, native: null, agree: null, error: null };
+  const last: LastRun = { sample: state.sampleId, export: call.export, args: ui.args.value, input: call.input, provider: c.provider, transformer: null, native: null, agree: null, error: null, fallback: null };
   state.last = last;
   window.wfDemo.last = null;
   // native first: it is instant, and shows what the transformer should reach
@@ -505,26 +532,50 @@ async function doRun(stepping: boolean): Promise<void> {
   } catch (e) {
     text('n-trap', `error: ${(e as Error).message}`);
   }
+  const hooks: Parameters<typeof runTransformer>[2] = {
+    maxSteps: MAX_STEPS,
+    trace: (ev) => {
+      const v: StepView = { ev, tokenIn: state.pendingTokens?.tokenIn ?? null, tokenOut: state.pendingTokens?.tokenOut ?? null, out: null };
+      state.pendingTokens = null;
+      state.steps.push(v);
+      if (gate.isFree) state.stepTimes.push(performance.now());
+      addTraceRow(v, state.steps.length - 1);
+    },
+    output: (b) => {
+      liveOutput.push(b);
+      const v = state.steps[state.steps.length - 1];
+      if (v) {
+        v.out = b;
+        const tr = ui.trace.tBodies[0].rows[state.steps.length - 1];
+        if (tr) tr.cells[4].textContent = byteLabel(b);
+      }
+    },
+  };
   try {
-    const r = await runTransformer(c.transformer, call, {
-      maxSteps: MAX_STEPS,
-      trace: (ev) => {
-        const v: StepView = { ev, tokenIn: state.pendingTokens?.tokenIn ?? null, tokenOut: state.pendingTokens?.tokenOut ?? null, out: null };
-        state.pendingTokens = null;
-        state.steps.push(v);
-        if (gate.isFree) state.stepTimes.push(performance.now());
-        addTraceRow(v, state.steps.length - 1);
-      },
-      output: (b) => {
-        liveOutput.push(b);
-        const v = state.steps[state.steps.length - 1];
-        if (v) {
-          v.out = b;
-          const tr = ui.trace.tBodies[0].rows[state.steps.length - 1];
-          if (tr) tr.cells[4].textContent = byteLabel(b);
-        }
-      },
-    });
+    let r: Awaited<ReturnType<typeof runTransformer>>;
+    let fellBack = '';
+    try {
+      r = await runTransformer(c.transformer, call, hooks);
+    } catch (e) {
+      if (e instanceof Stopped || c.provider !== 'webgpu') throw e;
+      // WebGPU failed on a step (onnxruntime-web's WebGPU kernels miss some shapes, e.g. a
+      // Softmax over an empty axis): load the same model on the WebAssembly backend, run again
+      fellBack = `WebGPU failed at step ${state.steps.length + 1} (${(e as Error).message.split('\n')[0].slice(0, 160)}); ran on wasm instead`;
+      status(fellBack);
+      const wasm = await TransformerModel.load(c.model.onnx, { ort: gatedBinding(await ortFor('wasm'), () => state.gate ?? openGate()), provider: 'wasm' });
+      const now: Compiled = { ...c, transformer: wasm, provider: 'wasm' };
+      if (state.compiled === c) state.compiled = now;
+      last.provider = 'wasm';
+      window.wfDemo.provider = 'wasm';
+      ui.provider.value = 'wasm';
+      ui.tfWhere.textContent = '(ONNX Runtime Web, wasm: WebGPU failed)';
+      ui.trace.tBodies[0].replaceChildren();
+      state.steps = [];
+      state.stepTimes = [];
+      liveOutput = [];
+      r = await runTransformer(wasm, call, hooks);
+    }
+    last.fallback = fellBack || null;
     const o = r.outcome;
     last.transformer = { results: o.results, trap: o.trap, steps: o.steps, output: Array.from(o.output), ms: r.ms };
     showTransformer(o, r.ms);
@@ -534,7 +585,7 @@ async function doRun(stepping: boolean): Promise<void> {
       ui.verdict.textContent = last.agree ? `✓ the transformer agrees with native WebAssembly: same ${o.trap ? 'trap' : 'results'} and output, in ${fmt(o.steps)} steps` : '✗ the transformer and native WebAssembly disagree';
       ui.verdict.className = last.agree ? 'ok' : 'bad';
     }
-    status(`${call.export} finished in ${fmt(o.steps)} steps${o.trap ? ` with a trap: ${o.trap}` : ''}`);
+    status(`${call.export} finished in ${fmt(o.steps)} steps${o.trap ? ` with a trap: ${o.trap}` : ''}${fellBack ? `. ${fellBack}` : ''}`);
     setState('done');
   } catch (e) {
     if (e instanceof Stopped) {
@@ -567,7 +618,8 @@ async function init(): Promise<void> {
   fillSamples();
   ui.sample.addEventListener('change', () => pickSample(ui.sample.value));
   ui.wat.addEventListener('input', () => {
-    state.source = { kind: 'wat', text: ui.wat.value, filename: state.source?.kind === 'wat' ? state.source.filename : 'input.wat' };
+    const was = state.source?.filename.replace(/\.(wasm|wat|wast)$/i, '') ?? 'input';
+    state.source = { kind: 'wat', text: ui.wat.value, filename: `${was}.wat` };
     dropModel();
   });
   ui.upload.addEventListener('change', async () => {
@@ -578,12 +630,10 @@ async function init(): Promise<void> {
     ui.description.textContent = `${f.name}: uploaded (${fmt(bytes.length)} bytes)`;
     if (/\.wa?t$|\.wast$/i.test(f.name)) {
       state.source = { kind: 'wat', text: new TextDecoder().decode(bytes), filename: f.name };
-      ui.wat.disabled = false;
       ui.wat.value = state.source.text;
     } else {
       state.source = { kind: 'wasm', bytes, filename: f.name };
-      ui.wat.disabled = true;
-      ui.wat.value = `;; ${f.name}: a binary module (${fmt(bytes.length)} bytes)`;
+      showDisassembly(bytes, f.name);
     }
     fillExports([], []);
     ui.args.value = '';

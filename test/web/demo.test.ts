@@ -8,6 +8,8 @@
 //    onnxruntime-web (wasm), and each outcome must equal native execution computed here in Node
 //    (harness/native.ts, harness/io.ts) as well as the page's own native column.
 // 2. The inspector report (`wasmformer inspect`, run as the CLI) opened from file://, a block picked.
+// 3. WebGPU, in a Chromium given SwiftShader's software adapter (skipped where it has none): a model
+//    runs on it, or falls back to wasm where an onnxruntime-web WebGPU kernel fails, and says so.
 // Each page's screenshot must not be blank (many colours, no colour covering nearly everything);
 // with UPDATE_SCREENSHOTS=1 they are written to docs/demo.png and docs/inspect.png (the README's).
 
@@ -52,8 +54,8 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-async function newPage(): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
+async function newPage(on: Browser = browser): Promise<Page> {
+  const page = await on.newPage({ viewport: { width: 1400, height: 900 }, deviceScaleFactor: 1 });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('request', (r) => {
     const u = r.url();
@@ -70,6 +72,7 @@ interface LastRun {
   native: { results: number[]; trap: string | null; output: number[] } | null;
   agree: boolean | null;
   error: string | null;
+  fallback: string | null;
 }
 
 async function settle(page: Page, states: string[], timeout = 120_000): Promise<string> {
@@ -190,5 +193,35 @@ describe('the inspector report', () => {
     saveScreenshot(shot, 'inspect.png');
     expect(pageErrors).toEqual([]);
     await page.close();
+  });
+});
+
+describe('WebGPU where the browser has it', () => {
+  it("runs on WebGPU (SwiftShader's software adapter), falling back to wasm where a kernel fails, agreeing with native", async (ctx) => {
+    const gpu = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'] });
+    try {
+      const page = await newPage(gpu);
+      await page.goto(url);
+      await settle(page, ['ready'], 60_000);
+      if (await page.locator('#provider option[value=webgpu]').isDisabled()) ctx.skip(); // no adapter in this Chromium
+      await page.selectOption('#sample', 'wat/sum_to_n');
+      await page.selectOption('#provider', 'webgpu');
+      await compileIn(page);
+      const sum = await runToEnd(page);
+      expect(sum).toMatchObject({ provider: 'webgpu', agree: true, fallback: null, transformer: { results: [55], trap: null } });
+      // a model with memory: onnxruntime-web 1.30's WebGPU Softmax refuses an empty axis, so this
+      // one may fall back to wasm mid-run (and must say so); either way the outcome is native's
+      await page.selectOption('#sample', 'c/bigadd.O2');
+      await page.selectOption('#provider', 'webgpu');
+      await compileIn(page);
+      const big = await runToEnd(page);
+      expect(big.agree).toBe(true);
+      expect(Buffer.from(big.transformer!.output).toString()).toBe('19134\n');
+      if (big.provider === 'wasm') expect(big.fallback).toMatch(/^WebGPU failed at step \d+/);
+      expect(pageErrors).toEqual([]);
+      expect(external).toEqual([]);
+    } finally {
+      await gpu.close();
+    }
   });
 });
