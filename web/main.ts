@@ -262,7 +262,7 @@ function statsRows(c: Compiled): Array<[string, string]> {
     ['heads / MLP units', `${fmt(s.heads)} / ${fmt(s.mlpHidden)}`],
     ['parameters', `${fmt(s.params)} (${fmt(s.nonzeros)} nonzero)`],
     ['model file', `${fmt(c.model.onnx.length)} bytes`],
-    ['memory', L.memory ? `${fmt(L.memory.memBytes)} bytes (the KV cache), ${L.storePorts ? `${L.storePorts} rows written per step` : 'never written'}` : 'none'],
+    ['memory', L.memory ? `${fmt(L.memory.memBytes)} bytes, kept in the KV cache; ${L.storePorts ? `${L.storePorts} rows written per step` : 'never written'}` : 'none'],
     ['token in / out', `${L.tokenIn.width} / ${L.tokenOut.width} numbers`],
     ['compiled in', `${ms(c.compileMs)} in this page; loaded on ${c.provider} in ${ms(c.loadMs)}`],
   ];

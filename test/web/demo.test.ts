@@ -159,6 +159,11 @@ describe('the browser demo', () => {
     // the picture: the C program again, after a run, a step of the trace picked
     await page.selectOption('#sample', 'c/hello.O2');
     await compileIn(page);
+    // the model compiled in the page opens in the inspector (a blob: page, rendered in the page)
+    const [report] = await Promise.all([page.context().waitForEvent('page'), page.click('#inspect')]);
+    await report.waitForSelector('#list li');
+    expect(await report.locator('#list li').count()).toBe(13);
+    await report.close();
     await runToEnd(page);
     await page.click('#trace tbody tr:nth-child(6)');
     const shot = await page.screenshot();
