@@ -558,8 +558,8 @@ async function doRun(stepping: boolean): Promise<void> {
       r = await runTransformer(c.transformer, call, hooks);
     } catch (e) {
       if (e instanceof Stopped || c.provider !== 'webgpu') throw e;
-      // WebGPU failed on a step (onnxruntime-web's WebGPU kernels miss some shapes, e.g. a
-      // Softmax over an empty axis): load the same model on the WebAssembly backend, run again
+      // WebGPU failed on a step (onnxruntime-web 1.30's WebGPU Softmax rejects an empty tensor,
+      // met where the step's expert has no heads in a layer): load the model on wasm, run again
       fellBack = `WebGPU failed at step ${state.steps.length + 1} (${(e as Error).message.split('\n')[0].slice(0, 160)}); ran on wasm instead`;
       status(fellBack);
       const wasm = await TransformerModel.load(c.model.onnx, { ort: gatedBinding(await ortFor('wasm'), () => state.gate ?? openGate()), provider: 'wasm' });

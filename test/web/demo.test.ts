@@ -214,8 +214,9 @@ describe('WebGPU where the browser has it', () => {
       await compileIn(page);
       const sum = await runToEnd(page);
       expect(sum).toMatchObject({ provider: 'webgpu', agree: true, fallback: null, transformer: { results: [55], trap: null } });
-      // a model with memory: onnxruntime-web 1.30's WebGPU Softmax refuses an empty axis, so this
-      // one may fall back to wasm mid-run (and must say so); either way the outcome is native's
+      // a model with memory: onnxruntime-web 1.30's WebGPU Softmax refuses an empty tensor (a step
+      // whose expert has no heads in a layer), so this one may fall back to wasm mid-run (and must
+      // say so); either way the outcome is native's
       await page.selectOption('#sample', 'c/bigadd.O2');
       await page.selectOption('#provider', 'webgpu');
       await compileIn(page);
