@@ -18,7 +18,7 @@ describe('the browser demo bundle', () => {
       const js = Object.keys(r.files).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(r.outdir, f), 'utf8')).join('\n');
       expect(js).not.toMatch(/onnxruntime-node|from\s*["']node:/);
       expect(js).toContain('sum_to_n');
-      const samples = demoSamples();
+      const samples = await demoSamples();
       expect(samples.map((s) => s.id)).toEqual(expect.arrayContaining(['wat/sum_to_n', 'c/hello.O2', 'c/bigadd.O2']));
       for (const s of samples) expect(s.calls.length, s.id).toBeGreaterThan(0);
     } finally {

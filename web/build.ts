@@ -18,6 +18,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSamples, SAMPLES_DIR } from '../wasm-samples/samples.js';
 import { loadCatalogue, readWasm } from '../wasm-samples/c/c_samples.js';
+import { instructionsRetired } from '../harness/retired.js';
 import type { DemoSample } from './samples.js';
 
 const WEB_DIR = dirname(fileURLToPath(import.meta.url));
@@ -32,13 +33,15 @@ export const ORT_WASM_FILES = ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-thr
 /** The showcase programs (compute(input)) and C samples (exports on i32 args) the page offers. */
 const SHOWCASE = ['hello', 'bigadd', 'fibonacci', 'collatz'];
 const C_SAMPLES = ['gcd', 'recursive', 'sieve'];
+/** A C sample's preselected call: its case doing the most WebAssembly instructions up to this many. */
+const MAX_DEFAULT_WORK = 3000;
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64');
 }
 
 /** The demo's built-in programs: every WAT sample, then the C programs (clang -O2). */
-export function demoSamples(): DemoSample[] {
+export async function demoSamples(): Promise<DemoSample[]> {
   const out: DemoSample[] = [];
   for (const s of loadSamples()) {
     out.push({
@@ -69,19 +72,24 @@ export function demoSamples(): DemoSample[] {
   for (const name of C_SAMPLES) {
     const s = cat.samples.find((x) => x.name === name);
     if (!s) throw new Error(`web/build.ts: no C sample ${name}`);
-    const seen = new Set<string>();
+    const wasm = readWasm(s.source, 'O2');
+    const calls: DemoSample['calls'] = [];
+    for (const name of [...new Set(s.cases.map((c) => c.export))]) {
+      // the case of each export that does the most work within a few thousand instructions
+      const work: Array<{ args: number[]; n: number }> = [];
+      for (const c of s.cases.filter((x) => x.export === name)) work.push({ args: c.args, n: await instructionsRetired(wasm, { invoke: name, args: c.args }) });
+      const within = work.filter((w) => w.n <= MAX_DEFAULT_WORK).sort((a, b) => b.n - a.n);
+      const best = within[0] ?? work.sort((a, b) => a.n - b.n)[0];
+      if (best) calls.push({ export: name, args: best.args.join(' ') });
+    }
     out.push({
       id: `c/${name}.O2`,
       group: 'C programs (clang -O2, wasm-samples/c/)',
       label: `${name}.c — ${s.description}`,
       description: s.description,
       filename: `${name}.O2.wasm`,
-      wasm: base64(readWasm(s.source, 'O2')),
-      // the second case of each export (past the trivial first one, short enough to watch)
-      calls: s.cases.filter((c) => (seen.has(c.export) ? false : (seen.add(c.export), true))).map((first) => {
-        const of = s.cases.filter((c) => c.export === first.export);
-        return { export: first.export, args: (of[1] ?? first).args.join(' ') };
-      }),
+      wasm: base64(wasm),
+      calls,
     });
   }
   return out;
@@ -135,7 +143,7 @@ export async function buildDemo(opts: { outdir?: string; minify?: boolean } = {}
     sourcemap: false,
     legalComments: 'none',
     logLevel: 'warning',
-    plugins: [samplesPlugin(demoSamples()), emptyNodeBranch],
+    plugins: [samplesPlugin(await demoSamples()), emptyNodeBranch],
   });
   copyFileSync(join(WEB_DIR, 'index.html'), join(outdir, 'index.html'));
   const require = createRequire(import.meta.url);

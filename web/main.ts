@@ -187,6 +187,15 @@ function fillExports(names: string[], calls: DemoSample['calls'], pick?: string)
     ui.args.value = call.args;
     ui.input.value = call.input ?? '';
   }
+  // the sample's other inputs, offered by the input field
+  const list = $('inputs');
+  list.replaceChildren();
+  for (const c of calls) {
+    if (c.input === undefined || c.input === '') continue;
+    const o = document.createElement('option');
+    o.value = c.input;
+    list.appendChild(o);
+  }
 }
 
 function pickSample(id: string): void {
