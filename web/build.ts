@@ -129,7 +129,7 @@ export async function buildDemo(opts: { outdir?: string; minify?: boolean } = {}
   }
   mkdirSync(outdir, { recursive: true });
   const result = await build({
-    entryPoints: [join(WEB_DIR, 'main.ts')],
+    entryPoints: [join(WEB_DIR, 'main.ts'), join(WEB_DIR, 'compile_worker.ts')],
     outdir,
     entryNames: '[name]',
     chunkNames: 'chunk-[hash]',

@@ -1,4 +1,4 @@
-// web/engine.ts — the demo's machinery, without the page: compile in the browser, load the model on
+// web/engine.ts — the demo's machinery, without the page: compile in the browser (in a worker), load the model on
 // onnxruntime-web, run it one session.run at a time (Step) or freely (Run), and run the same call
 // on the browser's own WebAssembly (harness/io.ts, the I/O convention of format/io.ts).
 //
@@ -9,11 +9,12 @@
 
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { compile, type CompiledModel } from '../compile.js';
-import { RunError } from '../format/errors.js';
+import { CompileError, RunError } from '../format/errors.js';
 import { INPUT_ARG, inputImage, parseIoArg, resolveArgs, type IoArg } from '../format/io.js';
 import { IoProgram, type IoOutcome } from '../harness/io.js';
 import { nativeTrapAgrees } from '../harness/native.js';
 import { TransformerModel, type OrtBinding, type Outcome, type TraceEvent } from '../runtime/core.js';
+import type { CompileReply, CompileRequest } from './compile_worker.js';
 
 /** Thrown out of a paused or running model when the page stops it (Reset, a new Compile). */
 export class Stopped extends Error {
@@ -131,8 +132,70 @@ function usesInput(call: CallSpec): boolean {
   return call.input !== null || call.args.includes(INPUT_ARG);
 }
 
+/** What the page keeps of a compiled model. */
+export type WebModel = Pick<CompiledModel, 'onnx' | 'wasm' | 'stats' | 'layout'> & { compiledIn: 'worker' | 'page' };
+
+/** Compiles wasm bytes or WAT text (in a worker, or in the page). */
+export type Compiler = (input: Uint8Array | string, filename: string) => Promise<WebModel>;
+
+/** The compiler in the page itself (blocks it while it runs). */
+export const compileHere: Compiler = async (input, filename) => ({ ...(await compile(input, { filename })), compiledIn: 'page' });
+
+/**
+ * The compiler in a module Web Worker (web/compile_worker.ts at `url`), the page staying
+ * responsive; where the worker cannot start, the compiler in the page.
+ */
+export function workerCompiler(url: URL): Compiler {
+  let worker: Worker | null = null;
+  let broken = typeof Worker === 'undefined';
+  let next = 0;
+  const waiting = new Map<number, { resolve: (m: WebModel) => void; reject: (e: Error) => void }>();
+  const fail = (why: string) => {
+    broken = true;
+    worker?.terminate();
+    worker = null;
+    for (const w of waiting.values()) w.reject(new WorkerFailed(why));
+    waiting.clear();
+  };
+  const start = (): Worker => {
+    const w = new Worker(url, { type: 'module' });
+    w.onmessage = (e: MessageEvent<CompileReply>) => {
+      const r = e.data;
+      const p = waiting.get(r.id);
+      if (!p) return;
+      waiting.delete(r.id);
+      if (r.ok) p.resolve({ onnx: r.onnx, wasm: r.wasm, stats: r.stats, layout: r.layout, compiledIn: 'worker' });
+      else p.reject(new CompileError(r.message));
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      fail(e.message || 'the compile worker failed to start');
+    };
+    return w;
+  };
+  return async (input, filename) => {
+    if (!broken) {
+      try {
+        worker ??= start();
+        const id = next++;
+        const w = worker;
+        return await new Promise<WebModel>((resolve, reject) => {
+          waiting.set(id, { resolve, reject });
+          const copy = typeof input === 'string' ? input : input.slice();
+          w.postMessage({ id, input: copy, filename } satisfies CompileRequest, typeof copy === 'string' ? [] : [copy.buffer]);
+        });
+      } catch (e) {
+        if (!(e instanceof WorkerFailed)) throw e;
+      }
+    }
+    return compileHere(input, filename);
+  };
+}
+
+class WorkerFailed extends Error {}
+
 export interface Compiled {
-  model: CompiledModel;
+  model: WebModel;
   transformer: TransformerModel;
   native: IoProgram;
   provider: string;
@@ -140,15 +203,26 @@ export interface Compiled {
   loadMs: number;
 }
 
-/** Compiles in the page and loads the model (provider 'wasm' or 'webgpu') and the native module. */
-export async function compileAndLoad(input: Uint8Array | string, filename: string, ort: OrtBinding, provider: string): Promise<Compiled> {
+/**
+ * Compiles (with `compiler`) and loads the model with each provider in turn until one can (the
+ * first is the one asked for; 'wasm' always can), and the module natively.
+ */
+export async function compileAndLoad(input: Uint8Array | string, filename: string, compiler: Compiler, providers: Array<{ provider: string; ort: () => Promise<OrtBinding> }>, onRefused: (provider: string, why: string) => void): Promise<Compiled> {
   const t0 = performance.now();
-  const model = await compile(input, { filename });
+  const model = await compiler(input, filename);
   const t1 = performance.now();
-  const transformer = await TransformerModel.load(model.onnx, { ort, provider });
-  const t2 = performance.now();
-  const native = await IoProgram.compile(model.wasm);
-  return { model, transformer, native, provider, compileMs: t1 - t0, loadMs: t2 - t1 };
+  for (const [i, p] of providers.entries()) {
+    try {
+      const transformer = await TransformerModel.load(model.onnx, { ort: await p.ort(), provider: p.provider });
+      const t2 = performance.now();
+      const native = await IoProgram.compile(model.wasm);
+      return { model, transformer, native, provider: p.provider, compileMs: t1 - t0, loadMs: t2 - t1 };
+    } catch (e) {
+      if (i === providers.length - 1 || !(e instanceof RunError) || !/ONNX Runtime could not load/.test(e.message)) throw e;
+      onRefused(p.provider, e.message);
+    }
+  }
+  throw new RunError('no execution provider given');
 }
 
 export interface TransformerRun {

@@ -13,7 +13,10 @@ import { decodeBase64 } from '../format/memory.js';
 import type { TokenIn, TokenOut } from '../format/token.js';
 import type { IoOutcome } from '../harness/io.js';
 import { TransformerModel, type OrtBinding, type TraceEvent } from '../runtime/core.js';
-import { agree, compileAndLoad, gatedBinding, parseArgs, runNative, runTransformer, StepGate, Stopped, type CallSpec, type Compiled } from './engine.js';
+import { agree, compileAndLoad, gatedBinding, parseArgs, runNative, runTransformer, StepGate, Stopped, workerCompiler, type CallSpec, type Compiled } from './engine.js';
+
+/** The compiler runs in a worker (web/compile_worker.ts, built beside main.js): the page stays live. */
+const compiler = workerCompiler(new URL('./compile_worker.js', import.meta.url));
 import type { DemoSample } from './samples.js';
 
 /** Trace rows drawn (a longer run keeps counting, and says how many it left out). */
@@ -122,10 +125,10 @@ const state = {
 
 declare global {
   interface Window {
-    wfDemo: { samples: string[]; last: LastRun | null; provider: string };
+    wfDemo: { samples: string[]; last: LastRun | null; provider: string; compiledIn: string | null };
   }
 }
-window.wfDemo = { samples: (samples as DemoSample[]).map((s) => s.id), last: null, provider: 'wasm' };
+window.wfDemo = { samples: (samples as DemoSample[]).map((s) => s.id), last: null, provider: 'wasm', compiledIn: null };
 
 function setState(s: string): void {
   document.body.dataset.state = s;
@@ -273,7 +276,7 @@ function statsRows(c: Compiled): Array<[string, string]> {
     ['model file', `${fmt(c.model.onnx.length)} bytes`],
     ['memory', L.memory ? `${fmt(L.memory.memBytes)} bytes, kept in the KV cache; ${L.storePorts ? `${L.storePorts} rows written per step` : 'never written'}` : 'none'],
     ['token in / out', `${L.tokenIn.width} / ${L.tokenOut.width} numbers`],
-    ['compiled in', `${ms(c.compileMs)} in this page; loaded on ${c.provider} in ${ms(c.loadMs)}`],
+    ['compiled in', `${ms(c.compileMs)} in this browser (${c.model.compiledIn === 'worker' ? 'a worker' : 'the page'}); loaded on ${c.provider} in ${ms(c.loadMs)}`],
   ];
 }
 
@@ -305,23 +308,19 @@ async function doCompile(): Promise<void> {
   const src = state.source;
   if (!src) return;
   setState('compiling');
-  status(`compiling ${src.filename} in this page…`);
+  status(`compiling ${src.filename} in this browser…`);
   ui.compile.disabled = true;
   await new Promise((r) => setTimeout(r, 20)); // let the status paint
   const binding = async (provider: string): Promise<OrtBinding> => gatedBinding(await ortFor(provider), () => state.gate ?? openGate());
-  let provider = ui.provider.value;
+  const wanted = ui.provider.value;
+  // WebGPU may refuse a model; the WebAssembly backend always can
+  const providers = [...new Set([wanted, 'wasm'])].map((provider) => ({ provider, ort: () => binding(provider) }));
   try {
-    let c: Compiled;
-    try {
-      c = await compileAndLoad(src.kind === 'wat' ? src.text : src.bytes, src.filename, await binding(provider), provider);
-    } catch (e) {
-      if (provider !== 'webgpu' || !(e instanceof Error) || !/ONNX Runtime could not load/.test(e.message)) throw e;
-      provider = 'wasm'; // WebGPU refused the model: the WebAssembly backend always can
-      ui.provider.value = provider;
-      status(`WebGPU could not load the model (${e.message}); using wasm`);
-      c = await compileAndLoad(src.kind === 'wat' ? src.text : src.bytes, src.filename, await binding(provider), provider);
-    }
+    const c = await compileAndLoad(src.kind === 'wat' ? src.text : src.bytes, src.filename, compiler, providers, (p, why) => status(`${p} could not load the model (${why}); using wasm`));
+    const provider = c.provider;
+    ui.provider.value = provider;
     state.compiled = c;
+    window.wfDemo.compiledIn = c.model.compiledIn;
     window.wfDemo.provider = provider;
     ui.tfWhere.textContent = `(ONNX Runtime Web, ${provider})`;
     drawStats(c);

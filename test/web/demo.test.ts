@@ -3,8 +3,9 @@
 // (/usr/bin/chromium, or $CHROMIUM; `.ci/run` installs the package).
 //
 // 1. The demo (web/): built into a temp folder and served on localhost, it must fetch nothing
-//    from elsewhere; it compiles two samples in the page (a WAT sample, stepped and then run to the
-//    end, and a C program given an input text) plus an uploaded .wasm, runs them on
+//    from elsewhere; it compiles two samples in the page's compile worker (a WAT sample, stepped and
+//    then run to the end, and a C program given an input text), pasted WAT (a syntax error located
+//    by line and column, then a module that compiles) and an uploaded .wasm, runs them on
 //    onnxruntime-web (wasm), and each outcome must equal native execution computed here in Node
 //    (harness/native.ts, harness/io.ts) as well as the page's own native column.
 // 2. The inspector report (`wasmformer inspect`, run as the CLI) opened from file://, a block picked.
@@ -122,6 +123,7 @@ describe('the browser demo', () => {
       await settle(page, ['paused']);
       await page.waitForFunction((n) => document.querySelectorAll('#trace tbody tr').length === n, k);
     }
+    expect(await page.evaluate(() => window.wfDemo.compiledIn)).toBe('worker');
     expect(await page.textContent('#trace tbody tr:nth-child(1) td:nth-child(3)')).toBe('sum_to_n:block0');
     const stepped = await runToEnd(page);
     const sumNative = await runNative(new Uint8Array(readFileSync(join(ROOT, 'wasm-samples/sum_to_n.wasm'))), 'sum_to_n', [10]);
@@ -130,6 +132,17 @@ describe('the browser demo', () => {
     expect(stepped.native?.results).toEqual(sumNative.results);
     expect(stepped.agree).toBe(true);
     expect(await page.locator('#trace tbody tr').count()).toBe(stepped.transformer!.steps);
+
+    // pasted WAT with a syntax error: a one-line error at its line and column
+    await page.fill('#wat', '(module\n  (func (export "f") (result i32)\n    (i32.const 1))');
+    await page.click('#compile');
+    expect(await settle(page, ['compiled', 'error'])).toBe('error');
+    expect(await page.textContent('#status')).toMatch(/^cannot assemble sum_to_n\.wat: line 3, column \d+: /);
+    // pasted WAT that compiles
+    await page.fill('#wat', '(module (func (export "twice") (param i32) (result i32) (i32.add (local.get 0) (local.get 0))))');
+    await compileIn(page);
+    await page.fill('#args', '-21');
+    expect((await runToEnd(page)).transformer).toMatchObject({ results: [-42], trap: null });
 
     // a C program (clang -O2 binary) reading an input text and printing
     await page.selectOption('#sample', 'c/bigadd.O2');
