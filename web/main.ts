@@ -218,6 +218,10 @@ function pickSample(id: string): void {
   ui.upload.value = '';
   fillExports([...new Set(s.calls.map((c) => c.export))], s.calls, s.calls[0]?.export);
   dropModel();
+  clearResults();
+  drawStats(null);
+  status('');
+  setState('ready');
 }
 
 /**
@@ -282,7 +286,12 @@ function statsRows(c: Compiled): Array<[string, string]> {
 
 function drawStats(c: Compiled | null): void {
   ui.stats.replaceChildren();
-  if (!c) return;
+  if (!c) {
+    const td = ui.stats.insertRow().insertCell();
+    td.className = 'muted';
+    td.textContent = 'compile a program to see its transformer';
+    return;
+  }
   for (const [k, v] of statsRows(c)) {
     const tr = ui.stats.insertRow();
     const th = document.createElement('th');
@@ -597,8 +606,7 @@ async function doRun(stepping: boolean): Promise<void> {
     setState('done');
   } catch (e) {
     if (e instanceof Stopped) {
-      status('stopped');
-      setState('compiled');
+      // whoever stopped it (Reset, another sample, a new compile) has set the page's state
     } else {
       last.error = (e as Error).message;
       showTransformer(null, null, last.error);
@@ -628,7 +636,11 @@ async function init(): Promise<void> {
   ui.wat.addEventListener('input', () => {
     const was = state.source?.filename.replace(/\.(wasm|wat|wast)$/i, '') ?? 'input';
     state.source = { kind: 'wat', text: ui.wat.value, filename: `${was}.wat` };
-    dropModel();
+    if (state.compiled) {
+      dropModel();
+      status('the text changed: Compile it again');
+      setState('ready');
+    }
   });
   ui.upload.addEventListener('change', async () => {
     const f = ui.upload.files?.[0];
