@@ -1,4 +1,4 @@
-// bench/bench.ts — `npm run bench [-- --quick] [-- --out FILE]`: compile and execution speed.
+// bench/bench.ts — `npm run bench [-- --quick] [--out FILE] [--provider P]`: compile and execution speed.
 //
 // Per sample (wasm-samples/samples.json): compile time (median of 5), model
 // size and shape, then execution throughput of the transformer on ONNX Runtime
@@ -10,7 +10,9 @@
 // executed IR block, its IR instructions plus its terminator (counted by a
 // walk of the IR that is cross-checked against the IR interpreter). Then a
 // long-trace check: loop samples run for as many steps as fit in a time
-// budget. Prints markdown tables and writes bench/results.json. See bench/README.md.
+// budget. Then the showcase C programs (bench/c_programs.ts), the floor and the time per step
+// of 10^3..10^6-step runs (bench/steps.ts). --provider selects ONNX Runtime's execution provider
+// (default cpu). Prints markdown tables and writes bench/results.json. See bench/README.md.
 
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -24,6 +26,8 @@ import { prng } from '../harness/check.js';
 import { TransformerModel, type Outcome } from '../runtime/transformer.js';
 import { scalingMain } from './scaling.js';
 import { benchCPrograms, type CProgramResult } from './c_programs.js';
+import { benchFloor, benchSteps } from './steps.js';
+import { checkProvider } from '../cli/providers.js';
 import { loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -36,14 +40,25 @@ interface Config {
   nativeMinMs: number;
   longTraceSeconds: number;
   out: string;
+  provider: string;
 }
 
 function parseConfig(argv: string[]): Config {
   const quick = argv.includes('--quick');
   const outAt = argv.indexOf('--out');
-  const unknown = argv.filter((a, i) => a !== '--quick' && a !== '--out' && !(outAt >= 0 && i === outAt + 1));
-  if (unknown.length) {
-    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE]\nunknown argument(s): ${unknown.join(' ')}\n`);
+  const provAt = argv.indexOf('--provider');
+  const valueAt = (i: number) => (outAt >= 0 && i === outAt + 1) || (provAt >= 0 && i === provAt + 1);
+  const unknown = argv.filter((a, i) => a !== '--quick' && a !== '--out' && a !== '--provider' && !valueAt(i));
+  const missing = [outAt, provAt].some((k) => k >= 0 && argv[k + 1] === undefined);
+  if (unknown.length || missing) {
+    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE] [--provider cpu|cuda|...]\n${unknown.length ? `unknown argument(s): ${unknown.join(' ')}` : 'a flag is missing its value'}\n`);
+    process.exit(2);
+  }
+  const provider = provAt >= 0 ? argv[provAt + 1]! : 'cpu';
+  try {
+    checkProvider(provider);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
     process.exit(2);
   }
   return {
@@ -54,6 +69,7 @@ function parseConfig(argv: string[]): Config {
     nativeMinMs: quick ? 20 : 100,
     longTraceSeconds: quick ? 2 : 10,
     out: outAt >= 0 ? argv[outAt + 1]! : join(HERE, 'results.json'),
+    provider,
   };
 }
 
@@ -145,6 +161,7 @@ interface SampleResult {
   layers: number;
   criticalPath: number;
   dModel: number;
+  maxLive: number;
   heads: number;
   params: number;
   batch1: { calls: number; steps: number; instructions: number; seconds: number; stepsPerSec: number; instrPerSec: number };
@@ -200,7 +217,7 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
   }
   const c = m!;
   const t0 = performance.now();
-  const model = await TransformerModel.load(c.onnx);
+  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider });
   const loadMs = performance.now() - t0;
   const rand = prng(2024);
   const mismatches: string[] = [];
@@ -273,6 +290,7 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
     layers: s.layers,
     criticalPath: s.criticalPath,
     dModel: s.dModel,
+    maxLive: s.maxLive,
     heads: s.heads,
     params: s.params,
     batch1: b1,
@@ -283,11 +301,11 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
 }
 
 /** Runs `name(arg)` with the largest arg whose trace fits the time budget (estimated from a short run). */
-async function longTrace(samples: Sample[], sampleName: string, name: string, seconds: number, maxArg: number, evict = false): Promise<LongTrace> {
+async function longTrace(cfg: Config, samples: Sample[], sampleName: string, name: string, seconds: number, maxArg: number, evict = false): Promise<LongTrace> {
   const sample = samples.find((s) => s.name === sampleName);
   if (!sample) throw new Error(`no sample ${sampleName}`);
   const c = await compile(sampleWasm(sample), { filename: sample.file });
-  const model = await TransformerModel.load(c.onnx);
+  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider });
   // Probe with growing n until a run takes 1/4 of the budget, then extrapolate with the
   // growth exponent seen between the last two probes (1 for a constant cost per step,
   // up to 2 when the KV cache grows by a row per step).
@@ -354,18 +372,22 @@ async function main(): Promise<number> {
   }
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K[long traces]');
   const long: LongTrace[] = [
-    await longTrace(samples, 'sum_to_n', 'sum_to_n', cfg.longTraceSeconds, 2_000_000_000),
+    await longTrace(cfg, samples, 'sum_to_n', 'sum_to_n', cfg.longTraceSeconds, 2_000_000_000),
     // stores one word per step (the KV cache grows by a row per step); 4n must stay inside the 64 KiB memory
-    await longTrace(samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383),
+    await longTrace(cfg, samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383),
     // the same with superseded cache rows evicted: one row per address, same results
-    await longTrace(samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383, true),
+    await longTrace(cfg, samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383, true),
   ];
   const cprograms: CProgramResult[] = await benchCPrograms({
     maxRetired: cfg.quick ? 5_000 : 25_000,
     batches: cfg.quick ? [64] : [64, 1024],
     batchSecondsCap: cfg.quick ? 20 : 120,
+    provider: cfg.provider,
     onProgress: (t) => process.stderr.isTTY && process.stderr.write(`\r\x1b[K[${t}]`),
   });
+  if (process.stderr.isTTY) process.stderr.write('\r\x1b[K[floor and long runs]');
+  const floor = await benchFloor(cfg.provider, cfg.quick ? 50 : 200);
+  const stepRuns = await benchSteps(cfg.provider, cfg.quick);
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
 
   const require = createRequire(import.meta.url);
@@ -374,18 +396,19 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     node: process.version,
     onnxruntime: ortVersion,
+    provider: cfg.provider,
     cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
     quick: cfg.quick,
     batch: cfg.batch,
     batch1TuplesPerExport: cfg.seqTuples,
   };
-  const head = ['sample', 'compile ms', 'model KiB', 'layers', 'dModel', 'heads', 'params', 'steps/call', 'B=1 steps/s', 'B=1 instr/s', `B=${cfg.batch} steps/s`, `B=${cfg.batch} instr/s`, 'V8 instr/s', 'V8 / B=64'];
+  const head = ['sample', 'compile ms', 'model KiB', 'layers (crit)', 'dModel (maxLive)', 'heads', 'params', 'steps/call', 'B=1 steps/s', 'B=1 instr/s', `B=${cfg.batch} steps/s`, `B=${cfg.batch} instr/s`, 'V8 instr/s', 'V8 / B=64'];
   const rows = results.map((r) => [
     r.sample,
     r.compileMsMedian.toFixed(0),
     (r.onnxBytes / 1024).toFixed(0),
-    String(r.layers),
-    String(r.dModel),
+    `${r.layers} (${r.criticalPath})`,
+    `${r.dModel} (${r.maxLive})`,
     String(r.heads),
     si(r.params),
     (r.batch64.steps / r.batch64.calls).toFixed(1),
@@ -399,7 +422,7 @@ async function main(): Promise<number> {
   const longHead = ['program', 'steps', 'seconds', 'steps/s', 'KV-cache rows at end', 'result', 'matches IR'];
   const longRows = long.map((l) => [`${l.export.replace(' --evict', '')}(${l.args.join(', ')})${l.export.endsWith('--evict') ? ' --evict' : ''}`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
   console.log(`## wasmformer bench${cfg.quick ? ' (--quick)' : ''}\n`);
-  console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (CPU) · ${env.cpu}\n`);
+  console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (${cfg.provider}) · ${env.cpu}\n`);
   console.log(markdown(head, rows, (i) => i > 0));
   console.log(`\nLong traces (as many steps as fit in ~${cfg.longTraceSeconds} s):\n`);
   console.log(markdown(longHead, longRows, (i) => i > 0 && i < 5));
@@ -419,13 +442,17 @@ async function main(): Promise<number> {
   console.log(markdown(bHead, bRows, (i) => i > 0 && i < 5));
   const skipped = cprograms.flatMap((c) => c.skipped.map((k) => `${c.program} on ${JSON.stringify(k.input.slice(0, 20))}… (${si(k.retired)} instructions)`));
   if (skipped.length) console.log(`\nNot run here (too long for the bench): ${skipped.join('; ')}`);
+  console.log(`\nFloor: one session.run of a one-node graph (Identity) ${floor.identityRunUs.toFixed(0)} us; one step of the smallest compiled model (${floor.smallestModelNodes} nodes, token encode/decode included) ${floor.smallestModelStepUs.toFixed(0)} us (medians).\n`);
+  console.log('Time per step of a store-heavy loop (a load and a store per step; superseded cache rows evicted):\n');
+  console.log(markdown(['steps', 'seconds', 'us/step', 'KV-cache rows at end', 'matches IR'], stepRuns.map((r) => [String(r.steps), r.seconds.toFixed(2), r.usPerStep.toFixed(0), String(r.cacheRows), r.ok ? '✓' : '✗']), (i) => i < 4));
   const mismatches = results
     .flatMap((r) => r.mismatches.map((x) => `${r.sample}: ${x}`))
+    .concat(stepRuns.filter((r) => !r.ok).map((r) => `store loop of ${r.steps} steps differs from the IR interpreter`))
     .concat(long.filter((l) => !l.ok).map((l) => `long trace ${l.export}(${l.args}) differs from the IR interpreter`))
     .concat(cprograms.flatMap((c) => [...c.runs.filter((r) => !r.ok).map((r) => `${c.program}(${JSON.stringify(r.input)}) output differs`), ...c.batched.filter((b) => !b.ok).map((b) => `${c.program} batch ${b.batch} outputs differ`)]));
   const total = (performance.now() - started) / 1000;
   console.log(`\n${mismatches.length === 0 ? 'all transformer outcomes matched the IR interpreter' : `MISMATCHES:\n${mismatches.join('\n')}`} · ${total.toFixed(0)} s in all`);
-  writeFileSync(cfg.out, JSON.stringify({ env, samples: results, longTraces: long, cPrograms: cprograms, mismatches, seconds: total }, null, 2) + '\n');
+  writeFileSync(cfg.out, JSON.stringify({ env, samples: results, longTraces: long, cPrograms: cprograms, floor, steps: stepRuns, mismatches, seconds: total }, null, 2) + '\n');
   console.log(`wrote ${cfg.out}`);
   return mismatches.length ? 1 : 0;
 }

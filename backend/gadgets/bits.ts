@@ -16,6 +16,19 @@
 // With one constant operand the result is an affine form of the other's bits (no extra
 // sublayer), and limb masks 0 / 0xffff need no bits at all. 0/1 operands (comparison results)
 // use one unit-level gadget without any decomposition.
+//
+// Chains of bit operations share bits instead of decomposing every intermediate result: a
+// result whose bits are already known is seeded into the BitCache with them (KnownBits), so
+// a reader of its bits pays no decomposition of its own:
+//   - one constant operand: result bit j is an affine form of the other's bit j (and: x_j or 0;
+//     or: x_j or 1; xor: x_j or 1 − x_j), read from the other's bits when asked;
+//   - both variable: bit j is an extra output of the same units (and: relu(s − 1); or:
+//     relu(s) − relu(s − 1); xor: relu(s) − 2·relu(s − 1)), one 0/1 vreg per bit, added only
+//     when some reader asks for the bits (no extra units; each output's Σ|w|·max <= 3);
+//   - constant shifts and rotations (shift.ts): result bit i is source bit src(i) or 0.
+// Every such form is exactly 0 or 1, as the decomposition's bits are, and is ready no later:
+// the source's bits never come after the result (a chain of 9 variable `or`s takes 9 + 2
+// sublayers instead of 3 per op).
 
 import type { GraphBuilder } from '../graph.js';
 import type { LinForm } from '../linear.js';
@@ -26,6 +39,16 @@ import { canon, isConstValue, limbValue } from './arith.js';
 import { fmin, stepAt, tabulate } from './staircase.js';
 
 const bitOf = (x: number, j: number) => (Math.floor(x / 2 ** j) & 1);
+
+/** Bits of a limb that need no decomposition of their own (see the file header). */
+export interface KnownBits {
+  /** Bits 8..15 (index 0 = bit 8). */
+  hi(): LinForm[];
+  /** Bits 0..7. */
+  lo(): LinForm[];
+  /** Whether reading lo() adds no sublayer. */
+  hasLo(): boolean;
+}
 
 /** The bits of one canonical limb, built lazily (see the file header). */
 export class LimbBits {
@@ -38,12 +61,14 @@ export class LimbBits {
     private readonly block: number,
     readonly name: string,
     readonly x: LinForm,
+    private readonly known?: KnownBits,
   ) {}
 
   /** Bits 8..15 (index 0 = bit 8). One sublayer. */
   hi(): LinForm[] {
     if (this.hiBits) return this.hiBits;
     if (isConst(this.x)) return (this.hiBits = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => lconst(bitOf(this.x.c, j + 8))));
+    if (this.known) return (this.hiBits = this.known.hi());
     const m = this.g.mlp(this.block, `${this.name}.bits_hi`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j + 8}`, 0, 1));
     const points: number[] = [];
@@ -59,13 +84,14 @@ export class LimbBits {
 
   /** Whether bits 0..7 already exist (readers may prefer them to a dedicated gadget). */
   hasLo(): boolean {
-    return this.loBits !== null;
+    return this.loBits !== null || (this.known?.hasLo() ?? false);
   }
 
   /** Bits 0..7. Two sublayers. */
   lo(): LinForm[] {
     if (this.loBits) return this.loBits;
     if (isConst(this.x)) return (this.loBits = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => lconst(bitOf(this.x.c, j))));
+    if (this.known) return (this.loBits = this.known.lo());
     const r = this.rem();
     const m = this.g.mlp(this.block, `${this.name}.bits_lo`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j}`, 0, 1));
@@ -92,8 +118,8 @@ export class LimbBits {
 /** The bits of a canonical i32 (limb 0 = bits 0..15, limb 1 = bits 16..31). */
 export class ValueBits {
   readonly limbs: readonly [LimbBits, LimbBits];
-  constructor(g: GraphBuilder, block: number, name: string, readonly value: IValue) {
-    this.limbs = [new LimbBits(g, block, `${name}.lo`, value.lo), new LimbBits(g, block, `${name}.hi`, value.hi)];
+  constructor(g: GraphBuilder, block: number, name: string, readonly value: IValue, known: readonly [KnownBits?, KnownBits?] = []) {
+    this.limbs = [new LimbBits(g, block, `${name}.lo`, value.lo, known[0]), new LimbBits(g, block, `${name}.hi`, value.hi, known[1])];
   }
   /** Bit i alone (bits 8..15 of a limb need only its first sublayer). */
   bit(i: number): LinForm {
@@ -128,6 +154,11 @@ export class BitCache {
       this.m.set(v, b);
     }
     return b;
+  }
+
+  /** Records the bits a gadget's result already has (a no-op if v has bits already). */
+  seed(g: GraphBuilder, block: number, name: string, v: IValue, known: readonly [KnownBits?, KnownBits?]): void {
+    if (!this.m.has(v)) this.m.set(v, new ValueBits(g, block, name, v, known));
   }
   peek(v: IValue): ValueBits | undefined {
     return this.m.get(v);
@@ -200,24 +231,62 @@ function limbConst(op: BitOp, lb: LimbBits, C: number): LinForm {
   return lcomb(parts, c);
 }
 
-/** One limb of a op b, both variable: one sublayer after both bit sets, one output vreg. */
-function limbVar(g: GraphBuilder, block: number, name: string, op: BitOp, a: LimbBits, b: LimbBits): LinForm {
+/**
+ * One limb of a op b, both variable: one sublayer after both bit sets, one output vreg; its
+ * bits are extra outputs of the same units, added when a reader first asks for them.
+ */
+function limbVar(g: GraphBuilder, block: number, name: string, op: BitOp, a: LimbBits, b: LimbBits): { x: LinForm; bits: KnownBits } {
   const ab = a.all();
   const bb = b.all();
   const m = g.mlp(block, `${name}.${op}`);
   const v = g.vreg(`${name}.${op}`, 0, LIMB - 1);
   m.bias(v, 0);
+  // per bit j: the units' output lists (weight of bit j in each), kept to add bit outputs later
+  const perBit: Array<Array<[Array<[number, number]>, number]>> = [];
   for (let j = 0; j < 16; j++) {
     const s = lcomb([[ab[j], 1], [bb[j], 1]]);
     const w = 2 ** j;
     const both = lcomb([[s, 1]], -1);
-    if (op === 'and') m.unit(both, [[v, w]], 1);
-    else {
-      m.unit(s, [[v, w]], 2);
-      m.unit(both, [[v, op === 'or' ? -w : -2 * w]], 1);
+    if (op === 'and') {
+      const o: Array<[number, number]> = [[v, w]];
+      m.unit(both, o, 1);
+      perBit.push([[o, 1]]);
+    } else {
+      const o1: Array<[number, number]> = [[v, w]];
+      const o2: Array<[number, number]> = [[v, op === 'or' ? -w : -2 * w]];
+      m.unit(s, o1, 2);
+      m.unit(both, o2, 1);
+      perBit.push([[o1, 1], [o2, op === 'or' ? -1 : -2]]);
     }
   }
-  return lvar(v);
+  let bits: LinForm[] | null = null;
+  const all = (): LinForm[] => {
+    if (!bits) {
+      bits = perBit.map((units, j) => {
+        const bv = g.vreg(`${name}.${op}.bit${j}`, 0, 1);
+        m.bias(bv, 0);
+        for (const [out, w] of units) out.push([bv, w]);
+        return lvar(bv);
+      });
+    }
+    return bits;
+  };
+  return { x: lvar(v), bits: { hi: () => all().slice(8), lo: () => all().slice(0, 8), hasLo: () => true } };
+}
+
+/** Result bit j of (x op C) per bit of x, as a KnownBits over x's bits. */
+function constBits(op: BitOp, lb: LimbBits, C: number): KnownBits {
+  const f = (x: LinForm, j: number): LinForm => {
+    const cj = bitOf(C, j);
+    if (op === 'and') return cj ? x : lconst(0);
+    if (op === 'or') return cj ? lconst(1) : x;
+    return cj ? lcomb([[x, -1]], 1) : x;
+  };
+  return {
+    hi: () => lb.hi().map((x, k) => f(x, k + 8)),
+    lo: () => lb.lo().map((x, j) => f(x, j)),
+    hasLo: () => lb.hasLo() || isConst(lb.x),
+  };
 }
 
 /** a op b on two 0/1 values: one unit (and) or two (or, xor), one output vreg, one sublayer. */
@@ -263,20 +332,25 @@ export function bitwise(op: BitOp, g: GraphBuilder, block: number, name: string,
     return boolOp(g, block, name, op, ca.lo, cb.lo);
   }
   const ba = bitsOf(g, block, `${name}.a`, ca, cache);
+  const seeded = (limbs: Array<{ x: LinForm; bits: KnownBits }>): IValue => {
+    const r = limbValue(limbs[0].x, limbs[1].x);
+    cache?.seed(g, block, name, r, [limbs[0].bits, limbs[1].bits]);
+    return r;
+  };
   if (isConstValue(cb)) {
     const C = [cb.lo.c, cb.hi.c];
-    const limbs = ba.limbs.map((lb, k) => limbConst(op, lb, C[k]));
-    return limbValue(limbs[0], limbs[1]);
+    return seeded(ba.limbs.map((lb, k) => ({ x: limbConst(op, lb, C[k]), bits: constBits(op, lb, C[k]) })));
   }
   const bb = bitsOf(g, block, `${name}.b`, cb, cache);
-  const limbs = [0, 1].map((k) => {
-    const ax = ba.limbs[k].x;
-    const bx = bb.limbs[k].x;
-    if (isConst(ax)) return limbConst(op, bb.limbs[k], ax.c);
-    if (isConst(bx)) return limbConst(op, ba.limbs[k], bx.c);
-    return limbVar(g, block, `${name}.l${k}`, op, ba.limbs[k], bb.limbs[k]);
-  });
-  return limbValue(limbs[0], limbs[1]);
+  return seeded(
+    [0, 1].map((k) => {
+      const ax = ba.limbs[k].x;
+      const bx = bb.limbs[k].x;
+      if (isConst(ax)) return { x: limbConst(op, bb.limbs[k], ax.c), bits: constBits(op, bb.limbs[k], ax.c) };
+      if (isConst(bx)) return { x: limbConst(op, ba.limbs[k], bx.c), bits: constBits(op, ba.limbs[k], bx.c) };
+      return limbVar(g, block, `${name}.l${k}`, op, ba.limbs[k], bb.limbs[k]);
+    }),
+  );
 }
 
 export const and = (g: GraphBuilder, block: number, name: string, a: IValue, b: IValue, cache?: BitCache) => bitwise('and', g, block, name, a, b, cache);

@@ -22,7 +22,7 @@ import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { LIMB } from '../encoding.js';
 import type { IValue } from './arith.js';
 import { canon, constValue, isConstValue, limbValue } from './arith.js';
-import type { BitCache } from './bits.js';
+import type { BitCache, KnownBits, ValueBits } from './bits.js';
 import { bitsOf, limbOfBits } from './bits.js';
 import { floorPoints, gatedSum, onDemand, tabulate } from './staircase.js';
 
@@ -119,18 +119,36 @@ export function shiftConst(op: ShiftOp, g: GraphBuilder, block: number, name: st
   const v = canon(g, block, name, a);
   if (isConstValue(v)) return constValue(shiftConstJs(op, (v.lo.c + LIMB * v.hi.c) >>> 0, s));
   if (s === 0) return v;
-  if (s === 16 && op !== 'shr_s') {
-    if (op === 'shl') return limbValue(lconst(0), v.lo);
-    if (op === 'shr_u') return limbValue(v.hi, lconst(0));
-    return limbValue(v.hi, v.lo);
-  }
   const vb = bitsOf(g, block, name, v, cache);
+  // the result's bits are a's bits moved (bits.ts header): a later bit reader decomposes nothing new
+  const seeded = (r: IValue): IValue => {
+    cache?.seed(g, block, name, r, [movedBits(op, vb, s, 0), movedBits(op, vb, s, 1)]);
+    return r;
+  };
+  if (s === 16 && op !== 'shr_s') {
+    if (op === 'shl') return seeded(limbValue(lconst(0), v.lo));
+    if (op === 'shr_u') return seeded(limbValue(v.hi, lconst(0)));
+    return seeded(limbValue(v.hi, v.lo));
+  }
   if (!vb.complete()) {
     const r = shiftFieldConst(op, g, block, name, v, s);
-    if (r) return r;
+    if (r) return seeded(r);
   }
   const [lo, hi] = shifted(op, (j) => vb.bit(j), s);
-  return limbValue(lo, hi);
+  return seeded(limbValue(lo, hi));
+}
+
+/** Bits of limb k of (a op s): source bits of a, or 0 (read only when asked). */
+function movedBits(op: ShiftOp, vb: ValueBits, s: number, k: 0 | 1): KnownBits {
+  const bit = (i: number): LinForm => {
+    const j = shiftSource(op, 16 * k + i, s);
+    return j === null ? lconst(0) : vb.bit(j);
+  };
+  return {
+    hi: () => [8, 9, 10, 11, 12, 13, 14, 15].map(bit),
+    lo: () => [0, 1, 2, 3, 4, 5, 6, 7].map(bit),
+    hasLo: () => vb.complete(),
+  };
 }
 
 /** a op (n mod 32) for any count n. */
