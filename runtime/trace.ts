@@ -29,7 +29,11 @@ export interface TraceLookup {
   addr: number;
   /** Stage 2: the epoch its query asks for. */
   epoch?: number;
-  /** Rows with a nonzero weight, heaviest first (at most MAX_TRACE_ROWS). */
+  /** How many rows the head weighs: this step's pending rows, then the cache rows fed (pad rows included). */
+  cols: number;
+  /** How many of them are pending rows (the first ones). */
+  pending: number;
+  /** Rows with a nonzero weight, heaviest first (at most MAX_TRACE_ROWS); every other row's weight is exactly 0. */
   rows: TraceRow[];
   /** How many rows had a nonzero weight, when more than the rows listed. */
   more?: number;
@@ -107,7 +111,7 @@ export function decodeLookups(L: ModelLayout, outputs: Record<string, Tensorish>
       const stage: 1 | 2 = q[qo + mem.col.tick] > 0 ? 2 : 1;
       let epoch = 0;
       for (let j = 0; j < EPOCH_BITS; j++) if (q[qo + mem.col.epoch + j] > 0) epoch += 2 ** j;
-      const read: TraceLookup = stage === 2 ? { layer: a.layer, head: h, stage, addr, epoch, rows: [] } : { layer: a.layer, head: h, stage, addr, rows: [] };
+      const read: TraceLookup = stage === 2 ? { layer: a.layer, head: h, stage, addr, epoch, cols: C, pending: Pn, rows: [] } : { layer: a.layer, head: h, stage, addr, cols: C, pending: Pn, rows: [] };
       const wo = (k * H + h) * C;
       const hits: Array<[number, number]> = [];
       for (let c = 0; c < C; c++) if (w[wo + c] > 0) hits.push([c, w[wo + c]]);
