@@ -318,7 +318,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     });
     const data = new TextEncoder().encode(page);
     await writeAtomic(traceHtml, data);
-    if (!quiet(p) && !json) process.stderr.write(`wrote ${escapeText(traceHtml)}: ${sample.steps.length} of ${sample.total} steps, ${data.length} bytes\n`);
+    // after an error stderr holds only the error (and its hint)
+    if (!quiet(p) && !json && !outcome.error) process.stderr.write(`wrote ${escapeText(traceHtml)}: ${sample.steps.length} of ${sample.total} steps, ${data.length} bytes\n`);
   };
   try {
     [o] = await model.runBatch(name, [args], [memory], { maxSteps, trace, traceDetail, onOutput });
