@@ -318,8 +318,8 @@ async function cmdRun(argv: string[]): Promise<number> {
     });
     const data = new TextEncoder().encode(page);
     await writeAtomic(traceHtml, data);
-    // after an error stderr holds only the error (and its hint)
-    if (!quiet(p) && !json && !outcome.error) process.stderr.write(`wrote ${escapeText(traceHtml)}: ${sample.steps.length} of ${sample.total} steps, ${data.length} bytes\n`);
+    // after an error stderr holds only the error (and its hint); with --trace-json only JSON Lines
+    if (!quiet(p) && !json && !p.flags.has('--trace-json') && !outcome.error) process.stderr.write(`wrote ${escapeText(traceHtml)}: ${sample.steps.length} of ${sample.total} steps, ${data.length} bytes\n`);
   };
   try {
     [o] = await model.runBatch(name, [args], [memory], { maxSteps, trace, traceDetail, onOutput });
