@@ -64,7 +64,7 @@ export const TRACE_VIEWER_SCRIPT = String.raw`(function () {
   function hex(n) { return '0x' + (n >>> 0).toString(16); }
   function ch(b) { return b >= 32 && b < 127 ? JSON.stringify(String.fromCharCode(b)) : ''; }
   function writtenAt(pos) {
-    if (pos === 0) return 'data image';
+    if (pos === 0) return 'before the run (data segment)';
     return byPos[pos] !== undefined ? 'step ' + byPos[pos] : 'position ' + pos;
   }
 
@@ -99,7 +99,7 @@ export const TRACE_VIEWER_SCRIPT = String.raw`(function () {
       if (one) sel.appendChild(h('div', 'onehot', 'one-hot: weight 1 on 1 row, exactly 0 on the other ' + (r.cols - 1)));
       r.rows.forEach(function (x) {
         var src = x[0] === 'p' ? 'pending ' + x[1] + ' (this step)' : x[0] === 's' ? 'sink (cache row ' + x[1] + ')' : 'cache row ' + x[1];
-        var what = x[0] === 's' ? 'never written: reads 0' : hex(x[3]) + ' = ' + x[4] + ' ' + ch(x[4]) + ', ' + writtenAt(x[5]);
+        var what = x[0] === 's' ? 'never written: reads 0' : hex(x[3]) + ' = ' + x[4] + (ch(x[4]) ? ' ' + ch(x[4]) : '') + ', written ' + writtenAt(x[5]);
         sel.appendChild(h('div', 'mono', src + ': w=' + x[2] + ' · ' + what));
       });
       if (r.more) sel.appendChild(h('div', 'muted', r.more + ' rows with weight > 0 (first ' + r.rows.length + ' shown)'));

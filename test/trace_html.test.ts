@@ -255,6 +255,11 @@ describe('wasmformer run --trace-html', () => {
     expect(page.steps).toEqual(lines);
     expect(page.total).toBe(1);
     // lookup(66) reads the table word at 4·66 = 264: its low byte (5) is a data-segment row
+    // both at once: stderr stays pure JSON Lines, and the page holds the same steps
+    const both = await cli('run', tmp('lookup.onnx'), '--invoke', 'lookup', '--trace-json', '--trace-html', tmp('both.html'), '--', '66');
+    expect(both.code, both.stderr).toBe(0);
+    expect(jsonLines(both.stderr)).toEqual(lines);
+    expect(readTraceHtml(readFileSync(tmp('both.html'), 'utf8')).steps).toEqual(lines);
     const byte0 = lines[0].reads as Array<{ stage: number; addr: number; rows: unknown[][] }>;
     const s2 = byte0.find((r) => r.stage === 2 && r.addr === 264)!;
     expect(s2.rows).toEqual([['c', s2.rows[0][1], 1, 264, 5, 0]]);
