@@ -152,6 +152,7 @@ export const TRACE_VIEWER_SCRIPT = String.raw`(function () {
       var li = h('li', i === cur ? 'sel' : null, s.step + '  ' + s.block + '  [' + s.args.join(', ') + ']' + ((s.writes && s.writes.length) ? '  W' + s.writes.length : '') + ((s.reads && s.reads.length) ? '  R' + s.reads.length : ''));
       li.setAttribute('data-i', String(i));
       list.appendChild(li);
+      if (i === cur && li.scrollIntoView) li.scrollIntoView({ block: 'nearest' });
     }
   }
 

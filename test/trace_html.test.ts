@@ -43,6 +43,8 @@ interface Program {
   frames?: boolean;
   /** The run stores nothing. */
   noWrites?: boolean;
+  /** The dense form (every head of a layer runs; the unused ones have zero queries). */
+  dense?: boolean;
 }
 
 const wat = (f: string) => () => readFileSync(join(SAMPLES, f), 'utf8');
@@ -51,6 +53,7 @@ const c = (src: string, opt: OptLevel) => () => readWasm(src, opt);
 const PROGRAMS: Program[] = [
   { name: 'lookup.wat', bytes: wat('lookup.wat'), invoke: 'lookup', args: [66], noWrites: true },
   { name: 'copy_loop.wat', bytes: wat('copy_loop.wat'), invoke: 'copy_loop', args: [512, 2048, 8], pendingReads: true },
+  { name: 'copy_loop.wat --dense', bytes: wat('copy_loop.wat'), invoke: 'copy_loop', args: [16, 256, 3], pendingReads: true, dense: true },
   { name: 'unaligned.wat', bytes: wat('unaligned.wat'), invoke: 'unaligned', args: [287454020, 1432778632, -1719109785] },
   { name: 'bubble.O2', bytes: c('bubble.c', 'O2'), invoke: 'bubble_sort', args: [10, 3] },
   { name: 'recursive.O0', bytes: c('recursive.c', 'O0'), invoke: 'fib', args: [5], frames: true },
@@ -67,7 +70,8 @@ interface Traced {
 
 async function traced(p: Program): Promise<Traced> {
   const src = p.bytes();
-  const m = await compile(src, { filename: p.name });
+  const m = await compile(src, { filename: p.name, routing: p.dense ? 'onehot' : 'gather' });
+  expect(m.layout.routing).toBe(p.dense ? 'onehot' : 'gather');
   const model = await TransformerModel.load(m.onnx);
   const mem = model.newMemory();
   const at = model.inputAddress();
