@@ -261,7 +261,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   if (traceHtml === '-') throw new UsageError('--trace-html needs a file name (standard output carries the results)');
   if (p.flags.has('--trace-html-steps') && traceHtml === undefined) throw new UsageError('--trace-html-steps needs --trace-html FILE');
   const keepSteps = intFlag(p, '--trace-html-steps', DEFAULT_TRACE_HTML_STEPS, 4);
-  if (traceHtml !== undefined) checkOutputPath(traceHtml);
+  if (traceHtml !== undefined) checkOutputPath(traceHtml, { stdout: false });
   const inputFile = flag(p, '--input-file');
   const input = inputFile !== undefined ? readInput(inputFile) : flag(p, '--input');
   const inputAtFlag = flag(p, '--input-at');
@@ -317,7 +317,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       outcome: { results: outcome.results, trap: outcome.trap, steps: outcome.steps, output: new TextDecoder().decode(outcome.output), ...(outcome.error ? { error: outcome.error } : {}) },
     });
     const data = new TextEncoder().encode(page);
-    await writeAtomic(traceHtml, data);
+    await writeAtomic(traceHtml, data, { stdout: false });
     // after an error stderr holds only the error (and its hint); with --trace-json only JSON Lines
     if (!quiet(p) && !json && !p.flags.has('--trace-json') && !outcome.error) process.stderr.write(`wrote ${escapeText(traceHtml)}: ${sample.steps.length} of ${sample.total} steps, ${data.length} bytes\n`);
   };

@@ -325,14 +325,16 @@ describe('wasmformer run --trace-html', () => {
 
   it('refuses - and symbolic links, and a failed run still writes its trace', async () => {
     symlinkSync(tmp('target.html'), tmp('link.html'));
-    const [dash, link, lonely, limit] = await Promise.all([
+    const [dash, link, lonely, limit, dev] = await Promise.all([
       cli('run', tmp('lookup.onnx'), '--invoke', 'lookup', '--trace-html', '-', '--', '66'),
       cli('run', tmp('lookup.onnx'), '--invoke', 'lookup', '--trace-html', tmp('link.html'), '--', '66'),
       cli('run', tmp('lookup.onnx'), '--invoke', 'lookup', '--trace-html-steps', '10', '--', '66'),
       cli('run', tmp('bigadd.onnx'), '--invoke', 'compute', '--input', '1+1', '--max-steps', '10', '--trace-html', tmp('limit.html'), '--', '@input'),
+      cli('run', tmp('lookup.onnx'), '--invoke', 'lookup', '--trace-html', '/dev/null', '--', '66'),
     ]);
+    expectError(dev, /refusing to write '\/dev\/null': it is not a regular file \(a device, FIFO or socket\)$/);
     expectError(dash, /--trace-html needs a file name/, true);
-    expectError(link, /symbolic link/);
+    expectError(link, /refusing to write .*link\.html': it is a symbolic link \(give the real path\)$/);
     expect(existsSync(tmp('target.html'))).toBe(false);
     expectError(lonely, /--trace-html-steps needs --trace-html/, true);
     expectError(limit, /step limit exceeded/);
