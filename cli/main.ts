@@ -310,6 +310,7 @@ async function cmdRun(argv: string[]): Promise<number> {
       title: file === STDIN_NAME ? 'model' : basename(file),
       invoke: name,
       args,
+      argText: ioArgs.map((a, i) => (a === INPUT_ARG ? `@input = ${args[i]}` : String(a))),
       input: input === undefined ? undefined : typeof input === 'string' ? input : new TextDecoder().decode(input),
       layout: model.layout,
       inspect,

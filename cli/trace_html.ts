@@ -106,6 +106,8 @@ export interface TraceHtmlInput {
   title: string;
   invoke: string;
   args: number[];
+  /** The arguments as given (`@input` for the input's address), for the title. */
+  argText?: string[];
   /** The --input bytes as text, if any. */
   input?: string;
   layout: ModelLayout;
@@ -219,7 +221,7 @@ pre.ir span{display:block}pre.ir span.hl{background:#ffe58a}
 export function renderTraceHtml(r: TraceHtmlInput): string {
   const d = traceData(r);
   const o = r.outcome;
-  const call = `${r.invoke}(${r.args.join(', ')})`;
+  const call = `${r.invoke}(${(r.argText ?? r.args.map(String)).join(', ')})`;
   const ended = o.error ? `error: ${o.error}` : o.trap ? `trap: ${o.trap}` : `results: ${o.results.join(' ') || '(none)'}`;
   const kept = d.stride === 0 ? `all ${d.total} steps` : `${d.steps.length} of ${d.total} steps: the first ${d.head}, every ${d.stride}th in between, the last ${d.tail}`;
   return [
