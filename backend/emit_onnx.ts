@@ -20,7 +20,7 @@
 import onnxProto from 'onnx-proto';
 import type { ModelWeights, SparseMap } from './assemble_weights.js';
 import { denseOf } from './assemble_weights.js';
-import { LAYOUT_KEY, type ModelLayout, type Routing } from '../format/layout.js';
+import { LAYOUT_KEY, traceOutputNames, type ModelLayout, type Routing } from '../format/layout.js';
 
 const { onnx } = onnxProto;
 
@@ -213,17 +213,23 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
   let x = gw.op('Transpose', 'embed.T', [gw.op('MatMul', 'embed', ['token', gw.float('embed.W', Wemb, [dims.tokenIn, d])])], { perm: [1, 0] });
   const rows = (name: string, t: string, shape: number[]) => gw.reshape(name, gw.op('Transpose', `${name}.T`, [t], { perm: [1, 0] }), shape);
   const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', ['cache'], { perm: [0, 2, 1] }) : '';
+  // trace outputs (format/layout.ts traceOutputNames): the lookups of every attention layer
+  const traced: string[] = [];
   for (let l = 0; l < dims.layers; l++) {
     const p = `layer${l}`;
     const H = dims.heads[l];
     if (H > 0 && hasCache) {
+      const names = traceOutputNames(l);
+      const want = layout.attention.find((a) => a.layer === l);
+      if (!want || want.pending !== dims.pendingRows[l] > 0) throw new Error(`emit: layout.attention disagrees with layer ${l}`);
       const at = experts.map((e) => e.layers[l].attn!);
       // only the active expert's heads and pending rows (routed: the first H_e of the layer's H,
       // cut by a bound gathered by pc; dense: all of them): attention costs what the block uses
       const zero = gw.int64(`${p}.attn.zero`, [0]);
       const cut = (name: string, t: string, end: string, axis: number, start = zero) => gw.op('Slice', name, [t, start, end, gw.int64(`${name}.axes`, [axis])]);
       const qRows = cut(`${p}.attn.q_active`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), em.bound(`${p}.attn.q_end`, at.map((a) => a.roles.length * F)), 0);
-      const q3 = rows(`${p}.attn.q_heads`, qRows, [0, -1, F]);
+      const q3 = rows(names.queries, qRows, [0, -1, F]);
+      traced.push(names.weights, names.queries);
       const cacheScores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
       const Pn = dims.pendingRows[l];
       let o: string;
@@ -232,17 +238,18 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
         const pEnd = em.bound(`${p}.attn.pending_end`, at.map((a) => a.pendingUsed));
         const hEnd = em.bound(`${p}.attn.heads_end`, at.map((a) => a.roles.length));
         const pRows = cut(`${p}.attn.pending_active`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), em.bound(`${p}.attn.pending_rows_end`, at.map((a) => a.pendingUsed * F)), 0);
-        const pending = rows(`${p}.attn.pending_rows`, pRows, [0, -1, F]);
+        const pending = rows(names.pending, pRows, [0, -1, F]);
+        traced.push(names.pending);
         const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pending], { perm: [0, 2, 1] });
         const mask = cut(`${p}.attn.mask_active`, cut(`${p}.attn.mask_heads`, em.table(`${p}.attn.head_mask`, at.map((a) => a.mask), [H, Pn]), hEnd, 1), pEnd, 2);
         const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), mask]);
-        const wts = gw.op('Softmax', `${p}.attn.softmax`, [gw.op('Concat', `${p}.attn.scores`, [sp, cacheScores], { axis: 2 })], { axis: -1 });
+        const wts = gw.op('Softmax', names.weights, [gw.op('Concat', `${p}.attn.scores`, [sp, cacheScores], { axis: 2 })], { axis: -1 });
         // mix = w[:, :, :Pn_e]·pending + w[:, :, Pn_e:]·cache (no copy of the cache into a values tensor)
         const wp = cut(`${p}.attn.weights_pending`, wts, pEnd, 2);
         const wc = cut(`${p}.attn.weights_cache`, wts, gw.int64(`${p}.attn.weights_cache_end`, [2 ** 62]), 2, pEnd);
         o = gw.op('Add', `${p}.attn.mix`, [gw.op('MatMul', `${p}.attn.mix_cache`, [wc, 'cache']), gw.op('MatMul', `${p}.attn.mix_pending`, [wp, pending])]);
       } else {
-        o = gw.op('MatMul', `${p}.attn.mix`, [gw.op('Softmax', `${p}.attn.softmax`, [cacheScores], { axis: -1 }), 'cache']);
+        o = gw.op('MatMul', `${p}.attn.mix`, [gw.op('Softmax', names.weights, [cacheScores], { axis: -1 }), 'cache']);
       }
       const o2 = gw.op('Transpose', `${p}.attn.heads_concat`, [gw.reshape(`${p}.attn.heads_rows`, o, [0, -1])], { perm: [1, 0] });
       x = em.map(`${p}.attn.out`, o2, at.map((a) => a.out), x);
@@ -265,6 +272,8 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
     const e3 = rows('readout.entries', flat, [0, dims.ports, F]);
     outputs.push(valueInfo(e3, ['batch', dims.ports, F]));
   }
+  if (traced.length !== layout.attention.reduce((n, a) => n + (a.pending ? 3 : 2), 0)) throw new Error('emit: layout.attention lists a layer without attention');
+  for (const t of traced) outputs.push(valueInfo(t, ['batch', `${t}.rows`, `${t}.cols`]));
   const graph = onnx.GraphProto.create({ name: 'wasmformer', node: gw.nodes, initializer: gw.inits, input: inputs, output: outputs });
   const withParams: ModelLayout = { ...layout, stats: { ...layout.stats, params: gw.params } };
   const model = onnx.ModelProto.create({

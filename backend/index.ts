@@ -100,6 +100,8 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
     tokenOut: tok.tokenOut,
     storePorts: mem ? dims.ports : 0,
     memory: mem ? { ...mem, data: (mod.memory?.data ?? []).map((s) => ({ offset: s.offset, base64: encodeBase64(s.bytes) })) } : null,
+    // every attention layer's lookups are also graph outputs (fetched only to trace a run)
+    attention: mem ? dims.heads.flatMap((h, layer) => (h > 0 ? [{ layer, pending: dims.pendingRows[layer] > 0 }] : [])) : [],
     stats,
   };
   // compileMs is reported, not embedded: the model bytes must not depend on timing.

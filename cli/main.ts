@@ -27,6 +27,8 @@ import { checkProvider } from './providers.js';
 import { HEAP_BASE_EXPORT, INPUT_ARG, inputImage, resolveArgs } from '../format/io.js';
 import { readInspect } from '../format/inspect.js';
 import { renderInspectHtml } from './inspect_html.js';
+import { DEFAULT_TRACE_HTML_STEPS, renderTraceHtml, traceJsonOf, TraceSampler } from './trace_html.js';
+import type { InspectInfo } from '../format/inspect.js';
 
 /** An --input-at address: a decimal or 0x hex byte address. */
 function parseAddress(text: string): number {
@@ -49,7 +51,7 @@ const HELP: Record<string, string> = {
 
 Usage:
   wasmformer compile IN.wasm|IN.wat|- -o OUT.onnx|- [--export NAME]... [--json] [--explain]
-  wasmformer run MODEL.onnx|- --invoke NAME [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
+  wasmformer run MODEL.onnx|- --invoke NAME [--json] [--max-steps N] [--trace|--trace-json] [--trace-html F] [--provider P] -- ARG...
   wasmformer check IN.wasm|IN.wat|- [--export NAME]... [--range LO:HI]... [--cases N] [--time-limit S] [--json]
   wasmformer inspect MODEL.onnx|- -o REPORT.html|-
   wasmformer help COMMAND
@@ -75,7 +77,8 @@ self-describing ONNX model.
   --no-inspect-info   leave out the metadata 'wasmformer inspect' draws (a few percent of
                       the model: slot charts, gadget roles, map densities, the IR)
   --quiet             print nothing on success`,
-  run: `wasmformer run MODEL.onnx|- --invoke NAME [--input TEXT|--input-file F] [--json] [--max-steps N] [--trace|--trace-json] [--provider P] -- ARG...
+  run: `wasmformer run MODEL.onnx|- --invoke NAME [--input TEXT|--input-file F] [--json] [--max-steps N]
+                   [--trace|--trace-json] [--trace-html FILE] [--provider P] -- ARG...
 
 Runs an export of a compiled model step by step on ONNX Runtime. A program that imports
 env.output_byte (C's putchar) prints its output on stdout as it runs (the summary goes
@@ -90,7 +93,16 @@ to stderr).
   --input-at ADDR   write the input at byte address ADDR instead of __heap_base
   --max-steps N     stop with "step limit exceeded" after N steps (default 1000000)
   --trace           print each step's program counter and live variables (stderr)
-  --trace-json      the same as JSON Lines on stderr: {"step","pc","block","args"} per step
+  --trace-json      the same as JSON Lines on stderr, one object per step: {"step","pc","block",
+                    "args","pos","globals","depth","next","trap","out","writes","reads"}: writes
+                    are [address, byte]; reads are the lookup heads with the rows their attention
+                    weighs (DESIGN.md §15)
+  --trace-html FILE write the trace as one self-contained HTML page (no network): per step the
+                    block, live values, memory writes and reads with addresses, and each lookup
+                    head's attention weights, with step-through controls; a new path or a
+                    regular file (written atomically), also when the run stops with an error
+  --trace-html-steps N  steps the page keeps (default ${DEFAULT_TRACE_HTML_STEPS}): of a longer run the first
+                    half, the last quarter and an even sample in between
   --provider P      ONNX Runtime execution provider (default cpu; cuda needs its binaries:
                     ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)
   --no-evict        keep every memory row in the KV cache (by default a write replaces the
@@ -226,7 +238,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   const p = parseArgs(argv, {
     '--invoke': 'value', '--json': 'bool', '--max-steps': 'value', '--trace': 'bool', '--trace-json': 'bool',
     '--provider': 'value', '--evict': 'bool', '--no-evict': 'bool', '--quiet': 'bool', '--help': 'bool',
-    '--input': 'value', '--input-file': 'value', '--input-at': 'value',
+    '--input': 'value', '--input-file': 'value', '--input-at': 'value', '--trace-html': 'value', '--trace-html-steps': 'value',
   });
   if (p.flags.has('--help')) return help('run');
   if (p.positional.length === 0) throw new UsageError('run needs a model file (or - for standard input)');
@@ -245,6 +257,11 @@ async function cmdRun(argv: string[]): Promise<number> {
   const maxSteps = intFlag(p, '--max-steps', 1_000_000, 1);
   if (flag(p, '--input') !== undefined && flag(p, '--input-file') !== undefined) throw new UsageError('--input and --input-file: choose one');
   if (p.positional[0] === '-' && flag(p, '--input-file') === '-') throw new UsageError('the model and --input-file cannot both be standard input');
+  const traceHtml = flag(p, '--trace-html');
+  if (traceHtml === '-') throw new UsageError('--trace-html needs a file name (standard output carries the results)');
+  if (p.flags.has('--trace-html-steps') && traceHtml === undefined) throw new UsageError('--trace-html-steps needs --trace-html FILE');
+  const keepSteps = intFlag(p, '--trace-html-steps', DEFAULT_TRACE_HTML_STEPS, 4);
+  if (traceHtml !== undefined) checkOutputPath(traceHtml, { stdout: false });
   const inputFile = flag(p, '--input-file');
   const input = inputFile !== undefined ? readInput(inputFile) : flag(p, '--input');
   const inputAtFlag = flag(p, '--input-at');
@@ -261,25 +278,64 @@ async function cmdRun(argv: string[]): Promise<number> {
   }
   const args = resolveArgs(ioArgs, inputAt, name);
   const bar = progress(process.stderr, { unit: 'steps', quiet: quiet(p) || p.flags.has('--trace') || p.flags.has('--trace-json'), delayMs: 1000 });
-  const trace = p.flags.has('--trace')
+  const print = p.flags.has('--trace')
     ? (ev: TraceEvent) => process.stderr.write(`step ${ev.step}: pc=${ev.pc} ${escapeText(ev.block)} [${ev.args.join(', ')}]\n`)
     : p.flags.has('--trace-json')
-      ? (ev: TraceEvent) => process.stderr.write(`${jsonText({ step: ev.step, pc: ev.pc, block: ev.block, args: ev.args })}\n`)
+      ? (ev: TraceEvent) => process.stderr.write(`${jsonText(traceJsonOf(ev))}\n`)
       : process.stderr.isTTY && !quiet(p)
         ? (ev: TraceEvent) => bar.update(ev.step)
         : undefined;
+  const sampler = traceHtml !== undefined ? new TraceSampler(keepSteps, model.layout.experts.length) : null;
+  const trace = sampler
+    ? (ev: TraceEvent) => {
+        sampler.add(traceJsonOf(ev));
+        print?.(ev);
+      }
+    : print;
+  const traceDetail = sampler !== null || p.flags.has('--trace-json');
   const json = p.flags.has('--json');
   // the program's output goes to stdout as it is written (collected for --json)
   const onOutput = model.layout.output && !json ? (_row: number, byte: number) => void process.stdout.write(Uint8Array.of(byte)) : undefined;
   let o;
+  const writeTrace = async (outcome: { results: number[]; trap: string | null; steps: number; output: Uint8Array; error?: string }) => {
+    if (!sampler || traceHtml === undefined) return;
+    let inspect: InspectInfo | null = null;
+    try {
+      inspect = readInspect(bytes, file).info;
+    } catch {
+      // a model compiled with --no-inspect-info: the page names no heads and shows no IR
+    }
+    const sample = sampler.result();
+    const page = renderTraceHtml({
+      title: file === STDIN_NAME ? 'model' : basename(file),
+      invoke: name,
+      args,
+      argText: ioArgs.map((a, i) => (a === INPUT_ARG ? `@input = ${args[i]}` : String(a))),
+      input: input === undefined ? undefined : typeof input === 'string' ? input : new TextDecoder().decode(input),
+      layout: model.layout,
+      inspect,
+      sample,
+      outcome: { results: outcome.results, trap: outcome.trap, steps: outcome.steps, output: new TextDecoder().decode(outcome.output), ...(outcome.error ? { error: outcome.error } : {}) },
+    });
+    const data = new TextEncoder().encode(page);
+    await writeAtomic(traceHtml, data, { stdout: false });
+    // after an error stderr holds only the error (and its hint); with --trace-json only JSON Lines
+    if (!quiet(p) && !json && !p.flags.has('--trace-json') && !outcome.error) process.stderr.write(`wrote ${escapeText(traceHtml)}: ${sample.steps.length} of ${sample.total} steps, ${data.length} bytes\n`);
+  };
   try {
-    [o] = await model.runBatch(name, [args], [memory], { maxSteps, trace, onOutput });
+    [o] = await model.runBatch(name, [args], [memory], { maxSteps, trace, traceDetail, onOutput });
   } catch (e) {
+    bar.done();
+    if (e instanceof RunError && sampler) {
+      const total = sampler.result().total;
+      await writeTrace({ results: [], trap: null, steps: total, output: new Uint8Array(0), error: e.message });
+    }
     if (e instanceof RunError && /^step limit exceeded/.test(e.message)) throw new HintedRunError(e.message, `raise it with --max-steps N (now ${maxSteps})`);
     throw e;
   } finally {
     bar.done();
   }
+  await writeTrace(o);
   if (json) {
     const output = model.layout.output ? { output: new TextDecoder().decode(o.output) } : {};
     console.log(jsonText({ results: o.results, steps: o.steps, trap: o.trap, ...output }));

@@ -73,7 +73,8 @@ export function removeStaleTemps(path: string): string[] {
 }
 
 /** Refuses an output path that is not a regular file or a new path (checked before compiling). */
-export function checkOutputPath(path: string): void {
+export function checkOutputPath(path: string, opts: { stdout?: boolean } = {}): void {
+  const viaStdout = opts.stdout ?? true; // whether '-o -' is an alternative for this output
   let st;
   try {
     st = lstatSync(path);
@@ -91,9 +92,9 @@ export function checkOutputPath(path: string): void {
     if (code === 'ENOTDIR') throw new RunError(`cannot write '${path}': a parent is not a directory`);
     throw new RunError(`cannot write '${path}': ${(e as Error).message}`);
   }
-  if (st.isSymbolicLink()) throw new RunError(`refusing to write '${path}': it is a symbolic link (give the real path, or '-o -' for standard output)`);
+  if (st.isSymbolicLink()) throw new RunError(`refusing to write '${path}': it is a symbolic link (give the real path${viaStdout ? ", or '-o -' for standard output" : ''})`);
   if (st.isDirectory()) throw new RunError(`refusing to write '${path}': it is a directory`);
-  if (!st.isFile()) throw new RunError(`refusing to write '${path}': it is not a regular file (a device, FIFO or socket); use '-o -' and redirect`);
+  if (!st.isFile()) throw new RunError(`refusing to write '${path}': it is not a regular file (a device, FIFO or socket)${viaStdout ? "; use '-o -' and redirect" : ''}`);
 }
 
 function describeWriteError(path: string, e: unknown): RunError {
@@ -103,8 +104,8 @@ function describeWriteError(path: string, e: unknown): RunError {
 }
 
 /** Writes `data` to `path` atomically (temporary file, then rename). */
-export async function writeAtomic(path: string, data: Uint8Array): Promise<void> {
-  checkOutputPath(path);
+export async function writeAtomic(path: string, data: Uint8Array, opts: { stdout?: boolean } = {}): Promise<void> {
+  checkOutputPath(path, opts);
   removeStaleTemps(path);
   installSignalHandlers();
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);

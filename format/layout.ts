@@ -86,6 +86,31 @@ export interface CallStackLayout {
   frameBytes: number;
 }
 
+/**
+ * An attention layer whose lookups the graph also exposes as outputs, for tracing only (a step
+ * never needs them; the runtime fetches them only when asked, `run --trace-html`): the heads'
+ * softmax weights over [pending rows | cache rows], their queries, and the pending rows.
+ * Named by traceOutputNames(layer). DESIGN.md §15.
+ */
+export interface AttentionTrace {
+  layer: number;
+  /** Whether the layer has pending rows (then the `pending` output exists). */
+  pending: boolean;
+}
+
+/** The graph outputs of one traced attention layer (the emitter names its nodes with these). */
+export function traceOutputNames(layer: number): { weights: string; queries: string; pending: string } {
+  return { weights: `layer${layer}.attn.softmax`, queries: `layer${layer}.attn.q_heads`, pending: `layer${layer}.attn.pending_rows` };
+}
+
+/** Every trace output of a layout, in graph order (after readout.next and readout.entries). */
+export function traceOutputs(L: Pick<ModelLayout, 'attention'>): string[] {
+  return L.attention.flatMap((a) => {
+    const n = traceOutputNames(a.layer);
+    return a.pending ? [n.weights, n.queries, n.pending] : [n.weights, n.queries];
+  });
+}
+
 export interface ModelLayout {
   format: typeof FORMAT_VERSION;
   /** gather: an int64 `pc` input selects expert weights; onehot: a one-hot `route` input (dense). */
@@ -104,6 +129,8 @@ export interface ModelLayout {
   /** Memory rows each step emits (`readout.entries`); rows with pad = 1 are dropped. */
   storePorts: number;
   memory: (MemoryLayout & { data: DataSegment[] }) | null;
+  /** The attention layers exposed as trace outputs, by layer (absent in older models: none). */
+  attention: AttentionTrace[];
   stats: CompileStats;
 }
 
@@ -228,12 +255,23 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
   c.same(o.tokenIn, tok.tokenIn, 'tokenIn');
   c.same(o.tokenOut, tok.tokenOut, 'tokenOut');
   const storePorts = c.int(o.storePorts, 'storePorts', 0, memory ? FORMAT_LIMITS.storePorts : 0);
+  let attention: AttentionTrace[] = [];
+  if (o.attention !== undefined) {
+    attention = c.arr(o.attention, 'attention', 4096).map((a, i) => {
+      const x = c.obj(a, `attention[${i}]`);
+      if (!memory) c.fail('attention', 'needs a memory layout (lookups read the cache)');
+      if (typeof x.pending !== 'boolean') c.fail(`attention[${i}].pending`, 'must be a boolean');
+      return { layer: c.int(x.layer, `attention[${i}].layer`, 0, 4095), pending: x.pending as boolean };
+    });
+    attention.forEach((a, i) => i > 0 && a.layer <= attention[i - 1].layer && c.fail(`attention[${i}].layer`, 'must be above the previous layer'));
+  }
   const s = c.obj(o.stats, 'stats');
   const stats = {} as Record<keyof CompileStats, number>;
   for (const k of ['layers', 'dModel', 'heads', 'params', 'nonzeros', 'mlpHidden', 'criticalPath', 'maxLive', 'naiveSlots', 'experts', 'compileMs'] as const) {
     stats[k] = c.int(typeof s[k] === 'number' ? Math.round(s[k] as number) : s[k], `stats.${k}`, 0, Number.MAX_SAFE_INTEGER);
   }
-  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, grow, output, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, stats };
+  attention.forEach((a, i) => a.layer >= stats.layers && c.fail(`attention[${i}].layer`, `is ${a.layer}, not below stats.layers ${stats.layers}`));
+  return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, grow, output, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, attention, stats };
 }
 
 /** The token shape a layout implies. */

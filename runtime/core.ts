@@ -11,11 +11,14 @@
 
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { RunError, TrapCode, trapMessage } from '../format/errors.js';
-import { tokenShape, type ModelLayout } from '../format/layout.js';
+import { tokenShape, traceOutputs, type ModelLayout } from '../format/layout.js';
 import { readModelFile, type ModelFileInfo } from '../format/model_file.js';
 import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
 import { decodeToken, encodeToken, type StepState } from '../format/token.js';
 import { HEAP_BASE_EXPORT } from '../format/io.js';
+import { decodeLookups, type StepDetail } from './trace.js';
+
+export type { StepDetail, TraceLookup, TraceRow } from './trace.js';
 
 /** What the runtime needs of an ONNX Runtime binding (onnxruntime-node and onnxruntime-web both are one). */
 export interface OrtBinding {
@@ -66,6 +69,8 @@ export interface TraceEvent {
   pc: number;
   block: string;
   args: number[];
+  /** With RunOptions.traceDetail: what the step did (runtime/trace.ts). */
+  detail?: StepDetail;
 }
 
 export interface StepRecord {
@@ -76,6 +81,11 @@ export interface StepRecord {
 export interface RunOptions {
   maxSteps?: number;
   trace?: (ev: TraceEvent) => void;
+  /**
+   * Give trace events their detail: globals, next pc, trap, output, memory writes and every lookup
+   * head's reads and attention weights (fetches the model's trace outputs, format/layout.ts).
+   */
+  traceDetail?: boolean;
   /** Receives every session.run's inputs and outputs (for cross-provider checks). */
   record?: (step: StepRecord) => void;
   /** At the step limit, report the state reached (Outcome.truncated) instead of throwing. */
@@ -204,19 +214,25 @@ export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array 
   return state.pagesSlot === null ? all : all.slice(0, state.globals[state.pagesSlot] * 65536);
 }
 
+/** The outputs a step needs (the trace outputs come after them, format/layout.ts). */
+function stepOutputs(L: ModelLayout): string[] {
+  return ['readout.next', ...(L.memory && L.storePorts > 0 ? ['readout.entries'] : [])];
+}
+
 /** The graph's inputs, outputs and expert tables must have the sizes the layout promises. */
 function checkShapes(info: ModelFileInfo): void {
   const L = info.layout;
   const F = L.memory?.features ?? 0;
-  const outs = ['readout.next', ...(L.memory && L.storePorts > 0 ? ['readout.entries'] : [])];
+  const outs = [...stepOutputs(L), ...traceOutputs(L)];
   if (outs.join() !== info.outputs.join()) throw new RunError(`model outputs are [${info.outputs.join(', ')}], expected [${outs.join(', ')}] for its layout`);
   const want: Record<string, Array<number | null>> = {
     token: [null, L.tokenIn.width],
     'readout.next': [null, L.tokenOut.width],
     ...(L.routing === 'onehot' ? { route: [null, L.experts.length] } : { pc: [1] }),
     ...(L.memory ? { cache: [null, null, F] } : {}),
-    ...(outs.length > 1 ? { 'readout.entries': [null, L.storePorts, F] } : {}),
+    ...(stepOutputs(L).length > 1 ? { 'readout.entries': [null, L.storePorts, F] } : {}),
   };
+  for (const t of traceOutputs(L)) want[t] = [null, null, null];
   for (const [name, dims] of Object.entries(want)) {
     const got = info.shapes[name] ?? [];
     const ok = got.length === dims.length && dims.every((d, i) => d === null || got[i] === d);
@@ -320,6 +336,9 @@ export class TransformerModel {
     let cache: BatchCache | null = null;
     let last: number[] = [];
     for (const m of memories) if (m) m.dirtyAll = true;
+    // ONNX Runtime computes and returns only the outputs asked for: the trace outputs only with traceDetail
+    const detail = !!(opts.trace && opts.traceDetail);
+    const fetches = detail ? [...stepOutputs(L), ...traceOutputs(L)] : stepOutputs(L);
     while (live.length > 0) {
       const group = routed ? mostPopulousPc(live, pcs) : live;
       const R = group.length;
@@ -347,7 +366,7 @@ export class TransformerModel {
         encodeToken(L.tokenIn, shape, token, k * L.tokenIn.width, states[b], time);
       });
       if (cache) feeds.cache = cache.tensor(group.map((b) => memories[b]));
-      const out = await this.session.run(feeds);
+      const out = await this.session.run(feeds, fetches);
       if (opts.record) {
         const copy = (t: Tensor) => ({ data: (t.data as Float32Array).slice(), dims: t.dims });
         opts.record({
@@ -359,20 +378,37 @@ export class TransformerModel {
       const entries = mem && L.storePorts > 0 ? (out['readout.entries'].data as Float32Array) : null;
       group.forEach((b, k) => {
         steps[b]++;
-        if (opts.trace) {
-          const blk = L.experts[pcs[b]];
-          opts.trace({ row: b, step: steps[b], pc: pcs[b], block: `${blk.func}:block${blk.block}`, args: states[b].args.slice(0, blk.params) });
-        }
+        const blk = L.experts[pcs[b]];
+        const ev: TraceEvent | null = opts.trace ? { row: b, step: steps[b], pc: pcs[b], block: `${blk.func}:block${blk.block}`, args: states[b].args.slice(0, blk.params) } : null;
+        const globalsIn = detail ? states[b].globals.slice() : [];
+        const depthIn = states[b].depth;
         const tok = decodeToken(L.tokenOut, shape, next, k * L.tokenOut.width, states[b]);
+        const writes: Array<[number, number]> = [];
         if (mem && entries) {
           const m = memories[b];
           for (let p = 0; p < L.storePorts; p++) {
             const r = (k * L.storePorts + p) * F;
             if (keepsRow(mem, entries, r)) {
               entries[r + mem.col.pad] = 0; // KEEP → pad (format/memory.ts)
+              if (detail) writes.push([rowAddress(mem, entries, r), Math.round(entries[r + mem.col.value])]);
               m.push(entries.subarray(r, r + F));
             }
           }
+        }
+        if (ev) {
+          if (detail) {
+            ev.detail = {
+              pos: mem ? memories[b].position : 0,
+              globals: globalsIn,
+              depth: depthIn,
+              next: tok.pc,
+              trap: tok.trap,
+              out: tok.out >= 0 ? tok.out : null,
+              writes,
+              reads: mem && feeds.cache ? decodeLookups(L, out, feeds.cache, k) : [],
+            };
+          }
+          opts.trace!(ev);
         }
         if (mem) memories[b].position++;
         // a step's output is its last effect: a trapping step wrote nothing (split_blocks)

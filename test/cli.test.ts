@@ -339,7 +339,10 @@ describe('conventions', () => {
     const out = JSON.parse(r.stdout) as { steps: number };
     const steps = lines(r.stderr).map((l) => JSON.parse(l) as { step: number; pc: number; block: string; args: number[] });
     expect(steps).toHaveLength(out.steps);
-    expect(steps[0]).toEqual({ step: 1, pc: 0, block: 'countdown:block0', args: [3] });
+    // the original fields, unchanged; the detail fields follow (DESIGN.md §15)
+    expect(Object.keys(steps[0]).slice(0, 4)).toEqual(['step', 'pc', 'block', 'args']);
+    expect(steps[0]).toMatchObject({ step: 1, pc: 0, block: 'countdown:block0', args: [3], trap: 0, out: null, writes: [], reads: [] });
+    expect((steps[0] as unknown as { next: number }).next).toBe(steps[1].pc);
     steps.forEach((s, i) => expect(s.step).toBe(i + 1));
   });
 

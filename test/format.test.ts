@@ -182,6 +182,10 @@ describe('TransformerModel.load on edited model files', () => {
     { what: 'experts missing', sample: 'add_chain/gather', field: /'experts'/, edit: (l) => delete l.experts },
     // consistent layout, but the graph's inputs do not match it
     { what: 'routing flipped', sample: 'add_chain/gather', field: /model inputs are \[pc, token\], expected \[route, token\]/, edit: (l) => (l.routing = 'onehot') },
+    { what: 'attention layer past the layers', sample: 'data_segments/gather', field: /'attention\[\d+\]\.layer'.*stats.layers/, edit: (l) => (l.attention[l.attention.length - 1].layer = 999) },
+    { what: 'attention layers out of order', sample: 'data_segments/gather', field: /'attention\[1\]\.layer'/, edit: (l) => (l.attention[1].layer = l.attention[0].layer) },
+    // the trace outputs are part of the graph's contract: a layout that lists other ones is refused
+    { what: 'a traced attention layer dropped', sample: 'data_segments/gather', field: /model outputs are \[.*layer\d+\.attn\.softmax/, edit: (l) => l.attention.pop() },
     {
       what: 'memory removed from a memory model',
       sample: 'data_segments/gather',
@@ -189,6 +193,7 @@ describe('TransformerModel.load on edited model files', () => {
       edit: (l) => {
         l.memory = null;
         l.storePorts = 0;
+        l.attention = [];
         Object.assign(l, tokenLayout({ ...tokenShape(l as unknown as ModelLayout), hasMemory: false }));
       },
     },

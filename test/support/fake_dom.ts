@@ -144,3 +144,39 @@ export function runViewer(script: string, json: string, blocks: number, hash = '
   runInNewContext(script, { document, window, location, setTimeout, clearTimeout: () => undefined });
   return { byId, window, location };
 }
+
+export interface FakeTracePage {
+  byId: Map<string, FakeElement>;
+  window: FakeElement & { wfTrace?: { show(i: number): void; indexOfStep(n: number): number; current(): { step: number } } };
+  location: { hash: string };
+  /** Sends a keydown to the document (what the page's keyboard controls listen to). */
+  key(k: string): void;
+}
+
+/**
+ * Runs the `run --trace-html` viewer (cli/trace_viewer.ts) with the page's elements: `wf-trace`
+ * holding `json`, and the controls, list and step section of cli/trace_html.ts.
+ */
+export function runTraceViewer(script: string, json: string, hash = ''): FakeTracePage {
+  const byId = new Map<string, FakeElement>();
+  for (const id of ['wf-trace', 'slider', 'first', 'prev', 'next', 'last', 'goto', 'pos', 'page', 'list', 'visits', 'step']) byId.set(id, new FakeElement(id === 'list' || id === 'visits' ? 'ol' : 'div'));
+  byId.get('wf-trace')!.textContent = json;
+  const doc = new FakeElement('document');
+  const document = Object.assign(doc, {
+    getElementById: (id: string) => byId.get(id) ?? null,
+    createElement: (tag: string) => new FakeElement(tag),
+  });
+  const window = new FakeElement('window') as FakeTracePage['window'];
+  let current = hash;
+  const location = {
+    get hash() {
+      return current;
+    },
+  };
+  const history = { replaceState: (_s: unknown, _t: string, h: string) => (current = h) };
+  runInNewContext(script, { document, window, location, history });
+  const key = (k: string) => {
+    for (const f of doc.listeners.get('keydown') ?? []) (f as unknown as (ev: object) => void)({ key: k, target: doc, preventDefault: () => undefined });
+  };
+  return { byId, window, location, key };
+}
