@@ -3,7 +3,8 @@
 // The program counter may only *select weights*: in the routed form ('gather') the int64
 // `pc` input ([1]: one expert per run) is read by Gather nodes alone (as their index, input
 // 1), each gathering one expert's row of an initializer table (its entries' bounds, its
-// attention mask); Slice nodes cut an initializer between such bounds; every other index
+// attention mask); such a row may be re-laid out (Reshape, Split into the bounds of each map)
+// and stays a pc row; Slice nodes cut an initializer between such bounds; every other index
 // input (Gather of activations, ScatterND) is such a slice of an integer table. No other op
 // computes on pc, and no index tensor flows anywhere but into an index input or slice bound. The dense
 // form ('onehot') has no pc input and no gather/scatter op at all. Neither form uses
@@ -54,16 +55,20 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
   const layout = g.layout as { routing: string; experts: unknown[] };
   expect(layout.routing, at).toBe(routing);
   const initType = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t.dataType ?? 0]));
-  const byName = new Map(g.nodes.map((n) => [n.name, n]));
-  expect(byName.size, `${at}: node names are unique`).toBe(g.nodes.length);
-  // node output name == node name (what the provenance checks below rely on)
-  for (const n of graph.node ?? []) expect(n.output, `${at}: ${n.name}`).toEqual([n.name]);
+  expect(new Set(g.nodes.map((n) => n.name)).size, `${at}: node names are unique`).toBe(g.nodes.length);
+  // node output name == node name, except a Split's outputs (what the provenance checks below rely on)
+  for (const n of g.nodes) if (n.op !== 'Split') expect(n.outputs, `${at}: ${n.name}`).toEqual([n.name]);
+  /** The node that computes each tensor, by output name. */
+  const byName = new Map(g.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  expect(byName.size, `${at}: tensor names are unique`).toBe(g.nodes.reduce((k, n) => k + n.outputs.length, 0));
 
+  const seen = new Set<string>();
   for (const n of g.nodes) {
     expect(ALLOWED_OPS.has(n.op), `${at}: ${n.name} uses op ${n.op}`).toBe(true);
     expect(FORBIDDEN, `${at}: ${n.name}`).not.toContain(n.op);
-    // every input is a graph input, an initializer or an earlier node
-    for (const x of n.inputs) expect(g.inputs.includes(x) || g.initializers.has(x) || byName.has(x), `${at}: ${n.name} reads unknown ${x}`).toBe(true);
+    // every input is a graph input, an initializer or an earlier node's output
+    for (const x of n.inputs) expect(g.inputs.includes(x) || g.initializers.has(x) || seen.has(x), `${at}: ${n.name} reads unknown ${x}`).toBe(true);
+    for (const o of n.outputs) seen.add(o);
   }
 
   const inputType = new Map((graph.input ?? []).map((i) => [i.name ?? '', i.type?.tensorType?.elemType ?? 0]));
@@ -83,8 +88,10 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
   expect(inputType.get('pc'), `${at}: pc is int64`).toBe(INT64);
   expect(g.inputs, at).not.toContain('route');
   const isInit = (x: string) => g.initializers.has(x);
-  /** Rows of initializer tables gathered by pc: the only nodes computing on pc. */
+  /** Rows of initializer tables gathered by pc (and their re-layouts): the only tensors computed from pc. */
   const pcRows = new Set<string>();
+  /** The initializer table each pc row comes from. */
+  const pcTable = new Map<string, string>();
   /** Slices of an integer initializer between pc-gathered bounds: the index tensors. */
   const indexSlices = new Set<string>();
   for (const n of g.nodes) {
@@ -94,8 +101,18 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
       expect(pcAt, `${at}: ${n.name} reads pc only as its index`).toEqual([1]);
       expect(isInit(n.inputs[0]), `${at}: ${n.name} gathers by pc from an initializer, not ${n.inputs[0]}`).toBe(true);
       pcRows.add(n.name);
+      pcTable.set(n.name, n.inputs[0]);
       gathers++;
     }
+    if ((n.op === 'Reshape' || n.op === 'Split') && pcRows.has(n.inputs[0])) {
+      // a re-layout of a pc row (its shape / split sizes constant) is a pc row of the same table
+      for (const x of n.inputs.slice(1)) expect(isInit(x), `${at}: ${n.name} re-lays out a pc row by constants`).toBe(true);
+      for (const o of n.outputs) {
+        pcRows.add(o);
+        pcTable.set(o, pcTable.get(n.inputs[0])!);
+      }
+    }
+    if (n.op === 'Split') expect(pcRows.has(n.inputs[0]), `${at}: Split ${n.name} splits only pc rows`).toBe(true);
     if (n.op === 'Slice' && (pcRows.has(n.inputs[1]) || pcRows.has(n.inputs[2]))) {
       // an expert's entries (a slice of a table between bounds gathered by pc), or the active
       // expert's heads / pending rows of an activation (bounds: a pc-gathered row and a constant)
@@ -104,7 +121,7 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
         expect(pcRows.has(n.inputs[1]) && pcRows.has(n.inputs[2]), `${at}: ${n.name} table bounds both gathered by pc`).toBe(true);
         if (initType.get(n.inputs[0]) === INT64) indexSlices.add(n.name);
       } else {
-        const intRow = pcRows.has(n.inputs[0]) && initType.get(byName.get(n.inputs[0])!.inputs[0]) === INT64;
+        const intRow = pcRows.has(n.inputs[0]) && initType.get(pcTable.get(n.inputs[0])!) === INT64;
         expect(indexSlices.has(n.inputs[0]) || intRow, `${at}: ${n.name} slices an index tensor`).toBe(false);
       }
     }
@@ -119,11 +136,12 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
     indexUses++;
   }
   // index tensors and pc-gathered bounds flow only into index inputs and slice bounds
-  for (const name of [...indexSlices, ...[...pcRows].filter((r) => initType.get(byName.get(r)!.inputs[0]) === INT64)]) {
+  for (const name of [...indexSlices, ...[...pcRows].filter((r) => initType.get(pcTable.get(r)!) === INT64)]) {
     const uses = g.nodes.flatMap((n) => n.inputs.map((x, i) => ({ n, i, x }))).filter((u) => u.x === name);
     expect(uses.length, `${at}: ${name} is used`).toBeGreaterThan(0);
     for (const u of uses) {
-      const ok = (INDEX_OPS.has(u.n.op) && u.i === 1) || (u.n.op === 'Slice' && (u.i === 1 || u.i === 2));
+      const relayout = (u.n.op === 'Reshape' || u.n.op === 'Split') && u.i === 0 && pcRows.has(name);
+      const ok = relayout || (INDEX_OPS.has(u.n.op) && u.i === 1) || (u.n.op === 'Slice' && (u.i === 1 || u.i === 2));
       expect(ok, `${at}: index tensor ${name} feeds ${u.n.op} ${u.n.name} input ${u.i}`).toBe(true);
     }
   }
@@ -163,5 +181,10 @@ describe('op set and index provenance', () => {
     const sc = proto2.graph!.node!.find((x) => x.opType === 'ScatterND')!;
     sc.input = [sc.input![0], 'token', sc.input![2]];
     expect(() => checkModel(onnx.ModelProto.encode(proto2).finish(), 'gather', 'edited')).toThrow(/pc-bounded slice/);
+    // and bounds split from something that is not a pc row
+    const proto3 = onnx.ModelProto.decode(m.onnx);
+    const sp = proto3.graph!.node!.find((x) => x.opType === 'Split')!;
+    sp.input = ['token', sp.input![1]];
+    expect(() => checkModel(onnx.ModelProto.encode(proto3).finish(), 'gather', 'edited')).toThrow(/splits only pc rows/);
   });
 });
