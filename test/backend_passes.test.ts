@@ -25,7 +25,7 @@ import type { Allocation } from '../backend/allocate.js';
 import { ALLOWED_OPS } from '../backend/emit_onnx.js';
 import type { Routing } from '../format/layout.js';
 import { decodeToken, encodeToken } from '../format/token.js';
-import { tokenShape } from '../format/layout.js';
+import { tokenShape, traceOutputs } from '../format/layout.js';
 import { keepsRow, padRow, timeOf } from '../format/memory.js';
 import { compile, instantiate, NativeInstance, RunError } from '../index.js';
 import { TransformerModel, initialRows } from '../runtime/transformer.js';
@@ -321,7 +321,7 @@ describe('emitted ONNX model', () => {
             if (!init) return;
             // shapes (Reshape, Expand) and slice bounds are plumbing; index tables (an expert's
             // entry bounds, gathered by pc, and its entries, sliced between them) are data of Gather/Slice
-            const plumbing = ((n.opType === 'Reshape' || n.opType === 'Expand') && i === 1) || (n.opType === 'Slice' && i >= 1);
+            const plumbing = ((n.opType === 'Reshape' || n.opType === 'Expand' || n.opType === 'Split') && i === 1) || (n.opType === 'Slice' && i >= 1);
             const table = (n.opType === 'Gather' || n.opType === 'Slice') && i === 0 && name.endsWith('.table');
             if (init.dataType === INT64) {
               expect(plumbing || (routing === 'gather' && table), `${at}: ${n.name} input ${i} is int64`).toBe(true);
@@ -345,7 +345,8 @@ describe('emitted ONNX model', () => {
         const outputs = (graph.output ?? []).map((o) => o.name);
         const mem = r.layout.memory;
         expect(inputs, at).toEqual([routing === 'gather' ? 'pc' : 'route', 'token', ...(mem ? ['cache'] : [])]);
-        expect(outputs, at).toEqual(mem && r.layout.storePorts > 0 ? ['readout.next', 'readout.entries'] : ['readout.next']);
+        // the step outputs, then the trace outputs the layout names (format/layout.ts traceOutputs)
+        expect(outputs, at).toEqual([...(mem && r.layout.storePorts > 0 ? ['readout.next', 'readout.entries'] : ['readout.next']), ...traceOutputs(r.layout)]);
         const first = graph.input![0].type!.tensorType!;
         expect(first.elemType, at).toBe(routing === 'gather' ? INT64 : FLOAT);
         if (routing === 'onehot') expect(Number(first.shape!.dim![1].dimValue), `${at}: route width`).toBe(r.layout.experts.length);
@@ -356,8 +357,9 @@ describe('emitted ONNX model', () => {
   it('carries a layout with every export, and names nodes by layer and role', () => {
     // Besides layerN.(attn|mlp).*, embed and readout.*, memory models have one shared
     // node, cache.keysT (the transposed cache, computed once for all layers), and routed
-    // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into).
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+)$/;
+    // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into)
+    // and bounds.row / bounds.flat / bounds (the pc row of every bound, split into them).
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?)$/;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
@@ -393,8 +395,11 @@ describe('emitted ONNX model', () => {
           if (n === 'cache.keysT') expect(layout.memory).not.toBeNull();
           if (n === 'zero_column') expect(routing).toBe('gather');
         }
-        // node output name == node name
-        for (const n of model.graph!.node ?? []) expect(n.output, `${at}: ${n.name}`).toEqual([n.name]);
+        // node output name == node name, except the Split of the bounds, whose outputs are the bounds
+        for (const n of model.graph!.node ?? []) {
+          if (n.opType === 'Split') expect(n.name, at).toBe('bounds');
+          else expect(n.output, `${at}: ${n.name}`).toEqual([n.name]);
+        }
         expect(names).toContain('embed');
         expect(names).toContain('readout.next');
       }
