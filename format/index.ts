@@ -5,6 +5,7 @@
 //   memory.ts      KV-cache rows, time features, data segments
 //   model_file.ts  the layout inside an .onnx file
 //   errors.ts      CompileError, RunError, Trap and TrapCode
+//   checker.ts     field-by-field checks of untrusted metadata JSON (layout, inspect entry)
 
 export * from './errors.js';
 export * from './layout.js';

@@ -22,6 +22,7 @@
 import { deflateSync, Inflate } from 'fflate';
 import onnxProto from 'onnx-proto';
 import { RunError } from './errors.js';
+import { Checker } from './checker.js';
 import { LAYOUT_KEY, validateLayout, type ModelLayout } from './layout.js';
 import { decodeBase64, encodeBase64 } from './memory.js';
 
@@ -140,42 +141,6 @@ export const MAX_INSPECT_JSON = 2 ** 28;
 
 const LIMITS = { experts: 2 ** 22, slots: 2 ** 16, layers: 4096, lines: 2 ** 20, values: 2 ** 20, nodes: 2 ** 20, dim: 2 ** 24 } as const;
 
-class Checker {
-  constructor(private readonly what: string) {}
-
-  fail(path: string, msg: string): never {
-    throw new RunError(`${this.what}: inspect field '${path}' ${msg}`);
-  }
-
-  obj(v: unknown, path: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'must be an object');
-    return v as Record<string, unknown>;
-  }
-
-  arr(v: unknown, path: string, max: number, len?: number): unknown[] {
-    if (!Array.isArray(v)) this.fail(path, 'must be an array');
-    if (v.length > max) this.fail(path, `has ${v.length} entries, more than the limit ${max}`);
-    if (len !== undefined && v.length !== len) this.fail(path, `must have ${len} entries, not ${v.length}`);
-    return v;
-  }
-
-  int(v: unknown, path: string, min: number, max: number): number {
-    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(path, `must be an integer, not ${JSON.stringify(v)?.slice(0, 40)}`);
-    if (v < min || v > max) this.fail(path, `is ${v}, outside [${min}, ${max}]`);
-    return v;
-  }
-
-  str(v: unknown, path: string): string {
-    if (typeof v !== 'string') this.fail(path, 'must be a string');
-    return v;
-  }
-
-  oneOf<T extends string>(v: unknown, options: readonly T[], path: string): T {
-    if (typeof v !== 'string' || !(options as readonly string[]).includes(v)) this.fail(path, `must be one of ${options.join(', ')}`);
-    return v as T;
-  }
-}
-
 function checkValue(c: Checker, raw: unknown, p: string, e: { dModel: number; readout: number; lines: number }): SlotValue {
   const t = c.arr(raw, p, 6, 6);
   const def = c.int(t[3], `${p}[3]`, -1, e.readout);
@@ -254,7 +219,7 @@ function checkExpert(c: Checker, raw: unknown, p: string, side: number): ExpertI
 
 /** Checks untrusted inspect JSON; returns it typed, or throws a one-line RunError naming the field. */
 export function validateInspect(raw: unknown, what = 'model'): InspectInfo {
-  const c = new Checker(what);
+  const c = new Checker(what, 'inspect');
   const o = c.obj(raw, '<root>');
   if (o.format !== INSPECT_FORMAT) c.fail('format', `is ${JSON.stringify(o.format)?.slice(0, 40)}; this tool reads ${INSPECT_FORMAT} (recompile the module)`);
   const gridSide = c.int(o.gridSide, 'gridSide', 0, MAX_GRID_SIDE);
@@ -265,7 +230,7 @@ export function validateInspect(raw: unknown, what = 'model'): InspectInfo {
 
 /** Checks that the inspect entry describes the same experts as the layout. */
 function checkAgainstLayout(info: InspectInfo, layout: ModelLayout, what: string): void {
-  const c = new Checker(what);
+  const c = new Checker(what, 'inspect');
   if (info.experts.length !== layout.experts.length) c.fail('experts', `has ${info.experts.length} entries; the layout has ${layout.experts.length} experts`);
   info.experts.forEach((e, i) => {
     const l = layout.experts[i];

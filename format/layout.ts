@@ -7,7 +7,7 @@
 // format/memory.ts, so an edited or foreign model gets a one-line RunError naming the
 // field, never an out-of-memory abort or an internal error.
 
-import { RunError } from './errors.js';
+import { Checker } from './checker.js';
 import { DataSegment, decodeBase64, memoryLayout, MemoryLayout } from './memory.js';
 import { tokenLayout, TokenIn, TokenOut, type TokenShape } from './token.js';
 
@@ -134,43 +134,9 @@ export interface ModelLayout {
   stats: CompileStats;
 }
 
-class Checker {
-  constructor(private readonly what: string) {}
-
-  fail(path: string, msg: string): never {
-    throw new RunError(`${this.what}: layout field '${path}' ${msg}`);
-  }
-
-  obj(v: unknown, path: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'must be an object');
-    return v as Record<string, unknown>;
-  }
-
-  arr(v: unknown, path: string, max: number): unknown[] {
-    if (!Array.isArray(v)) this.fail(path, 'must be an array');
-    if (v.length > max) this.fail(path, `has ${v.length} entries, more than the limit ${max}`);
-    return v;
-  }
-
-  int(v: unknown, path: string, min: number, max: number): number {
-    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(path, `must be an integer, not ${JSON.stringify(v)?.slice(0, 40)}`);
-    if (v < min || v > max) this.fail(path, `is ${v}, outside [${min}, ${max}]`);
-    return v;
-  }
-
-  str(v: unknown, path: string): string {
-    if (typeof v !== 'string') this.fail(path, 'must be a string');
-    return v;
-  }
-
-  same(v: unknown, expected: unknown, path: string): void {
-    if (JSON.stringify(v) !== JSON.stringify(expected)) this.fail(path, `is ${JSON.stringify(v)?.slice(0, 80)}, expected ${JSON.stringify(expected)}`);
-  }
-}
-
 /** Checks untrusted layout JSON; returns it typed, or throws a one-line RunError. */
 export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
-  const c = new Checker(what);
+  const c = new Checker(what, 'layout');
   const o = c.obj(raw, '<root>');
   if (o.format !== FORMAT_VERSION) {
     c.fail('format', `is ${JSON.stringify(o.format)?.slice(0, 40)}; this runtime reads ${FORMAT_VERSION} (recompile the module)`);

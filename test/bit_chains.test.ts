@@ -12,6 +12,7 @@ import { compile } from '../index.js';
 import { TransformerModel } from '../runtime/transformer.js';
 import { NativeInstance } from '../harness/native.js';
 import { prng } from '../harness/check.js';
+import { agreeWithNative } from './support/oracles.js';
 
 const EDGE = [0, 1, -1, 2, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x12345678, -0x80000000, 0x7fffffff, 31, 32, 33];
 
@@ -43,14 +44,7 @@ beforeAll(async () => {
   native = await NativeInstance.create(m.wasm);
 }, 600_000);
 
-async function agree(name: string, tuples: number[][]): Promise<void> {
-  const outs = await model.runBatch(name, tuples, tuples.map(() => model.newMemory()));
-  tuples.forEach((args, i) => {
-    const n = native.invoke(name, args);
-    expect(outs[i]!.trap, `${name}(${args.join(', ')})`).toBe(n.trap);
-    expect(outs[i]!.results, `${name}(${args.join(', ')})`).toEqual(n.results);
-  });
-}
+const agree = (name: string, tuples: number[][]) => agreeWithNative(model, native, name, tuples);
 
 describe('chains of bit operations = V8', () => {
   const rand = prng(20261202);

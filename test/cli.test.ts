@@ -14,42 +14,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compile } from '../index.js';
 import { watToWasm } from '../frontend/wat.js';
 
-const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const SAMPLES = join(ROOT, 'wasm-samples');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Spawned extends Result {
-  stdoutBytes: Buffer;
-}
-
-/** Runs the CLI from the sources; `stdin` is fed to standard input. */
-function cliWith(stdin: Uint8Array | string | null, ...args: string[]): Promise<Spawned> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'bin.ts'), ...args], { cwd: ROOT, stdio: [stdin === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => out.push(d));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const stdoutBytes = Buffer.concat(out);
-      resolve({ code, stdout: stdoutBytes.toString(), stderr, stdoutBytes });
-    });
-    if (stdin !== null) child.stdin?.end(stdin);
-  });
-}
-
-const cli = (...args: string[]) => cliWith(null, ...args);
+import { ROOT, SAMPLES, cli, cliWith, type Result } from './support/cli.js';
 
 const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -5,11 +5,12 @@
 // limb boundaries, shift counts 0/1/15/16/31/32/33, divisors 0 and -1) plus seeded random pairs,
 // comparing results and traps with native WebAssembly.
 
-import { describe, expect, it, beforeAll } from 'vitest';
+import { describe, it, beforeAll } from 'vitest';
 import { compile } from '../index.js';
 import { TransformerModel } from '../runtime/transformer.js';
 import { NativeInstance } from '../harness/native.js';
 import { prng } from '../harness/check.js';
+import { agreeWithNative } from './support/oracles.js';
 
 const BINARY = ['add', 'sub', 'mul', 'div_s', 'div_u', 'rem_s', 'rem_u', 'and', 'or', 'xor', 'shl', 'shr_s', 'shr_u', 'rotl', 'rotr', 'eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u'];
 const UNARY = ['eqz', 'clz', 'ctz', 'popcnt', 'extend8_s', 'extend16_s'];
@@ -29,14 +30,7 @@ beforeAll(async () => {
   native = await NativeInstance.create(m.wasm);
 }, 600_000);
 
-async function agree(name: string, tuples: number[][]): Promise<void> {
-  const outs = await model.runBatch(name, tuples, tuples.map(() => model.newMemory()));
-  tuples.forEach((args, i) => {
-    const n = native.invoke(name, args);
-    const fmt = (o: { results: number[]; trap: string | null }) => (o.trap ? `trap ${o.trap}` : `${o.results}`);
-    expect(fmt(outs[i]), `${name}(${args.join(', ')})`).toBe(fmt(n));
-  });
-}
+const agree = (name: string, tuples: number[][]) => agreeWithNative(model, native, name, tuples);
 
 describe('every i32 instruction through the transformer = V8', () => {
   const rand = prng(20261201);

@@ -15,11 +15,9 @@
 //    writes its trace. 3. The viewer script runs against a stub DOM: keys and controls step through.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { compile } from '../index.js';
 import { TransformerModel, type TraceEvent } from '../runtime/transformer.js';
 import { decodeBase64 } from '../format/memory.js';
@@ -29,8 +27,7 @@ import { readTraceHtml, TraceSampler, traceJsonOf, type TraceStep } from '../cli
 import { TRACE_VIEWER_SCRIPT } from '../cli/trace_viewer.js';
 import { runTraceViewer } from './support/fake_dom.js';
 
-const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
-const SAMPLES = join(ROOT, 'wasm-samples');
+import { SAMPLES, cli, type Result } from './support/cli.js';
 
 interface Program {
   name: string;
@@ -188,23 +185,6 @@ describe('TraceSampler', () => {
   });
 });
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'cli', 'bin.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function expectError(r: Result, message: RegExp, usage = false): void {
   const what = `stdout: ${r.stdout}\nstderr: ${r.stderr}`;

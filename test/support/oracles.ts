@@ -4,12 +4,14 @@
 // model-level invariants every emitted model must satisfy: only allowed ONNX
 // ops, and (already enforced inside compileIR) an allocation that the
 // independent checker accepts. argsFor draws argument tuples inside a
-// sample's argRanges.
+// sample's argRanges. agreeWithNative runs a batch through the transformer and V8.
 
 import { expect } from 'vitest';
 import { compile, CompiledModel } from '../../index.js';
 import { ALLOWED_OPS, inspectOnnx } from '../../backend/emit_onnx.js';
 import type { ArgRange } from '../../wasm-samples/samples.js';
+import type { TransformerModel } from '../../runtime/transformer.js';
+import type { NativeInstance } from '../../harness/native.js';
 
 export function assertOpSet(onnx: Uint8Array): string[] {
   const { ops } = inspectOnnx(onnx);
@@ -33,5 +35,18 @@ export function argsFor(ranges: ArgRange[], rand: () => number): number[] {
     }
     const [lo, hi] = r;
     return lo + (rand() % (hi - lo + 1));
+  });
+}
+
+/**
+ * Runs `name` on every tuple through the transformer (one batch, a fresh memory each) and
+ * natively, and expects the same results and traps.
+ */
+export async function agreeWithNative(model: TransformerModel, native: NativeInstance, name: string, tuples: number[][]): Promise<void> {
+  const outs = await model.runBatch(name, tuples, tuples.map(() => model.newMemory()));
+  tuples.forEach((args, i) => {
+    const n = native.invoke(name, args);
+    const fmt = (o: { results: number[]; trap: string | null }) => (o.trap ? `trap ${o.trap}` : `${o.results}`);
+    expect(fmt(outs[i]!), `${name}(${args.join(', ')})`).toBe(fmt(n));
   });
 }
