@@ -11,21 +11,11 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { ROOT, SAMPLES, cliWith, type Result } from './support/cli.js';
+import { ROOT, SAMPLES, cliWith, expectError } from './support/cli.js';
 
 const cli = (...args: string[]) => cliWith(null, ...args);
 
 /** Exit 1 (2 for usage), a first stderr line `error: ...` matching `message`, at most one hint, no stack. */
-function expectError(r: Result, message: RegExp, usage = false): void {
-  const what = `stdout: ${r.stdout}\nstderr: ${r.stderr}`;
-  expect(r.code, what).toBe(usage ? 2 : 1);
-  const ls = r.stderr.split('\n').filter(Boolean);
-  expect(ls[0], what).toMatch(/^error: /);
-  expect(ls[0], what).toMatch(message);
-  expect(ls.slice(1).every((l) => l.startsWith('hint: ')), what).toBe(true);
-  expect(ls.length, what).toBeLessThanOrEqual(2);
-  expect(r.stderr).not.toContain('    at ');
-}
 
 let dir = '';
 const tmp = (name: string) => join(dir, name);

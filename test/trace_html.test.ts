@@ -27,7 +27,7 @@ import { readTraceHtml, TraceSampler, traceJsonOf, type TraceStep } from '../cli
 import { TRACE_VIEWER_SCRIPT } from '../cli/trace_viewer.js';
 import { runTraceViewer } from './support/fake_dom.js';
 
-import { SAMPLES, cli, type Result } from './support/cli.js';
+import { SAMPLES, cli, expectError } from './support/cli.js';
 
 interface Program {
   name: string;
@@ -186,15 +186,6 @@ describe('TraceSampler', () => {
 });
 
 
-function expectError(r: Result, message: RegExp, usage = false): void {
-  const what = `stdout: ${r.stdout}\nstderr: ${r.stderr}`;
-  expect(r.code, what).toBe(usage ? 2 : 1);
-  const ls = r.stderr.split('\n').filter(Boolean);
-  expect(ls[0], what).toMatch(/^error: /);
-  expect(ls[0], what).toMatch(message);
-  expect(ls.length, what).toBeLessThanOrEqual(2);
-  expect(r.stderr).not.toContain('    at ');
-}
 
 let dir = '';
 const tmp = (name: string) => join(dir, name);

@@ -1,6 +1,7 @@
 // test/support/cli.ts — runs the `wasmformer` CLI from the sources in a child process (for the CLI tests).
 
 import { spawn } from 'node:child_process';
+import { expect } from 'vitest';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,3 +36,15 @@ export function cliWith(stdin: Uint8Array | string | null, ...args: string[]): P
 }
 
 export const cli = (...args: string[]): Promise<Spawned> => cliWith(null, ...args);
+
+/** Exit 1 (2 for usage), a first stderr line `error: ...` matching `message`, at most one hint, no stack trace. */
+export function expectError(r: Result, message: RegExp, usage = false): void {
+  const what = `stdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  expect(r.code, what).toBe(usage ? 2 : 1);
+  const ls = r.stderr.split('\n').filter(Boolean);
+  expect(ls[0], what).toMatch(/^error: /);
+  expect(ls[0], what).toMatch(message);
+  expect(ls.slice(1).every((l) => l.startsWith('hint: ')), what).toBe(true);
+  expect(ls.length, what).toBeLessThanOrEqual(2);
+  expect(r.stderr).not.toContain('    at ');
+}
