@@ -253,10 +253,12 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
       if (!want || want.pending !== dims.pendingRows[l] > 0) throw new Error(`emit: layout.attention disagrees with layer ${l}`);
       const at = experts.map((e) => e.layers[l].attn!);
       // only the active expert's heads and pending rows (routed: the first H_e of the layer's H,
-      // cut by a bound gathered by pc; dense: all of them): attention costs what the block uses
+      // cut by a bound gathered by pc; dense: all of them): attention costs what the block uses.
+      // An expert without heads here keeps one (a zero query whose output no map reads), so no
+      // tensor is empty: onnxruntime-web's WebGPU Softmax refuses empty inputs
       const zero = gw.int64(`${p}.attn.zero`, [0]);
       const cut = (name: string, t: string, end: string, axis: number, start = zero) => gw.op('Slice', name, [t, start, end, gw.int64(`${name}.axes`, [axis])]);
-      const qRows = cut(`${p}.attn.q_active`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), em.bound(`${p}.attn.q_end`, at.map((a) => a.roles.length * F)), 0);
+      const qRows = cut(`${p}.attn.q_active`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), em.bound(`${p}.attn.q_end`, at.map((a) => Math.max(1, a.roles.length) * F)), 0);
       const q3 = rows(names.queries, qRows, [0, -1, F]);
       traced.push(names.weights, names.queries);
       const cacheScores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
@@ -265,7 +267,7 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
       if (Pn > 0) {
         // scores = [pending | cache]: the first Pn_e columns are the expert's pending rows
         const pEnd = em.bound(`${p}.attn.pending_end`, at.map((a) => a.pendingUsed));
-        const hEnd = em.bound(`${p}.attn.heads_end`, at.map((a) => a.roles.length));
+        const hEnd = em.bound(`${p}.attn.heads_end`, at.map((a) => Math.max(1, a.roles.length)));
         const pRows = cut(`${p}.attn.pending_active`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), em.bound(`${p}.attn.pending_rows_end`, at.map((a) => a.pendingUsed * F)), 0);
         const pending = rows(names.pending, pRows, [0, -1, F]);
         traced.push(names.pending);
