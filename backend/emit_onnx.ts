@@ -165,7 +165,6 @@ class RoutedEmitter implements MapEmitter {
 
   map(name: string, x: string, maps: SparseMap[], into: string | null): string {
     const { gw } = this;
-    const E = maps.length;
     const nOut = maps[0].nOut;
     const T = maps.reduce((s, m) => s + m.src.length, 0);
     const base = into ?? this.zerosOf(nOut, x);
@@ -187,7 +186,6 @@ class RoutedEmitter implements MapEmitter {
       at += m.src.length;
       ends.push(at);
     }
-    void E;
     const st = this.bound(`${name}.start`, starts);
     const en = this.bound(`${name}.end`, ends);
     const axes = gw.int64(`${name}.axes`, [0]);

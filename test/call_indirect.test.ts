@@ -13,9 +13,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compile, instantiate, CompileError, interpret } from '../index.js';
+import { compile, instantiate, interpret } from '../index.js';
 import { NativeInstance, nativeTrapAgrees } from '../harness/native.js';
 import { loadInput } from '../frontend/index.js';
+import { compileError } from './support/oracles.js';
 
 const show = (o: { results: number[]; trap?: string | null }): string => (o.trap ? `trap ${o.trap}` : `[${o.results.join(', ')}]`);
 
@@ -35,16 +36,6 @@ async function agree(wat: string, calls: Array<[string, number[]]>, exports?: st
     out.push(show(o));
   }
   return out;
-}
-
-async function compileError(p: Promise<unknown>): Promise<CompileError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CompileError);
-    return e as CompileError;
-  }
-  throw new Error('expected a CompileError, but compilation succeeded');
 }
 
 /** Byte offset of the first call_indirect, as `wasm-objdump -d` prints it. */

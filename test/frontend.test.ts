@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compileToIR, loadInput, parseModule, CompileError, SUPPORTED_INSTRUCTIONS } from '../frontend/index.js';
 import { interpret } from '../ir/interp.js';
+import { compileError } from './support/oracles.js';
 
 const GOLDEN = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 const goldenNames = readdirSync(GOLDEN).filter((f) => f.endsWith('.wat')).map((f) => f.slice(0, -4)).sort();
@@ -41,16 +42,6 @@ function objdumpOffset(wasm: Uint8Array, name: string): number {
   const hit = objdump(wasm).flat().find((i) => i.name === name);
   if (!hit) throw new Error(`wasm-objdump shows no ${name}`);
   return hit.offset;
-}
-
-async function compileError(p: Promise<unknown>): Promise<CompileError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(CompileError);
-    return e as CompileError;
-  }
-  throw new Error('expected a CompileError, but compilation succeeded');
 }
 
 const SUPPORTED_IN_MESSAGE = SUPPORTED_INSTRUCTIONS.join(', ');

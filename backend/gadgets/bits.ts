@@ -31,7 +31,7 @@
 // sublayers instead of 3 per op).
 
 import type { GraphBuilder } from '../graph.js';
-import type { LinForm } from '../linear.js';
+import type { LinForm, Vreg } from '../linear.js';
 import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { LIMB } from '../encoding.js';
 import type { IValue } from './arith.js';
@@ -242,18 +242,18 @@ function limbVar(g: GraphBuilder, block: number, name: string, op: BitOp, a: Lim
   const v = g.vreg(`${name}.${op}`, 0, LIMB - 1);
   m.bias(v, 0);
   // per bit j: the units' output lists (weight of bit j in each), kept to add bit outputs later
-  const perBit: Array<Array<[Array<[number, number]>, number]>> = [];
+  const perBit: Array<Array<[Array<[Vreg, number]>, number]>> = [];
   for (let j = 0; j < 16; j++) {
     const s = lcomb([[ab[j], 1], [bb[j], 1]]);
     const w = 2 ** j;
     const both = lcomb([[s, 1]], -1);
     if (op === 'and') {
-      const o: Array<[number, number]> = [[v, w]];
+      const o: Array<[Vreg, number]> = [[v, w]];
       m.unit(both, o, 1);
       perBit.push([[o, 1]]);
     } else {
-      const o1: Array<[number, number]> = [[v, w]];
-      const o2: Array<[number, number]> = [[v, op === 'or' ? -w : -2 * w]];
+      const o1: Array<[Vreg, number]> = [[v, w]];
+      const o2: Array<[Vreg, number]> = [[v, op === 'or' ? -w : -2 * w]];
       m.unit(s, o1, 2);
       m.unit(both, o2, 1);
       perBit.push([[o1, 1], [o2, op === 'or' ? -1 : -2]]);

@@ -7,7 +7,7 @@
 // sample's argRanges. agreeWithNative runs a batch through the transformer and V8.
 
 import { expect } from 'vitest';
-import { compile, CompiledModel } from '../../index.js';
+import { compile, CompiledModel, CompileError } from '../../index.js';
 import { ALLOWED_OPS, inspectOnnx } from '../../backend/emit_onnx.js';
 import type { ArgRange } from '../../wasm-samples/samples.js';
 import type { TransformerModel } from '../../runtime/transformer.js';
@@ -49,4 +49,15 @@ export async function agreeWithNative(model: TransformerModel, native: NativeIns
     const fmt = (o: { results: number[]; trap: string | null }) => (o.trap ? `trap ${o.trap}` : `${o.results}`);
     expect(fmt(outs[i]!), `${name}(${args.join(', ')})`).toBe(fmt(n));
   });
+}
+
+/** The CompileError `p` rejects with (fails the test when it resolves or throws something else). */
+export async function compileError(p: Promise<unknown>): Promise<CompileError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(CompileError);
+    return e as CompileError;
+  }
+  throw new Error('expected a CompileError, but compilation succeeded');
 }
