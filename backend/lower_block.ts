@@ -323,6 +323,9 @@ export const LOWERING: Rules = {
     L.env.set(i.dst, v);
     L.canonical.set(i.dst, v);
   },
+  poison: (_L, i) => {
+    throw new CompileError(`internal: poison (${i.what} at 0x${i.offset.toString(16)}) reached the backend; ir/poison.ts rejects it first`);
+  },
   memory_grow: (L, i) => {
     const v = growMemory(L, L.canonOf(i.delta), `${L.tag}.grow_v${i.dst}`);
     L.env.set(i.dst, v);

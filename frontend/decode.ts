@@ -18,7 +18,9 @@
 // depths) live in frontend/validate.ts.
 
 import { CompileError } from './errors.js';
-import { funcDisplayName, type BlockSig, type FuncSig, type WasmDataSegment, type WasmExport, type WasmFunc, type WasmInstr } from './module.js';
+import {
+  funcDisplayName, sameSig, type BlockSig, type FuncSig, type NumType, type WasmDataSegment, type WasmExport, type WasmFunc, type WasmInstr,
+} from './module.js';
 import { PREFIXES, prefixedSpecOf, specOf, type InstrSpec } from '../ir/instructions.js';
 import { Reader } from './reader.js';
 
@@ -47,6 +49,8 @@ export interface DecodedGlobal {
   type: string;
   mutable: boolean;
   init: number | null; // null: not a single i32.const
+  /** The initializer's words when it is a single i32/i64/f32/f64 constant (low word first), else null. */
+  initWords: number[] | null;
   imported: DecodedImport | null;
   pos: number;
   debugName?: string; // from the name section
@@ -128,6 +132,16 @@ const VALTYPES: Record<number, string> = {
   0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128', 0x70: 'funcref', 0x6f: 'externref',
 };
 
+/** Whether a value type is one the compiler keeps as 32-bit words (i32, i64, f32, f64). */
+export function isNumType(t: string): t is NumType {
+  return t === 'i32' || t === 'i64' || t === 'f32' || t === 'f64';
+}
+
+/** How many 32-bit words a numeric value type takes. */
+export function wordsOf(t: NumType): number {
+  return t === 'i64' || t === 'f64' ? 2 : 1;
+}
+
 // Section id → required position in the module (custom sections excluded); 13 = tags.
 const SECTION_ORDER: Record<number, number> = {
   1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13,
@@ -203,7 +217,7 @@ function importSection(r: Reader, s: SectionState): void {
       const mAt = r.pos;
       const m = r.u8();
       if (m > 1) r.fail(`global mutability ${m} is invalid`, mAt);
-      s.globals.push({ index: s.globals.length, type, mutable: m === 1, init: null, imported: imp, pos });
+      s.globals.push({ index: s.globals.length, type, mutable: m === 1, init: null, initWords: null, imported: imp, pos });
     } else {
       r.u8();
       r.u32();
@@ -242,10 +256,10 @@ function memorySection(r: Reader, s: SectionState): void {
 }
 
 /**
- * A constant expression: its value when it is a single i32.const, else null. Its instructions
- * are kept for validation (frontend/validate.ts) with the type it must have.
+ * A constant expression: its words when it is a single i32/i64/f32/f64 constant, else null. Its
+ * instructions are kept for validation (frontend/validate.ts) with the type it must have.
  */
-function constExpr(r: Reader, s: SectionState, what: string, type: string): number | null {
+function constWords(r: Reader, s: SectionState, what: string, type: string): number[] | null {
   const ctx = bodyContext(s, what);
   const pos = r.pos;
   const body: WasmInstr[] = [];
@@ -256,7 +270,15 @@ function constExpr(r: Reader, s: SectionState, what: string, type: string): numb
   }
   s.constExprs.push({ what, pos, type, body, globalsBefore: s.globals.length });
   const first = body[0];
-  return body.length === 2 && first?.imm === 'i32' && first.op === 'i32.const' ? first.value : null;
+  if (body.length !== 2 || first === undefined) return null;
+  if (first.imm === 'i32' && first.op === 'i32.const') return [first.value];
+  return first.imm === 'words' ? first.words : null;
+}
+
+/** A constant expression's value when it is a single i32.const, else null. */
+function constExpr(r: Reader, s: SectionState, what: string, type: string): number | null {
+  const w = constWords(r, s, what, type);
+  return w !== null && w.length === 1 && type === 'i32' ? (w[0] as number) : null;
 }
 
 function globalSection(r: Reader, s: SectionState): void {
@@ -267,8 +289,9 @@ function globalSection(r: Reader, s: SectionState): void {
     const mAt = r.pos;
     const m = r.u8();
     if (m > 1) r.fail(`global mutability ${m} is invalid`, mAt);
-    const init = constExpr(r, s, `the initializer of global ${s.globals.length}`, type);
-    s.globals.push({ index: s.globals.length, type, mutable: m === 1, init, imported: null, pos });
+    const initWords = constWords(r, s, `the initializer of global ${s.globals.length}`, type);
+    const init = type === 'i32' && initWords !== null && initWords.length === 1 ? (initWords[0] as number) : null;
+    s.globals.push({ index: s.globals.length, type, mutable: m === 1, init, initWords, imported: null, pos });
   }
 }
 
@@ -352,12 +375,14 @@ interface BodyContext {
   func: string;
   unsupported: Unsupported[];
   calls: number[];
-  /** The function's declared locals that are not i32: index -> type (an access is unsupported; params of other types make the signature so). */
+  /** The function's declared locals of a type that is not numeric: index -> type (an access is unsupported). */
   otherLocals: Map<number, string>;
+  /** The types of the declared locals that are numeric (others are listed as i32: their accesses are unsupported). */
+  localTypes: NumType[];
 }
 
 function bodyContext(s: SectionState, func: string): BodyContext {
-  return { s, func, unsupported: [], calls: [], otherLocals: new Map() };
+  return { s, func, unsupported: [], calls: [], otherLocals: new Map(), localTypes: [] };
 }
 
 /** Thrown when an instruction's immediates cannot be decoded (SIMD, atomics...): the rest of the body is skipped. */
@@ -367,22 +392,34 @@ function note(ctx: BodyContext, what: string, offset: number, instruction?: stri
   ctx.unsupported.push({ what, ...(instruction !== undefined ? { instruction } : {}), func: ctx.func, offset });
 }
 
+/** A block type; one with i64/f32/f64 values carries them (`types`), one with others is noted. */
 function blockSig(r: Reader, ctx: BodyContext, pos: number, op: string): BlockSig {
   const b = r.bytes[r.pos];
   if (b === 0x40) return (r.pos++, { params: 0, results: 0 });
+  const typed = (params: string[], results: string[]): BlockSig => {
+    const sig = { params: params.length, results: results.length };
+    if ([...params, ...results].every((x) => x === 'i32')) return sig;
+    return { ...sig, types: { params: params.map(asNum), results: results.map(asNum) } };
+  };
   if (b !== undefined && VALTYPES[b] !== undefined) {
     r.pos++;
-    if (VALTYPES[b] !== 'i32') note(ctx, `${op} with result type ${VALTYPES[b]}`, pos, op);
-    return { params: 0, results: 1 };
+    const t = VALTYPES[b] as string;
+    if (!isNumType(t)) note(ctx, `${op} with result type ${t}`, pos, op);
+    return typed([], [t]);
   }
   const idx = r.signed(33);
   const t = idx >= 0 ? ctx.s.types[idx] : undefined;
   if (t === undefined) {
     throw new CompileError(`validation failed: block type index ${idx} out of range`, { instruction: op, func: ctx.func, offset: pos });
   }
-  const bad = [...t.params, ...t.results].find((x) => x !== 'i32');
+  const bad = [...t.params, ...t.results].find((x) => !isNumType(x));
   if (bad !== undefined) note(ctx, `${op} with a type of ${bad} values`, pos, op);
-  return { params: t.params.length, results: t.results.length };
+  return typed(t.params, t.results);
+}
+
+/** A numeric type as itself; another (already noted as unsupported) as i32, so counts stay right. */
+function asNum(t: string): NumType {
+  return isNumType(t) ? t : 'i32';
 }
 
 function immediates(r: Reader, spec: InstrSpec, ctx: BodyContext, pos: number): WasmInstr {
@@ -390,9 +427,9 @@ function immediates(r: Reader, spec: InstrSpec, ctx: BodyContext, pos: number): 
   switch (spec.imm) {
     case 'none': return { op, pos, imm: 'none' };
     case 'i32': return { op, pos, imm: 'i32', value: r.s32() };
-    case 'i64': r.skipS64(); return { op, pos, imm: 'none' };
-    case 'f32': r.take(4); return { op, pos, imm: 'none' };
-    case 'f64': r.take(8); return { op, pos, imm: 'none' };
+    case 'i64': return { op, pos, imm: 'words', words: r.s64Words() };
+    case 'f32': return { op, pos, imm: 'words', words: r.words(1) };
+    case 'f64': return { op, pos, imm: 'words', words: r.words(2) };
     case 'memarg': {
       const align = r.u32();
       if (align & 0x40) {
@@ -416,7 +453,7 @@ function immediates(r: Reader, spec: InstrSpec, ctx: BodyContext, pos: number): 
       const at = r.pos;
       const types = vecOf(r, valtype);
       if (types.length !== 1) r.fail(`typed select must have exactly one type, has ${types.length}`, at);
-      if (types[0] !== 'i32') note(ctx, `select of type ${types[0]}`, pos, op);
+      if (!isNumType(types[0] as string)) note(ctx, `select of type ${types[0]}`, pos, op);
       return { op, pos, imm: 'none' };
     }
     case 'call_indirect': return { op, pos, imm: 'call_indirect', type: r.u32(), table: r.u32() };
@@ -439,8 +476,8 @@ function checkReferences(ctx: BodyContext, ins: WasmInstr): void {
     const g = s.globals[ins.index];
     if (!g) return; // the validator reports it
     if (g.imported) note(ctx, `${ins.op} of an imported global (import "${g.imported.module}" "${g.imported.field}")`, ins.pos, ins.op);
-    else if (g.type !== 'i32') note(ctx, `${ins.op} of a global of type ${g.type}`, ins.pos, ins.op);
-    else if (g.init === null) note(ctx, `${ins.op} of a global whose initializer is not an i32.const`, ins.pos, ins.op);
+    else if (!isNumType(g.type)) note(ctx, `${ins.op} of a global of type ${g.type}`, ins.pos, ins.op);
+    else if (g.initWords === null) note(ctx, `${ins.op} of a global whose initializer is not a constant`, ins.pos, ins.op);
   } else if (ins.op === 'call') {
     ctx.calls.push(ins.index);
     const imp = s.importedFuncs[ins.index];
@@ -466,7 +503,7 @@ function instruction(r: Reader, ctx: BodyContext): WasmInstr {
   return ins;
 }
 
-/** The declared locals (after `numParams` params); one of another type than i32 is noted only where code accesses it. */
+/** The declared locals (after `numParams` params); one of a non-numeric type is noted only where code accesses it. */
 function localDecls(r: Reader, ctx: BodyContext, numParams: number): number {
   let total = 0;
   const groups = r.u32();
@@ -478,7 +515,11 @@ function localDecls(r: Reader, ctx: BodyContext, numParams: number): number {
       note(ctx, `more than ${MAX_LOCALS} locals`, at);
       throw new StopDecoding();
     }
-    if (t !== 'i32') for (let k = 0; k < count; k++) ctx.otherLocals.set(numParams + total + k, t);
+    if (!isNumType(t)) for (let k = 0; k < count; k++) ctx.otherLocals.set(numParams + total + k, t);
+    if (t !== 'i32' || ctx.localTypes.length > 0) {
+      while (ctx.localTypes.length < total) ctx.localTypes.push('i32');
+      for (let k = 0; k < count; k++) ctx.localTypes.push(asNum(t));
+    }
     total += count;
   }
   return total;
@@ -562,8 +603,13 @@ function instructions(r: Reader, ctx: BodyContext): WasmInstr[] {
   return body;
 }
 
+/** A function type in words (null when a type is not numeric); `types` keeps (i64) apart from (i32 i32). */
 function signature(t: FuncType): FuncSig | null {
-  return [...t.params, ...t.results].every((x) => x === 'i32') ? { params: t.params.length, results: t.results.length } : null;
+  const all = [...t.params, ...t.results];
+  if (!all.every(isNumType)) return null;
+  const words = (ts: string[]): number => ts.reduce((n, x) => n + wordsOf(x as NumType), 0);
+  const sig = { params: words(t.params), results: words(t.results) };
+  return all.every((x) => x === 'i32') ? sig : { ...sig, types: `${t.params.join(' ')} -> ${t.results.join(' ')}` };
 }
 
 function codeSection(r: Reader, s: SectionState): void {
@@ -581,8 +627,8 @@ function codeSection(r: Reader, s: SectionState): void {
     const br = r.sub(size, 'function body', name);
     const t = s.types[s.definedTypes[k] as number] as FuncType;
     const ctx = bodyContext(s, name);
-    const bad = [...t.params, ...t.results].find((x) => x !== 'i32');
-    if (bad !== undefined) note(ctx, `function signature with type ${bad} (only i32)`, pos);
+    const bad = [...t.params, ...t.results].find((x) => !isNumType(x));
+    if (bad !== undefined) note(ctx, `function signature with type ${bad} (only i32, i64, f32, f64)`, pos);
     let numLocals = 0;
     let body: WasmInstr[] = [];
     const dropped: DeadCode[] = [];
@@ -593,8 +639,11 @@ function codeSection(r: Reader, s: SectionState): void {
       if (!(e instanceof StopDecoding)) throw e;
       br.pos = br.end; // the rest is not decodable here; the function is unsupported anyway
     }
+    while (ctx.localTypes.length > 0 && ctx.localTypes.length < numLocals) ctx.localTypes.push('i32');
+    const wide = ctx.localTypes.length > 0 || [...t.params, ...t.results].some((x) => x !== 'i32');
+    const types = wide ? { types: { params: t.params.map(asNum), results: t.results.map(asNum), locals: ctx.localTypes.length > 0 ? ctx.localTypes : new Array<NumType>(numLocals).fill('i32') } } : {};
     s.funcs.push({
-      func: { index, name, exportNames, numParams: t.params.length, numResults: t.results.length, numLocals, body, pos },
+      func: { index, name, exportNames, numParams: t.params.length, numResults: t.results.length, numLocals, body, pos, ...types },
       unsupported: ctx.unsupported,
       calls: ctx.calls,
       dropped,
@@ -720,13 +769,13 @@ function resolveIndirectCalls(s: SectionState, funcs: readonly DecodedFunc[], fu
       if (t === undefined || type === undefined) continue; // the validator reports it
       const unsupported = (what: string) => f.unsupported.push({ what, instruction: ins.op, func: f.func.name, offset: ins.pos });
       const sig = signature(type);
-      const bad = [...type.params, ...type.results].find((x) => x !== 'i32');
-      if (sig === null) unsupported(`call_indirect of a type with ${bad ?? 'non-i32'} values`);
+      const bad = [...type.params, ...type.results].find((x) => !isNumType(x));
+      if (sig === null) unsupported(`call_indirect of a type with ${bad ?? 'non-numeric'} values`);
       else if (t.entries === null) unsupported(`call_indirect through table ${ins.table}, which is not fixed by its element segments: ${t.notFixed ?? 'unknown'}`);
       else {
         for (const e of new Set(t.entries)) {
           const es = e === null ? null : funcSigs[e];
-          if (e === null || es === undefined || es === null || es.params !== sig.params || es.results !== sig.results) continue; // traps
+          if (e === null || es === undefined || es === null || !sameSig(es, sig)) continue; // traps
           const imp = s.importedFuncs[e];
           if (imp) unsupported(`call_indirect that may call the imported function "${imp.module}" "${imp.field}"`);
           else f.calls.push(e);

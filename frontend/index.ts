@@ -1,9 +1,10 @@
 // frontend/index.ts — public entry point of the frontend.
 //
 // parseModule: .wasm bytes or .wat text → validated, typed WasmModule.
-// compileToIR: the whole front half of the compiler — load, decode, pick the
-// functions the selected exports reach, hold them to the subset, validate,
-// lower to SSA IR, simplify and verify.
+// compileToIR: the whole front half of the compiler — load, decode, rewrite
+// i64/f32/f64 values as i32 words, pick the functions the selected exports
+// reach, hold them to the subset, validate, lower to SSA IR, simplify, reject
+// observed poison and verify.
 
 import { CompileError } from './errors.js';
 import { decodeWasm, type DecodedModule } from './decode.js';
@@ -16,6 +17,8 @@ import { lowerModule, type LowerOptions } from '../ir/wasm_to_ir.js';
 import { simplifyModule } from '../ir/simplify.js';
 import { verifyModule } from '../ir/verify.js';
 import { cseModule } from '../ir/cse.js';
+import { rejectObservedPoison } from '../ir/poison.js';
+import { lowerWords } from './lower_words.js';
 
 export { loadInput } from './wat.js';
 export { CompileError, RunError, SUPPORTED_INSTRUCTIONS } from './errors.js';
@@ -43,9 +46,10 @@ export function selectFunctions(m: DecodedModule, names?: readonly string[]): nu
 
 /** Decode and validate wasm bytes (already loaded); with `exports`, only the functions they reach. */
 export function decodeAndValidate(wasm: Uint8Array, exports?: readonly string[]): WasmModule {
-  const m = decodeWasm(wasm);
-  const funcs = reachable(m, selectFunctions(m, exports));
-  checkSubset(m, funcs);
+  const m = lowerWords(decodeWasm(wasm));
+  const roots = selectFunctions(m, exports);
+  const funcs = reachable(m, roots);
+  checkSubset(m, funcs, roots);
   return validateModule(m, funcs, wasm);
 }
 
@@ -74,6 +78,7 @@ export async function compileToIR(
   const lowered = lowerModule(mod, opts);
   verifyModule(lowered);
   const ir = simplifyModule(cseModule(simplifyModule(lowered)));
+  rejectObservedPoison(ir);
   verifyModule(ir);
   // located at the end of the module: there is no code section to point into
   if (ir.funcs.length === 0) throw new CompileError('nothing to compile: the module defines no functions', { offset: wasm.length });

@@ -81,11 +81,26 @@ export class Reader {
     if (rest !== expected) this.fail('integer too large', start);
   }
 
-  /** Skip a signed LEB128 of at most 64 bits (i64.const); V8 checks its last byte. */
-  skipS64(): void {
+  /** A signed LEB128 of at most 64 bits (i64.const) as two's-complement words [low, high]; V8 checks its last byte. */
+  s64Words(): [number, number] {
     const start = this.pos;
-    for (let i = 0; i < 10; i++) if ((this.u8() & 0x80) === 0) return;
-    this.fail('integer representation too long', start);
+    let v = 0n;
+    for (let i = 0; i < 10; i++) {
+      const b = this.u8();
+      v |= BigInt(b & 0x7f) << BigInt(7 * i);
+      if ((b & 0x80) === 0) {
+        if ((b & 0x40) !== 0) v -= 1n << BigInt(7 * (i + 1));
+        const u = BigInt.asUintN(64, v);
+        return [Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0];
+      }
+    }
+    return this.fail('integer representation too long', start);
+  }
+
+  /** `n` little-endian 32-bit words (the bits of an f32.const or f64.const). */
+  words(n: 1 | 2): number[] {
+    const b = this.take(4 * n);
+    return Array.from({ length: n }, (_, k) => ((b[4 * k] as number) | ((b[4 * k + 1] as number) << 8) | ((b[4 * k + 2] as number) << 16) | ((b[4 * k + 3] as number) << 24)) | 0);
   }
 
   s32(): number {

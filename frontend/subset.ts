@@ -54,15 +54,29 @@ function summarize(items: readonly Unsupported[]): string {
 export function cleanExports(m: DecodedModule): string[] {
   const out: string[] = [];
   for (const e of m.exports) {
-    if (e.kind !== 'func' || e.index < m.numImportedFuncs) continue;
+    if (e.kind !== 'func' || e.index < m.numImportedFuncs || boundaryType(m, e.index) !== null) continue;
     if (reachable(m, [e.index]).every((f) => f.unsupported.length === 0)) out.push(e.name);
   }
   return out;
 }
 
-/** Throws one CompileError listing everything outside the subset in `funcs` (and the module). */
-export function checkSubset(m: DecodedModule, funcs: readonly DecodedFunc[]): void {
-  const items = [...m.moduleUnsupported, ...funcs.flatMap((f) => f.unsupported)];
+/** The first type other than i32 in an exported function's signature (inside, lower_words.ts makes words of them; at the boundary callers pass i32). */
+function boundaryType(m: DecodedModule, index: number): string | null {
+  const t = m.types[m.funcTypes[index] as number];
+  return t === undefined ? null : [...t.params, ...t.results].find((x) => x !== 'i32') ?? null;
+}
+
+/** The compiled roots that are exported with a signature other than all-i32. */
+function boundaryItems(m: DecodedModule, roots: readonly number[]): Unsupported[] {
+  return m.funcs.flatMap((f) => {
+    const bad = roots.includes(f.func.index) && f.func.exportNames.length > 0 ? boundaryType(m, f.func.index) : null;
+    return bad === null ? [] : [{ what: `exported function with ${bad} in its signature (only i32 values are passed in and out)`, func: f.func.name, offset: f.func.pos }];
+  });
+}
+
+/** Throws one CompileError listing everything outside the subset in `funcs` (and the module) and at the roots' boundary. */
+export function checkSubset(m: DecodedModule, funcs: readonly DecodedFunc[], roots: readonly number[] = []): void {
+  const items = [...m.moduleUnsupported, ...boundaryItems(m, roots), ...funcs.flatMap((f) => f.unsupported)];
   if (items.length === 0) return;
   const first = items[0] as Unsupported;
   const kinds = new Set(items.map((u) => u.what)).size;

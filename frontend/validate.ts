@@ -197,6 +197,8 @@ function step(st: FuncState, ins: WasmInstr): void {
       else st.height++;
       return;
     case 'control': control(st, ins, form.control); return;
+    case 'poison': st.height++; return;
+    case 'wide': fail(st, ins, `${ins.op} was not lowered to words`); // frontend/lower_words.ts rewrites these first
   }
 }
 

@@ -11,7 +11,9 @@
 // tests all read them from here.
 //
 // Adding an instruction = one entry in UNARY/BINARY (for a pure operator) or
-// in OTHER (for a new form), plus a backend lowering rule.
+// in OTHER (for a new form), plus a backend lowering rule. An i64/f32/f64
+// instruction has the form `wide`: its rule in frontend/lower_words.ts
+// rewrites it into i32 instructions on 32-bit words before validation.
 
 import { TrapCode } from '../format/errors.js';
 
@@ -147,7 +149,11 @@ export type Form =
   | { kind: 'global'; access: 'get' | 'set' }
   | { kind: 'memory_size' }
   | { kind: 'memory_grow' }
-  | { kind: 'control'; control: ControlKind };
+  | { kind: 'control'; control: ControlKind }
+  /** An i64, f32 or f64 instruction: frontend/lower_words.ts rewrites it into i32 instructions on words. */
+  | { kind: 'wide' }
+  /** What lower_words.ts leaves for a float value it cannot compute: pushes one word the program must not observe. */
+  | { kind: 'poison' };
 
 export interface InstrSpec {
   name: string;
@@ -201,24 +207,26 @@ add('global.set', 0x24, 'index', { kind: 'global', access: 'set' });
 add('table.get', 0x25, 'index', null);
 add('table.set', 0x26, 'index', null);
 // memory
+const WIDE: Form = { kind: 'wide' };
 const MEMORY_OPS: Array<[string, Form | null]> = [
-  ['i32.load', { kind: 'load', bytes: 4, signed: false }], ['i64.load', null], ['f32.load', null], ['f64.load', null],
+  ['i32.load', { kind: 'load', bytes: 4, signed: false }], ['i64.load', WIDE], ['f32.load', WIDE], ['f64.load', WIDE],
   ['i32.load8_s', { kind: 'load', bytes: 1, signed: true }], ['i32.load8_u', { kind: 'load', bytes: 1, signed: false }],
   ['i32.load16_s', { kind: 'load', bytes: 2, signed: true }], ['i32.load16_u', { kind: 'load', bytes: 2, signed: false }],
-  ['i64.load8_s', null], ['i64.load8_u', null], ['i64.load16_s', null], ['i64.load16_u', null],
-  ['i64.load32_s', null], ['i64.load32_u', null],
-  ['i32.store', { kind: 'store', bytes: 4 }], ['i64.store', null], ['f32.store', null], ['f64.store', null],
+  ['i64.load8_s', WIDE], ['i64.load8_u', WIDE], ['i64.load16_s', WIDE], ['i64.load16_u', WIDE],
+  ['i64.load32_s', WIDE], ['i64.load32_u', WIDE],
+  ['i32.store', { kind: 'store', bytes: 4 }], ['i64.store', WIDE], ['f32.store', WIDE], ['f64.store', WIDE],
   ['i32.store8', { kind: 'store', bytes: 1 }], ['i32.store16', { kind: 'store', bytes: 2 }],
-  ['i64.store8', null], ['i64.store16', null], ['i64.store32', null],
+  ['i64.store8', WIDE], ['i64.store16', WIDE], ['i64.store32', WIDE],
 ];
 MEMORY_OPS.forEach(([name, form], i) => add(name, 0x28 + i, 'memarg', form));
 add('memory.size', 0x3f, 'zero_byte', { kind: 'memory_size' });
 add('memory.grow', 0x40, 'zero_byte', { kind: 'memory_grow' });
 add('i32.const', 0x41, 'i32', { kind: 'const' });
-add('i64.const', 0x42, 'i64', null);
-add('f32.const', 0x43, 'f32', null);
-add('f64.const', 0x44, 'f64', null);
-// numeric: i32 operators come from UNARY/BINARY, the rest are named for messages
+add('i64.const', 0x42, 'i64', WIDE);
+add('f32.const', 0x43, 'f32', WIDE);
+add('f64.const', 0x44, 'f64', WIDE);
+// numeric: i32 operators come from UNARY/BINARY; the i64/f32/f64 ones are `wide` (lowered to
+// words by frontend/lower_words.ts), except the float-to-integer truncations that trap
 for (const code of UNARY_CODES) add(`i32.${code}`, UNARY[code].opcode, 'none', { kind: 'unary', code });
 for (const code of BINARY_CODES) add(`i32.${code}`, BINARY[code].opcode, 'none', { kind: 'binary', code });
 const CMP_INT = ['eqz', 'eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u'];
@@ -227,8 +235,11 @@ const ARITH_INT = ['clz', 'ctz', 'popcnt', 'add', 'sub', 'mul', 'div_s', 'div_u'
   'and', 'or', 'xor', 'shl', 'shr_s', 'shr_u', 'rotl', 'rotr'];
 const ARITH_FLOAT = ['abs', 'neg', 'ceil', 'floor', 'trunc', 'nearest', 'sqrt', 'add', 'sub', 'mul',
   'div', 'min', 'max', 'copysign'];
+/** Conversions that trap on NaN or out-of-range floats: they stay unsupported. */
+const TRAPPING_TRUNC = /^i(32|64)\.trunc_f(32|64)_[su]$/;
+const wideForm = (name: string): Form | null => (TRAPPING_TRUNC.test(name) ? null : WIDE);
 const family = (first: number, prefix: string, names: string[]): void => {
-  names.forEach((n, i) => add(`${prefix}.${n}`, first + i, 'none', null));
+  names.forEach((n, i) => add(`${prefix}.${n}`, first + i, 'none', wideForm(`${prefix}.${n}`)));
 };
 family(0x50, 'i64', CMP_INT);
 family(0x5b, 'f32', CMP_FLOAT);
@@ -244,8 +255,8 @@ const CONVERSIONS = [
   'f64.convert_i64_s', 'f64.convert_i64_u', 'f64.promote_f32', 'i32.reinterpret_f32',
   'i64.reinterpret_f64', 'f32.reinterpret_i32', 'f64.reinterpret_i64',
 ]; // 0xa7 .. 0xbf
-CONVERSIONS.forEach((n, i) => add(n, 0xa7 + i, 'none', null));
-['i64.extend8_s', 'i64.extend16_s', 'i64.extend32_s'].forEach((n, i) => add(n, 0xc2 + i, 'none', null));
+CONVERSIONS.forEach((n, i) => add(n, 0xa7 + i, 'none', wideForm(n)));
+['i64.extend8_s', 'i64.extend16_s', 'i64.extend32_s'].forEach((n, i) => add(n, 0xc2 + i, 'none', WIDE));
 add('ref.null', 0xd0, 'reftype', null);
 add('ref.is_null', 0xd1, 'none', null);
 add('ref.func', 0xd2, 'index', null);
@@ -262,7 +273,7 @@ const FC: Array<[string, ImmFormat]> = [
   ['table.init', 'index2'], ['elem.drop', 'index'], ['table.copy', 'index2'], ['table.grow', 'index'],
   ['table.size', 'index'], ['table.fill', 'index'],
 ];
-FC.forEach(([name, imm], i) => add(name, i, imm, null, 0xfc));
+FC.forEach(([name, imm], i) => add(name, i, imm, name.includes('trunc_sat') ? WIDE : null, 0xfc));
 
 const SINGLE = new Map<number, InstrSpec>();
 const PREFIXED = new Map<string, InstrSpec>();
@@ -295,8 +306,15 @@ export function opcodeName(op: number): string | null {
 /** Every supported instruction name, in table order (for error messages). */
 export const SUPPORTED_INSTRUCTIONS: readonly string[] = [...new Set(SPECS.filter((s) => s.form !== null).map((s) => s.name))];
 
+/** The names of the `wide` instructions (each has a rule in frontend/lower_words.ts). */
+export const WIDE_INSTRUCTIONS: readonly string[] = [...new Set(SPECS.filter((s) => s.form?.kind === 'wide').map((s) => s.name))];
+
+/** The pseudo-instruction lower_words.ts emits for a float value it cannot compute (never decoded). */
+export const POISON_OP = 'wasmformer.poison';
+
 const BY_NAME = new Map<string, InstrSpec>();
 for (const s of SPECS) if (!BY_NAME.has(s.name)) BY_NAME.set(s.name, s);
+BY_NAME.set(POISON_OP, { name: POISON_OP, opcode: -1, imm: 'none', form: { kind: 'poison' } });
 
 /** The form of a decoded instruction by its text name (undefined: unknown or unsupported). */
 export function formOf(name: string): Form | undefined {

@@ -172,6 +172,7 @@ class Machine {
       case 'memory_size': v[i.dst] = this.state.memory.length / PAGE_SIZE; return;
       case 'memory_grow': v[i.dst] = this.grow(v[i.delta] as number); return;
       case 'output': this.output.push((v[i.value] as number) & 0xff); return;
+      case 'poison': throw new Error(`the IR interpreter reached poison (${i.what} at 0x${i.offset.toString(16)}): compileToIR rejects such IR`);
     }
   }
 

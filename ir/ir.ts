@@ -25,6 +25,7 @@
 //     v7 = memory_size
 //     v8 = memory_grow v7
 //     output v8
+//     v12 = poison "f32.add" 42   ; a float value not computed, at byte offset 42 (never reaches the backend)
 //     br_if v3, block1(v2), block2(v0, v1)
 //   block1(v9):
 //     br_table v9, [block2(v9, v9), block3], block3
@@ -69,7 +70,13 @@ export type Inst =
   | { op: 'global_set'; index: number; value: ValueId }
   | { op: 'memory_size'; dst: ValueId }
   | { op: 'memory_grow'; dst: ValueId; delta: ValueId }
-  | { op: 'output'; value: ValueId };
+  | { op: 'output'; value: ValueId }
+  /**
+   * A float value the compiler does not compute (frontend/lower_words.ts): pure, so removed when
+   * unused; one still present after simplification is a CompileError (ir/poison.ts). `what` is the
+   * instruction, `offset` its byte offset.
+   */
+  | { op: 'poison'; dst: ValueId; what: string; offset: number };
 
 export type Terminator =
   | { op: 'jump'; target: BlockTarget }
@@ -137,6 +144,7 @@ const INST_FIELDS: { readonly [K in InstOp]: { uses: readonly string[]; dst: boo
   memory_size: { uses: [], dst: true },
   memory_grow: { uses: ['delta'], dst: true },
   output: { uses: ['value'], dst: false },
+  poison: { uses: [], dst: true },
 };
 
 type Fields = Record<string, unknown>;
@@ -157,7 +165,7 @@ export function instUses(inst: Inst): ValueId[] {
  */
 export function instRemovable(inst: Inst): boolean {
   switch (inst.op) {
-    case 'iconst': case 'unary': case 'select': case 'global_get': case 'memory_size': return true;
+    case 'iconst': case 'unary': case 'select': case 'global_get': case 'memory_size': case 'poison': return true;
     case 'binary': return !binaryMayTrap(inst.code);
     default: return false;
   }

@@ -184,6 +184,11 @@ function parseInst(L: Line, dst: ValueId): Inst {
   if (w === 'global_get') return { op: 'global_get', dst, index: L.num('global index', 0, U32_MAX) };
   if (w === 'memory_size') return { op: 'memory_size', dst };
   if (w === 'memory_grow') return { op: 'memory_grow', dst, delta: L.indexed('v') };
+  if (w === 'poison') {
+    const what = L.next('the poisoned instruction, quoted').text;
+    if (!/^"[^"]*"$/.test(what)) return L.fail(`poison expects a quoted instruction name, got ${what}`);
+    return { op: 'poison', dst, what: what.slice(1, -1), offset: L.num('byte offset', 0, U32_MAX) };
+  }
   return L.fail(`unknown instruction '${w}'`);
 }
 

@@ -55,6 +55,7 @@ export function printInst(i: Inst): string {
     case 'memory_size': return `${v(i.dst)} = memory_size`;
     case 'memory_grow': return `${v(i.dst)} = memory_grow ${v(i.delta)}`;
     case 'output': return `output ${v(i.value)}`;
+    case 'poison': return `${v(i.dst)} = poison ${JSON.stringify(i.what)} ${i.offset}`;
   }
 }
 

@@ -27,7 +27,7 @@ import { TrapCode } from '../format/errors.js';
 import { formOf, type Form } from './instructions.js';
 import { MAX_MEMORY_PAGES, type Block, type BlockId, type BlockTarget, type Func, type Inst, type Module, type Terminator, type ValueId } from './ir.js';
 import { removeUnreachable } from './simplify.js';
-import type { BlockSig, FuncSig, WasmFunc, WasmInstr, WasmModule, WasmTable } from '../frontend/module.js';
+import { sameSig, type BlockSig, type FuncSig, type WasmFunc, type WasmInstr, type WasmModule, type WasmTable } from '../frontend/module.js';
 
 export interface LowerOptions {
   /** memory.grow fails past this many pages even without a declared maximum (default: MAX_MEMORY_PAGES). */
@@ -266,7 +266,7 @@ function callIndirect(L: Lowering, ins: WasmInstr): void {
   const targets = entries.map((e) => {
     if (e === null) return trapTo(TrapCode.UninitializedElement);
     const s = L.info.funcSigs[e];
-    return s && s.params === sig.params && s.results === sig.results ? callTo(e) : trapTo(TrapCode.IndirectCallTypeMismatch);
+    return s && sameSig(s, sig) ? callTo(e) : trapTo(TrapCode.IndirectCallTypeMismatch);
   });
   tableSwitch(L, index, targets, trapTo(TrapCode.UndefinedElement));
   L.cur = join;
@@ -371,6 +371,8 @@ function lowerForm(L: Lowering, ins: WasmInstr, form: Form): void {
       return;
     }
     case 'control': return control(L, ins, form.control);
+    case 'poison': return push(L, (dst) => ({ op: 'poison', dst, what: ins.imm === 'poison' ? ins.what : ins.op, offset: ins.pos }));
+    case 'wide': throw new Error(`wasm_to_ir: ${ins.op} was not lowered to words (frontend/lower_words.ts)`);
   }
 }
 
