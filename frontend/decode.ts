@@ -471,7 +471,7 @@ function checkReferences(ctx: BodyContext, ins: WasmInstr): void {
   const s = ctx.s;
   if (ins.op === 'local.get' || ins.op === 'local.set' || ins.op === 'local.tee') {
     const t = ctx.otherLocals.get(ins.index);
-    if (t !== undefined) note(ctx, `${ins.op} of a local of type ${t} (only i32)`, ins.pos, ins.op);
+    if (t !== undefined) note(ctx, `${ins.op} of a local of type ${t} (only i32, i64, f32, f64)`, ins.pos, ins.op);
   } else if (ins.op === 'global.get' || ins.op === 'global.set') {
     const g = s.globals[ins.index];
     if (!g) return; // the validator reports it

@@ -33,7 +33,7 @@
 
 import { CompileError } from './errors.js';
 import { formOf, POISON_OP, WIDE_INSTRUCTIONS } from '../ir/instructions.js';
-import { isNumType, wordsOf, type DecodedFunc, type DecodedGlobal, type DecodedModule, type FuncType } from './decode.js';
+import { isNumType, wordsOf, type DeadCode, type DecodedFunc, type DecodedGlobal, type DecodedModule, type FuncType } from './decode.js';
 import type { BlockSig, NumType, WasmExport, WasmFunc, WasmInstr } from './module.js';
 
 type T = NumType;
@@ -616,8 +616,8 @@ function step(w: Walk, ins: WasmInstr): boolean {
 
 const OPENS = new Set(['block', 'loop', 'if']);
 
-/** The function with its values as words (see the header). */
-function lowerFunc(fn: WasmFunc, m: DecodedModule, globals: GlobalMap): WasmFunc {
+/** The function with its values as words (see the header), and the runs of unreachable code it dropped. */
+function lowerFunc(fn: WasmFunc, m: DecodedModule, globals: GlobalMap): { func: WasmFunc; dropped: DeadCode[] } {
   const types = fn.types ?? { params: i32s(fn.numParams), results: i32s(fn.numResults), locals: i32s(fn.numLocals) };
   const localType = [...types.params, ...types.locals];
   const localWord: number[] = [];
@@ -627,24 +627,32 @@ function lowerFunc(fn: WasmFunc, m: DecodedModule, globals: GlobalMap): WasmFunc
     fn, m, globals, localWord, localType, firstTmp: nw, tmps: 0, stack: [], out: [],
     frames: [{ kind: 'func', params: [], results: types.results, height: 0, unreachable: false }],
   };
-  let skipping = false;
+  const dropped: DeadCode[] = [];
+  let skipping: DeadCode | null = null;
+  let after = '';
   let depth = 0;
   for (const ins of fn.body) {
     if (w.frames.length === 0) fail(w, ins, 'instruction after the final end');
-    if (skipping) {
-      // code no execution reaches: dropped up to its block's end or else
+    if (skipping !== null) {
+      // code no execution reaches: dropped up to its block's end or else (listed, for locating it if invalid)
+      if (skipping.start < 0) skipping.start = ins.pos;
       if (OPENS.has(ins.op)) { depth++; continue; }
       if (depth > 0) { if (ins.op === 'end') depth--; continue; }
       if (ins.op !== 'end' && ins.op !== 'else') continue;
-      skipping = false;
+      if (skipping.start !== ins.pos) dropped.push({ ...skipping, end: ins.pos });
+      skipping = null;
     }
-    skipping = step(w, ins);
+    if (step(w, ins)) {
+      after = ins.op;
+      skipping = { start: -1, end: -1, after };
+    }
   }
   const params = words(types.params);
-  return {
+  const func = {
     index: fn.index, name: fn.name, exportNames: fn.exportNames, pos: fn.pos, body: w.out,
     numParams: params, numResults: words(types.results), numLocals: nw - params + w.tmps,
   };
+  return { func, dropped };
 }
 
 // ---------------------------------------------------------------- globals
@@ -727,7 +735,10 @@ export function lowerWords(m: DecodedModule): DecodedModule {
   const wideFuncs = new Set(m.funcs.filter((f) => f.unsupported.length === 0 && isWide(f, m)));
   if (wideFuncs.size === 0 && map.identity) return m;
   const funcs = m.funcs.map((f): DecodedFunc => {
-    if (wideFuncs.has(f)) return { ...f, func: lowerFunc(f.func, m, map) };
+    if (wideFuncs.has(f)) {
+      const { func, dropped } = lowerFunc(f.func, m, map);
+      return { ...f, func, dropped: [...f.dropped, ...dropped] };
+    }
     if (f.unsupported.length > 0 || map.identity) return f;
     return { ...f, func: renumberGlobals(f.func, map) };
   });

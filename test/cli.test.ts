@@ -22,7 +22,7 @@ import { ROOT, SAMPLES, cli, cliWith, type Result } from './support/cli.js';
 
 const lines = (s: string) => s.split('\n').filter((l) => l.length > 0);
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-let MUL_OFFSET = -1; // byte offset of the first unsupported (i64) instruction in mul.wasm
+let MUL_OFFSET = -1; // byte offset of the first unsupported instruction (a trapping float truncation) in mul.wasm
 
 /**
  * Non-zero exit; stderr's first line is `[PLACE: ]error: ...` matching `message`, then at most a
@@ -57,10 +57,10 @@ beforeAll(async () => {
     writeFileSync(tmp(`${name}.onnx`), m.onnx);
   }
   writeFileSync(tmp('garbage.wasm'), Buffer.from('this is not a WebAssembly module, just text\n'));
-  writeFileSync(tmp('mul.wat'), '(module\n  (func $square (export "square") (param i32) (result i32)\n    (i32.wrap_i64 (i64.mul (i64.extend_i32_s (local.get 0)) (i64.const 3)))))\n');
+  writeFileSync(tmp('mul.wat'), '(module\n  (func $square (export "square") (param i32) (result i32)\n    (i32.trunc_f32_s (f32.mul (f32.convert_i32_s (local.get 0)) (f32.const 3)))))\n');
   const mulWasm = await watToWasm(readFileSync(tmp('mul.wat'), 'utf8'), 'mul.wat');
   writeFileSync(tmp('mul.wasm'), mulWasm);
-  MUL_OFFSET = mulWasm.lastIndexOf(0xac); // i64.extend_i32_s, the first unsupported instruction of the body
+  MUL_OFFSET = mulWasm.lastIndexOf(0xa8); // i32.trunc_f32_s, the body's only unsupported instruction
 });
 
 afterAll(() => {
@@ -186,15 +186,15 @@ describe('errors', () => {
     const out = tmp('existing.onnx');
     writeFileSync(out, 'previous contents');
     const r = await cli('compile', tmp('mul.wat'), '-o', out);
-    expectError(r, /i64\.mul.*function \$?square/, false, new RegExp(`${escapeRe(tmp('mul.wat'))}:3:\\d+: `));
-    expect(lines(r.stderr)[1]).toBe('    (i32.wrap_i64 (i64.mul (i64.extend_i32_s (local.get 0)) (i64.const 3)))))');
+    expectError(r, /i32\.trunc_f32_s.*function \$?square/, false, new RegExp(`${escapeRe(tmp('mul.wat'))}:3:\\d+: `));
+    expect(lines(r.stderr)[1]).toBe('    (i32.trunc_f32_s (f32.mul (f32.convert_i32_s (local.get 0)) (f32.const 3)))))');
     expect(readFileSync(out, 'utf8')).toBe('previous contents');
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('unsupported instruction in a binary: FILE:0xOFFSET', async () => {
     const r = await cli('compile', tmp('mul.wasm'), '-o', tmp('mulbin.onnx'));
-    expectError(r, /i64\.mul.*function \$?square/, false, `${tmp('mul.wasm')}:0x${MUL_OFFSET.toString(16)}: `);
+    expectError(r, /i32\.trunc_f32_s.*function \$?square/, false, `${tmp('mul.wasm')}:0x${MUL_OFFSET.toString(16)}: `);
     expect(lines(r.stderr)).toHaveLength(1);
   });
 
@@ -291,7 +291,7 @@ describe('conventions', () => {
       expect(r.stderr).toBe('');
     }
     expect(wat.code).toBe(1);
-    expect(JSON.parse(wat.stdout).error).toMatchObject({ kind: 'compile', file: tmp('mul.wat'), line: 3, instruction: 'i64.extend_i32_s', func: 'square' });
+    expect(JSON.parse(wat.stdout).error).toMatchObject({ kind: 'compile', file: tmp('mul.wat'), line: 3, instruction: 'i32.trunc_f32_s', func: 'square' });
     expect(usage.code).toBe(2);
     expect(JSON.parse(usage.stdout).error).toMatchObject({ kind: 'usage', message: "argument 'x' is not a decimal integer" });
     expect(runErr.code).toBe(1);
@@ -316,7 +316,7 @@ describe('conventions', () => {
   });
 
   it('names from the module are escaped: no newline or escape sequence reaches the terminal', async () => {
-    writeFileSync(tmp('evil.wat'), '(module (func (export "a\\0a\\1b[31mred\\e2\\80\\aeb") (param i32) (result i32) (i32.wrap_i64 (i64.extend_i32_s (local.get 0)))))');
+    writeFileSync(tmp('evil.wat'), '(module (func (export "a\\0a\\1b[31mred\\e2\\80\\aeb") (param i32) (result i32) (i32.trunc_f32_s (f32.reinterpret_i32 (local.get 0)))))');
     const [text, json] = await Promise.all([cli('compile', tmp('evil.wat'), '-o', tmp('evil.onnx')), cli('compile', tmp('evil.wat'), '-o', tmp('evil.onnx'), '--json')]);
     expectError(text, /function a\\n\\x1b\[31mred\\u\{202e\}b/, false, new RegExp(`${escapeRe(tmp('evil.wat'))}:1:\\d+: `));
     expect(text.stderr).not.toMatch(/[\x1b\u202e]/);

@@ -34,19 +34,19 @@ function at(text: string, needle: string): string {
 describe('WAT locations', () => {
   it('folded operands come before their operator; flat code, blocks and the implicit end are mapped', async () => {
     // the error points at the first unsupported instruction in binary order (a folded operand first)
-    const folded = '(module (func (result i32)\n  (i32.add (i32.const 1) (i32.wrap_i64 (i64.const 3)))))';
-    expect(await where(folded)).toBe(at(folded, 'i64.const'));
-    const flat = '(module\n (func (param i32) (result i32)\n  local.get 0\n  block (result i32)\n   i32.const 2\n  end\n  i32.add\n  i64.extend_i32_u\n  i32.wrap_i64))';
-    expect(await where(flat)).toBe(at(flat, 'i64.extend_i32_u'));
-    const blocks = '(module (func (export "a") (param i32))\n (func (export "b") (result i32)\n  (block (result i32) (i32.const 1) (i64.const 2) (drop))))';
-    expect(await where(blocks)).toBe(at(blocks, 'i64.const'));
+    const folded = '(module (func (result i32)\n  (i32.add (i32.const 1) (i32.trunc_f32_s (f32.const 3)))))';
+    expect(await where(folded)).toBe(at(folded, 'i32.trunc_f32_s'));
+    const flat = '(module\n (func (param i32) (result i32)\n  local.get 0\n  block (result i32)\n   i32.const 2\n  end\n  i32.add\n  f32.convert_i32_u\n  i32.trunc_f32_u))';
+    expect(await where(flat)).toBe(at(flat, 'i32.trunc_f32_u'));
+    const blocks = '(module (func (export "a") (param i32))\n (func (export "b") (result i32)\n  (block (result i32) (i32.const 1) (i32.trunc_f32_s (f32.const 2)) (drop))))';
+    expect(await where(blocks)).toBe(at(blocks, 'i32.trunc_f32_s'));
     // a type error at the function's end points at its closing parenthesis
     expect(await where('(module (func (result i32) (i32.const 1) (i32.const 2)))')).toBe('1:55');
   });
 
   it('comments and strings do not confuse the tokenizer; an error outside code has no line', async () => {
-    const wat = '(module\n ;; (func (i64.const 1))\n (func (export "x;(") (; (i64.const 2) ;) (result i32)\n  (i32.wrap_i64 (i64.const 1))))';
-    expect(await where(wat)).toBe('4:18');
+    const wat = '(module\n ;; (func (i32.trunc_f32_s (f32.const 1)))\n (func (export "x;(") (; (i32.trunc_f32_s (f32.const 2)) ;) (result i32)\n  (i32.trunc_f32_s (f32.const 1))))';
+    expect(await where(wat)).toBe('4:4');
     expect(await where('(module (import "m" "mem" (memory 1)) (func))')).toBe('none'); // imported memory is unsupported
   });
 
