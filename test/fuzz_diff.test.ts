@@ -43,7 +43,7 @@ describe('fuzz diff: native = IR interpreter = transformer on random programs', 
       const c = await generateCase(SEED, i);
       for (const [k, v] of Object.entries(c.program.features) as Array<[keyof GenFeatures, number]>) uses[k] = (uses[k] ?? 0) + (v > 0 ? 1 : 0);
     }
-    for (const k of ['ops', 'loads', 'stores', 'narrowAccesses', 'loops', 'brIfs', 'brTables', 'valueBrTables', 'ifs', 'selects', 'globalOps', 'calls', 'deepCalls', 'memoryOps', 'paramBlocks', 'returns', 'dataSegments'] as const) {
+    for (const k of ['ops', 'loads', 'stores', 'narrowAccesses', 'loops', 'brIfs', 'brTables', 'valueBrTables', 'ifs', 'selects', 'globalOps', 'calls', 'deepCalls', 'memoryOps', 'paramBlocks', 'returns', 'dataSegments', 'wideOps'] as const) {
       expect(uses[k], k).toBeGreaterThanOrEqual(3);
     }
     expect(uses.outputs).toBe(0); // env.output_byte is not compiled by the transformer backend

@@ -62,6 +62,7 @@ export interface GenFeatures {
   returns: number;
   valueBrTables: number; // br_table carrying an i32 to its targets
   paramBlocks: number; // block with a parameter (multi-value block type)
+  wideOps: number; // i64 operators and f32 bit operations (compiled as i32 words)
   deepCalls: number; // calls of the unbounded $deep (GenOptions.callDepth)
 }
 
@@ -635,7 +636,51 @@ function extExprWeights(ctx: Ctx, budget: number, canBlock: boolean): number[] {
     hasMem ? 3 : 0, // 8/16-bit load
     budget >= 2 && branchTargets(ctx, (l) => l.arity === 1).length > 0 ? 1 : 0, // br_table with a value
     canBlock ? 1 : 0, // block with a parameter
+    1, // an i64 operator (or an f32 bit operation) between i32 operands
   ];
+}
+
+// i64 operators the lowering to words computes exactly (div/rem only for their traps: not here)
+const I64_BINARY = ['add', 'sub', 'mul', 'and', 'or', 'xor', 'shl', 'shr_s', 'shr_u', 'rotl', 'rotr'];
+const I64_COMPARE = ['eq', 'ne', 'lt_s', 'lt_u', 'gt_s', 'gt_u', 'le_s', 'le_u', 'ge_s', 'ge_u'];
+const I64_UNARY = ['clz', 'ctz', 'popcnt', 'extend8_s', 'extend16_s', 'extend32_s'];
+
+/** An i32 operand widened to i64: sign- or zero-extended, or as the high word of a pair. */
+function genWide(ctx: Ctx, a: Code): string {
+  switch (ctx.ch.int(4)) {
+    case 0: return `(i64.extend_i32_s ${a.code})`;
+    case 1: return `(i64.extend_i32_u ${a.code})`;
+    case 2: return `(i64.shl (i64.extend_i32_u ${a.code}) (i64.const 32))`;
+    default: return `(i64.or (i64.extend_i32_s ${a.code}) (i64.const ${ctx.ch.chance(50) ? '0x100000000' : '-0x7fffffff00000000'}))`;
+  }
+}
+
+/** An i64 result narrowed to i32: its low word or its high word. */
+function narrow(ctx: Ctx, e: string): string {
+  return ctx.ch.chance(50) ? `(i32.wrap_i64 ${e})` : `(i32.wrap_i64 (i64.shr_u ${e} (i64.const 32)))`;
+}
+
+function genWideExpr(ctx: Ctx, budget: number, depth: number): Code {
+  const ch = ctx.ch;
+  ctx.feats.wideOps++;
+  const a = genExpr(ctx, budget, depth + 1);
+  switch (ch.int(4)) {
+    case 0: {
+      const op = I64_BINARY[ch.int(I64_BINARY.length)]!;
+      const b = op.startsWith('sh') || op.startsWith('rot') ? genOperand(ctx, budget - a.cost, depth, SHIFT_COUNTS) : genExpr(ctx, budget - a.cost, depth + 1);
+      return { code: narrow(ctx, `(i64.${op} ${genWide(ctx, a)} ${genWide(ctx, b)})`), cost: a.cost + b.cost };
+    }
+    case 1: {
+      const b = genExpr(ctx, budget - a.cost, depth + 1);
+      return { code: `(i64.${I64_COMPARE[ch.int(I64_COMPARE.length)]!} ${genWide(ctx, a)} ${genWide(ctx, b)})`, cost: a.cost + b.cost };
+    }
+    case 2: return { code: narrow(ctx, `(i64.${I64_UNARY[ch.int(I64_UNARY.length)]!} ${genWide(ctx, a)})`), cost: a.cost };
+    default: {
+      const op = ['abs', 'neg', 'copysign'][ch.int(3)]!;
+      const f = `(f32.reinterpret_i32 ${a.code})`;
+      return { code: `(i32.reinterpret_f32 (f32.${op} ${f}${op === 'copysign' ? ' (f32.const -0)' : ''}))`, cost: a.cost };
+    }
+  }
 }
 
 function genOperand(ctx: Ctx, budget: number, depth: number, pool: readonly number[]): Code {
@@ -710,6 +755,8 @@ function genExtExpr(ctx: Ctx, budget: number, depth: number, kind: number): Code
       const idx = genOperand(ctx, budget - 1 - v.cost, depth, [0, 1, 2, 3, -1]);
       return { code: `(br_table ${picks.join(' ')} ${v.code} ${idx.code})`, cost: 1 + v.cost + idx.cost };
     }
+    case 10:
+      return genWideExpr(ctx, budget, depth);
     default: {
       // a block taking its operand from the stack: `arg (block (param i32) (result i32) body)`
       f.paramBlocks++;
@@ -929,7 +976,7 @@ export function generateProgram(choices: readonly number[], options: GenOptions 
   const feats: GenFeatures = {
     loops: 0, stores: 0, loads: 0, brIfs: 0, brs: 0, blocks: 0, resultBlocks: 0, dataSegments: 0, riskyAddresses: 0, tees: 0,
     ops: 0, selects: 0, ifs: 0, brTables: 0, globalOps: 0, calls: 0, narrowAccesses: 0, memoryOps: 0, outputs: 0, unreachables: 0,
-    returns: 0, valueBrTables: 0, paramBlocks: 0, deepCalls: 0,
+    returns: 0, valueBrTables: 0, paramBlocks: 0, deepCalls: 0, wideOps: 0,
   };
   const ext = options.extended === true;
   if (ext && options.instrument) throw new Error('random_program: extended programs cannot be instrumented');
