@@ -70,6 +70,19 @@ export interface ModelDims {
   hidden: number[]; // per layer (0: no MLP sublayer)
 }
 
+/**
+ * How many layers an expert's step needs: one past the last layer whose output maps (attention
+ * out, MLP down: the maps that add into the residual stream) hold any of its entries. The layers
+ * after it leave the stream unchanged for this expert.
+ */
+export function expertDepth(e: ExpertWeights): number {
+  let depth = 0;
+  e.layers.forEach((l, k) => {
+    if ((l.attn?.out.src.length ?? 0) > 0 || (l.mlp?.down.src.length ?? 0) > 0) depth = k + 1;
+  });
+  return depth;
+}
+
 export interface ModelWeights {
   dims: ModelDims;
   experts: ExpertWeights[];

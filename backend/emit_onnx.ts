@@ -14,13 +14,17 @@
 //     matrices [E, nIn·nOut], each row's picked by MatMul(route, stack). Only MatMul, Add,
 //     Relu, Softmax and shape ops: for small programs and for checking the routed form.
 // Index inputs (Gather, ScatterND) and slice bounds come only from initializers and pc.
+// Routed models also read the step's outputs out after fewer layers for the experts that need
+// fewer (`exit<N>.*`, layout.experts[].exit): the readout maps' entries are sliced once and
+// applied to the residual stream at each such depth; the runtime runs a step of such an
+// expert on the graph cut at its exit's outputs (mixture-of-depths routing by pc).
 // Nodes and initializers are named by layer and role ("layer3.mlp.up.src"); the layout
 // goes into metadata_props["wasmformer.layout"]. Output is deterministic.
 
 import onnxProto from 'onnx-proto';
 import type { ModelWeights, SparseMap } from './assemble_weights.js';
 import { denseOf } from './assemble_weights.js';
-import { LAYOUT_KEY, traceOutputNames, type ModelLayout, type Routing } from '../format/layout.js';
+import { exitDepths, LAYOUT_KEY, traceOutputNames, type ModelLayout, type Routing } from '../format/layout.js';
 
 const { onnx } = onnxProto;
 
@@ -104,6 +108,8 @@ class GraphWriter {
 interface MapEmitter {
   /** y = x·W_e for the active expert e; added onto `into` when given. */
   map(name: string, x: string, maps: SparseMap[], into: string | null): string;
+  /** The same map (its entries sliced once) applied to several inputs: `at[k].x` → a result named after `at[k].name`. */
+  mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[];
   /** The active expert's rows of a per-expert float table [E, ...rowDims]. */
   table(name: string, rows: Float32Array[], rowDims: number[]): string;
   /** A [1] int64 bound: the active expert's count (routed), or the widest count (dense, padded). */
@@ -164,11 +170,31 @@ class RoutedEmitter implements MapEmitter {
   }
 
   map(name: string, x: string, maps: SparseMap[], into: string | null): string {
-    const { gw } = this;
     const nOut = maps[0].nOut;
     const T = maps.reduce((s, m) => s + m.src.length, 0);
     const base = into ?? this.zerosOf(nOut, x);
     if (T === 0) return base;
+    return this.apply(name, x, this.entries(name, maps, T), base);
+  }
+
+  mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[] {
+    const T = maps.reduce((s, m) => s + m.src.length, 0);
+    if (T === 0) return at.map((a) => this.zerosOf(maps[0].nOut, a.x));
+    const e = this.entries(name, maps, T);
+    return at.map((a) => this.apply(a.name, a.x, e, this.zerosOf(maps[0].nOut, a.x)));
+  }
+
+  /** Scatter-add x's rows picked by the active expert's entries, times their values, into `base`. */
+  private apply(name: string, x: string, e: { s: string; t: string; v: string }, base: string): string {
+    const { gw } = this;
+    const xs = gw.op('Gather', `${name}.inputs`, [x, e.s], { axis: 0 });
+    const terms = gw.op('Mul', `${name}.terms`, [xs, e.v]);
+    return gw.op('ScatterND', `${name}.sum`, [base, e.t, terms], { reduction: 'add' });
+  }
+
+  /** The active expert's entries of a map (source rows, target rows [n, 1], values [n, 1]): three slices by bounds. */
+  private entries(name: string, maps: SparseMap[], T: number): { s: string; t: string; v: string } {
+    const { gw } = this;
     // every expert's entries, one after another; expert e's are [starts[e], ends[e])
     const src = new Array<number>(T);
     const dst = new Array<number>(T);
@@ -193,9 +219,7 @@ class RoutedEmitter implements MapEmitter {
     const s = slice('src', gw.int64(`${name}.src.table`, src));
     const t = slice('dst', gw.int64(`${name}.dst.table`, dst, [T, 1]));
     const v = slice('val', gw.float(`${name}.val.table`, val, [T, 1]));
-    const xs = gw.op('Gather', `${name}.inputs`, [x, s], { axis: 0 });
-    const terms = gw.op('Mul', `${name}.terms`, [xs, v]);
-    return gw.op('ScatterND', `${name}.sum`, [base, t, terms], { reduction: 'add' });
+    return { s, t, v };
   }
 }
 
@@ -212,6 +236,11 @@ class DenseEmitter implements MapEmitter {
 
   bound(name: string, counts: number[]): string {
     return this.gw.int64(`${name}.widest`, [Math.max(0, ...counts)]);
+  }
+
+  mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[] {
+    if (at.length !== 1) throw new Error('emit: early exits are for routed models only');
+    return [this.map(name, (at[0] as { x: string }).x, maps, null)];
   }
 
   map(name: string, x: string, maps: SparseMap[], into: string | null): string {
@@ -242,6 +271,9 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
   const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', ['cache'], { perm: [0, 2, 1] }) : '';
   // trace outputs (format/layout.ts traceOutputNames): the lookups of every attention layer
   const traced: string[] = [];
+  const exits = exitDepths(layout);
+  const atDepth = new Map<number, string>(); // the residual stream after that many layers, for the exits
+  if (exits.includes(0)) atDepth.set(0, x);
   for (let l = 0; l < dims.layers; l++) {
     const p = `layer${l}`;
     const H = dims.heads[l];
@@ -289,20 +321,32 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
       const r = gw.op('Relu', `${p}.mlp.relu`, [h]);
       x = em.map(`${p}.mlp.down`, r, ml.map((m) => m.down), x);
     }
+    if (exits.includes(l + 1)) atDepth.set(l + 1, x);
   }
-  const next = gw.op('Transpose', 'readout.next', [em.map('readout.next_map', x, experts.map((e) => e.next), null)], { perm: [1, 0] });
-  const outputs = [valueInfo(next, ['batch', dims.tokenOut])];
+  // the readout at full depth, then at each exit depth (the same entries, sliced once)
+  const depths: Array<number | null> = [null, ...exits];
+  const input = (d: number | null): string => (d === null ? x : atDepth.get(d) as string);
+  const prefix = (d: number | null): string => (d === null ? 'readout' : `exit${d}`);
+  const nexts = em.mapEach('readout.next_map', depths.map((d) => ({ name: `${prefix(d)}.next_map`, x: input(d) })), experts.map((e) => e.next));
+  const nextOuts = nexts.map((n, k) => gw.op('Transpose', `${prefix(depths[k] as number | null)}.next`, [n], { perm: [1, 0] }));
+  const outputs = [valueInfo(nextOuts[0] as string, ['batch', dims.tokenOut])];
+  const exitOutputs: Array<ReturnType<typeof valueInfo>> = [];
   const inputs = [valueInfo('token', ['batch', dims.tokenIn])];
   if (routing === 'gather') inputs.unshift(valueInfo('pc', [1], onnx.TensorProto.DataType.INT64));
   else inputs.unshift(valueInfo('route', ['batch', E]));
   if (hasCache) inputs.push(valueInfo('cache', ['batch', 'rows', F]));
-  if (hasCache && dims.ports > 0) {
-    const flat = em.map('readout.entries_map', x, experts.map((e) => e.entries!), null);
-    const e3 = rows('readout.entries', flat, [0, dims.ports, F]);
-    outputs.push(valueInfo(e3, ['batch', dims.ports, F]));
-  }
+  const hasEntries = hasCache && dims.ports > 0;
+  const flats = hasEntries ? em.mapEach('readout.entries_map', depths.map((d) => ({ name: `${prefix(d)}.entries_map`, x: input(d) })), experts.map((e) => e.entries!)) : [];
+  const entryOuts = flats.map((f, k) => rows(`${prefix(depths[k] as number | null)}.entries`, f, [0, dims.ports, F]));
+  if (hasEntries) outputs.push(valueInfo(entryOuts[0] as string, ['batch', dims.ports, F]));
+  depths.forEach((d, k) => {
+    if (d === null) return;
+    exitOutputs.push(valueInfo(nextOuts[k] as string, ['batch', dims.tokenOut]));
+    if (hasEntries) exitOutputs.push(valueInfo(entryOuts[k] as string, ['batch', dims.ports, F]));
+  });
   if (traced.length !== layout.attention.reduce((n, a) => n + (a.pending ? 3 : 2), 0)) throw new Error('emit: layout.attention lists a layer without attention');
   for (const t of traced) outputs.push(valueInfo(t, ['batch', `${t}.rows`, `${t}.cols`]));
+  outputs.push(...exitOutputs);
   if (em instanceof RoutedEmitter) em.finish();
   const graph = onnx.GraphProto.create({ name: 'wasmformer', node: gw.nodes, initializer: gw.inits, input: inputs, output: outputs });
   const withParams: ModelLayout = { ...layout, stats: { ...layout.stats, params: gw.params } };

@@ -16,10 +16,10 @@ import { criticalPath, schedule } from './schedule.js';
 import { allocate } from './allocate.js';
 import { checkAllocation } from './check_allocation.js';
 import { checkMagnitudes } from './check_magnitudes.js';
-import { assembleExpert, expertMaps, modelDims, ModelWeights, PlacedExpert } from './assemble_weights.js';
+import { assembleExpert, expertDepth, expertMaps, modelDims, ModelWeights, PlacedExpert } from './assemble_weights.js';
 import { emitOnnx } from './emit_onnx.js';
 import { encodeBase64, type MemoryLayout } from '../format/memory.js';
-import { FORMAT_VERSION, type CompileStats, type ModelLayout, type Routing } from '../format/layout.js';
+import { FORMAT_VERSION, type CompileStats, type ExpertInfo, type ModelLayout, type Routing } from '../format/layout.js';
 
 export type { CompileStats, ModelLayout } from '../format/layout.js';
 
@@ -89,7 +89,8 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
   const layout: ModelLayout = {
     format: FORMAT_VERSION,
     routing,
-    experts: program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })),
+    // routed: an expert that needs fewer layers than the model exits early (format/layout.ts)
+    experts: withExits(program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })), weights, routing === 'gather'),
     entries: program.entries,
     maxArgs: program.maxArgs,
     globals: mod.globals.map((g) => ({ name: g.name ?? null, mutable: g.mutable, init: g.init })),
@@ -109,6 +110,55 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
   stats.params = params;
   stats.compileMs = Math.round((performance.now() - started) * 100) / 100;
   return { onnx: bytes, layout, stats, ir: mod, program, placed, weights };
+}
+
+/** The most exit depths a routed model has (the runtime holds one session per exit it uses). */
+export const MAX_EXITS = 3;
+
+/**
+ * Each expert's exit: the shallowest of at most MAX_EXITS depths (chosen to minimize the layers
+ * all experts run, each counted once) that is at least the layers its step needs; none when that
+ * is the model's full depth.
+ */
+function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean): ExpertInfo[] {
+  const L = weights.dims.layers;
+  if (!routed) return experts;
+  const need = weights.experts.map((e) => expertDepth(e));
+  const ds = [...new Set(need)].sort((a, b) => a - b).filter((d) => d < L);
+  if (ds.length === 0) return experts;
+  const count = ds.map((d) => need.filter((n) => n === d).length);
+  // cost(i, j): depths ds[i..j] all exit at ds[j]; best[k][j]: ds[0..j] served by k exits, the last at ds[j]
+  const cost = (i: number, j: number): number => count.slice(i, j + 1).reduce((s, c) => s + c, 0) * (ds[j] as number);
+  const K = Math.min(MAX_EXITS, ds.length);
+  const best: number[][] = [];
+  const from: number[][] = [];
+  for (let k = 0; k < K; k++) {
+    best.push([]);
+    from.push([]);
+    for (let j = 0; j < ds.length; j++) {
+      let b = Infinity;
+      let f = -1;
+      for (let i = k; i <= j; i++) {
+        const prev = i === 0 ? (k === 0 ? 0 : Infinity) : k === 0 ? Infinity : (best[k - 1] as number[])[i - 1] as number;
+        const c = prev + cost(i, j);
+        if (c < b) { b = c; f = i; }
+      }
+      (best[k] as number[]).push(b);
+      (from[k] as number[]).push(f);
+    }
+  }
+  // the last exit serves the deepest depths below L; every depth is served
+  let k = 0;
+  for (let kk = 1; kk < K; kk++) if (((best[kk] as number[])[ds.length - 1] as number) < ((best[k] as number[])[ds.length - 1] as number)) k = kk;
+  const chosen: number[] = [];
+  for (let j = ds.length - 1; k >= 0 && j >= 0; k--) {
+    chosen.unshift(ds[j] as number);
+    j = ((from[k] as number[])[j] as number) - 1;
+  }
+  return experts.map((e, i) => {
+    const exit = chosen.find((d) => d >= (need[i] as number));
+    return exit === undefined ? e : { ...e, exit };
+  });
 }
 
 /**

@@ -53,6 +53,14 @@ export interface ExpertInfo {
   func: string;
   block: number;
   params: number;
+  /**
+   * Routed models: the layers this expert's step needs, when fewer than the model's. Every later
+   * layer leaves its residual stream unchanged (no entries of its output maps are the expert's),
+   * so the graph also reads the step's outputs out after `exit` layers (`exit<N>.next`,
+   * `exit<N>.entries`), and the runtime runs such a step on the graph cut at those outputs
+   * (format/model_file.ts): the later layers do not run (early exit, routed by pc).
+   */
+  exit?: number;
 }
 
 export interface EntryPoint {
@@ -103,6 +111,23 @@ export function traceOutputNames(layer: number): { weights: string; queries: str
   return { weights: `layer${layer}.attn.softmax`, queries: `layer${layer}.attn.q_heads`, pending: `layer${layer}.attn.pending_rows` };
 }
 
+/** The names of a step's outputs (the next token, the memory rows) at one exit depth, or the full depth (null). */
+export function stepOutputNames(L: Pick<ModelLayout, 'memory' | 'storePorts'>, exit: number | null): { next: string; entries: string | null } {
+  const p = exit === null ? 'readout' : `exit${exit}`;
+  return { next: `${p}.next`, entries: L.memory && L.storePorts > 0 ? `${p}.entries` : null };
+}
+
+/** The exit depths a layout's experts use, ascending (their outputs follow the trace outputs in the graph). */
+export function exitDepths(L: Pick<ModelLayout, 'experts'>): number[] {
+  return [...new Set(L.experts.flatMap((e) => (e.exit === undefined ? [] : [e.exit])))].sort((a, b) => a - b);
+}
+
+/** Every graph output of a layout, in graph order: the full-depth step outputs, the trace outputs, the exits'. */
+export function graphOutputs(L: Pick<ModelLayout, 'memory' | 'storePorts' | 'attention' | 'experts'>): string[] {
+  const names = (n: { next: string; entries: string | null }): string[] => [n.next, ...(n.entries !== null ? [n.entries] : [])];
+  return [...names(stepOutputNames(L, null)), ...traceOutputs(L), ...exitDepths(L).flatMap((d) => names(stepOutputNames(L, d)))];
+}
+
 /** Every trace output of a layout, in graph order (after readout.next and readout.entries). */
 export function traceOutputs(L: Pick<ModelLayout, 'attention'>): string[] {
   return L.attention.flatMap((a) => {
@@ -145,7 +170,12 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
   const routing = o.routing as Routing;
   const experts = c.arr(o.experts, 'experts', FORMAT_LIMITS.experts).map((e, i) => {
     const x = c.obj(e, `experts[${i}]`);
-    return { func: c.str(x.func, `experts[${i}].func`), block: c.int(x.block, `experts[${i}].block`, 0, 2 ** 31), params: c.int(x.params, `experts[${i}].params`, 0, FORMAT_LIMITS.maxArgs) };
+    const info: ExpertInfo = { func: c.str(x.func, `experts[${i}].func`), block: c.int(x.block, `experts[${i}].block`, 0, 2 ** 31), params: c.int(x.params, `experts[${i}].params`, 0, FORMAT_LIMITS.maxArgs) };
+    if (x.exit !== undefined) {
+      if (routing !== 'gather') c.fail(`experts[${i}].exit`, 'is only for routed models');
+      info.exit = c.int(x.exit, `experts[${i}].exit`, 0, 4095);
+    }
+    return info;
   });
   if (experts.length === 0) c.fail('experts', 'is empty');
   const maxArgs = c.int(o.maxArgs, 'maxArgs', 0, FORMAT_LIMITS.maxArgs);
@@ -237,6 +267,7 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
     stats[k] = c.int(typeof s[k] === 'number' ? Math.round(s[k] as number) : s[k], `stats.${k}`, 0, Number.MAX_SAFE_INTEGER);
   }
   attention.forEach((a, i) => a.layer >= stats.layers && c.fail(`attention[${i}].layer`, `is ${a.layer}, not below stats.layers ${stats.layers}`));
+  experts.forEach((e, i) => e.exit !== undefined && e.exit >= stats.layers && c.fail(`experts[${i}].exit`, `is ${e.exit}, not below stats.layers ${stats.layers}`));
   return { format: FORMAT_VERSION, routing, experts, entries, maxArgs, globals, calls, grow, output, tokenIn: tok.tokenIn, tokenOut: tok.tokenOut, storePorts, memory, attention, stats };
 }
 

@@ -59,3 +59,39 @@ export function readModelFile(bytes: Uint8Array, what = 'model'): ModelFileInfo 
     expertRows: [...expertRows],
   };
 }
+
+/**
+ * The same model with its graph cut down to what `outputs` need: the nodes they depend on, the
+ * initializers and inputs those read (ONNX Runtime runs every node of a graph whatever is
+ * fetched, so a step that needs fewer layers runs on such a cut: format/layout.ts `exit`).
+ */
+export function cutModel(bytes: Uint8Array, outputs: readonly string[]): { bytes: Uint8Array; inputs: string[] } {
+  const m = onnx.ModelProto.decode(bytes);
+  const g = m.graph;
+  if (!g) throw new RunError('model has no graph');
+  const producer = new Map<string, onnxProto.onnx.INodeProto>();
+  for (const n of g.node ?? []) for (const o of n.output ?? []) producer.set(o, n);
+  const keep = new Set<onnxProto.onnx.INodeProto>();
+  const needed = new Set<string>();
+  const work = [...outputs];
+  while (work.length > 0) {
+    const t = work.pop() as string;
+    if (needed.has(t)) continue;
+    needed.add(t);
+    const n = producer.get(t);
+    if (n && !keep.has(n)) {
+      keep.add(n);
+      work.push(...(n.input ?? []).filter((i) => i !== ''));
+    }
+  }
+  for (const o of outputs) if (!producer.has(o)) throw new RunError(`model has no output ${o}`);
+  const graph = onnx.GraphProto.create({
+    name: g.name ?? 'wasmformer',
+    node: (g.node ?? []).filter((n) => keep.has(n)),
+    initializer: (g.initializer ?? []).filter((t) => needed.has(t.name ?? '')),
+    input: (g.input ?? []).filter((i) => needed.has(i.name ?? '')),
+    output: (g.output ?? []).filter((o) => outputs.includes(o.name ?? '')),
+  });
+  const cut = onnx.ModelProto.create({ ...m, graph, metadataProps: [] });
+  return { bytes: onnx.ModelProto.encode(cut).finish(), inputs: (graph.input ?? []).map((i) => i.name ?? '') };
+}

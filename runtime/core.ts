@@ -11,8 +11,8 @@
 
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { RunError, TrapCode, trapMessage } from '../format/errors.js';
-import { tokenShape, traceOutputs, type ModelLayout } from '../format/layout.js';
-import { readModelFile, type ModelFileInfo } from '../format/model_file.js';
+import { exitDepths, graphOutputs, stepOutputNames, tokenShape, traceOutputs, type ModelLayout } from '../format/layout.js';
+import { cutModel, readModelFile, type ModelFileInfo } from '../format/model_file.js';
 import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
 import { decodeToken, encodeToken, type StepState } from '../format/token.js';
 import { HEAP_BASE_EXPORT } from '../format/io.js';
@@ -46,6 +46,11 @@ export interface LoadOptions {
   threads?: number;
   /** The ONNX Runtime binding (default: the one set with useOnnxRuntime). */
   ort?: OrtBinding;
+  /**
+   * Run a step whose expert needs fewer layers on the graph cut at its exit (default true; one
+   * more session per exit depth the run reaches, at most 3). false: every step runs every layer.
+   */
+  earlyExit?: boolean;
 }
 
 export const TRAP_OOB = trapMessage(TrapCode.OutOfBounds);
@@ -214,24 +219,24 @@ export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array 
   return state.pagesSlot === null ? all : all.slice(0, state.globals[state.pagesSlot] * 65536);
 }
 
-/** The outputs a step needs (the trace outputs come after them, format/layout.ts). */
-function stepOutputs(L: ModelLayout): string[] {
-  return ['readout.next', ...(L.memory && L.storePorts > 0 ? ['readout.entries'] : [])];
-}
 
 /** The graph's inputs, outputs and expert tables must have the sizes the layout promises. */
 function checkShapes(info: ModelFileInfo): void {
   const L = info.layout;
   const F = L.memory?.features ?? 0;
-  const outs = [...stepOutputs(L), ...traceOutputs(L)];
+  const outs = graphOutputs(L);
   if (outs.join() !== info.outputs.join()) throw new RunError(`model outputs are [${info.outputs.join(', ')}], expected [${outs.join(', ')}] for its layout`);
   const want: Record<string, Array<number | null>> = {
     token: [null, L.tokenIn.width],
     'readout.next': [null, L.tokenOut.width],
     ...(L.routing === 'onehot' ? { route: [null, L.experts.length] } : { pc: [1] }),
     ...(L.memory ? { cache: [null, null, F] } : {}),
-    ...(stepOutputs(L).length > 1 ? { 'readout.entries': [null, L.storePorts, F] } : {}),
   };
+  for (const d of [null, ...exitDepths(L)]) {
+    const n = stepOutputNames(L, d);
+    want[n.next] = [null, L.tokenOut.width];
+    if (n.entries !== null) want[n.entries] = [null, L.storePorts, F];
+  }
   for (const t of traceOutputs(L)) want[t] = [null, null, null];
   for (const [name, dims] of Object.entries(want)) {
     const got = info.shapes[name] ?? [];
@@ -243,11 +248,33 @@ function checkShapes(info: ModelFileInfo): void {
 }
 
 export class TransformerModel {
+  /** Sessions on the graph cut at each exit depth (format/layout.ts `exit`), made on first use. */
+  private readonly exits = new Map<number, Promise<{ session: InferenceSession; inputs: Set<string> }>>();
+
   private constructor(
     readonly session: InferenceSession,
     readonly layout: ModelLayout,
     readonly ort: OrtBinding,
+    private readonly bytes: Uint8Array,
+    private readonly sessionOptions: InferenceSession.SessionOptions,
+    private readonly earlyExit: boolean,
   ) {}
+
+  /** The session a step at depth `exit` runs on (null: the whole graph) and the inputs it takes. */
+  private sessionAt(exit: number | null): Promise<{ session: InferenceSession; inputs: Set<string> }> {
+    if (exit === null) return Promise.resolve({ session: this.session, inputs: new Set(this.session.inputNames) });
+    let s = this.exits.get(exit);
+    if (!s) {
+      const n = stepOutputNames(this.layout, exit);
+      const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])]);
+      s = this.ort.InferenceSession.create(cut.bytes, this.sessionOptions).then(
+        (session) => ({ session, inputs: new Set(cut.inputs) }),
+        (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model cut at exit ${exit}: ${(e as Error).message.split('\n')[0]}`); },
+      );
+      this.exits.set(exit, s);
+    }
+    return s;
+  }
 
   static async load(bytes: Uint8Array, opts: LoadOptions = {}): Promise<TransformerModel> {
     const ort = bindingOf(opts.ort);
@@ -262,19 +289,20 @@ export class TransformerModel {
     // the CUDA provider's use_tf32 option, so disable TF32 process-wide unless the user chose.
     if (provider !== 'cpu' && typeof process !== 'undefined' && process.env) process.env.NVIDIA_TF32_OVERRIDE ??= '0';
     let session: InferenceSession;
+    // One intra-op thread: at batch 1 a step is many tiny kernels, and a second thread
+    // only adds synchronisation (measured 1.5-2x slower, README "Performance").
+    const sessionOptions: InferenceSession.SessionOptions = {
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: opts.threads ?? 1,
+      interOpNumThreads: 1,
+    };
     try {
-      // One intra-op thread: at batch 1 a step is many tiny kernels, and a second thread
-      // only adds synchronisation (measured 1.5-2x slower, README "Performance").
-      session = await ort.InferenceSession.create(bytes, {
-        executionProviders: [provider],
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: opts.threads ?? 1,
-        interOpNumThreads: 1,
-      });
+      session = await ort.InferenceSession.create(bytes, sessionOptions);
     } catch (e) {
       throw new RunError(`ONNX Runtime could not load the model with provider '${provider}': ${(e as Error).message.split('\n')[0]}`);
     }
-    return new TransformerModel(session, layout, ort);
+    return new TransformerModel(session, layout, ort, bytes, sessionOptions, opts.earlyExit ?? true);
   }
 
   /** A fresh memory (data segments loaded); evict (default true) keeps one row per address. */
@@ -338,7 +366,6 @@ export class TransformerModel {
     for (const m of memories) if (m) m.dirtyAll = true;
     // ONNX Runtime computes and returns only the outputs asked for: the trace outputs only with traceDetail
     const detail = !!(opts.trace && opts.traceDetail);
-    const fetches = detail ? [...stepOutputs(L), ...traceOutputs(L)] : stepOutputs(L);
     while (live.length > 0) {
       const group = routed ? mostPopulousPc(live, pcs) : live;
       const R = group.length;
@@ -366,16 +393,25 @@ export class TransformerModel {
         encodeToken(L.tokenIn, shape, token, k * L.tokenIn.width, states[b], time);
       });
       if (cache) feeds.cache = cache.tensor(group.map((b) => memories[b]));
-      const out = await this.session.run(feeds, fetches);
+      // a traced step runs every layer (its lookups are fetched); else its expert's exit, if any
+      const exit = routed && !detail && this.earlyExit ? L.experts[pcs[group[0]]]?.exit ?? null : null;
+      const names = stepOutputNames(L, exit);
+      const fetches = [names.next, ...(names.entries !== null ? [names.entries] : []), ...(detail ? traceOutputs(L) : [])];
+      const at = await this.sessionAt(exit);
+      const runFeeds = exit === null ? feeds : Object.fromEntries(Object.entries(feeds).filter(([k]) => at.inputs.has(k)));
+      const out = await at.session.run(runFeeds, fetches);
       if (opts.record) {
+        // recorded under the full-depth names: an exit's outputs equal them (format/layout.ts)
+        const full = stepOutputNames(L, null);
+        const rename = (k: string): string => (k === names.next ? full.next : k === names.entries ? full.entries ?? k : k);
         const copy = (t: Tensor) => ({ data: (t.data as Float32Array).slice(), dims: t.dims });
         opts.record({
           feeds: Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { data: (t.data as Float32Array | BigInt64Array).slice(), dims: t.dims }])),
-          outputs: Object.fromEntries(Object.entries(out).map(([k, t]) => [k, copy(t)])),
+          outputs: Object.fromEntries(Object.entries(out).map(([k, t]) => [rename(k), copy(t)])),
         });
       }
-      const next = out['readout.next'].data as Float32Array;
-      const entries = mem && L.storePorts > 0 ? (out['readout.entries'].data as Float32Array) : null;
+      const next = out[names.next].data as Float32Array;
+      const entries = names.entries !== null && mem ? (out[names.entries].data as Float32Array) : null;
       group.forEach((b, k) => {
         steps[b]++;
         const blk = L.experts[pcs[b]];

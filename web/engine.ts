@@ -95,12 +95,14 @@ export function gatedBinding(ort: OrtBinding, gate: () => StepGate): OrtBinding 
     InferenceSession: {
       async create(model: Uint8Array, options?: InferenceSession.SessionOptions): Promise<InferenceSession> {
         const session = await ort.InferenceSession.create(model, options);
-        const run = session.run.bind(session) as (feeds: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
-        const gatedRun = async (feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> => {
+        const run = session.run.bind(session) as (feeds: Record<string, Tensor>, fetches?: string[]) => Promise<Record<string, Tensor>>;
+        const gatedRun = async (feeds: Record<string, Tensor>, fetches?: string[]): Promise<Record<string, Tensor>> => {
           const g = gate();
           await g.before();
-          const out = await run(feeds);
-          g.onStep?.(feeds.token.data as Float32Array, out['readout.next'].data as Float32Array);
+          const out = await run(feeds, fetches);
+          // the next token is the first output fetched (readout.next, or an early exit's: runtime/core.ts)
+          const next = out[fetches?.[0] ?? 'readout.next'];
+          if (next) g.onStep?.(feeds.token.data as Float32Array, next.data as Float32Array);
           return out;
         };
         return new Proxy(session, {
