@@ -25,7 +25,9 @@ import type { Allocation } from '../backend/allocate.js';
 import { ALLOWED_OPS } from '../backend/emit_onnx.js';
 import type { Routing } from '../format/layout.js';
 import { decodeToken, encodeToken } from '../format/token.js';
-import { tokenShape, traceOutputs } from '../format/layout.js';
+import { exitDepths, tokenShape, traceOutputs } from '../format/layout.js';
+import { expertDepth } from '../backend/assemble_weights.js';
+import { MAX_EXITS } from '../backend/index.js';
 import { keepsRow, padRow, timeOf } from '../format/memory.js';
 import { compile, instantiate, NativeInstance, RunError } from '../index.js';
 import { TransformerModel, initialRows } from '../runtime/transformer.js';
@@ -345,8 +347,10 @@ describe('emitted ONNX model', () => {
         const outputs = (graph.output ?? []).map((o) => o.name);
         const mem = r.layout.memory;
         expect(inputs, at).toEqual([routing === 'gather' ? 'pc' : 'route', 'token', ...(mem ? ['cache'] : [])]);
-        // the step outputs, then the trace outputs the layout names (format/layout.ts traceOutputs)
-        expect(outputs, at).toEqual([...(mem && r.layout.storePorts > 0 ? ['readout.next', 'readout.entries'] : ['readout.next']), ...traceOutputs(r.layout)]);
+        // the step outputs, then the trace outputs the layout names (format/layout.ts traceOutputs), then the exits'
+        const exitOuts = exitDepths(r.layout).flatMap((d) => (mem && r.layout.storePorts > 0 ? [`exit${d}.next`, `exit${d}.entries`] : [`exit${d}.next`]));
+        expect(outputs, at).toEqual([...(mem && r.layout.storePorts > 0 ? ['readout.next', 'readout.entries'] : ['readout.next']), ...traceOutputs(r.layout), ...exitOuts]);
+        if (routing === 'onehot') expect(exitOuts, `${at}: dense models have no exits`).toEqual([]);
         const first = graph.input![0].type!.tensorType!;
         expect(first.elemType, at).toBe(routing === 'gather' ? INT64 : FLOAT);
         if (routing === 'onehot') expect(Number(first.shape!.dim![1].dimValue), `${at}: route width`).toBe(r.layout.experts.length);
@@ -359,7 +363,7 @@ describe('emitted ONNX model', () => {
     // node, cache.keysT (the transposed cache, computed once for all layers), and routed
     // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into)
     // and bounds.row / bounds.flat / bounds (the pc row of every bound, split into them).
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?)$/;
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?)$/;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
@@ -375,7 +379,14 @@ describe('emitted ONNX model', () => {
           expect(layout.experts[e.pc], `${at}.${ex.name}: entry is block 0 of its function`).toMatchObject({ func: e.func, block: 0 });
         }
         expect(layout).toEqual(JSON.parse(JSON.stringify({ ...r.layout, stats: { ...r.stats, compileMs: 0 } })));
-        expect(layout.experts, at).toEqual(r.program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })));
+        expect(layout.experts.map(({ exit: _exit, ...e }) => e), at).toEqual(r.program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })));
+        // an exit is below the model's depth, and at least the layers the expert's step needs
+        layout.experts.forEach((e, i) => {
+          if (e.exit === undefined) return;
+          expect(e.exit, `${at}: expert ${i}'s exit`).toBeLessThan(layout.stats.layers);
+          expect(e.exit, `${at}: expert ${i}'s exit`).toBeGreaterThanOrEqual(expertDepth(r.weights.experts[i]!));
+        });
+        expect(exitDepths(layout).length, at).toBeLessThanOrEqual(MAX_EXITS);
         for (const e of r.program.experts) {
           // an expert embeds the fixed fields and its own parameters, and writes the fixed
           // fields and the arguments its edges pass (format/token.ts: arguments come last)

@@ -50,8 +50,11 @@ describe('dense (onehot) and routed (gather) forms agree', () => {
         expect(models[routing].layout.routing).toBe(routing);
       }
       const { gather, onehot } = models;
-      // same layout apart from the routing form and the stored parameter count
-      const strip = (m: TransformerModel) => ({ ...m.layout, routing: null, stats: { ...m.layout.stats, params: 0, compileMs: 0 } });
+      // same layout apart from the routing form, the stored parameter count and the early exits (routed only)
+      const strip = (m: TransformerModel) => ({
+        ...m.layout, routing: null, stats: { ...m.layout.stats, params: 0, compileMs: 0 },
+        experts: m.layout.experts.map(({ exit: _exit, ...e }) => e),
+      });
       expect(strip(onehot)).toEqual(strip(gather));
       let compared = 0;
       for (const ex of s.exports) {
@@ -128,4 +131,33 @@ describe('dense and routed forms agree on a generated multi-block program', () =
       expect(Buffer.compare(Buffer.from(d.memories[i]), Buffer.from(n.memory)), `run(${args[0]}): memory`).toBe(0);
     }
   });
+});
+
+describe('early exits: a step whose expert needs fewer layers runs on the graph cut at its exit', () => {
+  it('every step emits the same bits with and without exits (bigadd.c -O2, which exits at 3 depths)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { inputImage } = await import('../format/io.js');
+    const m = await compile(new Uint8Array(readFileSync('wasm-samples/c/showcase/bigadd.O2.wasm')), { filename: 'bigadd.O2.wasm' });
+    const exits = new Set(m.layout.experts.flatMap((e) => (e.exit === undefined ? [] : [e.exit])));
+    expect(exits.size).toBeGreaterThan(1);
+    const run = async (earlyExit: boolean) => {
+      const model = await TransformerModel.load(m.onnx, { earlyExit });
+      const at = model.inputAddress() as number;
+      const mem = model.newMemory();
+      mem.write(model.layout.memory!, at, inputImage('987654321+123456789'));
+      const records: StepRecord[] = [];
+      const [o] = await model.runBatch('compute', [[at]], [mem], { record: (r) => records.push(r) });
+      return { o: o!, records, pcs: records.map((r) => Number((r.feeds.pc!.data as BigInt64Array)[0])) };
+    };
+    const [cut, whole] = [await run(true), await run(false)];
+    expect(new TextDecoder().decode(cut.o.output)).toBe('1111111110\n');
+    expect(cut.o.steps).toBe(whole.o.steps);
+    // some steps ran on a cut graph, and their outputs are bit-identical to the whole graph's
+    expect(cut.pcs.some((pc) => m.layout.experts[pc]!.exit !== undefined)).toBe(true);
+    cut.records.forEach((r, k) => {
+      const w = whole.records[k]!;
+      expect(Object.keys(r.outputs).sort(), `step ${k}`).toEqual(Object.keys(w.outputs).sort());
+      for (const name of Object.keys(w.outputs)) expect(bits(r.outputs[name]!.data as Float32Array).equals(bits(w.outputs[name]!.data as Float32Array)), `step ${k} ${name}`).toBe(true);
+    });
+  }, 120_000);
 });
