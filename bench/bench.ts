@@ -1,4 +1,5 @@
-// bench/bench.ts — `npm run bench [-- --quick] [--out FILE] [--provider P]`: compile and execution speed.
+// bench/bench.ts — `npm run bench [-- --quick] [--out FILE] [--provider P] [--no-early-exit]`: compile and execution speed.
+// --no-early-exit runs every step on the whole graph (the before of the early-exit lever, DESIGN.md §8).
 //
 // Per sample (wasm-samples/samples.json): compile time (median of 5), model
 // size and shape, then execution throughput of the transformer on ONNX Runtime
@@ -41,6 +42,7 @@ interface Config {
   longTraceSeconds: number;
   out: string;
   provider: string;
+  earlyExit: boolean;
 }
 
 function parseConfig(argv: string[]): Config {
@@ -48,10 +50,10 @@ function parseConfig(argv: string[]): Config {
   const outAt = argv.indexOf('--out');
   const provAt = argv.indexOf('--provider');
   const valueAt = (i: number) => (outAt >= 0 && i === outAt + 1) || (provAt >= 0 && i === provAt + 1);
-  const unknown = argv.filter((a, i) => a !== '--quick' && a !== '--out' && a !== '--provider' && !valueAt(i));
+  const unknown = argv.filter((a, i) => a !== '--quick' && a !== '--out' && a !== '--provider' && a !== '--no-early-exit' && !valueAt(i));
   const missing = [outAt, provAt].some((k) => k >= 0 && argv[k + 1] === undefined);
   if (unknown.length || missing) {
-    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE] [--provider cpu|cuda|...]\n${unknown.length ? `unknown argument(s): ${unknown.join(' ')}` : 'a flag is missing its value'}\n`);
+    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE] [--provider cpu|cuda|...] [--no-early-exit]\n${unknown.length ? `unknown argument(s): ${unknown.join(' ')}` : 'a flag is missing its value'}\n`);
     process.exit(2);
   }
   const provider = provAt >= 0 ? argv[provAt + 1]! : 'cpu';
@@ -70,6 +72,7 @@ function parseConfig(argv: string[]): Config {
     longTraceSeconds: quick ? 2 : 10,
     out: outAt >= 0 ? argv[outAt + 1]! : join(HERE, 'results.json'),
     provider,
+    earlyExit: !argv.includes('--no-early-exit'),
   };
 }
 
@@ -217,7 +220,7 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
   }
   const c = m!;
   const t0 = performance.now();
-  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider });
+  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit });
   const loadMs = performance.now() - t0;
   const rand = prng(2024);
   const mismatches: string[] = [];
@@ -305,7 +308,7 @@ async function longTrace(cfg: Config, samples: Sample[], sampleName: string, nam
   const sample = samples.find((s) => s.name === sampleName);
   if (!sample) throw new Error(`no sample ${sampleName}`);
   const c = await compile(sampleWasm(sample), { filename: sample.file });
-  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider });
+  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit });
   // Probe with growing n until a run takes 1/4 of the budget, then extrapolate with the
   // growth exponent seen between the last two probes (1 for a constant cost per step,
   // up to 2 when the KV cache grows by a row per step).
@@ -383,6 +386,7 @@ async function main(): Promise<number> {
     batches: cfg.quick ? [64] : [64, 1024],
     batchSecondsCap: cfg.quick ? 20 : 120,
     provider: cfg.provider,
+    earlyExit: cfg.earlyExit,
     onProgress: (t) => process.stderr.isTTY && process.stderr.write(`\r\x1b[K[${t}]`),
   });
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K[floor and long runs]');
@@ -399,6 +403,7 @@ async function main(): Promise<number> {
     provider: cfg.provider,
     cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
     quick: cfg.quick,
+    earlyExit: cfg.earlyExit,
     batch: cfg.batch,
     batch1TuplesPerExport: cfg.seqTuples,
   };
@@ -422,7 +427,7 @@ async function main(): Promise<number> {
   const longHead = ['program', 'steps', 'seconds', 'steps/s', 'KV-cache rows at end', 'result', 'matches IR'];
   const longRows = long.map((l) => [`${l.export.replace(' --evict', '')}(${l.args.join(', ')})${l.export.endsWith('--evict') ? ' --evict' : ''}`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
   console.log(`## wasmformer bench${cfg.quick ? ' (--quick)' : ''}\n`);
-  console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (${cfg.provider}) · ${env.cpu}\n`);
+  console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (${cfg.provider}${cfg.earlyExit ? '' : ', no early exit'}) · ${env.cpu}\n`);
   console.log(markdown(head, rows, (i) => i > 0));
   console.log(`\nLong traces (as many steps as fit in ~${cfg.longTraceSeconds} s):\n`);
   console.log(markdown(longHead, longRows, (i) => i > 0 && i < 5));

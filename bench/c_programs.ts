@@ -61,13 +61,13 @@ async function runInputs(model: TransformerModel, inputs: string[]): Promise<{ o
   return { outputs: outs.map((o) => new TextDecoder().decode(o.output)), steps: outs.map((o) => o.steps), ms };
 }
 
-export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; provider?: string; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
+export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; provider?: string; earlyExit?: boolean; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
   const results: CProgramResult[] = [];
   for (const p of loadCatalogue().showcase) {
     opts.onProgress?.(`C ${p.name}: compiling`);
     const wasm = readWasm(p.source, 'O2');
     const m = await compile(wasm, { filename: `${p.name}.O2.wasm` });
-    const model = await TransformerModel.load(m.onnx, { provider: opts.provider });
+    const model = await TransformerModel.load(m.onnx, { provider: opts.provider, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) });
     const prog = await IoProgram.compile(wasm);
     const r: CProgramResult = {
       program: p.name, compileMs: m.stats.compileMs, layers: m.stats.layers, criticalPath: m.stats.criticalPath, dModel: m.stats.dModel,
