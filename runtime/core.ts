@@ -297,8 +297,13 @@ export class TransformerModel {
       intraOpNumThreads: opts.threads ?? 1,
       interOpNumThreads: 1,
     };
+    // ONNX Runtime runs every node whatever is fetched: the whole-depth session leaves out the
+    // exits' readouts (it keeps the full readout and the trace outputs)
+    const full = stepOutputNames(layout, null);
+    const main = exitDepths(layout).length === 0 ? bytes
+      : cutModel(bytes, [full.next, ...(full.entries !== null ? [full.entries] : []), ...traceOutputs(layout)]).bytes;
     try {
-      session = await ort.InferenceSession.create(bytes, sessionOptions);
+      session = await ort.InferenceSession.create(main, sessionOptions);
     } catch (e) {
       throw new RunError(`ONNX Runtime could not load the model with provider '${provider}': ${(e as Error).message.split('\n')[0]}`);
     }
