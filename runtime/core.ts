@@ -219,7 +219,6 @@ export function decodeMemory(mem: MemoryLayout, state: MemoryState): Uint8Array 
   return state.pagesSlot === null ? all : all.slice(0, state.globals[state.pagesSlot] * 65536);
 }
 
-
 /** The graph's inputs, outputs and expert tables must have the sizes the layout promises. */
 function checkShapes(info: ModelFileInfo): void {
   const L = info.layout;
