@@ -90,7 +90,7 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
     format: FORMAT_VERSION,
     routing,
     // routed: an expert that needs fewer layers than the model exits early (format/layout.ts)
-    experts: withExits(program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })), weights, routing === 'gather'),
+    experts: withExits(program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })), weights, routing === 'gather', maxExits(nonzeros)),
     entries: program.entries,
     maxArgs: program.maxArgs,
     globals: mod.globals.map((g) => ({ name: g.name ?? null, mutable: g.mutable, init: g.init })),
@@ -112,15 +112,22 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
   return { onnx: bytes, layout, stats, ir: mod, program, placed, weights };
 }
 
-/** The most exit depths a routed model has (the runtime holds one session per exit it uses). */
-export const MAX_EXITS = 3;
+/** The most exit depths a routed model has (the runtime holds one session per exit it uses, each a second copy of its layers' weights). */
+export const MAX_EXITS = 6;
+/** Models storing more than this many bytes of entries get at most 3 exits, so the copies stay small. */
+const LARGE_MODEL_BYTES = 16 * 2 ** 20;
+
+/** How many exits a model with this many stored nonzeros (20 bytes each, DESIGN §8) gets. */
+export function maxExits(nonzeros: number): number {
+  return nonzeros * 20 > LARGE_MODEL_BYTES ? 3 : MAX_EXITS;
+}
 
 /**
- * Each expert's exit: the shallowest of at most MAX_EXITS depths (chosen to minimize the layers
+ * Each expert's exit: the shallowest of at most `limit` depths (chosen to minimize the layers
  * all experts run, each counted once) that is at least the layers its step needs; none when that
  * is the model's full depth.
  */
-function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean): ExpertInfo[] {
+function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean, limit: number): ExpertInfo[] {
   const L = weights.dims.layers;
   if (!routed) return experts;
   const need = weights.experts.map((e) => expertDepth(e));
@@ -129,7 +136,7 @@ function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean
   const count = ds.map((d) => need.filter((n) => n === d).length);
   // cost(i, j): depths ds[i..j] all exit at ds[j]; best[k][j]: ds[0..j] served by k exits, the last at ds[j]
   const cost = (i: number, j: number): number => count.slice(i, j + 1).reduce((s, c) => s + c, 0) * (ds[j] as number);
-  const K = Math.min(MAX_EXITS, ds.length);
+  const K = Math.min(limit, ds.length);
   const best: number[][] = [];
   const from: number[][] = [];
   for (let k = 0; k < K; k++) {

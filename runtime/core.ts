@@ -48,7 +48,7 @@ export interface LoadOptions {
   ort?: OrtBinding;
   /**
    * Run a step whose expert needs fewer layers on the graph cut at its exit (default true; one
-   * more session per exit depth the run reaches, at most 3). false: every step runs every layer.
+   * more session per exit depth the run reaches, at most 6). false: every step runs every layer.
    */
   earlyExit?: boolean;
 }
