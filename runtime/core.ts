@@ -257,11 +257,16 @@ export class TransformerModel {
     private readonly bytes: Uint8Array,
     private readonly sessionOptions: InferenceSession.SessionOptions,
     private readonly earlyExit: boolean,
-  ) {}
+  ) {
+    this.whole = Promise.resolve({ session, inputs: new Set(session.inputNames) });
+  }
+
+  /** The whole-depth session (made once: sessionAt runs every step). */
+  private readonly whole: Promise<{ session: InferenceSession; inputs: Set<string> }>;
 
   /** The session a step at depth `exit` runs on (null: the whole graph) and the inputs it takes. */
   private sessionAt(exit: number | null): Promise<{ session: InferenceSession; inputs: Set<string> }> {
-    if (exit === null) return Promise.resolve({ session: this.session, inputs: new Set(this.session.inputNames) });
+    if (exit === null) return this.whole;
     let s = this.exits.get(exit);
     if (!s) {
       const n = stepOutputNames(this.layout, exit);
