@@ -442,25 +442,34 @@ const numeric = (ts: readonly string[]): T[] => ts.map((t) => (isNumType(t) ? t 
 /** Push an instruction through unchanged (located where it was). */
 const keep = (w: Walk, ins: WasmInstr): void => void w.out.push(ins);
 
+/**
+ * local/global get, set or tee of a value of type `t` whose words start at `base`: one access per
+ * word (low word first on the stack, so a set stores the high word first).
+ */
+function wordAccess(w: Walk, ins: WasmInstr, base: number, t: T): void {
+  const [space, access] = ins.op.split('.') as [string, 'get' | 'set' | 'tee'];
+  const n = wordsOf(t);
+  const at = (k: number, a: string): WasmInstr => ({ op: `${space}.${a}`, pos: ins.pos, imm: 'index', index: base + k });
+  if (access === 'get') {
+    for (let k = 0; k < n; k++) w.out.push(at(k, 'get'));
+    w.stack.push(t);
+    return;
+  }
+  pop(w, ins, t);
+  for (let k = n - 1; k >= 1; k--) w.out.push(at(k, 'set'));
+  w.out.push(at(0, access));
+  if (access === 'tee') {
+    for (let k = 1; k < n; k++) w.out.push(at(k, 'get'));
+    w.stack.push(t);
+  }
+}
+
 function localAccess(w: Walk, ins: WasmInstr): void {
   const i = ins.imm === 'index' ? ins.index : -1;
   const t = w.localType[i];
   const base = w.localWord[i];
   if (t === undefined || base === undefined) fail(w, ins, `local index ${i} out of range (function has ${w.localType.length} locals)`);
-  const n = wordsOf(t);
-  const at = (k: number, name: string): WasmInstr => ({ op: name, pos: ins.pos, imm: 'index', index: base + k });
-  if (ins.op === 'local.get') {
-    for (let k = 0; k < n; k++) w.out.push(at(k, 'local.get'));
-    w.stack.push(t);
-    return;
-  }
-  pop(w, ins, t);
-  for (let k = n - 1; k >= 1; k--) w.out.push(at(k, 'local.set'));
-  w.out.push(at(0, ins.op));
-  if (ins.op === 'local.tee') {
-    for (let k = 1; k < n; k++) w.out.push(at(k, 'local.get'));
-    w.stack.push(t);
-  }
+  wordAccess(w, ins, base, t);
 }
 
 function globalAccess(w: Walk, ins: WasmInstr): void {
@@ -468,16 +477,7 @@ function globalAccess(w: Walk, ins: WasmInstr): void {
   const g = w.m.globals[i];
   const base = w.globals.word[i];
   if (g === undefined || base === undefined) fail(w, ins, `global index ${i} out of range (the module has ${w.m.globals.length} globals)`);
-  const t: T = isNumType(g.type) ? g.type : 'i32';
-  const n = wordsOf(t);
-  const at = (k: number, name: string): WasmInstr => ({ op: name, pos: ins.pos, imm: 'index', index: base + k });
-  if (ins.op === 'global.get') {
-    for (let k = 0; k < n; k++) w.out.push(at(k, 'global.get'));
-    w.stack.push(t);
-    return;
-  }
-  pop(w, ins, t);
-  for (let k = n - 1; k >= 0; k--) w.out.push(at(k, 'global.set'));
+  wordAccess(w, ins, base, isNumType(g.type) ? g.type : 'i32');
 }
 
 function wide(w: Walk, ins: WasmInstr, r: Rule): void {
@@ -629,7 +629,6 @@ function lowerFunc(fn: WasmFunc, m: DecodedModule, globals: GlobalMap): { func: 
   };
   const dropped: DeadCode[] = [];
   let skipping: DeadCode | null = null;
-  let after = '';
   let depth = 0;
   for (const ins of fn.body) {
     if (w.frames.length === 0) fail(w, ins, 'instruction after the final end');
@@ -642,10 +641,7 @@ function lowerFunc(fn: WasmFunc, m: DecodedModule, globals: GlobalMap): { func: 
       if (skipping.start !== ins.pos) dropped.push({ ...skipping, end: ins.pos });
       skipping = null;
     }
-    if (step(w, ins)) {
-      after = ins.op;
-      skipping = { start: -1, end: -1, after };
-    }
+    if (step(w, ins)) skipping = { start: -1, end: -1, after: ins.op };
   }
   const params = words(types.params);
   const func = {
