@@ -116,29 +116,116 @@ interface MapEmitter {
   bound(name: string, counts: number[]): string;
 }
 
+/**
+ * How a routed map stores an expert's part: its nonzero entries (source row, target row, value),
+ * or, for a *compact* map, the rows it reads (k), the rows it writes (m) and the dense [m, k]
+ * block between them. A compact map costs k·m multiply-adds in one MatMul instead of a Gather,
+ * a Mul and a scatter-add per entry (measured: about 15 ns an entry against well under 1 ns a
+ * multiply-add at batch 1), so it is chosen where the blocks are dense enough that they store at
+ * most COMPACT_STORAGE times the bytes of the entries (20 bytes an entry, 4 a block cell).
+ */
+export const COMPACT_STORAGE = 2;
+
+interface MapPart {
+  src: number[];
+  dst: number[];
+  /** sparse: one value per entry; compact: the [dst.length, src.length] block, row-major. */
+  val: number[];
+}
+
+/** An expert's part of a compact map, or null when two entries share a cell (kept sparse: their sum could round). */
+function compactPart(m: SparseMap): MapPart | null {
+  const ins = [...new Set(m.src)].sort((x, y) => x - y);
+  const outs = [...new Set(m.dst)].sort((x, y) => x - y);
+  const col = new Map(ins.map((r, k) => [r, k]));
+  const row = new Map(outs.map((r, k) => [r, k]));
+  const block = new Array<number>(ins.length * outs.length).fill(0);
+  const seen = new Set<number>();
+  for (let k = 0; k < m.src.length; k++) {
+    const cell = (row.get(m.dst[k]) as number) * ins.length + (col.get(m.src[k]) as number);
+    if (seen.has(cell)) return null;
+    seen.add(cell);
+    block[cell] = m.val[k];
+  }
+  return { src: ins, dst: outs, val: block };
+}
+
+/** Every expert's part of a map: compact where that stores at most COMPACT_STORAGE × the entries. */
+function partsOf(maps: SparseMap[]): { compact: boolean; parts: MapPart[] } {
+  const sparse = { compact: false, parts: maps.map((m) => ({ src: m.src, dst: m.dst, val: m.val })) };
+  const nnz = maps.reduce((n, m) => n + m.src.length, 0);
+  const cells = maps.reduce((n, m) => n + new Set(m.src).size * new Set(m.dst).size, 0);
+  if (4 * cells > COMPACT_STORAGE * 20 * nnz) return sparse;
+  const parts = maps.map(compactPart);
+  return parts.every((p) => p !== null) ? { compact: true, parts: parts as MapPart[] } : sparse;
+}
+
 class RoutedEmitter implements MapEmitter {
   private readonly zeros = new Map<number, string>();
   private zeroRow = '';
-  /** Every [1] int64 bound of the graph: its name and per-expert values (see finish()). */
-  private readonly bounds: Array<{ name: string; counts: number[] }> = [];
+  /** Every int64 bound of the graph: its name and per-expert values, `width` of them (see finish()). */
+  private readonly bounds: Array<{ name: string; width: number; rows: number[][] }> = [];
+  /** Every map with entries, in graph order, and its parts (see finish()). */
+  private readonly maps: Array<{ name: string; compact: boolean; parts: MapPart[] }> = [];
   constructor(private readonly gw: GraphWriter) {}
 
   /**
+   * The active expert's index rows of every map at once: its region of the source and target
+   * tables (every expert's parts, one region after another, map by map) is one Slice per table,
+   * Split into the maps' parts by its per-map counts; the values of the sparse maps likewise. A
+   * compact map's block is its own Slice (a block is copied once), reshaped to [m, k]. So a sparse
+   * map costs 3 nodes (Gather, Mul, ScatterND) and a compact one 5 (Slice, Reshape, Gather,
+   * MatMul, ScatterND), besides these 6 shared ones (DESIGN.md §8).
+   */
+  private finishEntries(E: number): void {
+    const { gw } = this;
+    if (this.maps.length === 0) return;
+    const axes = gw.int64('entries.axes', [0]);
+    const region = (what: 'src' | 'dst' | 'val', members: Array<{ name: string; parts: MapPart[] }>, shape: (T: number) => number[]) => {
+      if (members.length === 0) return;
+      const data: number[] = [];
+      const starts: number[] = [];
+      const ends: number[] = [];
+      const counts: number[][] = [];
+      for (let e = 0; e < E; e++) {
+        starts.push(data.length);
+        counts.push(members.map((m) => {
+          for (const v of m.parts[e][what]) data.push(v);
+          return m.parts[e][what].length;
+        }));
+        ends.push(data.length);
+      }
+      const st = this.bound(`entries.${what}.start`, starts);
+      const en = this.bound(`entries.${what}.end`, ends);
+      const n = this.boundRows(`entries.${what}.counts`, counts);
+      const table = what === 'val' ? gw.float('entries.val.table', Float32Array.from(data), shape(data.length)) : gw.int64(`entries.${what}.table`, data, shape(data.length));
+      const cut = gw.op('Slice', `entries.${what}.region`, [table, st, en, axes]);
+      gw.multi('Split', `entries.${what}`, [cut, n], members.map((m) => `${m.name}.${what}`), { axis: 0 });
+    };
+    region('src', this.maps, (T) => [T]);
+    region('dst', this.maps, (T) => [T, 1]);
+    region('val', this.maps.filter((m) => !m.compact), (T) => [T, 1]);
+  }
+
+  /**
    * All bounds come from one row of one table: Gather(bounds.table [E, K], pc) → Reshape [K] →
-   * Split into K tensors of shape [1], the first three nodes of the graph (they read only pc and
-   * initializers). A map then costs 6 nodes instead of 8 (no Gather per start / end).
+   * Split into the graph's bounds (each [width]: a slice bound, a count, a block's shape), the
+   * first three nodes of the graph (they read only pc and initializers).
    */
   finish(): void {
-    const K = this.bounds.length;
-    if (K === 0) return;
     const { gw } = this;
-    const E = this.bounds[0].counts.length;
-    const table: number[] = [];
-    for (let e = 0; e < E; e++) for (const b of this.bounds) table.push(b.counts[e]);
+    const E = this.maps[0]?.parts.length ?? this.bounds[0]?.rows.length ?? 0;
     const at = gw.nodes.length;
-    const row = gw.op('Gather', 'bounds.row', [gw.int64('bounds.table', table, [E, K]), 'pc'], { axis: 0 });
-    const flat = gw.reshape('bounds.flat', row, [K]);
-    gw.multi('Split', 'bounds', [flat, gw.int64('bounds.split', new Array<number>(K).fill(1))], this.bounds.map((b) => b.name), { axis: 0 });
+    this.finishEntries(E);
+    const entryNodes = gw.nodes.splice(at);
+    if (this.bounds.length === 0) return;
+    const width = this.bounds.reduce((n, b) => n + b.width, 0);
+    const table: number[] = [];
+    for (let e = 0; e < E; e++) for (const b of this.bounds) table.push(...b.rows[e]);
+    const row = gw.op('Gather', 'bounds.row', [gw.int64('bounds.table', table, [E, width]), 'pc'], { axis: 0 });
+    const flat = gw.reshape('bounds.flat', row, [width]);
+    gw.multi('Split', 'bounds', [flat, gw.int64('bounds.split', this.bounds.map((b) => b.width))], this.bounds.map((b) => b.name), { axis: 0 });
+    gw.nodes.push(...entryNodes);
     gw.nodes.unshift(...gw.nodes.splice(at));
   }
 
@@ -165,7 +252,12 @@ class RoutedEmitter implements MapEmitter {
   }
 
   bound(name: string, counts: number[]): string {
-    this.bounds.push({ name, counts });
+    return this.boundRows(name, counts.map((c) => [c]));
+  }
+
+  /** A bound of several values per expert (a [width] tensor: per-map counts, a block's shape). */
+  private boundRows(name: string, rows: number[][]): string {
+    this.bounds.push({ name, width: rows[0]?.length ?? 0, rows });
     return name;
   }
 
@@ -174,52 +266,53 @@ class RoutedEmitter implements MapEmitter {
     const T = maps.reduce((s, m) => s + m.src.length, 0);
     const base = into ?? this.zerosOf(nOut, x);
     if (T === 0) return base;
-    return this.apply(name, x, this.entries(name, maps, T), base);
+    return this.entries(name, maps)(name, x, base);
   }
 
   mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[] {
     const T = maps.reduce((s, m) => s + m.src.length, 0);
     if (T === 0) return at.map((a) => this.zerosOf(maps[0].nOut, a.x));
-    const e = this.entries(name, maps, T);
-    return at.map((a) => this.apply(a.name, a.x, e, this.zerosOf(maps[0].nOut, a.x)));
+    const apply = this.entries(name, maps);
+    return at.map((a) => apply(a.name, a.x, this.zerosOf(maps[0].nOut, a.x)));
   }
 
-  /** Scatter-add x's rows picked by the active expert's entries, times their values, into `base`. */
-  private apply(name: string, x: string, e: { s: string; t: string; v: string }, base: string): string {
+  /**
+   * Registers a map's parts (finish() emits the active expert's) and returns how to apply it:
+   * sparse, scatter-add x's rows picked by the entries times their values into `base`; compact,
+   * scatter-add block · x[rows read] into `base` at the rows written.
+   */
+  private entries(name: string, maps: SparseMap[]): (at: string, x: string, base: string) => string {
     const { gw } = this;
-    const xs = gw.op('Gather', `${name}.inputs`, [x, e.s], { axis: 0 });
-    const terms = gw.op('Mul', `${name}.terms`, [xs, e.v]);
-    return gw.op('ScatterND', `${name}.sum`, [base, e.t, terms], { reduction: 'add' });
-  }
-
-  /** The active expert's entries of a map (source rows, target rows [n, 1], values [n, 1]): three slices by bounds. */
-  private entries(name: string, maps: SparseMap[], T: number): { s: string; t: string; v: string } {
-    const { gw } = this;
-    // every expert's entries, one after another; expert e's are [starts[e], ends[e])
-    const src = new Array<number>(T);
-    const dst = new Array<number>(T);
-    const val = new Float32Array(T);
+    const { compact, parts } = partsOf(maps);
+    this.maps.push({ name, compact, parts });
+    const src = `${name}.src`;
+    const dst = `${name}.dst`;
+    if (!compact) {
+      return (at, x, base) => {
+        const xs = gw.op('Gather', `${at}.inputs`, [x, src], { axis: 0 });
+        const terms = gw.op('Mul', `${at}.terms`, [xs, `${name}.val`]);
+        return gw.op('ScatterND', `${at}.sum`, [base, dst, terms], { reduction: 'add' });
+      };
+    }
+    const cells: number[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
-    let at = 0;
-    for (const m of maps) {
-      starts.push(at);
-      m.src.forEach((sIdx, k) => {
-        src[at + k] = sIdx;
-        dst[at + k] = m.dst[k];
-        val[at + k] = m.val[k];
-      });
-      at += m.src.length;
-      ends.push(at);
+    for (const p of parts) {
+      starts.push(cells.length);
+      for (const v of p.val) cells.push(v);
+      ends.push(cells.length);
     }
-    const st = this.bound(`${name}.start`, starts);
-    const en = this.bound(`${name}.end`, ends);
-    const axes = gw.int64(`${name}.axes`, [0]);
-    const slice = (what: string, table: string) => gw.op('Slice', `${name}.${what}`, [table, st, en, axes]);
-    const s = slice('src', gw.int64(`${name}.src.table`, src));
-    const t = slice('dst', gw.int64(`${name}.dst.table`, dst, [T, 1]));
-    const v = slice('val', gw.float(`${name}.val.table`, val, [T, 1]));
-    return { s, t, v };
+    const st = this.bound(`${name}.block.start`, starts);
+    const en = this.bound(`${name}.block.end`, ends);
+    const shape = this.boundRows(`${name}.block.shape`, parts.map((p) => [p.dst.length, p.src.length]));
+    const flat = gw.op('Slice', `${name}.block.cells`, [gw.float(`${name}.block.table`, Float32Array.from(cells), [cells.length]), st, en, gw.int64(`${name}.block.axes`, [0])]);
+    // allowzero: an expert without entries here has the block [0, 0], not a copy of the input's dims
+    const block = gw.op('Reshape', `${name}.block`, [flat, shape], { allowzero: 1 });
+    return (at, x, base) => {
+      const xs = gw.op('Gather', `${at}.inputs`, [x, src], { axis: 0 });
+      const y = gw.op('MatMul', `${at}.product`, [block, xs]);
+      return gw.op('ScatterND', `${at}.sum`, [base, dst, y], { reduction: 'add' });
+    };
   }
 }
 

@@ -362,8 +362,9 @@ describe('emitted ONNX model', () => {
     // Besides layerN.(attn|mlp).*, embed and readout.*, memory models have one shared
     // node, cache.keysT (the transposed cache, computed once for all layers), and routed
     // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into)
-    // and bounds.row / bounds.flat / bounds (the pc row of every bound, split into them).
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?)$/;
+    // and bounds.row / bounds.flat / bounds (the pc row of every bound, split into them) and
+    // entries.{src,dst,val}(.region) (the active expert's entries of every map, split into the maps').
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?|entries\.(src|dst|val)(\.region)?)$/;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
@@ -406,9 +407,10 @@ describe('emitted ONNX model', () => {
           if (n === 'cache.keysT') expect(layout.memory).not.toBeNull();
           if (n === 'zero_column') expect(routing).toBe('gather');
         }
-        // node output name == node name, except the Split of the bounds, whose outputs are the bounds
+        // node output name == node name, except the Splits of the bounds and of the entries, whose
+        // outputs are the bounds and the maps' parts
         for (const n of model.graph!.node ?? []) {
-          if (n.opType === 'Split') expect(n.name, at).toBe('bounds');
+          if (n.opType === 'Split') expect(n.name, at).toMatch(/^(bounds|entries\.(src|dst|val))$/);
           else expect(n.output, `${at}: ${n.name}`).toEqual([n.name]);
         }
         expect(names).toContain('embed');

@@ -4,8 +4,10 @@
 // `pc` input ([1]: one expert per run) is read by Gather nodes alone (as their index, input
 // 1), each gathering one expert's row of an initializer table (its entries' bounds, its
 // attention mask); such a row may be re-laid out (Reshape, Split into the bounds of each map)
-// and stays a pc row; Slice nodes cut an initializer between such bounds; every other index
-// input (Gather of activations, ScatterND) is such a slice of an integer table. No other op
+// and stays a pc row; Slice nodes cut an initializer between such bounds (the active expert's
+// entries), and a Split by a pc row cuts such a slice into the maps' parts (a Reshape by a pc row
+// shapes a compact map's block); every other index input (Gather of activations, ScatterND) is
+// such a slice of an integer table or a part of one. No other op
 // computes on pc, and no index tensor flows anywhere but into an index input or slice bound. The dense
 // form ('onehot') has no pc input and no gather/scatter op at all. Neither form uses
 // comparison, selection, rounding, argmax or bitwise ops. Checked for every sample in
@@ -45,6 +47,8 @@ interface Checked {
   experts: number;
   gathers: number;
   indexUses: number;
+  /** Compact maps: blocks shaped by a pc row (DESIGN.md §8). */
+  blocks: number;
 }
 
 /** All the op-set and provenance assertions for one model; returns counts for the caller. */
@@ -81,7 +85,7 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
     for (const op of INDEX_OPS) expect(g.ops, at).not.toContain(op);
     // no index tables in a dense model (int64 initializers are shapes and slice bounds)
     for (const [name, t] of initType) expect(t === INT64 && name.endsWith('.table'), `${at}: index table ${name}`).toBe(false);
-    return { experts: layout.experts.length, gathers, indexUses };
+    return { experts: layout.experts.length, gathers, indexUses, blocks: 0 };
   }
 
   expect(g.inputs[0], at).toBe('pc');
@@ -92,8 +96,10 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
   const pcRows = new Set<string>();
   /** The initializer table each pc row comes from. */
   const pcTable = new Map<string, string>();
-  /** Slices of an integer initializer between pc-gathered bounds: the index tensors. */
+  /** Slices of an integer initializer between pc-gathered bounds (and their parts): the index tensors. */
   const indexSlices = new Set<string>();
+  /** Slices of a float initializer between pc-gathered bounds (and their parts, reshaped): an expert's weights. */
+  const weightSlices = new Set<string>();
   for (const n of g.nodes) {
     const pcAt = n.inputs.map((x, i) => (x === 'pc' ? i : -1)).filter((i) => i >= 0);
     if (pcAt.length) {
@@ -112,14 +118,28 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
         pcTable.set(o, pcTable.get(n.inputs[0])!);
       }
     }
-    if (n.op === 'Split') expect(pcRows.has(n.inputs[0]), `${at}: Split ${n.name} splits only pc rows`).toBe(true);
+    /** A slice of an initializer between pc-gathered bounds (an expert's entries), or a part of one. */
+    const sliced = (x: string) => indexSlices.has(x) || weightSlices.has(x);
+    if (n.op === 'Split') {
+      // the bounds (a pc row, by constant sizes), or the active expert's entries of every map
+      // (its slice of a table) into the maps' parts, by sizes that are a pc row
+      const ok = pcRows.has(n.inputs[0]) || (sliced(n.inputs[0]) && pcRows.has(n.inputs[1]));
+      expect(ok, `${at}: Split ${n.name} splits only pc rows and expert slices`).toBe(true);
+      if (indexSlices.has(n.inputs[0])) for (const o of n.outputs) indexSlices.add(o);
+      if (weightSlices.has(n.inputs[0])) for (const o of n.outputs) weightSlices.add(o);
+    }
+    if (n.op === 'Reshape' && pcRows.has(n.inputs[1])) {
+      // a compact map's block: the expert's slice of a float table, in the shape its bounds give
+      expect(weightSlices.has(n.inputs[0]), `${at}: Reshape ${n.name} takes a pc-row shape only for an expert's weights`).toBe(true);
+      weightSlices.add(n.name);
+    }
     if (n.op === 'Slice' && (pcRows.has(n.inputs[1]) || pcRows.has(n.inputs[2]))) {
       // an expert's entries (a slice of a table between bounds gathered by pc), or the active
       // expert's heads / pending rows of an activation (bounds: a pc-gathered row and a constant)
       for (const i of [1, 2]) expect(pcRows.has(n.inputs[i]) || isInit(n.inputs[i]), `${at}: ${n.name} bound ${i} is a pc row or a constant`).toBe(true);
       if (isInit(n.inputs[0])) {
         expect(pcRows.has(n.inputs[1]) && pcRows.has(n.inputs[2]), `${at}: ${n.name} table bounds both gathered by pc`).toBe(true);
-        if (initType.get(n.inputs[0]) === INT64) indexSlices.add(n.name);
+        (initType.get(n.inputs[0]) === INT64 ? indexSlices : weightSlices).add(n.name);
       } else {
         const intRow = pcRows.has(n.inputs[0]) && initType.get(pcTable.get(n.inputs[0])!) === INT64;
         expect(indexSlices.has(n.inputs[0]) || intRow, `${at}: ${n.name} slices an index tensor`).toBe(false);
@@ -141,7 +161,10 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
     expect(uses.length, `${at}: ${name} is used`).toBeGreaterThan(0);
     for (const u of uses) {
       const relayout = (u.n.op === 'Reshape' || u.n.op === 'Split') && u.i === 0 && pcRows.has(name);
-      const ok = relayout || (INDEX_OPS.has(u.n.op) && u.i === 1) || (u.n.op === 'Slice' && (u.i === 1 || u.i === 2));
+      // an expert's entries split into the maps' parts; a pc row as the sizes of that split or the shape of a block
+      const parts = u.n.op === 'Split' && u.i === 0 && indexSlices.has(name);
+      const sizes = (u.n.op === 'Split' || u.n.op === 'Reshape') && u.i === 1 && pcRows.has(name);
+      const ok = relayout || parts || sizes || (INDEX_OPS.has(u.n.op) && u.i === 1) || (u.n.op === 'Slice' && (u.i === 1 || u.i === 2));
       expect(ok, `${at}: index tensor ${name} feeds ${u.n.op} ${u.n.name} input ${u.i}`).toBe(true);
     }
   }
@@ -151,7 +174,8 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
       if (initType.get(x) === INT64 && x.endsWith('.table')) expect((n.op === 'Gather' || n.op === 'Slice') && i === 0, `${at}: index table ${x} read by ${n.op} ${n.name} input ${i}`).toBe(true);
     });
   }
-  return { experts: layout.experts.length, gathers, indexUses };
+  const blocks = g.nodes.filter((n) => n.op === 'Reshape' && pcRows.has(n.inputs[1])).length;
+  return { experts: layout.experts.length, gathers, indexUses, blocks };
 }
 
 describe('op set and index provenance', () => {
@@ -164,6 +188,7 @@ describe('op set and index provenance', () => {
       expect(r.experts).toBe(d.experts);
       expect(r.gathers, 'the routed form gathers its weights by pc').toBeGreaterThan(0);
       expect(r.indexUses, 'the routed form applies sparse maps').toBeGreaterThan(0);
+      expect(r.blocks, 'the routed form has compact maps').toBeGreaterThan(0);
       if (p.name.startsWith('chainedLoops')) expect(r.experts, 'a multi-block program').toBeGreaterThan(3);
     });
   }
@@ -185,6 +210,11 @@ describe('op set and index provenance', () => {
     const proto3 = onnx.ModelProto.decode(m.onnx);
     const sp = proto3.graph!.node!.find((x) => x.opType === 'Split')!;
     sp.input = ['token', sp.input![1]];
-    expect(() => checkModel(onnx.ModelProto.encode(proto3).finish(), 'gather', 'edited')).toThrow(/splits only pc rows/);
+    expect(() => checkModel(onnx.ModelProto.encode(proto3).finish(), 'gather', 'edited')).toThrow(/splits only pc rows and expert slices/);
+    // and a pc row used as the shape of an activation (only a compact map's block may take one)
+    const proto4 = onnx.ModelProto.decode(m.onnx);
+    const rs = proto4.graph!.node!.find((x) => x.opType === 'Reshape' && x.name!.endsWith('.block'))!;
+    rs.input = ['token', rs.input![1]];
+    expect(() => checkModel(onnx.ModelProto.encode(proto4).finish(), 'gather', 'edited')).toThrow(/only for an expert's weights/);
   });
 });
