@@ -114,6 +114,8 @@ interface MapEmitter {
   table(name: string, rows: Float32Array[], rowDims: number[]): string;
   /** A [1] int64 bound: the active expert's count (routed), or the widest count (dense, padded). */
   bound(name: string, counts: number[]): string;
+  /** x + down(relu(up(x))) for the active expert: an MLP block with its residual add. */
+  mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string;
 }
 
 /**
@@ -166,7 +168,7 @@ class RoutedEmitter implements MapEmitter {
   /** Every int64 bound of the graph: its name and per-expert values, `width` of them (see finish()). */
   private readonly bounds: Array<{ name: string; width: number; rows: number[][] }> = [];
   /** Every map with entries, in graph order, and its parts (see finish()). */
-  private readonly maps: Array<{ name: string; compact: boolean; parts: MapPart[] }> = [];
+  private readonly maps: Array<{ name: string; compact: boolean; parts: MapPart[]; scatters: boolean }> = [];
   constructor(private readonly gw: GraphWriter) {}
 
   /**
@@ -203,7 +205,7 @@ class RoutedEmitter implements MapEmitter {
       gw.multi('Split', `entries.${what}`, [cut, n], members.map((m) => `${m.name}.${what}`), { axis: 0 });
     };
     region('src', this.maps, (T) => [T]);
-    region('dst', this.maps, (T) => [T, 1]);
+    region('dst', this.maps.filter((m) => m.scatters), (T) => [T, 1]);
     region('val', this.maps.filter((m) => !m.compact), (T) => [T, 1]);
   }
 
@@ -269,6 +271,40 @@ class RoutedEmitter implements MapEmitter {
     return this.entries(name, maps)(name, x, base);
   }
 
+  /**
+   * An MLP block. Where the up map is compact, its product (the active expert's m_e written
+   * hidden units, in sorted order) goes through the ReLU as it is and the down map reads it
+   * directly: each down entry's source (a hidden unit) is renumbered to its place among the
+   * expert's written units, so no scatter into a zero hidden vector and no gather out of it. A
+   * down entry reading a unit the up map does not write reads relu(0) = 0 and is dropped.
+   */
+  mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string {
+    const { gw } = this;
+    const up = partsOf(ups);
+    const T = ups.reduce((s, m) => s + m.src.length, 0);
+    if (!up.compact || T === 0) {
+      const r = gw.op('Relu', `${name}.relu`, [this.map(`${name}.up`, x, ups, null)]);
+      return this.map(`${name}.down`, r, downs, x);
+    }
+    this.maps.push({ name: `${name}.up`, compact: true, parts: up.parts, scatters: false });
+    const h = this.compactProduct(`${name}.up`, up.parts)(`${name}.up`, x);
+    const r = gw.op('Relu', `${name}.relu`, [h]);
+    const width = Math.max(1, ...up.parts.map((q) => q.dst.length));
+    const renumbered = downs.map((m, e): SparseMap => {
+      const place = new Map(up.parts[e].dst.map((row, k) => [row, k]));
+      const out: SparseMap = { nIn: width, nOut: m.nOut, src: [], dst: [], val: [] };
+      m.src.forEach((s, k) => {
+        const at = place.get(s);
+        if (at === undefined) return;
+        out.src.push(at);
+        out.dst.push(m.dst[k]);
+        out.val.push(m.val[k]);
+      });
+      return out;
+    });
+    return this.map(`${name}.down`, r, renumbered, x);
+  }
+
   mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[] {
     const T = maps.reduce((s, m) => s + m.src.length, 0);
     if (T === 0) return at.map((a) => this.zerosOf(maps[0].nOut, a.x));
@@ -284,7 +320,7 @@ class RoutedEmitter implements MapEmitter {
   private entries(name: string, maps: SparseMap[]): (at: string, x: string, base: string) => string {
     const { gw } = this;
     const { compact, parts } = partsOf(maps);
-    this.maps.push({ name, compact, parts });
+    this.maps.push({ name, compact, parts, scatters: true });
     const src = `${name}.src`;
     const dst = `${name}.dst`;
     if (!compact) {
@@ -294,6 +330,17 @@ class RoutedEmitter implements MapEmitter {
         return gw.op('ScatterND', `${at}.sum`, [base, dst, terms], { reduction: 'add' });
       };
     }
+    const product = this.compactProduct(name, parts);
+    return (at, x, base) => gw.op('ScatterND', `${at}.sum`, [base, dst, product(at, x)], { reduction: 'add' });
+  }
+
+  /**
+   * A compact map's product without its scatter: block · x[rows read], the [m_e, B] values of
+   * the rows the active expert writes (in sorted order). Registers its block's bounds (the
+   * caller registers the map, whose rows read and written go into the entry regions).
+   */
+  private compactProduct(name: string, parts: MapPart[]): (at: string, x: string) => string {
+    const { gw } = this;
     const cells: number[] = [];
     const starts: number[] = [];
     const ends: number[] = [];
@@ -308,11 +355,7 @@ class RoutedEmitter implements MapEmitter {
     const flat = gw.op('Slice', `${name}.block.cells`, [gw.float(`${name}.block.table`, Float32Array.from(cells), [cells.length]), st, en, gw.int64(`${name}.block.axes`, [0])]);
     // allowzero: an expert without entries here has the block [0, 0], not a copy of the input's dims
     const block = gw.op('Reshape', `${name}.block`, [flat, shape], { allowzero: 1 });
-    return (at, x, base) => {
-      const xs = gw.op('Gather', `${at}.inputs`, [x, src], { axis: 0 });
-      const y = gw.op('MatMul', `${at}.product`, [block, xs]);
-      return gw.op('ScatterND', `${at}.sum`, [base, dst, y], { reduction: 'add' });
-    };
+    return (at, x) => gw.op('MatMul', `${at}.product`, [block, gw.op('Gather', `${at}.inputs`, [x, `${name}.src`], { axis: 0 })]);
   }
 }
 
@@ -329,6 +372,11 @@ class DenseEmitter implements MapEmitter {
 
   bound(name: string, counts: number[]): string {
     return this.gw.int64(`${name}.widest`, [Math.max(0, ...counts)]);
+  }
+
+  mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string {
+    const r = this.gw.op('Relu', `${name}.relu`, [this.map(`${name}.up`, x, ups, null)]);
+    return this.map(`${name}.down`, r, downs, x);
   }
 
   mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[] {
@@ -410,9 +458,7 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
     }
     if (dims.hidden[l] > 0) {
       const ml = experts.map((e) => e.layers[l].mlp!);
-      const h = em.map(`${p}.mlp.up`, x, ml.map((m) => m.up), null);
-      const r = gw.op('Relu', `${p}.mlp.relu`, [h]);
-      x = em.map(`${p}.mlp.down`, r, ml.map((m) => m.down), x);
+      x = em.mlp(`${p}.mlp`, x, ml.map((m) => m.up), ml.map((m) => m.down));
     }
     if (exits.includes(l + 1)) atDepth.set(l + 1, x);
   }
