@@ -114,6 +114,8 @@ interface MapEmitter {
   table(name: string, rows: Float32Array[], rowDims: number[]): string;
   /** A [1] int64 bound: the active expert's count (routed), or the widest count (dense, padded). */
   bound(name: string, counts: number[]): string;
+  /** y = x·W_e into a fresh tensor of the active expert's width widths[e] (its map writes only rows below it). */
+  mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string;
   /** x + down(relu(up(x))) for the active expert: an MLP block with its residual add. */
   mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string;
 }
@@ -235,14 +237,19 @@ class RoutedEmitter implements MapEmitter {
   private zerosOf(n: number, x: string): string {
     let z = this.zeros.get(n);
     if (!z) {
-      if (!this.zeroRow) {
-        const one = this.gw.op('Slice', 'zero_row.one', [x, this.gw.int64('zero_row.starts', [0]), this.gw.int64('zero_row.ends', [1]), this.gw.int64('zero_row.axes', [0])]);
-        this.zeroRow = this.gw.op('Mul', 'zero_row', [one, this.gw.float('zero_row.zero', new Float32Array([0]), [1])]);
-      }
-      z = this.gw.op('Expand', `zeros${n}`, [this.zeroRow, this.gw.int64(`zeros${n}.shape`, [n, 1])]);
+      z = this.gw.op('Expand', `zeros${n}`, [this.zeroRowOf(x), this.gw.int64(`zeros${n}.shape`, [n, 1])]);
       this.zeros.set(n, z);
     }
     return z;
+  }
+
+  /** The zero row [1, B]: the residual's constant-1 row times 0 (made once). */
+  private zeroRowOf(x: string): string {
+    if (!this.zeroRow) {
+      const one = this.gw.op('Slice', 'zero_row.one', [x, this.gw.int64('zero_row.starts', [0]), this.gw.int64('zero_row.ends', [1]), this.gw.int64('zero_row.axes', [0])]);
+      this.zeroRow = this.gw.op('Mul', 'zero_row', [one, this.gw.float('zero_row.zero', new Float32Array([0]), [1])]);
+    }
+    return this.zeroRow;
   }
 
   /** The active expert's row [1, ...rowDims] of a per-expert table, gathered by pc. */
@@ -271,38 +278,56 @@ class RoutedEmitter implements MapEmitter {
     return this.entries(name, maps)(name, x, base);
   }
 
+  /** Zeros [widths[e], B] for the active expert e: the zero row expanded by a bound [w_e, 1]. */
+  private zerosSized(name: string, x: string, widths: number[]): string {
+    const shape = this.boundRows(`${name}.shape`, widths.map((w) => [w, 1]));
+    return this.gw.op('Expand', name, [this.zeroRowOf(x), shape]);
+  }
+
+  mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string {
+    for (const [e, m] of maps.entries()) if (m.dst.some((d) => d >= widths[e])) throw new Error(`emit: ${name} writes past its expert's width`);
+    const base = this.zerosSized(`${name}.zeros`, x, widths);
+    return maps.every((m) => m.src.length === 0) ? base : this.entries(name, maps)(name, x, base);
+  }
+
   /**
-   * An MLP block. Where the up map is compact, its product (the active expert's m_e written
-   * hidden units, in sorted order) goes through the ReLU as it is and the down map reads it
-   * directly: each down entry's source (a hidden unit) is renumbered to its place among the
-   * expert's written units, so no scatter into a zero hidden vector and no gather out of it. A
-   * down entry reading a unit the up map does not write reads relu(0) = 0 and is dropped.
+   * An MLP block whose hidden vector holds only the active expert's units: the m_e hidden units
+   * its up map writes, in sorted order, numbered 0..m_e−1 (not the layer's widest width). A
+   * compact up map's product is that vector as it is; a sparse one scatters into zeros of the
+   * expert's width (Expand of the zero row by a bound [m_e, 1]). The ReLU runs on it, and each
+   * down entry's source (a hidden unit) is renumbered to its place among the expert's units, so
+   * no step pays for the layer's other experts' units. A down entry reading a unit the up map
+   * does not write reads relu(0) = 0 and is dropped.
    */
   mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string {
     const { gw } = this;
-    const up = partsOf(ups);
-    const T = ups.reduce((s, m) => s + m.src.length, 0);
-    if (!up.compact || T === 0) {
-      const r = gw.op('Relu', `${name}.relu`, [this.map(`${name}.up`, x, ups, null)]);
-      return this.map(`${name}.down`, r, downs, x);
-    }
-    this.maps.push({ name: `${name}.up`, compact: true, parts: up.parts, scatters: false });
-    const h = this.compactProduct(`${name}.up`, up.parts)(`${name}.up`, x);
-    const r = gw.op('Relu', `${name}.relu`, [h]);
-    const width = Math.max(1, ...up.parts.map((q) => q.dst.length));
-    const renumbered = downs.map((m, e): SparseMap => {
-      const place = new Map(up.parts[e].dst.map((row, k) => [row, k]));
-      const out: SparseMap = { nIn: width, nOut: m.nOut, src: [], dst: [], val: [] };
+    if (ups.every((m) => m.src.length === 0)) return x; // relu(0)·W adds 0
+    const units = ups.map((m) => [...new Set(m.dst)].sort((p, q) => p - q));
+    const places = units.map((u) => new Map(u.map((row, k) => [row, k])));
+    const width = Math.max(1, ...units.map((u) => u.length));
+    const renumber = (m: SparseMap, e: number, side: 'src' | 'dst', nIn: number, nOut: number): SparseMap => {
+      const out: SparseMap = { nIn, nOut, src: [], dst: [], val: [] };
       m.src.forEach((s, k) => {
-        const at = place.get(s);
+        const d = m.dst[k];
+        const at = places[e].get(side === 'src' ? s : d);
         if (at === undefined) return;
-        out.src.push(at);
-        out.dst.push(m.dst[k]);
+        out.src.push(side === 'src' ? at : s);
+        out.dst.push(side === 'dst' ? at : d);
         out.val.push(m.val[k]);
       });
       return out;
-    });
-    return this.map(`${name}.down`, r, renumbered, x);
+    };
+    const upR = ups.map((m, e) => renumber(m, e, 'dst', m.nIn, width));
+    const up = partsOf(upR);
+    let h: string;
+    if (up.compact) {
+      this.maps.push({ name: `${name}.up`, compact: true, parts: up.parts, scatters: false });
+      h = this.compactProduct(`${name}.up`, up.parts)(`${name}.up`, x);
+    } else {
+      h = this.entries(`${name}.up`, upR)(`${name}.up`, x, this.zerosSized(`${name}.hidden.zeros`, x, units.map((u) => u.length)));
+    }
+    const r = gw.op('Relu', `${name}.relu`, [h]);
+    return this.map(`${name}.down`, r, downs.map((m, e) => renumber(m, e, 'src', width, m.nOut)), x);
   }
 
   mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[] {
@@ -374,6 +399,12 @@ class DenseEmitter implements MapEmitter {
     return this.gw.int64(`${name}.widest`, [Math.max(0, ...counts)]);
   }
 
+  mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string {
+    const { gw } = this;
+    const end = this.bound(`${name}.width`, widths);
+    return gw.op('Slice', `${name}.active`, [this.map(name, x, maps, null), gw.int64(`${name}.zero`, [0]), end, gw.int64(`${name}.axes`, [0])]);
+  }
+
   mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string {
     const r = this.gw.op('Relu', `${name}.relu`, [this.map(`${name}.up`, x, ups, null)]);
     return this.map(`${name}.down`, r, downs, x);
@@ -427,9 +458,9 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
       // cut by a bound gathered by pc; dense: all of them): attention costs what the block uses.
       // An expert without heads here keeps one (a zero query whose output no map reads), so no
       // tensor is empty: onnxruntime-web's WebGPU Softmax refuses empty inputs
-      const zero = gw.int64(`${p}.attn.zero`, [0]);
-      const cut = (name: string, t: string, end: string, axis: number, start = zero) => gw.op('Slice', name, [t, start, end, gw.int64(`${name}.axes`, [axis])]);
-      const qRows = cut(`${p}.attn.q_active`, em.map(`${p}.attn.q`, x, at.map((a) => a.q), null), em.bound(`${p}.attn.q_end`, at.map((a) => Math.max(1, a.roles.length) * F)), 0);
+      const cut = (name: string, t: string, end: string, axis: number, start?: string) =>
+        gw.op('Slice', name, [t, start ?? gw.int64(`${name}.zero`, [0]), end, gw.int64(`${name}.axes`, [axis])]);
+      const qRows = em.mapSized(`${p}.attn.q`, x, at.map((a) => a.q), at.map((a) => Math.max(1, a.roles.length) * F));
       const q3 = rows(names.queries, qRows, [0, -1, F]);
       traced.push(names.weights, names.queries);
       const cacheScores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
@@ -439,7 +470,7 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
         // scores = [pending | cache]: the first Pn_e columns are the expert's pending rows
         const pEnd = em.bound(`${p}.attn.pending_end`, at.map((a) => a.pendingUsed));
         const hEnd = em.bound(`${p}.attn.heads_end`, at.map((a) => Math.max(1, a.roles.length)));
-        const pRows = cut(`${p}.attn.pending_active`, em.map(`${p}.attn.pending`, x, at.map((a) => a.pending!), null), em.bound(`${p}.attn.pending_rows_end`, at.map((a) => a.pendingUsed * F)), 0);
+        const pRows = em.mapSized(`${p}.attn.pending`, x, at.map((a) => a.pending!), at.map((a) => a.pendingUsed * F));
         const pending = rows(names.pending, pRows, [0, -1, F]);
         traced.push(names.pending);
         const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pending], { perm: [0, 2, 1] });

@@ -20,6 +20,7 @@ import { compile } from '../index.js';
 import { ALLOWED_OPS, INDEX_OPS, inspectOnnx } from '../backend/emit_onnx.js';
 import type { Routing } from '../format/layout.js';
 import { chainedLoops, manyExports } from '../bench/programs.js';
+import { readWasm } from '../wasm-samples/c/c_samples.js';
 
 const { onnx } = onnxProto;
 const INT64 = onnx.TensorProto.DataType.INT64;
@@ -49,6 +50,8 @@ interface Checked {
   indexUses: number;
   /** Compact maps: blocks shaped by a pc row (DESIGN.md §8). */
   blocks: number;
+  /** Zero tensors shaped by a pc row: MLP hidden vectors as wide as the active expert's units. */
+  zeroShapes: number;
 }
 
 /** All the op-set and provenance assertions for one model; returns counts for the caller. */
@@ -78,6 +81,7 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
   const inputType = new Map((graph.input ?? []).map((i) => [i.name ?? '', i.type?.tensorType?.elemType ?? 0]));
   let gathers = 0;
   let indexUses = 0;
+  let zeroShapes = 0;
   if (routing === 'onehot') {
     expect(g.inputs, at).not.toContain('pc');
     expect(g.inputs[0], at).toBe('route');
@@ -85,7 +89,7 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
     for (const op of INDEX_OPS) expect(g.ops, at).not.toContain(op);
     // no index tables in a dense model (int64 initializers are shapes and slice bounds)
     for (const [name, t] of initType) expect(t === INT64 && name.endsWith('.table'), `${at}: index table ${name}`).toBe(false);
-    return { experts: layout.experts.length, gathers, indexUses, blocks: 0 };
+    return { experts: layout.experts.length, gathers, indexUses, blocks: 0, zeroShapes: 0 };
   }
 
   expect(g.inputs[0], at).toBe('pc');
@@ -100,7 +104,21 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
   const indexSlices = new Set<string>();
   /** Slices of a float initializer between pc-gathered bounds (and their parts, reshaped): an expert's weights. */
   const weightSlices = new Set<string>();
+  /** Products with an all-zero constant: tensors that are zero whatever the program does. */
+  const zeroRows = new Set<string>();
+  const zeroInit = (x: string): boolean => {
+    const t = (graph.initializer ?? []).find((i) => i.name === x);
+    if (!t || t.dataType !== onnx.TensorProto.DataType.FLOAT) return false;
+    const raw = t.rawData && t.rawData.length ? new Float32Array(Uint8Array.from(t.rawData).buffer) : Float32Array.from(t.floatData ?? []);
+    return raw.length > 0 && raw.every((v) => v === 0);
+  };
   for (const n of g.nodes) {
+    if (n.op === 'Mul' && n.inputs.some(zeroInit)) zeroRows.add(n.name);
+    if (n.op === 'Expand' && pcRows.has(n.inputs[1])) {
+      // zeros as wide as the active expert's hidden units: the shape of a zero tensor may follow the routing
+      expect(zeroRows.has(n.inputs[0]), `${at}: Expand ${n.name} takes a pc-row shape only for zeros`).toBe(true);
+      zeroShapes++;
+    }
     const pcAt = n.inputs.map((x, i) => (x === 'pc' ? i : -1)).filter((i) => i >= 0);
     if (pcAt.length) {
       expect(n.op, `${at}: ${n.op} node ${n.name} computes on pc`).toBe('Gather');
@@ -163,7 +181,7 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
       const relayout = (u.n.op === 'Reshape' || u.n.op === 'Split') && u.i === 0 && pcRows.has(name);
       // an expert's entries split into the maps' parts; a pc row as the sizes of that split or the shape of a block
       const parts = u.n.op === 'Split' && u.i === 0 && indexSlices.has(name);
-      const sizes = (u.n.op === 'Split' || u.n.op === 'Reshape') && u.i === 1 && pcRows.has(name);
+      const sizes = (u.n.op === 'Split' || u.n.op === 'Reshape' || u.n.op === 'Expand') && u.i === 1 && pcRows.has(name);
       const ok = relayout || parts || sizes || (INDEX_OPS.has(u.n.op) && u.i === 1) || (u.n.op === 'Slice' && (u.i === 1 || u.i === 2));
       expect(ok, `${at}: index tensor ${name} feeds ${u.n.op} ${u.n.name} input ${u.i}`).toBe(true);
     }
@@ -175,7 +193,7 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
     });
   }
   const blocks = g.nodes.filter((n) => n.op === 'Reshape' && pcRows.has(n.inputs[1])).length;
-  return { experts: layout.experts.length, gathers, indexUses, blocks };
+  return { experts: layout.experts.length, gathers, indexUses, blocks, zeroShapes };
 }
 
 describe('op set and index provenance', () => {
@@ -216,5 +234,14 @@ describe('op set and index provenance', () => {
     const rs = proto4.graph!.node!.find((x) => x.opType === 'Reshape' && x.name!.endsWith('.block'))!;
     rs.input = ['token', rs.input![1]];
     expect(() => checkModel(onnx.ModelProto.encode(proto4).finish(), 'gather', 'edited')).toThrow(/only for an expert's weights/);
+  });
+
+  it("rejects a pc-row shape on anything but zeros (hungarian.c, whose sparse MLPs scatter into the expert's width)", async () => {
+    const m = await compile(readWasm('showcase/hungarian.c', 'O2'), { filename: 'hungarian.O2.wasm', routing: 'gather' });
+    expect(checkModel(m.onnx, 'gather', 'hungarian').zeroShapes, 'some MLP hidden vector is an expert-wide zero tensor').toBeGreaterThan(0);
+    const proto = onnx.ModelProto.decode(m.onnx);
+    const ex = proto.graph!.node!.find((x) => x.opType === 'Expand' && x.name!.endsWith('.hidden.zeros'))!;
+    ex.input = ['token', ex.input![1]];
+    expect(() => checkModel(onnx.ModelProto.encode(proto).finish(), 'gather', 'edited')).toThrow(/only for zeros/);
   });
 });
