@@ -6,7 +6,7 @@
 // attention mask); such a row may be re-laid out (Reshape, Split into the bounds of each map)
 // and stays a pc row; Slice nodes cut an initializer between such bounds (the active expert's
 // entries), and a Split by a pc row cuts such a slice into the maps' parts (a Reshape by a pc row
-// shapes a compact map's block); every other index input (Gather of activations, ScatterND) is
+// shapes a compact map's block, an Expand by one shapes zeros as wide as the expert's units); every other index input (Gather of activations, ScatterND) is
 // such a slice of an integer table or a part of one. No other op
 // computes on pc, and no index tensor flows anywhere but into an index input or slice bound. The dense
 // form ('onehot') has no pc input and no gather/scatter op at all. Neither form uses
