@@ -130,6 +130,16 @@ interface MapEmitter {
  */
 export const COMPACT_STORAGE = 2;
 
+/** The most outputs of a float Split (a WebGPU shader binds at most 8 storage buffers). */
+const SPLIT_FANOUT = 7;
+
+/** xs cut into runs of n. */
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
 interface MapPart {
   src: number[];
   dst: number[];
@@ -139,6 +149,8 @@ interface MapPart {
 
 /** An expert's part of a compact map, or null when two entries share a cell (kept sparse: their sum could round). */
 function compactPart(m: SparseMap): MapPart | null {
+  // an expert without entries here gets a [1, 1] zero block (as a sparse part gets one zero entry)
+  if (m.src.length === 0) return { src: [0], dst: [0], val: [0] };
   const ins = [...new Set(m.src)].sort((x, y) => x - y);
   const outs = [...new Set(m.dst)].sort((x, y) => x - y);
   const col = new Map(ins.map((r, k) => [r, k]));
@@ -156,7 +168,9 @@ function compactPart(m: SparseMap): MapPart | null {
 
 /** Every expert's part of a map: compact where that stores at most COMPACT_STORAGE × the entries. */
 function partsOf(maps: SparseMap[]): { compact: boolean; parts: MapPart[] } {
-  const sparse = { compact: false, parts: maps.map((m) => ({ src: m.src, dst: m.dst, val: m.val })) };
+  // an expert without entries here gets one zero entry (row 0 times 0 added to row 0): no part
+  // is empty, as onnxruntime-web's WebGPU Split, MatMul and Reshape refuse empty outputs
+  const sparse = { compact: false, parts: maps.map((m) => (m.src.length ? { src: m.src, dst: m.dst, val: m.val } : { src: [0], dst: [0], val: [0] })) };
   const nnz = maps.reduce((n, m) => n + m.src.length, 0);
   const cells = maps.reduce((n, m) => n + new Set(m.src).size * new Set(m.dst).size, 0);
   if (4 * cells > COMPACT_STORAGE * 20 * nnz) return sparse;
@@ -201,10 +215,21 @@ class RoutedEmitter implements MapEmitter {
       }
       const st = this.bound(`entries.${what}.start`, starts);
       const en = this.bound(`entries.${what}.end`, ends);
-      const n = this.boundRows(`entries.${what}.counts`, counts);
       const table = what === 'val' ? gw.float('entries.val.table', Float32Array.from(data), shape(data.length)) : gw.int64(`entries.${what}.table`, data, shape(data.length));
       const cut = gw.op('Slice', `entries.${what}.region`, [table, st, en, axes]);
-      gw.multi('Split', `entries.${what}`, [cut, n], members.map((m) => `${m.name}.${what}`), { axis: 0 });
+      // float Splits run on WebGPU, whose shaders bind at most 8 buffers: at most 7 parts a
+      // Split, as a tree (int64 ones run on the CPU: one Split)
+      const fanout = what === 'val' ? SPLIT_FANOUT : Infinity;
+      const tree = (input: string, name: string, at: number[]): void => {
+        let size = 1; // the smallest power of the fanout that leaves at most fanout groups
+        while (Math.ceil(at.length / size) > fanout) size *= fanout;
+        const groups = chunks(at, size);
+        const sizes = this.boundRows(`${name}.counts`, counts.map((row) => groups.map((g) => g.reduce((n, k) => n + row[k], 0))));
+        const outs = groups.map((g, i) => (g.length === 1 ? `${members[g[0]].name}.${what}` : `${name}.g${i}`));
+        gw.multi('Split', name, [input, sizes], outs, { axis: 0 });
+        groups.forEach((g, i) => g.length > 1 && tree(outs[i], outs[i], g));
+      };
+      tree(cut, `entries.${what}`, members.map((_, k) => k));
     };
     region('src', this.maps, (T) => [T]);
     region('dst', this.maps.filter((m) => m.scatters), (T) => [T, 1]);
@@ -286,6 +311,11 @@ class RoutedEmitter implements MapEmitter {
 
   mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string {
     for (const [e, m] of maps.entries()) if (m.dst.some((d) => d >= widths[e])) throw new Error(`emit: ${name} writes past its expert's width`);
+    if (widths.some((w) => w === 0)) {
+      // an empty tensor the WebGPU kernels would refuse to Expand: slice the full-width map instead
+      const { gw } = this;
+      return gw.op('Slice', `${name}.active`, [this.map(name, x, maps, null), gw.int64(`${name}.zero`, [0]), this.bound(`${name}.width`, widths), gw.int64(`${name}.axes`, [0])]);
+    }
     const base = this.zerosSized(`${name}.zeros`, x, widths);
     return maps.every((m) => m.src.length === 0) ? base : this.entries(name, maps)(name, x, base);
   }
@@ -324,7 +354,7 @@ class RoutedEmitter implements MapEmitter {
       this.maps.push({ name: `${name}.up`, compact: true, parts: up.parts, scatters: false });
       h = this.compactProduct(`${name}.up`, up.parts)(`${name}.up`, x);
     } else {
-      h = this.entries(`${name}.up`, upR)(`${name}.up`, x, this.zerosSized(`${name}.hidden.zeros`, x, units.map((u) => u.length)));
+      h = this.entries(`${name}.up`, upR)(`${name}.up`, x, this.zerosSized(`${name}.hidden.zeros`, x, units.map((u) => Math.max(1, u.length))));
     }
     const r = gw.op('Relu', `${name}.relu`, [h]);
     return this.map(`${name}.down`, r, downs.map((m, e) => renumber(m, e, 'src', width, m.nOut)), x);

@@ -364,7 +364,7 @@ describe('emitted ONNX model', () => {
     // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into)
     // and bounds.row / bounds.flat / bounds (the pc row of every bound, split into them) and
     // entries.{src,dst,val}(.region) (the active expert's entries of every map, split into the maps').
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?|entries\.(src|dst|val)(\.region)?)$/;
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?|entries\.(src|dst|val)(\.region|(\.g\d+)+)?)$/;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
@@ -410,8 +410,11 @@ describe('emitted ONNX model', () => {
         // node output name == node name, except the Splits of the bounds and of the entries, whose
         // outputs are the bounds and the maps' parts
         for (const n of model.graph!.node ?? []) {
-          if (n.opType === 'Split') expect(n.name, at).toMatch(/^(bounds|entries\.(src|dst|val))$/);
-          else expect(n.output, `${at}: ${n.name}`).toEqual([n.name]);
+          if (n.opType === 'Split') {
+            expect(n.name, at).toMatch(/^(bounds|entries\.(src|dst|val)|entries\.val(\.g\d+)+)$/);
+            // a float Split runs on WebGPU, whose shaders bind at most 8 buffers (emit_onnx.ts SPLIT_FANOUT)
+            if (n.name?.startsWith('entries.val')) expect(n.output!.length, `${at}: ${n.name}`).toBeLessThanOrEqual(7);
+          } else expect(n.output, `${at}: ${n.name}`).toEqual([n.name]);
         }
         expect(names).toContain('embed');
         expect(names).toContain('readout.next');
