@@ -71,10 +71,15 @@ class GraphWriter {
     return name;
   }
 
-  int64(name: string, data: number[], dims: number[] = [data.length]): string {
+  int64(name: string, data: ArrayLike<number>, dims: number[] = [data.length]): string {
     const buf = new Uint8Array(8 * data.length);
-    const view = new DataView(buf.buffer);
-    data.forEach((x, i) => view.setBigInt64(8 * i, BigInt(x), true));
+    // little-endian two's complement words of safe integers, without a BigInt per element
+    const words = new Int32Array(buf.buffer);
+    for (let i = 0; i < data.length; i++) {
+      const x = data[i];
+      words[2 * i] = x | 0;
+      words[2 * i + 1] = Math.floor(x / 2 ** 32);
+    }
     this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims, rawData: buf }));
     if (name.endsWith('.table')) this.params += data.length;
     return name;
@@ -201,21 +206,26 @@ class RoutedEmitter implements MapEmitter {
     const axes = gw.int64('entries.axes', [0]);
     const region = (what: 'src' | 'dst' | 'val', members: Array<{ name: string; parts: MapPart[] }>, shape: (T: number) => number[]) => {
       if (members.length === 0) return;
-      const data: number[] = [];
+      let total = 0;
+      for (const m of members) for (const p of m.parts) total += p[what].length;
+      const data = what === 'val' ? new Float32Array(total) : new Float64Array(total);
       const starts: number[] = [];
       const ends: number[] = [];
       const counts: number[][] = [];
+      let at = 0;
       for (let e = 0; e < E; e++) {
-        starts.push(data.length);
+        starts.push(at);
         counts.push(members.map((m) => {
-          for (const v of m.parts[e][what]) data.push(v);
-          return m.parts[e][what].length;
+          const part = m.parts[e][what];
+          data.set(part, at);
+          at += part.length;
+          return part.length;
         }));
-        ends.push(data.length);
+        ends.push(at);
       }
       const st = this.bound(`entries.${what}.start`, starts);
       const en = this.bound(`entries.${what}.end`, ends);
-      const table = what === 'val' ? gw.float('entries.val.table', Float32Array.from(data), shape(data.length)) : gw.int64(`entries.${what}.table`, data, shape(data.length));
+      const table = data instanceof Float32Array ? gw.float('entries.val.table', data, shape(data.length)) : gw.int64(`entries.${what}.table`, data, shape(data.length));
       const cut = gw.op('Slice', `entries.${what}.region`, [table, st, en, axes]);
       // float Splits run on WebGPU, whose shaders bind at most 8 buffers: at most 7 parts a
       // Split, as a tree (int64 ones run on the CPU: one Split)
@@ -396,18 +406,20 @@ class RoutedEmitter implements MapEmitter {
    */
   private compactProduct(name: string, parts: MapPart[]): (at: string, x: string) => string {
     const { gw } = this;
-    const cells: number[] = [];
+    const cells = new Float32Array(parts.reduce((n, p) => n + p.val.length, 0));
     const starts: number[] = [];
     const ends: number[] = [];
+    let at = 0;
     for (const p of parts) {
-      starts.push(cells.length);
-      for (const v of p.val) cells.push(v);
-      ends.push(cells.length);
+      starts.push(at);
+      cells.set(p.val, at);
+      at += p.val.length;
+      ends.push(at);
     }
     const st = this.bound(`${name}.block.start`, starts);
     const en = this.bound(`${name}.block.end`, ends);
     const shape = this.boundRows(`${name}.block.shape`, parts.map((p) => [p.dst.length, p.src.length]));
-    const flat = gw.op('Slice', `${name}.block.cells`, [gw.float(`${name}.block.table`, Float32Array.from(cells), [cells.length]), st, en, gw.int64(`${name}.block.axes`, [0])]);
+    const flat = gw.op('Slice', `${name}.block.cells`, [gw.float(`${name}.block.table`, cells, [cells.length]), st, en, gw.int64(`${name}.block.axes`, [0])]);
     // allowzero: an expert without entries here has the block [0, 0], not a copy of the input's dims
     const block = gw.op('Reshape', `${name}.block`, [flat, shape], { allowzero: 1 });
     return (at, x) => gw.op('MatMul', `${at}.product`, [block, gw.op('Gather', `${at}.inputs`, [x, `${name}.src`], { axis: 0 })]);
