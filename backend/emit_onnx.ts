@@ -109,6 +109,11 @@ class GraphWriter {
   }
 }
 
+/** The first `end` rows of t (a bound: the active expert's width), node `${name}.active`. */
+function firstRows(gw: GraphWriter, name: string, t: string, end: string): string {
+  return gw.op('Slice', `${name}.active`, [t, gw.int64(`${name}.zero`, [0]), end, gw.int64(`${name}.axes`, [0])]);
+}
+
 /** How one linear map is applied: the routed and dense forms differ only here. */
 interface MapEmitter {
   /** y = x·W_e for the active expert e; added onto `into` when given. */
@@ -321,11 +326,8 @@ class RoutedEmitter implements MapEmitter {
 
   mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string {
     for (const [e, m] of maps.entries()) if (m.dst.some((d) => d >= widths[e])) throw new Error(`emit: ${name} writes past its expert's width`);
-    if (widths.some((w) => w === 0)) {
-      // an empty tensor the WebGPU kernels would refuse to Expand: slice the full-width map instead
-      const { gw } = this;
-      return gw.op('Slice', `${name}.active`, [this.map(name, x, maps, null), gw.int64(`${name}.zero`, [0]), this.bound(`${name}.width`, widths), gw.int64(`${name}.axes`, [0])]);
-    }
+    // an empty tensor the WebGPU kernels would refuse to Expand: slice the full-width map instead
+    if (widths.some((w) => w === 0)) return firstRows(this.gw, name, this.map(name, x, maps, null), this.bound(`${name}.width`, widths));
     const base = this.zerosSized(`${name}.zeros`, x, widths);
     return maps.every((m) => m.src.length === 0) ? base : this.entries(name, maps)(name, x, base);
   }
@@ -420,7 +422,7 @@ class RoutedEmitter implements MapEmitter {
     const en = this.bound(`${name}.block.end`, ends);
     const shape = this.boundRows(`${name}.block.shape`, parts.map((p) => [p.dst.length, p.src.length]));
     const flat = gw.op('Slice', `${name}.block.cells`, [gw.float(`${name}.block.table`, cells, [cells.length]), st, en, gw.int64(`${name}.block.axes`, [0])]);
-    // allowzero: an expert without entries here has the block [0, 0], not a copy of the input's dims
+    // allowzero: the block's shape is the bound's as it is (a 0 is never read as "copy that input dim")
     const block = gw.op('Reshape', `${name}.block`, [flat, shape], { allowzero: 1 });
     return (at, x) => gw.op('MatMul', `${at}.product`, [block, gw.op('Gather', `${at}.inputs`, [x, `${name}.src`], { axis: 0 })]);
   }
@@ -442,9 +444,7 @@ class DenseEmitter implements MapEmitter {
   }
 
   mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string {
-    const { gw } = this;
-    const end = this.bound(`${name}.width`, widths);
-    return gw.op('Slice', `${name}.active`, [this.map(name, x, maps, null), gw.int64(`${name}.zero`, [0]), end, gw.int64(`${name}.axes`, [0])]);
+    return firstRows(this.gw, name, this.map(name, x, maps, null), this.bound(`${name}.width`, widths));
   }
 
   mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string {
