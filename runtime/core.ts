@@ -43,7 +43,6 @@ function bindingOf(given: OrtBinding | undefined): OrtBinding {
 export interface LoadOptions {
   /** Execution provider (default 'cpu'; onnxruntime-web: 'wasm' or 'webgpu'). */
   provider?: string;
-  threads?: number;
   /** The ONNX Runtime binding (default: the one set with useOnnxRuntime). */
   ort?: OrtBinding;
   /**
@@ -298,7 +297,10 @@ export class TransformerModel {
     const sessionOptions: InferenceSession.SessionOptions = {
       executionProviders: [provider],
       graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? 1,
+      // one intra-op thread, always: with two, steps came out wrong (collatz at B = 1024: 20 of
+      // its first 60 steps differ from one thread's; DESIGN.md §8), most likely ScatterND's
+      // reduction splitting the updates of one target row across threads
+      intraOpNumThreads: 1,
       interOpNumThreads: 1,
     };
     // ONNX Runtime runs every node whatever is fetched: the whole-depth session leaves out the
