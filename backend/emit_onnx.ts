@@ -191,6 +191,8 @@ function partsOf(maps: SparseMap[]): { compact: boolean; parts: MapPart[] } {
 class RoutedEmitter implements MapEmitter {
   private readonly zeros = new Map<number, string>();
   private zeroRow = '';
+  /** The residual stream as embedded (depth 0): the zero row is made from it (see zeroRowOf). */
+  private stream0 = '';
   /** Every int64 bound of the graph: its name and per-expert values, `width` of them (see finish()). */
   private readonly bounds: Array<{ name: string; width: number; rows: number[][] }> = [];
   /** Every map with entries, in graph order, and its parts (see finish()). */
@@ -283,10 +285,19 @@ class RoutedEmitter implements MapEmitter {
     return z;
   }
 
-  /** The zero row [1, B]: the residual's constant-1 row times 0 (made once). */
+  /** Sets the residual stream at depth 0 (the embedding), which the zero row is cut from. */
+  embedded(x: string): void {
+    this.stream0 = x;
+  }
+
+  /**
+   * The zero row [1, B]: the embedded stream's constant-1 row times 0 (made once). It is cut
+   * from the embedding, not from the stream where a layer first needs zeros, so an early exit's
+   * readout (which scatters into zeros) needs no layer past its depth.
+   */
   private zeroRowOf(x: string): string {
     if (!this.zeroRow) {
-      const one = this.gw.op('Slice', 'zero_row.one', [x, this.gw.int64('zero_row.starts', [0]), this.gw.int64('zero_row.ends', [1]), this.gw.int64('zero_row.axes', [0])]);
+      const one = this.gw.op('Slice', 'zero_row.one', [this.stream0 || x, this.gw.int64('zero_row.starts', [0]), this.gw.int64('zero_row.ends', [1]), this.gw.int64('zero_row.axes', [0])]);
       this.zeroRow = this.gw.op('Mul', 'zero_row', [one, this.gw.float('zero_row.zero', new Float32Array([0]), [1])]);
     }
     return this.zeroRow;
@@ -481,6 +492,7 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
   // the residual stream is kept as [slots, B] (a column per execution): a sparse map then
   // gathers and scatter-adds whole rows (DESIGN.md §8)
   let x = gw.op('Transpose', 'embed.T', [gw.op('MatMul', 'embed', ['token', gw.float('embed.W', Wemb, [dims.tokenIn, d])])], { perm: [1, 0] });
+  if (em instanceof RoutedEmitter) em.embedded(x);
   const rows = (name: string, t: string, shape: number[]) => gw.reshape(name, gw.op('Transpose', `${name}.T`, [t], { perm: [1, 0] }), shape);
   const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', ['cache'], { perm: [0, 2, 1] }) : '';
   // trace outputs (format/layout.ts traceOutputNames): the lookups of every attention layer

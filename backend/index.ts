@@ -9,6 +9,7 @@
 
 import type { Block, Module } from '../ir/ir.js';
 import { localizeModule } from '../ir/localize.js';
+import { blocksOnCycles } from '../ir/cycles.js';
 import { BlockGraph, irToGraphs, lowerBlock, programContext, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
 import { splitLongBlocks } from './split_blocks.js';
 import { CompileError } from '../format/errors.js';
@@ -90,7 +91,7 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
     format: FORMAT_VERSION,
     routing,
     // routed: an expert that needs fewer layers than the model exits early (format/layout.ts)
-    experts: withExits(program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })), weights, routing === 'gather', maxExits(nonzeros)),
+    experts: withExits(program.experts.map((e) => ({ func: e.func, block: e.block, params: e.params })), weights, routing === 'gather', maxExits(nonzeros), mod),
     entries: program.entries,
     maxArgs: program.maxArgs,
     globals: mod.globals.map((g) => ({ name: g.name ?? null, mutable: g.mutable, init: g.init })),
@@ -122,18 +123,29 @@ export function maxExits(nonzeros: number): number {
   return nonzeros * 20 > LARGE_MODEL_BYTES ? 3 : MAX_EXITS;
 }
 
+/** How much a step of a block on a loop counts, against 1 for other blocks, when the exits are chosen. */
+export const LOOP_WEIGHT = 16;
+
+/** Each expert's weight for the exit choice: LOOP_WEIGHT when its block is on a cycle of its function's CFG. */
+function stepWeights(mod: Module, experts: ExpertInfo[]): number[] {
+  const cyclic = new Map(mod.funcs.map((f) => [f.name, blocksOnCycles(f.blocks)]));
+  return experts.map((e) => (cyclic.get(e.func)?.has(e.block) ? LOOP_WEIGHT : 1));
+}
+
 /**
- * Each expert's exit: the shallowest of at most `limit` depths (chosen to minimize the layers
- * all experts run, each counted once) that is at least the layers its step needs; none when that
- * is the model's full depth.
+ * Each expert's exit: the shallowest of at most `limit` depths that is at least the layers its
+ * step needs; none when that is the model's full depth. The depths minimize the layers the
+ * experts run, each weighted by how often its step is likely to run (stepWeights: loop bodies
+ * count LOOP_WEIGHT times).
  */
-function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean, limit: number): ExpertInfo[] {
+function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean, limit: number, mod: Module): ExpertInfo[] {
   const L = weights.dims.layers;
   if (!routed) return experts;
   const need = weights.experts.map((e) => expertDepth(e));
   const ds = [...new Set(need)].sort((a, b) => a - b).filter((d) => d < L);
   if (ds.length === 0) return experts;
-  const count = ds.map((d) => need.filter((n) => n === d).length);
+  const w = stepWeights(mod, experts);
+  const count = ds.map((d) => need.reduce((s, n, i) => s + (n === d ? (w[i] as number) : 0), 0));
   // cost(i, j): depths ds[i..j] all exit at ds[j]; best[k][j]: ds[0..j] served by k exits, the last at ds[j]
   const cost = (i: number, j: number): number => count.slice(i, j + 1).reduce((s, c) => s + c, 0) * (ds[j] as number);
   const K = Math.min(limit, ds.length);

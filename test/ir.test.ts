@@ -16,6 +16,7 @@ import { lowerModule } from '../ir/wasm_to_ir.js';
 import { printModule } from '../ir/print.js';
 import { parseModule } from '../ir/parse.js';
 import { verifyModule } from '../ir/verify.js';
+import { blocksOnCycles } from '../ir/cycles.js';
 import { interpret, TRAP_OOB } from '../ir/interp.js';
 import { RunError } from '../frontend/errors.js';
 
@@ -419,5 +420,28 @@ describe('random subset programs', () => {
       if (res.steps > 3) long++;
     }
     expect(long).toBeGreaterThan(5);
+  });
+});
+
+describe('blocks on cycles (ir/cycles.ts: the loop bodies the exit choice weights)', () => {
+  it('finds a two-block loop, a self loop, and nothing in straight-line code', () => {
+    const m = parseModule(`func $f (export "f") params=1 results=1
+block0(v0):
+  jump block1(v0)
+block1(v1):
+  v2 = iconst 1
+  v3 = sub v1, v2
+  br_if v3, block2(v3), block3(v3)
+block2(v4):
+  jump block1(v4)
+block3(v5):
+  br_if v5, block3(v5), block4(v5)
+block4(v6):
+  return v6
+`);
+    verifyModule(m);
+    const f = m.funcs[0]!;
+    expect([...blocksOnCycles(f.blocks)].sort()).toEqual([1, 2, 3]);
+    expect(blocksOnCycles(parseModule(GOOD).funcs[0]!.blocks).size).toBe(0);
   });
 });
