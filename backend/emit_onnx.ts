@@ -180,8 +180,9 @@ function compactPart(m: SparseMap): MapPart | null {
 
 /** Every expert's part of a map: compact where that stores at most COMPACT_STORAGE × the entries. */
 function partsOf(maps: SparseMap[]): { compact: boolean; parts: MapPart[] } {
-  // an expert without entries here gets one zero entry (row 0 times 0 added to row 0): no part
-  // is empty, as onnxruntime-web's WebGPU Split, MatMul and Reshape refuse empty outputs
+  // an expert without entries here gets one zero entry (row 0 times 0 added to row 0, exact):
+  // no part, and no tensor a map computes, is empty (WebGPU's Softmax refuses empty tensors;
+  // empty Split parts, MatMuls and Reshapes there are untested)
   const sparse = { compact: false, parts: maps.map((m) => (m.src.length ? { src: m.src, dst: m.dst, val: m.val } : { src: [0], dst: [0], val: [0] })) };
   const nnz = maps.reduce((n, m) => n + m.src.length, 0);
   const cells = maps.reduce((n, m) => n + new Set(m.src).size * new Set(m.dst).size, 0);
@@ -192,7 +193,7 @@ function partsOf(maps: SparseMap[]): { compact: boolean; parts: MapPart[] } {
 
 class RoutedEmitter implements MapEmitter {
   private readonly zeros = new Map<number, string>();
-  private zeroRow = '';
+  private zeroRowName = '';
   /** The residual stream as embedded (depth 0): the zero row is made from it (see zeroRowOf). */
   private stream0 = '';
   /** Every int64 bound of the graph: its name and per-expert values, `width` of them (see finish()). */
@@ -207,7 +208,7 @@ class RoutedEmitter implements MapEmitter {
    * Split into the maps' parts by its per-map counts; the values of the sparse maps likewise. A
    * compact map's block is its own Slice (a block is copied once), reshaped to [m, k]. So a sparse
    * map costs 3 nodes (Gather, Mul, ScatterND) and a compact one 5 (Slice, Reshape, Gather,
-   * MatMul, ScatterND), besides these 6 shared ones (DESIGN.md §8).
+   * MatMul, ScatterND), besides the shared Slice and Split(s) per table (DESIGN.md §8).
    */
   private finishEntries(E: number): void {
     const { gw } = this;
@@ -278,10 +279,10 @@ class RoutedEmitter implements MapEmitter {
   }
 
   /** A [n, B] tensor of zeros: the residual's constant-1 row times 0, broadcast by Expand (one per size). */
-  private zerosOf(n: number, x: string): string {
+  private zerosOf(n: number): string {
     let z = this.zeros.get(n);
     if (!z) {
-      z = this.gw.op('Expand', `zeros${n}`, [this.zeroRowOf(x), this.gw.int64(`zeros${n}.shape`, [n, 1])]);
+      z = this.gw.op('Expand', `zeros${n}`, [this.zeroRow(), this.gw.int64(`zeros${n}.shape`, [n, 1])]);
       this.zeros.set(n, z);
     }
     return z;
@@ -297,12 +298,13 @@ class RoutedEmitter implements MapEmitter {
    * from the embedding, not from the stream where a layer first needs zeros, so an early exit's
    * readout (which scatters into zeros) needs no layer past its depth.
    */
-  private zeroRowOf(x: string): string {
-    if (!this.zeroRow) {
-      const one = this.gw.op('Slice', 'zero_row.one', [this.stream0 || x, this.gw.int64('zero_row.starts', [0]), this.gw.int64('zero_row.ends', [1]), this.gw.int64('zero_row.axes', [0])]);
-      this.zeroRow = this.gw.op('Mul', 'zero_row', [one, this.gw.float('zero_row.zero', new Float32Array([0]), [1])]);
+  private zeroRow(): string {
+    if (!this.stream0) throw new Error('emit: zeros asked for before the embedding');
+    if (!this.zeroRowName) {
+      const one = this.gw.op('Slice', 'zero_row.one', [this.stream0, this.gw.int64('zero_row.starts', [0]), this.gw.int64('zero_row.ends', [1]), this.gw.int64('zero_row.axes', [0])]);
+      this.zeroRowName = this.gw.op('Mul', 'zero_row', [one, this.gw.float('zero_row.zero', new Float32Array([0]), [1])]);
     }
-    return this.zeroRow;
+    return this.zeroRowName;
   }
 
   /** The active expert's row [1, ...rowDims] of a per-expert table, gathered by pc. */
@@ -326,7 +328,7 @@ class RoutedEmitter implements MapEmitter {
   map(name: string, x: string, maps: SparseMap[], into: string | null): string {
     const nOut = maps[0].nOut;
     const T = maps.reduce((s, m) => s + m.src.length, 0);
-    const base = into ?? this.zerosOf(nOut, x);
+    const base = into ?? this.zerosOf(nOut);
     if (T === 0) return base;
     return this.entries(name, maps)(name, x, base);
   }
@@ -343,16 +345,17 @@ class RoutedEmitter implements MapEmitter {
   }
 
   /** Zeros [widths[e], B] for the active expert e: the zero row expanded by a bound [w_e, 1]. */
-  private zerosSized(name: string, x: string, widths: number[]): string {
+  private zerosSized(name: string, widths: number[]): string {
     const shape = this.boundRows(`${name}.shape`, widths.map((w) => [w, 1]));
-    return this.gw.op('Expand', name, [this.zeroRowOf(x), shape]);
+    return this.gw.op('Expand', name, [this.zeroRow(), shape]);
   }
 
   mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string {
     for (const [e, m] of maps.entries()) if (m.dst.some((d) => d >= widths[e])) throw new Error(`emit: ${name} writes past its expert's width`);
-    // an empty tensor the WebGPU kernels would refuse to Expand: slice the full-width map instead
+    // an expert of width 0 (no pending rows) would Expand to an empty tensor: slice the
+    // full-width map instead, as before expert-wide zeros (the form WebGPU ran)
     if (widths.some((w) => w === 0)) return firstRows(this.gw, name, this.map(name, x, maps, null), this.bound(`${name}.width`, widths));
-    const base = this.zerosSized(`${name}.zeros`, x, widths);
+    const base = this.zerosSized(`${name}.zeros`, widths);
     return maps.every((m) => m.src.length === 0) ? base : this.entries(name, maps)(name, x, base);
   }
 
@@ -390,7 +393,7 @@ class RoutedEmitter implements MapEmitter {
       this.maps.push({ name: `${name}.up`, compact: true, parts: up.parts, scatters: false });
       h = this.compactProduct(`${name}.up`, up.parts)(`${name}.up`, x);
     } else {
-      h = this.entries(`${name}.up`, upR)(`${name}.up`, x, this.zerosSized(`${name}.hidden.zeros`, x, units.map((u) => Math.max(1, u.length))));
+      h = this.entries(`${name}.up`, upR)(`${name}.up`, x, this.zerosSized(`${name}.hidden.zeros`, units.map((u) => Math.max(1, u.length))));
     }
     const r = gw.op('Relu', `${name}.relu`, [h]);
     return this.map(`${name}.down`, r, downs.map((m, e) => renumber(m, e, 'src', width, m.nOut)), x);
@@ -398,9 +401,9 @@ class RoutedEmitter implements MapEmitter {
 
   mapEach(name: string, at: Array<{ name: string; x: string }>, maps: SparseMap[]): string[] {
     const T = maps.reduce((s, m) => s + m.src.length, 0);
-    if (T === 0) return at.map((a) => this.zerosOf(maps[0].nOut, a.x));
+    if (T === 0) return at.map(() => this.zerosOf(maps[0].nOut));
     const apply = this.entries(name, maps);
-    return at.map((a) => apply(a.name, a.x, this.zerosOf(maps[0].nOut, a.x)));
+    return at.map((a) => apply(a.name, a.x, this.zerosOf(maps[0].nOut)));
   }
 
   /**

@@ -5,8 +5,9 @@
 // 1), each gathering one expert's row of an initializer table (its entries' bounds, its
 // attention mask); such a row may be re-laid out (Reshape, Split into the bounds of each map)
 // and stays a pc row; Slice nodes cut an initializer between such bounds (the active expert's
-// entries), and a Split by a pc row cuts such a slice into the maps' parts (a Reshape by a pc row
-// shapes a compact map's block, an Expand by one shapes zeros as wide as the expert's units); every other index input (Gather of activations, ScatterND) is
+// entries, blocks, embedding columns), and a Split by a pc row cuts such a slice into the maps'
+// parts (a Reshape by a pc row shapes a compact map's block, an Expand by one shapes zeros as
+// wide as the expert's units); every other index input (Gather of activations, ScatterND) is
 // such a slice of an integer table or a part of one. No other op
 // computes on pc, and no index tensor flows anywhere but into an index input or slice bound. The dense
 // form ('onehot') has no pc input and no gather/scatter op at all. Neither form uses
@@ -106,8 +107,9 @@ function checkModel(bytes: Uint8Array, routing: Routing, at: string): Checked {
   const weightSlices = new Set<string>();
   /** Products with an all-zero constant: tensors that are zero whatever the program does. */
   const zeroRows = new Set<string>();
+  const inits = new Map((graph.initializer ?? []).map((t) => [t.name ?? '', t]));
   const zeroInit = (x: string): boolean => {
-    const t = (graph.initializer ?? []).find((i) => i.name === x);
+    const t = inits.get(x);
     if (!t || t.dataType !== onnx.TensorProto.DataType.FLOAT) return false;
     const raw = t.rawData && t.rawData.length ? new Float32Array(Uint8Array.from(t.rawData).buffer) : Float32Array.from(t.floatData ?? []);
     return raw.length > 0 && raw.every((v) => v === 0);
