@@ -12,12 +12,14 @@
 import type { Block, Func, Module } from '../ir/ir.js';
 import { CompileError } from '../format/errors.js';
 import { tokenLayout } from '../format/token.js';
-import type { EntryPoint } from '../format/layout.js';
+import type { CallStackLayout, EntryPoint } from '../format/layout.js';
+import { FORMAT_LIMITS } from '../format/layout.js';
 import { Graph, GraphBuilder, nodeInputs } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
 import { lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
 import { limbValue } from './gadgets/arith.js';
+import { depthBits } from './gadgets/memory.js';
 import { BlockLowering, EdgeTarget, exitOf, lowerInst, nextPcForm, ProgramContext, readoutOf } from './lower_block.js';
 import type { IValue } from './gadgets/arith.js';
 
@@ -71,6 +73,23 @@ export function maxStoresPerBlock(mod: Module): number {
 
 export const DEFAULT_MAX_CALL_DEPTH = 1024;
 
+/** The most bytes the call frames may take (the address encoding's last 2^20 bytes, less two pages). */
+const FRAME_REGION = 2 ** 20 - 2 * 65536;
+
+/**
+ * Where the call frames go, above linear memory (DESIGN.md §11): aligned when that fits (the
+ * stride rounded up to a power of two P, frameBase rounded up to a multiple of P·2^D,
+ * gadgets/memory.ts framesAligned: a frame's addresses then cost one decomposition of the
+ * depth), else packed at the end of linear memory (every byte's address decoded on its own).
+ */
+export function callStackLayout(memBytes: number, frameBytes: number, maxDepth: number): CallStackLayout {
+  const stride = 2 ** Math.ceil(Math.log2(frameBytes));
+  const span = stride * 2 ** depthBits(maxDepth);
+  const frameBase = Math.ceil(memBytes / span) * span;
+  const fits = stride * maxDepth <= FRAME_REGION && frameBase + stride * maxDepth <= MAX_MEMORY_BYTES && stride <= 4 * FORMAT_LIMITS.maxArgs + 4;
+  return fits ? { maxDepth, frameBase, frameBytes: stride } : { maxDepth, frameBase: memBytes, frameBytes };
+}
+
 /**
  * What every block of a module shares: memory layout (linear memory, then the call-stack
  * frames: DESIGN.md §10), globals and their token slots, the frame shape. `maxStores` bounds
@@ -93,11 +112,11 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
   // a growable memory is laid out at its largest size; accesses past the current one trap
   const memBytes = (mod.memory ? (grows ? mod.memory.maxPages : mod.memory.pages) : 0) * 65536;
   if (!Number.isInteger(maxCallDepth) || maxCallDepth < 2 || maxCallDepth > 65535) throw new CompileError(`--max-call-depth must be an integer from 2 to 65535, not ${maxCallDepth}`);
-  const calls = hasCalls ? { maxDepth: maxCallDepth, frameBase: memBytes, frameBytes: 4 * frameWords } : null;
-  if (calls && calls.maxDepth * calls.frameBytes > 2 ** 20 - 2 * 65536) {
-    throw new CompileError(`a call stack of ${calls.maxDepth} frames of ${calls.frameBytes} bytes is larger than the supported ${2 ** 20 - 2 * 65536} bytes: lower --max-call-depth`);
+  const calls = hasCalls ? callStackLayout(memBytes, 4 * frameWords, maxCallDepth) : null;
+  if (calls && calls.maxDepth * calls.frameBytes > FRAME_REGION) {
+    throw new CompileError(`a call stack of ${calls.maxDepth} frames of ${calls.frameBytes} bytes is larger than the supported ${FRAME_REGION} bytes: lower --max-call-depth`);
   }
-  const addrSpace = memBytes + (calls ? calls.maxDepth * calls.frameBytes : 0);
+  const addrSpace = calls ? calls.frameBase + calls.maxDepth * calls.frameBytes : memBytes;
   if (addrSpace > MAX_MEMORY_BYTES) {
     throw new CompileError(
       calls && memBytes <= MAX_MEMORY_BYTES

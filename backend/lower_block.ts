@@ -16,10 +16,11 @@ import type { LinForm } from './linear.js';
 import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
 import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
-import { DecodedAccess, decodeAccess, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
+import { DecodedAccess, decodeAccess, decodeFrame, framesAligned, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
-import { BitCache } from './gadgets/bits.js';
+import { BitCache, LimbBits } from './gadgets/bits.js';
 import { select } from './gadgets/select.js';
+import { fmax } from './gadgets/staircase.js';
 
 /**
  * Where an edge goes: a block of the same function, HALT (return to the host), another
@@ -403,6 +404,10 @@ function depthAtLeast(L: BlockLowering, name: string, k: number): LinForm {
 /** The decoded bytes of the first `words` words of frame `frame` (a form of the depth). */
 function frameAccess(L: BlockLowering, frame: LinForm, words: number, name: string): DecodedAccess {
   const { frameBase: base, frameBytes, maxDepth } = L.ctx.calls!;
+  if (framesAligned(base, frameBytes, maxDepth)) {
+    const limbBits = (x: LinForm) => new LimbBits(L.g, L.pc, `${name}.k`, x).all();
+    return decodeFrame(L.g, L.pc, name, L.memory(), { base, stride: frameBytes, maxDepth }, frame, fmax(L.g, frame), 4 * words, limbBits);
+  }
   const addr: IValue = { lo: lcomb([[frame, frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + frameBytes * maxDepth, hiMax: Math.floor(base / LIMB) };
   return L.decodeValue(addr, 0, 4 * words, name, L.memory().addrSpace);
 }

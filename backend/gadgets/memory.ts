@@ -18,6 +18,7 @@ import { lcomb, lconst, lvar } from '../linear.js';
 import { BETA, EPOCH_BITS, LIMB, M1, M2, MemoryLayout, NEVER } from '../encoding.js';
 import type { IValue } from './arith.js';
 import { isConstValue, round01 } from './arith.js';
+import { tabulate } from './staircase.js';
 
 /**
  * Adds the staircase f(⌊x/period⌋) for q = 0..count to an MLP: each output gets
@@ -186,6 +187,63 @@ export function decodeAccess(
     }
   }
   return { trap: lvar(trapV), bits };
+}
+
+/** Bits needed for the frame numbers 0 … maxDepth − 1. */
+export function depthBits(maxDepth: number): number {
+  return Math.max(1, Math.ceil(Math.log2(maxDepth)));
+}
+
+/**
+ * Whether a call stack is aligned: its stride P is a power of two and frameBase a multiple of
+ * P·2^D (D = depthBits). Then the address of byte i < P of frame k < 2^D is frameBase + P·k + i,
+ * whose bit j is bit j of i (j < log2 P), bit j − log2 P of k (the next D bits) or bit j of
+ * frameBase (above): no carries, so every byte of a frame shares one decomposition of k.
+ */
+export function framesAligned(frameBase: number, stride: number, maxDepth: number): boolean {
+  return Number.isInteger(Math.log2(stride)) && frameBase % (stride * 2 ** depthBits(maxDepth)) === 0;
+}
+
+/** The largest frame number whose bits decodeFrame takes from one sublayer (2^12: Σ|w|·max <= 2^23). */
+const ONE_SUBLAYER_FRAMES = 4096;
+
+/**
+ * The decoded addresses of the first n bytes of frame k of an aligned call stack (framesAligned),
+ * k an integer form in [0, kMax], kMax <= 65535. The D bits of min(k, 2^D − 1) come from one
+ * tabulate of k when 2^D <= 4096 (one sublayer, about 2^D merged units; each bit's
+ * Σ|w|·max <= 2·Σ_t min(t + 1, 2^D − t) <= 2^(2D−1) < 2^24), else from the two-sublayer limb
+ * decomposition (bits.ts, k being a canonical limb). Frame numbers never reach 2^D (calls trap
+ * at maxDepth − 1), so the clamp only keeps every bit exact over k's declared range.
+ * The trap signal is the constant 0: frame accesses are in bounds by construction.
+ */
+export function decodeFrame(
+  g: GraphBuilder,
+  block: number,
+  name: string,
+  mem: MemoryLayout,
+  frame: { base: number; stride: number; maxDepth: number },
+  k: LinForm,
+  kMax: number,
+  n: number,
+  limbBits: (x: LinForm) => LinForm[],
+): DecodedAccess {
+  const D = depthBits(frame.maxDepth);
+  const low = Math.log2(frame.stride);
+  const top = 2 ** D - 1;
+  let kb: LinForm[];
+  if (2 ** D <= ONE_SUBLAYER_FRAMES) {
+    const m = g.mlp(block, `${name}.frame_bits`);
+    const vs = Array.from({ length: D }, (_, j) => g.vreg(`${name}.k.bit${j}`, 0, 1));
+    tabulate(m, k, 0, kMax, vs.map((v, j) => ({ v, f: (t: number) => Math.floor(Math.min(t, top) / 2 ** j) % 2 })));
+    kb = vs.map((v) => lvar(v));
+  } else {
+    kb = limbBits(k).slice(0, D);
+  }
+  const bitOf = (x: number, j: number) => lconst(Math.floor(x / 2 ** j) % 2);
+  const bits = Array.from({ length: n }, (_, i) =>
+    Array.from({ length: mem.addrBits }, (_, j) => (j < low ? bitOf(i, j) : j < low + D ? kb[j - low] : bitOf(frame.base, j))),
+  );
+  return { trap: lconst(0), bits };
 }
 
 /** A pending row (this step's store of one byte) in entry-feature space. */
