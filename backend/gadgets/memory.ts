@@ -73,6 +73,9 @@ function constAccess(mem: MemoryLayout, ea: number, n: number, space: number): D
  *               bits 16.. = bits of u_i = hi + oh + c_i (saturating staircase), and
  *               q = ⌊r/256⌋ (15 steps) → bits 8..11, r := r - 256·q.
  *   sublayer 3: ⌊r/16⌋ → bits 4..7;  sublayer 4: r → bits 0..3.
+ *   Memories of more than 16 pages clamp u_i to v_i = min(u_i, uMax + 1) in sublayer 2 and peel
+ *   its nibbles like r's: ⌊v_i/16⌋ → bits 20.. in sublayer 3, v_i mod 16 → bits 16..19 in
+ *   sublayer 4 (about 60 units a byte, where one staircase over the pages took 2·uMax).
  * Pre-activations are integers below 2^18 so every bit is exactly 0
  * or 1, even for an address that traps (the staircases saturate).
  */
@@ -172,7 +175,13 @@ export function decodeAccess(
           m.unit(u, [[v, 1]], LIMB - 1 + 2 + oh);
           m.unit(lcomb([[u, 1]], -(uMax + 1)), [[v, -1]], LIMB - 1 + 2 + oh - uMax - 1);
         } else if (uMax > 15 && level === 4) {
-          staircase(m, clamped[i], uMax + 1, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
+          // the page's high nibble (bits 20..): ⌊v/16⌋ by ≤ 16 step pairs of activations ≤ uMax + 1
+          const qh = g.vreg(`${name}.a${i}.page_hi`, 0, Math.floor((uMax + 1) / 16));
+          staircase(m, clamped[i], uMax + 1, 16, Math.floor((uMax + 1) / 16), [{ v: qh, f: (x) => x }, ...bitOuts(i, 20, mem.addrBits - 20, (x) => x)]);
+          clamped[i] = lcomb([[clamped[i], 1], [lvar(qh), -16]]);
+        } else if (uMax > 15 && level === 0) {
+          // its low nibble (bits 16..19): v − 16·⌊v/16⌋ ∈ [0, 15], 15 step pairs
+          staircase(m, clamped[i], 15, 1, 15, bitOuts(i, 16, 4, (x) => x));
         }
       }
       const outs = bitOuts(i, level, 4, (x) => x);
