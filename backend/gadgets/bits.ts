@@ -36,9 +36,20 @@ import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { LIMB } from '../encoding.js';
 import type { IValue } from './arith.js';
 import { canon, isConstValue, limbValue } from './arith.js';
-import { fmin, stepAt, tabulate } from './staircase.js';
+import { applyPlan, fmin, stepAt, tabulate, tabulatePlan } from './staircase.js';
+import type { TabulatePlan } from './staircase.js';
 
 const bitOf = (x: number, j: number) => (Math.floor(x / 2 ** j) & 1);
+
+/** Bits 8..15 of a limb: one tabulate of x ∈ [0, 65535] that changes at the multiples of 256 (built once). */
+function hiPlan(): TabulatePlan {
+  const points: number[] = [];
+  for (let k = 1; k < 256; k++) points.push(256 * k - 1);
+  return tabulatePlan(0, LIMB - 1, [0, 1, 2, 3, 4, 5, 6, 7].map((j) => (t: number) => bitOf(t, j + 8)), points);
+}
+let HI_PLAN: TabulatePlan | undefined;
+/** Bits 0..7 of r = x mod 256 ∈ [0, 255] (built once). */
+let LO_PLAN: TabulatePlan | undefined;
 
 /** Bits of a limb that need no decomposition of their own (see the file header). */
 export interface KnownBits {
@@ -71,9 +82,7 @@ export class LimbBits {
     if (this.known) return (this.hiBits = this.known.hi());
     const m = this.g.mlp(this.block, `${this.name}.bits_hi`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j + 8}`, 0, 1));
-    const points: number[] = [];
-    for (let k = 1; k < 256; k++) points.push(256 * k - 1);
-    tabulate(m, this.x, 0, LIMB - 1, vs.map((v, j) => ({ v, f: (t: number) => bitOf(t, j + 8) })), points);
+    applyPlan(m, this.x, (HI_PLAN ??= hiPlan()), vs);
     return (this.hiBits = vs.map((v) => lvar(v)));
   }
 
@@ -95,7 +104,7 @@ export class LimbBits {
     const r = this.rem();
     const m = this.g.mlp(this.block, `${this.name}.bits_lo`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j}`, 0, 1));
-    tabulate(m, r, 0, 255, vs.map((v, j) => ({ v, f: (t: number) => bitOf(t, j) })));
+    applyPlan(m, r, (LO_PLAN ??= tabulatePlan(0, 255, [0, 1, 2, 3, 4, 5, 6, 7].map((j) => (t: number) => bitOf(t, j)))), vs);
     return (this.loBits = vs.map((v) => lvar(v)));
   }
 

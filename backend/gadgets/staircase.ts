@@ -34,50 +34,73 @@ export interface Table {
 }
 
 /**
+ * The units of a tabulate, independent of x: unit k is out_k·relu(dir_k·(x − s_k)) (dir = 1:
+ * relu(x − s), bound xMax − s; dir = −1: relu(s − x), bound s − xMin), with out_k as pairs
+ * (output index, weight), and bias[i] the constant part of output i. Gadgets that tabulate the
+ * same functions over the same range many times (the limb bits) build the plan once.
+ */
+export interface TabulatePlan {
+  bias: number[];
+  units: Array<{ dir: 1 | -1; s: number; max: number; out: Array<[number, number]> }>;
+}
+
+/** The plan of tabulate(…, xMin, xMax, fs, points) (see tabulate). */
+export function tabulatePlan(xMin: number, xMax: number, fs: ReadonlyArray<(x: number) => number>, points?: Iterable<number>): TabulatePlan {
+  const units = new Map<number, { dir: 1 | -1; s: number; max: number; out: Map<number, number> }>();
+  const bias = fs.map((f) => f(xMin));
+  const add = (dir: 1 | -1, s: number, o: number, w: number) => {
+    const max = dir === 1 ? xMax - s : s - xMin;
+    if (max <= 0 || w === 0) return; // identically 0 on the range
+    const key = 2 * s + (dir === 1 ? 1 : 0);
+    let u = units.get(key);
+    if (!u) {
+      u = { dir, s, max, out: new Map() };
+      units.set(key, u);
+    }
+    u.out.set(o, (u.out.get(o) ?? 0) + w);
+  };
+  const ts = points ? [...new Set(points)].filter((t) => t >= xMin && t < xMax).sort((p, q) => p - q) : null;
+  const at = (t: number) => {
+    for (let o = 0; o < fs.length; o++) {
+      const d = fs[o](t + 1) - fs[o](t);
+      if (d === 0) continue;
+      if (xMax - t <= t + 1 - xMin) {
+        add(1, t, o, d);
+        add(1, t + 1, o, -d);
+      } else {
+        bias[o] += d;
+        add(-1, t + 1, o, -d);
+        add(-1, t, o, d);
+      }
+    }
+  };
+  if (ts) ts.forEach(at);
+  else for (let t = xMin; t < xMax; t++) at(t);
+  const out: TabulatePlan['units'] = [];
+  for (const u of units.values()) {
+    const w = [...u.out].filter(([, k]) => k !== 0);
+    if (w.length > 0) out.push({ dir: u.dir, s: u.s, max: u.max, out: w });
+  }
+  return { bias, units: out };
+}
+
+/** Adds a plan's units to m for the form x, output i into vs[i]. Units share x's term maps. */
+export function applyPlan(m: MlpBuilder, x: LinForm, plan: TabulatePlan, vs: readonly Vreg[]): void {
+  plan.bias.forEach((b, i) => m.bias(vs[i], b));
+  const neg = lcomb([[x, -1]]).terms;
+  for (const u of plan.units) {
+    const pre: LinForm = u.dir === 1 ? { terms: x.terms, c: x.c - u.s } : { terms: neg, c: u.s - x.c };
+    m.unit(pre, u.out.map(([o, w]) => [vs[o], w]), u.max);
+  }
+}
+
+/**
  * Adds units to m so that each out.v receives f(x), for integer x ∈ [xMin, xMax].
  * `points`, when given, lists every t at which some f may change (f(t+1) ≠ f(t)); otherwise
  * every integer of the range is examined.
  */
 export function tabulate(m: MlpBuilder, x: LinForm, xMin: number, xMax: number, outs: Table[], points?: Iterable<number>): void {
-  const units = new Map<string, { pre: LinForm; max: number; out: Map<Vreg, number> }>();
-  const bias = new Map<Vreg, number>();
-  for (const o of outs) bias.set(o.v, o.f(xMin));
-  const add = (dir: 1 | -1, s: number, v: Vreg, w: number) => {
-    // dir = 1: relu(x − s), max xMax − s; dir = −1: relu(s − x), max s − xMin
-    const max = dir === 1 ? xMax - s : s - xMin;
-    if (max <= 0 || w === 0) return; // identically 0 on the range
-    const key = `${dir}:${s}`;
-    let u = units.get(key);
-    if (!u) {
-      u = { pre: dir === 1 ? lcomb([[x, 1]], -s) : lcomb([[x, -1]], s), max, out: new Map() };
-      units.set(key, u);
-    }
-    u.out.set(v, (u.out.get(v) ?? 0) + w);
-  };
-  const ts = points ? [...new Set(points)].filter((t) => t >= xMin && t < xMax).sort((p, q) => p - q) : null;
-  const each = (fn: (t: number) => void) => {
-    if (ts) ts.forEach(fn);
-    else for (let t = xMin; t < xMax; t++) fn(t);
-  };
-  each((t) => {
-    for (const o of outs) {
-      const d = o.f(t + 1) - o.f(t);
-      if (d === 0) continue;
-      if (xMax - t <= t + 1 - xMin) {
-        add(1, t, o.v, d);
-        add(1, t + 1, o.v, -d);
-      } else {
-        bias.set(o.v, (bias.get(o.v) ?? 0) + d);
-        add(-1, t + 1, o.v, -d);
-        add(-1, t, o.v, d);
-      }
-    }
-  });
-  for (const o of outs) m.bias(o.v, bias.get(o.v) ?? 0);
-  for (const u of units.values()) {
-    const out = [...u.out].filter(([, w]) => w !== 0);
-    if (out.length > 0) m.unit(u.pre, out, u.max);
-  }
+  applyPlan(m, x, tabulatePlan(xMin, xMax, outs.map((o) => o.f), points), outs.map((o) => o.v));
 }
 
 /** Thresholds t (f changes between t and t+1) of ⌊x/P⌋ on [xMin, xMax]. */
