@@ -118,14 +118,22 @@ class MapBuilder {
   }
 
   build(): SparseMap {
-    const keys = [...this.acc.keys()].filter((k) => this.acc.get(k) !== 0).sort((a, b) => a - b);
-    return {
-      nIn: this.nIn,
-      nOut: this.nOut,
-      src: keys.map((k) => Math.floor(k / this.nOut)),
-      dst: keys.map((k) => k % this.nOut),
-      val: keys.map((k) => this.acc.get(k)!),
-    };
+    // entries in (src, dst) order: the keys src·nOut + dst sorted as numbers (a typed sort)
+    const all = new Float64Array(this.acc.size);
+    let n = 0;
+    for (const [k, v] of this.acc) if (v !== 0) all[n++] = k;
+    const keys = all.subarray(0, n).sort();
+    const src = new Array<number>(n);
+    const dst = new Array<number>(n);
+    const val = new Array<number>(n);
+    for (let j = 0; j < n; j++) {
+      const k = keys[j];
+      const s = Math.floor(k / this.nOut);
+      src[j] = s;
+      dst[j] = k - s * this.nOut;
+      val[j] = this.acc.get(k)!;
+    }
+    return { nIn: this.nIn, nOut: this.nOut, src, dst, val };
   }
 }
 

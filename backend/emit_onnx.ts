@@ -163,19 +163,37 @@ interface MapPart {
 function compactPart(m: SparseMap): MapPart | null {
   // an expert without entries here gets a [1, 1] zero block (as a sparse part gets one zero entry)
   if (m.src.length === 0) return { src: [0], dst: [0], val: [0] };
-  const ins = [...new Set(m.src)].sort((x, y) => x - y);
-  const outs = [...new Set(m.dst)].sort((x, y) => x - y);
-  const col = new Map(ins.map((r, k) => [r, k]));
-  const row = new Map(outs.map((r, k) => [r, k]));
+  const ins = sortedUnique(m.src);
+  const outs = sortedUnique(m.dst);
+  const col = new Int32Array(m.nIn);
+  const row = new Int32Array(m.nOut);
+  ins.forEach((r, k) => (col[r] = k));
+  outs.forEach((r, k) => (row[r] = k));
   const block = new Array<number>(ins.length * outs.length).fill(0);
-  const seen = new Set<number>();
+  const seen = new Uint8Array(ins.length * outs.length);
   for (let k = 0; k < m.src.length; k++) {
-    const cell = (row.get(m.dst[k]) as number) * ins.length + (col.get(m.src[k]) as number);
-    if (seen.has(cell)) return null;
-    seen.add(cell);
+    const cell = row[m.dst[k]] * ins.length + col[m.src[k]];
+    if (seen[cell]) return null;
+    seen[cell] = 1;
     block[cell] = m.val[k];
   }
   return { src: ins, dst: outs, val: block };
+}
+
+/** The distinct values of xs (non-negative integers), ascending. */
+function sortedUnique(xs: readonly number[]): number[] {
+  const sorted = Float64Array.from(xs).sort();
+  const out: number[] = [];
+  for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) out.push(sorted[k]);
+  return out;
+}
+
+/** How many distinct values xs (integers in [0, n)) holds. */
+function distinct(xs: readonly number[], n: number): number {
+  const seen = new Uint8Array(n);
+  let c = 0;
+  for (const x of xs) if (!seen[x]) (seen[x] = 1), c++;
+  return c;
 }
 
 /** Every expert's part of a map: compact where that stores at most COMPACT_STORAGE × the entries. */
@@ -185,7 +203,7 @@ function partsOf(maps: SparseMap[]): { compact: boolean; parts: MapPart[] } {
   // empty Split parts, MatMuls and Reshapes there are untested)
   const sparse = { compact: false, parts: maps.map((m) => (m.src.length ? { src: m.src, dst: m.dst, val: m.val } : { src: [0], dst: [0], val: [0] })) };
   const nnz = maps.reduce((n, m) => n + m.src.length, 0);
-  const cells = maps.reduce((n, m) => n + new Set(m.src).size * new Set(m.dst).size, 0);
+  const cells = maps.reduce((n, m) => n + distinct(m.src, m.nIn) * distinct(m.dst, m.nOut), 0);
   if (4 * cells > COMPACT_STORAGE * 20 * nnz) return sparse;
   const parts = maps.map(compactPart);
   return parts.every((p) => p !== null) ? { compact: true, parts: parts as MapPart[] } : sparse;
@@ -371,19 +389,26 @@ class RoutedEmitter implements MapEmitter {
   mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string {
     const { gw } = this;
     if (ups.every((m) => m.src.length === 0)) return x; // relu(0)·W adds 0
-    const units = ups.map((m) => [...new Set(m.dst)].sort((p, q) => p - q));
-    const places = units.map((u) => new Map(u.map((row, k) => [row, k])));
+    // places[e][u]: the rank of hidden unit u among the units expert e's up map writes (−1: none)
+    const units = ups.map((m) => sortedUnique(m.dst));
+    const places = ups.map((m, e) => {
+      const p = new Int32Array(m.nOut).fill(-1);
+      units[e].forEach((u, k) => (p[u] = k));
+      return p;
+    });
     const width = Math.max(1, ...units.map((u) => u.length));
     const renumber = (m: SparseMap, e: number, side: 'src' | 'dst', nIn: number, nOut: number): SparseMap => {
       const out: SparseMap = { nIn, nOut, src: [], dst: [], val: [] };
-      m.src.forEach((s, k) => {
+      const place = places[e];
+      for (let k = 0; k < m.src.length; k++) {
+        const s = m.src[k];
         const d = m.dst[k];
-        const at = places[e].get(side === 'src' ? s : d);
-        if (at === undefined) return;
+        const at = place[side === 'src' ? s : d];
+        if (at < 0) continue;
         out.src.push(side === 'src' ? at : s);
         out.dst.push(side === 'dst' ? at : d);
         out.val.push(m.val[k]);
-      });
+      }
       return out;
     };
     const upR = ups.map((m, e) => renumber(m, e, 'dst', m.nIn, width));
