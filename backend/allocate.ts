@@ -58,19 +58,19 @@ export function allocate(graph: Graph, sched: Schedule): Allocation {
     .map((v) => v.id)
     .filter((v) => !Number.isNaN(lastRead[v]))
     .sort((a, b) => sched.defPoint[a] - sched.defPoint[b] || a - b);
-  const freeAfter: number[] = []; // per slot: point after which it may be written again
+  // the lowest slot free before d: slots wait in `cleared` (by clear point) until d passes it,
+  // then in `free` (by index)
+  let slots = 0;
+  const cleared = new Heap<[number, number]>((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const free = new Heap<number>((a, b) => a - b);
   for (const v of order) {
     const d = sched.defPoint[v];
-    let s = freeAfter.findIndex((f) => f < d);
-    if (s < 0) {
-      s = freeAfter.length;
-      freeAfter.push(0);
-    }
+    while (cleared.size > 0 && cleared.peek()[0] < d) free.push(cleared.pop()[1]);
+    const s = free.size > 0 ? free.pop() : slots++;
     slot[v] = s;
     const c = clearPointOf(lastRead[v], sched.readoutPoint);
-    if (c === null) freeAfter[s] = Number.POSITIVE_INFINITY;
-    else {
-      freeAfter[s] = c;
+    if (c !== null) {
+      cleared.push([c, s]);
       const list = clears.get(c) ?? [];
       list.push(v);
       clears.set(c, list);
@@ -92,5 +92,46 @@ export function allocate(graph: Graph, sched: Schedule): Allocation {
   graph.embed.forEach((v, t) => {
     if (slot[v] !== t) throw new Error(`allocate: embedding component ${t} (${graph.vregs[v].name}) landed in slot ${slot[v]}`);
   });
-  return { slot, dModel: Math.max(1, freeAfter.length), clears, lastRead, maxLive, naiveSlots: order.length };
+  return { slot, dModel: Math.max(1, slots), clears, lastRead, maxLive, naiveSlots: order.length };
+}
+
+/** A binary min-heap under cmp (negative: a comes first). */
+class Heap<T> {
+  private readonly xs: T[] = [];
+  constructor(private readonly cmp: (a: T, b: T) => number) {}
+  get size(): number {
+    return this.xs.length;
+  }
+  peek(): T {
+    return this.xs[0];
+  }
+  push(x: T): void {
+    const { xs, cmp } = this;
+    xs.push(x);
+    for (let i = xs.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (cmp(xs[i], xs[p]) >= 0) break;
+      [xs[i], xs[p]] = [xs[p], xs[i]];
+      i = p;
+    }
+  }
+  pop(): T {
+    const { xs, cmp } = this;
+    const top = xs[0];
+    const last = xs.pop()!;
+    if (xs.length > 0) {
+      xs[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < xs.length && cmp(xs[l], xs[m]) < 0) m = l;
+        if (r < xs.length && cmp(xs[r], xs[m]) < 0) m = r;
+        if (m === i) break;
+        [xs[i], xs[m]] = [xs[m], xs[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
 }

@@ -21,26 +21,31 @@ import { BETA } from './encoding.js';
 export const EXACT_LIMIT = 2 ** 24;
 
 export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst: number; where: string } {
-  const exact = (f: LinForm) => [...f.terms.keys()].every((v) => graph.vregs[v].exact);
-  const mag = (f: LinForm) => lmagnitude(f, (v) => [graph.vregs[v].min, graph.vregs[v].max]);
+  const exact = (f: LinForm) => {
+    for (const v of f.terms.keys()) if (!graph.vregs[v].exact) return false;
+    return true;
+  };
+  const ranges = graph.vregs.map((r) => [r.min, r.max] as const);
+  const mag = (f: LinForm) => lmagnitude(f, (v) => ranges[v]);
   let worst = 0;
   let where = '';
-  const check = (m: number, what: string) => {
+  // what() names the sum (built only when it is the worst so far or fails)
+  const check = (m: number, what: () => string) => {
     if (m > worst) {
       worst = m;
-      where = what;
+      where = what();
     }
-    if (!(m < EXACT_LIMIT)) throw new Error(`exactness: ${what} sums up to ${m} >= 2^24`);
+    if (!(m < EXACT_LIMIT)) throw new Error(`exactness: ${what()} sums up to ${m} >= 2^24`);
   };
   for (const n of graph.nodes) {
     if (n.kind === 'mlp') {
       const outSum = new Map<number, number>();
       n.units.forEach((u, i) => {
-        if (exact(u.pre)) check(mag(u.pre), `${n.role} unit ${i} pre-activation`);
+        if (exact(u.pre)) check(mag(u.pre), () => `${n.role} unit ${i} pre-activation`);
         for (const [v, w] of u.out) outSum.set(v, (outSum.get(v) ?? 0) + Math.abs(w) * u.max);
       });
       for (const [v, b] of n.bias) outSum.set(v, (outSum.get(v) ?? 0) + Math.abs(b));
-      for (const [v, s] of outSum) check(s, `${n.role} output ${graph.vregs[v].name}`);
+      for (const [v, s] of outSum) check(s, () => `${n.role} output ${graph.vregs[v].name}`);
     } else {
       if (!mem) throw new Error('exactness: attention without memory');
       const featMax = new Array<number>(mem.features).fill(1);
@@ -50,17 +55,17 @@ export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst
       n.query.forEach((f, k) => {
         if (k === mem.col.pad) return; // padding rows never win (−2^60), not an exact path
         // computing the query feature: its own partial sums
-        check(mag(f) / BETA, `${n.role} query feature ${k}`);
+        check(mag(f) / BETA, () => `${n.role} query feature ${k}`);
         // the score sums the features' values (not their forms' terms): |q_k| ≤ max(|min|, |max|)
         const range = (v: number) => [graph.vregs[v].min, graph.vregs[v].max] as const;
         const qMax = Math.max(Math.abs(lmax(f, range)), Math.abs(lmax(lcomb([[f, -1]]), range)));
         score += (qMax / BETA) * featMax[k];
       });
-      check(score, `${n.role} score`);
-      n.pending.forEach((row, r) => row.forEach((f, k) => check(mag(f), `${n.role} pending row ${r} feature ${k}`)));
+      check(score, () => `${n.role} score`);
+      n.pending.forEach((row, r) => row.forEach((f, k) => check(mag(f), () => `${n.role} pending row ${r} feature ${k}`)));
     }
   }
-  graph.readout.forEach((f, k) => check(mag(f), `readout feature ${k}`));
-  for (const row of graph.ports) row.forEach((f, k) => check(mag(f), `readout entry feature ${k}`));
+  graph.readout.forEach((f, k) => check(mag(f), () => `readout feature ${k}`));
+  for (const row of graph.ports) row.forEach((f, k) => check(mag(f), () => `readout entry feature ${k}`));
   return { worst, where };
 }
