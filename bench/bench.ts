@@ -1,4 +1,4 @@
-// bench/bench.ts — `npm run bench [-- --quick] [--out FILE] [--provider P] [--no-early-exit]`: compile and execution speed.
+// bench/bench.ts — `npm run bench [-- --quick] [--out FILE] [--provider P] [--no-early-exit] [--workers N]`: compile and execution speed.
 // --no-early-exit runs every step on the whole graph (the before of the early-exit lever, DESIGN.md §8).
 //
 // Per sample (wasm-samples/samples.json): compile time (median of 5), model
@@ -29,6 +29,7 @@ import { scalingMain } from './scaling.js';
 import { benchCPrograms, type CProgramResult } from './c_programs.js';
 import { benchFloor, benchSteps } from './steps.js';
 import { checkProvider } from '../cli/providers.js';
+import { defaultWorkers } from '../runtime/parallel.js';
 import { loadSamples, sampleWasm, type ArgRange, type Sample } from '../wasm-samples/samples.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -43,17 +44,23 @@ interface Config {
   out: string;
   provider: string;
   earlyExit: boolean;
+  /** Worker threads the C programs' batches are also split over (runtime/parallel.ts; 1: not split). */
+  workers: number;
 }
 
 function parseConfig(argv: string[]): Config {
   const quick = argv.includes('--quick');
   const outAt = argv.indexOf('--out');
   const provAt = argv.indexOf('--provider');
-  const valueAt = (i: number) => (outAt >= 0 && i === outAt + 1) || (provAt >= 0 && i === provAt + 1);
-  const unknown = argv.filter((a, i) => a !== '--quick' && a !== '--out' && a !== '--provider' && a !== '--no-early-exit' && !valueAt(i));
-  const missing = [outAt, provAt].some((k) => k >= 0 && argv[k + 1] === undefined);
-  if (unknown.length || missing) {
-    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE] [--provider cpu|cuda|...] [--no-early-exit]\n${unknown.length ? `unknown argument(s): ${unknown.join(' ')}` : 'a flag is missing its value'}\n`);
+  const workAt = argv.indexOf('--workers');
+  const valueAt = (i: number) => [outAt, provAt, workAt].some((k) => k >= 0 && i === k + 1);
+  const unknown = argv.filter((a, i) => !['--quick', '--out', '--provider', '--no-early-exit', '--workers'].includes(a) && !valueAt(i));
+  const missing = [outAt, provAt, workAt].some((k) => k >= 0 && argv[k + 1] === undefined);
+  const workers = workAt >= 0 ? Number(argv[workAt + 1]) : defaultWorkers();
+  const badWorkers = !(Number.isInteger(workers) && workers >= 1 && workers <= 64);
+  if (unknown.length || missing || badWorkers) {
+    const why = unknown.length ? `unknown argument(s): ${unknown.join(' ')}` : missing ? 'a flag is missing its value' : `--workers takes an integer from 1 to 64, not ${argv[workAt + 1]}`;
+    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE] [--provider cpu|cuda|...] [--no-early-exit] [--workers N (default: one per core)]\n${why}\n`);
     process.exit(2);
   }
   const provider = provAt >= 0 ? argv[provAt + 1]! : 'cpu';
@@ -73,6 +80,7 @@ function parseConfig(argv: string[]): Config {
     out: outAt >= 0 ? argv[outAt + 1]! : join(HERE, 'results.json'),
     provider,
     earlyExit: !argv.includes('--no-early-exit'),
+    workers,
   };
 }
 
@@ -385,6 +393,7 @@ async function main(): Promise<number> {
     maxRetired: cfg.quick ? 5_000 : 25_000,
     batches: cfg.quick ? [64] : [64, 1024],
     batchSecondsCap: cfg.quick ? 20 : 120,
+    workers: cfg.workers,
     provider: cfg.provider,
     earlyExit: cfg.earlyExit,
     onProgress: (t) => process.stderr.isTTY && process.stderr.write(`\r\x1b[K[${t}]`),
@@ -404,6 +413,7 @@ async function main(): Promise<number> {
     cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
     quick: cfg.quick,
     earlyExit: cfg.earlyExit,
+    workers: cfg.workers,
     batch: cfg.batch,
     batch1TuplesPerExport: cfg.seqTuples,
   };
@@ -441,10 +451,10 @@ async function main(): Promise<number> {
     ]),
   );
   console.log(markdown(cHead, cRows, (i) => i > 0 && i < 13 && i !== 5));
-  const bHead = ['program', 'batch', 'instr retired', 'seconds', 'instr/s', 'outputs'];
-  const bRows = cprograms.flatMap((c) => c.batched.map((b) => [c.program, String(b.batch), si(b.retired), b.seconds.toFixed(2), si(b.instrPerSec), b.ok ? '✓' : '✗']));
-  console.log(`\nBatched (independent invocations, the program's inputs round-robin, one runBatch):\n`);
-  console.log(markdown(bHead, bRows, (i) => i > 0 && i < 5));
+  const bHead = ['program', 'batch', 'workers', 'instr retired', 'seconds', 'instr/s', 'outputs'];
+  const bRows = cprograms.flatMap((c) => c.batched.map((b) => [c.program, String(b.batch), String(b.workers), si(b.retired), b.seconds.toFixed(2), si(b.instrPerSec), b.ok ? '✓' : '✗']));
+  console.log(`\nBatched (independent invocations, the program's inputs round-robin, one runBatch; workers 1: one session, more: the batch split over worker threads):\n`);
+  console.log(markdown(bHead, bRows, (i) => i > 0 && i < 6));
   const skipped = cprograms.flatMap((c) => c.skipped.map((k) => `${c.program} on ${JSON.stringify(k.input.slice(0, 20))}… (${si(k.retired)} instructions)`));
   if (skipped.length) console.log(`\nNot run here (too long for the bench): ${skipped.join('; ')}`);
   console.log(`\nFloor: one session.run of a one-node graph (Identity) ${floor.identityRunUs.toFixed(0)} us; one step of the smallest compiled model (${floor.smallestModelNodes} nodes, token encode/decode included) ${floor.smallestModelStepUs.toFixed(0)} us (medians).\n`);

@@ -6,10 +6,12 @@
 // instrumented copy of the module, structural block/loop/end/else/nop excluded), steps,
 // instructions per step, transformer wall time single-stream (B = 1, model warm), and native
 // V8 time for the same call. Then batched throughput: B = 64 and 1024 independent invocations
-// (the program's inputs round-robin, each on its own memory) in one runBatch.
+// (the program's inputs round-robin, each on its own memory) in one runBatch, on one session
+// and split over worker threads (runtime/parallel.ts, --workers, default one per core).
 
 import { compile } from '../index.js';
 import { TransformerModel } from '../runtime/transformer.js';
+import { ParallelModel } from '../runtime/parallel.js';
 import { IoProgram } from '../harness/io.js';
 import { instructionsRetired } from '../harness/retired.js';
 import { inputImage, resolveArgs } from '../format/io.js';
@@ -34,7 +36,8 @@ export interface CProgramResult {
   modelBytes: number;
   experts: number;
   runs: CProgramRun[];
-  batched: Array<{ batch: number; retired: number; seconds: number; instrPerSec: number; ok: boolean }>;
+  /** workers: 1 = one session on the main thread; more = ParallelModel (runtime/parallel.ts), the batch split over worker threads. */
+  batched: Array<{ batch: number; workers: number; retired: number; seconds: number; instrPerSec: number; ok: boolean }>;
   skipped: Array<{ input: string; retired: number }>;
 }
 
@@ -48,7 +51,7 @@ async function nativeMedianMs(prog: IoProgram, input: string): Promise<number> {
   return t[Math.floor(t.length / 2)];
 }
 
-async function runInputs(model: TransformerModel, inputs: string[]): Promise<{ outputs: string[]; steps: number[]; ms: number }> {
+async function runInputs(model: TransformerModel | ParallelModel, inputs: string[]): Promise<{ outputs: string[]; steps: number[]; ms: number }> {
   const at = model.inputAddress()!;
   const mems = inputs.map((input) => {
     const m = model.newMemory();
@@ -61,7 +64,7 @@ async function runInputs(model: TransformerModel, inputs: string[]): Promise<{ o
   return { outputs: outs.map((o) => new TextDecoder().decode(o.output)), steps: outs.map((o) => o.steps), ms };
 }
 
-export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; provider?: string; earlyExit?: boolean; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
+export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; workers: number; provider?: string; earlyExit?: boolean; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
   const results: CProgramResult[] = [];
   for (const p of loadCatalogue().showcase) {
     opts.onProgress?.(`C ${p.name}: compiling`);
@@ -85,16 +88,21 @@ export async function benchCPrograms(opts: { maxRetired: number; batches: number
       const o = await runInputs(model, [k.input]);
       r.runs.push({ input: k.input, retired: k.retired, steps: o.steps[0], wallMs: o.ms, nativeMs: await nativeMedianMs(prog, k.input), ok: o.outputs[0] === k.expected });
     }
+    const parallel = opts.workers > 1 ? await ParallelModel.load(m.onnx, { provider: opts.provider, workers: opts.workers, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) }) : null;
     for (const B of opts.batches) {
       if (kept.length === 0) break;
-      const last = r.batched[r.batched.length - 1];
+      const last = r.batched.filter((b) => b.workers === 1).pop();
       if (last && last.seconds * (B / last.batch) > opts.batchSecondsCap) break; // would take too long
-      opts.onProgress?.(`C ${p.name}: batch ${B}`);
       const inputs = Array.from({ length: B }, (_, i) => kept[i % kept.length]);
-      const o = await runInputs(model, inputs.map((k) => k.input));
       const retired = inputs.reduce((s, k) => s + k.retired, 0);
-      r.batched.push({ batch: B, retired, seconds: o.ms / 1000, instrPerSec: retired / (o.ms / 1000), ok: o.outputs.every((x, i) => x === inputs[i].expected) });
+      for (const runner of parallel ? [model, parallel] : [model]) {
+        const workers = runner instanceof ParallelModel ? runner.workerCount : 1;
+        opts.onProgress?.(`C ${p.name}: batch ${B}${workers > 1 ? ` on ${workers} workers` : ''}`);
+        const o = await runInputs(runner, inputs.map((k) => k.input));
+        r.batched.push({ batch: B, workers, retired, seconds: o.ms / 1000, instrPerSec: retired / (o.ms / 1000), ok: o.outputs.every((x, i) => x === inputs[i].expected) });
+      }
     }
+    await parallel?.close();
     results.push(r);
   }
   return results;

@@ -102,6 +102,16 @@ export interface RunOptions {
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 1 << 20;
 
+/** A MemoryState as plain data (MemoryState.snapshot / restore). */
+export interface MemorySnapshot {
+  globals: number[];
+  pagesSlot: number | null;
+  rows: Float32Array;
+  count: number;
+  position: number;
+  byAddr: Array<[number, number]> | null;
+}
+
 /**
  * One execution's memory: the KV-cache rows it has accumulated and its next position.
  *
@@ -193,6 +203,35 @@ export class MemoryState {
     const { epoch, tickBase } = timeOf(L, this.position);
     bytes.forEach((b, j) => this.push(entryRow(L, addr + j, epoch, tickBase, b)));
     this.position++;
+  }
+
+  /** Everything this state holds, as structured-cloneable data (to hand it to a worker and back, runtime/parallel.ts). */
+  snapshot(): MemorySnapshot {
+    return {
+      globals: [...this.globals],
+      pagesSlot: this.pagesSlot,
+      rows: this.rows.slice(0, this.count * this.F),
+      count: this.count,
+      position: this.position,
+      byAddr: this.byAddr ? [...this.byAddr] : null,
+    };
+  }
+
+  /** Takes over a snapshot's contents (of a state made with the same layout and evict option). */
+  restore(s: MemorySnapshot): void {
+    if ((s.byAddr !== null) !== (this.byAddr !== null)) throw new RunError('memory snapshot: evict option differs');
+    this.globals = [...s.globals];
+    this.pagesSlot = s.pagesSlot;
+    this.rows = new Float32Array(Math.max(16 * Math.max(1, this.F), 2 * s.rows.length));
+    this.rows.set(s.rows);
+    this.count = s.count;
+    this.position = s.position;
+    this.dirtyRows = [];
+    this.dirtyAll = true;
+    if (this.byAddr && s.byAddr) {
+      this.byAddr.clear();
+      for (const [k, v] of s.byAddr) this.byAddr.set(k, v);
+    }
   }
 
   clone(): MemoryState {
