@@ -210,18 +210,29 @@ function longDivide(g: GraphBuilder, block: number, name: string, dividend: read
   return { q, rLo, rHi };
 }
 
-/**
- * Division of a 32-bit dividend (bits) by a constant 2 <= C < 65536, one sublayer per digit. The
- * remainder is a single number R ∈ [0, C − 1], so no carries are needed: with digit d of k bits,
- * x = 2^k·R + d ∈ [0, 2^k·C − 1], the digit's quotient ⌊x/C⌋ < 2^k has its k bits tabulated directly
- * from x (thresholds j·C, j < 2^k), and R' = x − C·⌊x/C⌋ is affine. The same sublayer copies R into a
- * fresh vreg Rc (R >= 0), so the next R' = 2^k·Rc + d − C·digit has magnitude about 2^k·(2C + 1) and
- * the next pre-activation about 2^(2k)·2C: k is the largest with 2^(2k)·C <= 2^21 (k <= 8), i.e.
- * 4 stages for C = 10, 5 for 100, 7 for 1000, 16 for C near 65536. Output sums <= 2^(2k)·C.
- */
-function divideBySmall(g: GraphBuilder, block: number, name: string, dividend: readonly LinForm[], C: number): { q: LinForm[]; r: LinForm } {
+/** The stage width divideBySmall uses for C: the largest k <= 8 with 2^(2k)·C <= 2^21. */
+function smallDivisorStage(C: number): number {
   let k = 2;
   while (k < 8 && 2 ** (2 * (k + 1)) * C <= 2 ** 21) k++;
+  return k;
+}
+
+/**
+ * Division of a 32-bit dividend by a constant 2 <= C < 65536, one sublayer per digit. The
+ * remainder is a single number R ∈ [0, C − 1], so no carries are needed: with digit d of k bits,
+ * x = 2^k·R + d ∈ [0, 2^k·C − 1], the digit's quotient ⌊x/C⌋ < 2^k is tabulated directly from x
+ * (thresholds j·C, j < 2^k), and R' = x − C·⌊x/C⌋ is affine. The same sublayer copies x into a
+ * fresh vreg xc (x >= 0), so the next R' = xc − C·digit has magnitude below 2^(k+1)·C whatever the
+ * digit forms' own magnitudes (a byte digit rem() is a limb minus its high bits, about 2^17), and
+ * the next pre-activation 2^k·R' + d about 2^(2k+1)·C + 2^17: k is the largest with
+ * 2^(2k)·C <= 2^21 (k <= 8), i.e. 4 stages for C = 10, 5 for 100, 7 for 1000, 16 for C near
+ * 65536. Output sums <= 2^(2k)·C.
+ * A stage inside one limb tabulates its quotient digit as one value (it enters the limb as
+ * 2^p·q, p its first bit there: one output per unit); a stage across the limb boundary, as bits.
+ * digit(p, n) is the dividend's bits p..p+n−1 as a value (an affine form of its bits or bytes).
+ */
+function divideBySmall(g: GraphBuilder, block: number, name: string, digit: (p: number, n: number) => LinForm, C: number): { lo: LinForm; hi: LinForm; r: LinForm } {
+  const k = smallDivisorStage(C);
   const stages: Array<[number, number]> = [];
   for (let p = 32; p > 0; ) {
     const n = p % k === 0 ? k : p % k;
@@ -230,33 +241,39 @@ function divideBySmall(g: GraphBuilder, block: number, name: string, dividend: r
   }
   let R: LinForm = lconst(0);
   let rMax = 0;
-  const q: LinForm[] = new Array<LinForm>(32).fill(lconst(0));
+  const limbs: Array<Array<[LinForm, number]>> = [[], []];
   stages.forEach(([p, n], si) => {
     const P = 2 ** n;
-    const d = lcomb(dividend.slice(p, p + n).map((f, i) => [f, 2 ** i] as [LinForm, number]));
+    const d = digit(p, n);
     const x = lcomb([[R, P], [d, 1]]);
     const xMax = P * rMax + P - 1;
     const qMax = Math.floor(xMax / C);
     const m = onDemand(g, block, `${name}.sd${si}`);
-    const bits: LinForm[] = [];
-    if (qMax === 0) for (let b = 0; b < n; b++) bits.push(lconst(0));
-    else {
-      const tables = Array.from({ length: n }, (_, b) => ({ v: g.vreg(`${name}.sd${si}.q${b}`, 0, 1), f: (t: number) => (Math.floor(t / C) >> b) & 1 }));
+    let qv: LinForm = lconst(0);
+    if (qMax > 0) {
       const points = Array.from({ length: qMax }, (_, j) => (j + 1) * C - 1);
-      tabulate(m(), x, 0, xMax, tables, points);
-      tables.forEach((t) => bits.push(lvar(t.v)));
+      if (p >> 4 === (p + n - 1) >> 4) {
+        const v = g.vreg(`${name}.sd${si}.q`, 0, qMax);
+        tabulate(m(), x, 0, xMax, [{ v, f: (t: number) => Math.floor(t / C) }], points);
+        qv = lvar(v);
+        limbs[p >> 4].push([qv, 2 ** (p & 15)]);
+      } else {
+        const tables = Array.from({ length: n }, (_, b) => ({ v: g.vreg(`${name}.sd${si}.q${b}`, 0, 1), f: (t: number) => (Math.floor(t / C) >> b) & 1 }));
+        tabulate(m(), x, 0, xMax, tables, points);
+        qv = lcomb(tables.map((t, b) => [lvar(t.v), 2 ** b] as [LinForm, number]));
+        tables.forEach((t, b) => limbs[(p + b) >> 4].push([lvar(t.v), 2 ** ((p + b) & 15)]));
+      }
     }
-    bits.forEach((b, i) => (q[p + i] = b));
-    let Rc: LinForm = R;
-    if (!isConst(R)) {
-      const v = g.vreg(`${name}.sd${si}.r`, 0, rMax);
-      m().unit(R, [[v, 1]], rMax);
-      Rc = lvar(v);
+    let xc: LinForm = x;
+    if (!isConst(x)) {
+      const v = g.vreg(`${name}.sd${si}.x`, 0, xMax);
+      m().unit(x, [[v, 1]], xMax);
+      xc = lvar(v);
     }
-    R = lcomb([[Rc, P], [d, 1], ...bits.map((b, i) => [b, -C * 2 ** i] as [LinForm, number])]);
+    R = lcomb([[xc, 1], [qv, -C]]);
     rMax = Math.min(C - 1, xMax);
   });
-  return { q, r: R };
+  return { lo: lcomb(limbs[0]), hi: lcomb(limbs[1]), r: R };
 }
 
 /** [b = 0] (exact 0/1). */
@@ -353,9 +370,18 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
     const C = u32(b);
     const ab0 = bitsOf(g, block, `${name}.a`, a, cache);
     const sa0 = signed ? ab0.sign() : lconst(0);
-    const dividend0 = signed ? absBits(g, block, `${name}.a`, ab0.all(), sa0) : ab0.all();
-    const { q, r } = divideBySmall(g, block, name, dividend0, C);
-    let quot = limbValue(limbOfBits(q.slice(0, 16)), limbOfBits(q.slice(16)));
+    let digit: (p: number, n: number) => LinForm;
+    if (!signed && smallDivisorStage(C) === 8 && !ab0.complete()) {
+      // byte digits: a limb's high byte from its first bit sublayer, its low byte the affine rest
+      // (no sublayer for bits 0..7 of either limb)
+      const bytes = ab0.limbs.flatMap((l) => [l.rem(), limbOfBits(l.hi())]);
+      digit = (p) => bytes[p >> 3];
+    } else {
+      const dividend0 = signed ? absBits(g, block, `${name}.a`, ab0.all(), sa0) : ab0.all();
+      digit = (p, n) => limbOfBits(dividend0.slice(p, p + n));
+    }
+    const { lo, hi, r } = divideBySmall(g, block, name, digit, C);
+    let quot = limbValue(lo, hi);
     let rem: IValue = { lo: r, hi: lconst(0), loMax: C - 1, hiMax: 0 };
     if (signed) {
       if (wantQuot) quot = negIf(g, block, `${name}.quot`, quot, sa0);
