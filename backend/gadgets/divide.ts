@@ -264,8 +264,9 @@ function divideBySmall(g: GraphBuilder, block: number, name: string, digit: (p: 
         tables.forEach((t, b) => limbs[(p + b) >> 4].push([lvar(t.v), 2 ** ((p + b) & 15)]));
       }
     }
+    // (a stage whose digit is always 0 makes no sublayer: x passes on as it is)
     let xc: LinForm = x;
-    if (!isConst(x)) {
+    if (qMax > 0) {
       const v = g.vreg(`${name}.sd${si}.x`, 0, xMax);
       m().unit(x, [[v, 1]], xMax);
       xc = lvar(v);
