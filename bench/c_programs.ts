@@ -11,7 +11,7 @@
 
 import { compile } from '../index.js';
 import { TransformerModel } from '../runtime/transformer.js';
-import { ParallelModel } from '../runtime/parallel.js';
+import { MIN_ROWS_PER_WORKER, ParallelModel } from '../runtime/parallel.js';
 import { IoProgram } from '../harness/io.js';
 import { instructionsRetired } from '../harness/retired.js';
 import { inputImage, resolveArgs } from '../format/io.js';
@@ -89,6 +89,8 @@ export async function benchCPrograms(opts: { maxRetired: number; batches: number
       r.runs.push({ input: k.input, retired: k.retired, steps: o.steps[0], wallMs: o.ms, nativeMs: await nativeMedianMs(prog, k.input), ok: o.outputs[0] === k.expected });
     }
     const parallel = opts.workers > 1 ? await ParallelModel.load(m.onnx, { provider: opts.provider, workers: opts.workers, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) }) : null;
+    // warm-up of every worker (its sessions, one per exit the run reaches, are made on first use)
+    if (parallel && kept.length) await runInputs(parallel, Array.from({ length: parallel.workerCount * MIN_ROWS_PER_WORKER }, (_, i) => kept[i % kept.length].input));
     for (const B of opts.batches) {
       if (kept.length === 0) break;
       const last = r.batched.filter((b) => b.workers === 1).pop();
