@@ -25,6 +25,8 @@ const CHAINS: Record<string, string> = {
   shifts: 'local.get 0 local.get 1 i32.xor i32.const 3 i32.shl i32.const 16 i32.rotr i32.const 5 i32.shr_s local.get 1 i32.or i32.const 24 i32.shr_u local.get 0 i32.xor i32.const 16 i32.shl local.get 1 i32.and',
   // other bit readers of seeded results
   readers: 'local.get 0 local.get 1 i32.and local.get 1 i32.shl local.get 0 i32.xor i32.popcnt local.get 0 local.get 1 i32.or i32.ctz i32.add local.get 0 i32.const 9 i32.shr_u i32.extend8_s i32.add local.get 1 i32.const 0x55 i32.xor local.get 0 i32.mul i32.xor',
+  // a decimal digit as compilers spell it, (a − (a/10)·10) | '0', then masks its range decides
+  digit: 'local.get 0 local.get 0 i32.const 10 i32.div_u i32.const 10 i32.mul i32.sub i32.const 48 i32.or i32.const 0x3f i32.and i32.const 0x40 i32.xor local.get 0 i32.const 10 i32.div_u i32.add',
   // the crc32 inner step: crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1)), twice
   crc: 'local.get 0 i32.const 1 i32.shr_u i32.const 0 local.get 0 i32.const 1 i32.and i32.sub i32.const 0xEDB88320 i32.and i32.xor local.tee 0 i32.const 1 i32.shr_u i32.const 0 local.get 0 i32.const 1 i32.and i32.sub i32.const 0xEDB88320 i32.and i32.xor local.get 1 i32.xor',
 };
@@ -69,5 +71,13 @@ describe('the saving', () => {
     );
     expect(m.stats.experts).toBe(1);
     expect(m.stats.layers).toBeLessThanOrEqual(11);
+  });
+
+  it("a digit (a − (a/10)·10) | '0' costs the division alone: one gadget for / and %, no bits after", async () => {
+    const digit = '(module (func (export "f") (param i32) (result i32) local.get 0 local.get 0 i32.const 10 i32.div_u i32.const 10 i32.mul i32.sub i32.const 48 i32.or))';
+    const div = '(module (func (export "f") (param i32) (result i32) local.get 0 i32.const 10 i32.div_u))';
+    const [d, q] = await Promise.all([compile(digit, { filename: 'digit.wat' }), compile(div, { filename: 'div.wat' })]);
+    expect(d.stats.layers).toBe(q.stats.layers);
+    expect(d.stats.mlpHidden).toBeLessThanOrEqual(q.stats.mlpHidden + 8);
   });
 });

@@ -172,6 +172,18 @@ export class BitCache {
   peek(v: IValue): ValueBits | undefined {
     return this.m.get(v);
   }
+
+  private readonly derived = new WeakMap<IValue, Map<string, unknown>>();
+  /**
+   * A result a gadget computes from v once per graph, under `key` (a division of v by a
+   * constant: its quotient and remainder share one gadget, divide.ts).
+   */
+  derive<T>(v: IValue, key: string, build: () => T): T {
+    let m = this.derived.get(v);
+    if (!m) this.derived.set(v, (m = new Map()));
+    if (!m.has(key)) m.set(key, build());
+    return m.get(key) as T;
+  }
 }
 
 /** Bits of v (canonicalised first: v must be a canonical value for the cache to apply). */
@@ -314,6 +326,24 @@ function boolOp(g: GraphBuilder, block: number, name: string, op: BitOp, a: LinF
 }
 
 /**
+ * x op C without bits when x's proven limb bounds decide it (a remainder mod 10 or a byte): per
+ * limb with x ≤ M, m = 2^bitlength(M) − 1 covers every bit x may set, so `and` keeps x where C has
+ * all of m and gives 0 where C has none of it, and `or` / `xor` add C where C has none of m
+ * (disjoint bits: x | C = x ^ C = x + C <= 65535). Null when some limb is not decided.
+ */
+function byRange(op: BitOp, x: IValue, c: IValue): IValue | null {
+  const limbs: Array<[LinForm, number]> = [];
+  for (const [f, M, C] of [[x.lo, x.loMax, c.lo.c], [x.hi, x.hiMax, c.hi.c]] as const) {
+    const m = M <= 0 ? 0 : 2 ** Math.ceil(Math.log2(M + 1)) - 1;
+    if (op === 'and' && (C & m) === m) limbs.push([f, M]);
+    else if (op === 'and' && (C & m) === 0) limbs.push([lconst(0), 0]);
+    else if (op !== 'and' && (C & m) === 0) limbs.push([lcomb([[f, 1]], C), M + C]);
+    else return null;
+  }
+  return { lo: limbs[0][0], hi: limbs[1][0], loMax: limbs[0][1], hiMax: limbs[1][1] };
+}
+
+/**
  * i32.and / i32.or / i32.xor. Costs: both variable: bits (2 sublayers, shared through the
  * cache) + 1; one constant: the other's bits only (0 after cached bits; a constant limb of
  * 0 or 0xffff needs nothing, and a constant whose low byte is 0 — or 0xff for or — needs only
@@ -339,6 +369,10 @@ export function bitwise(op: BitOp, g: GraphBuilder, block: number, name: string,
       return { lo, hi, loMax: (C & 0xffff) | 1, hiMax: C >>> 16 };
     }
     return boolOp(g, block, name, op, ca.lo, cb.lo);
+  }
+  if (isConstValue(cb)) {
+    const r = byRange(op, ca, cb);
+    if (r) return r;
   }
   const ba = bitsOf(g, block, `${name}.a`, ca, cache);
   const seeded = (limbs: Array<{ x: LinForm; bits: KnownBits }>): IValue => {

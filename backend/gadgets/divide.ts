@@ -340,6 +340,30 @@ function jsDivRem(a: number, b: number, signed: boolean): [number, number] {
   return [Math.floor((a >>> 0) / (b >>> 0)) >>> 0, ((a >>> 0) % (b >>> 0)) >>> 0];
 }
 
+/** Division by a constant 2 <= C < 65536 (divideBySmall on the dividend's digits; signed: on |a|, then negIf). */
+function smallDivision(g: GraphBuilder, block: number, name: string, a: IValue, C: number, signed: boolean, cache: BitCache | undefined, wantRem: boolean, wantQuot: boolean): { quot: IValue; rem: IValue } {
+  const ab0 = bitsOf(g, block, `${name}.a`, a, cache);
+  const sa0 = signed ? ab0.sign() : lconst(0);
+  let digit: (p: number, n: number) => LinForm;
+  if (!signed && smallDivisorStage(C) === 8 && !ab0.complete()) {
+    // byte digits: a limb's high byte from its first bit sublayer, its low byte the affine rest
+    // (no sublayer for bits 0..7 of either limb)
+    const bytes = ab0.limbs.flatMap((l) => [l.rem(), limbOfBits(l.hi())]);
+    digit = (p) => bytes[p >> 3];
+  } else {
+    const dividend0 = signed ? absBits(g, block, `${name}.a`, ab0.all(), sa0) : ab0.all();
+    digit = (p, n) => limbOfBits(dividend0.slice(p, p + n));
+  }
+  const { lo, hi, r } = divideBySmall(g, block, name, digit, C);
+  let quot = limbValue(lo, hi);
+  let rem: IValue = { lo: r, hi: lconst(0), loMax: C - 1, hiMax: 0 };
+  if (signed) {
+    if (wantQuot) quot = negIf(g, block, `${name}.quot`, quot, sa0);
+    if (wantRem) rem = negIf(g, block, `${name}.rem`, rem, sa0);
+  }
+  return { quot, rem };
+}
+
 /**
  * Quotient and remainder of a / b (signed or unsigned), with the trap signals. Both results are
  * canonical and inside their ranges on every input (on a trap their value is meaningless).
@@ -366,30 +390,17 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
       return { quot: shiftConst('shr_u', g, block, name, a, sh, cache), rem: and(g, block, name, a, constValue(C - 1), cache), divByZero, overflow };
     }
   }
-  if (isConstValue(b) && !isConstValue(a) && u32(b) >= 2 && u32(b) < LIMB) {
-    // a small positive constant divisor: one sublayer per digit (divideBySmall)
+  if (!signed && cache && isConstValue(b) && !isConstValue(a) && u32(b) >= 2 && u32(b) < LIMB) {
+    // a / C and a % C of one a (a remainder spelled out as a − (a / C)·C is a rem_u, ir/cse.ts)
+    // share one gadget: its quotient and its remainder are both free forms of it
     const C = u32(b);
-    const ab0 = bitsOf(g, block, `${name}.a`, a, cache);
-    const sa0 = signed ? ab0.sign() : lconst(0);
-    let digit: (p: number, n: number) => LinForm;
-    if (!signed && smallDivisorStage(C) === 8 && !ab0.complete()) {
-      // byte digits: a limb's high byte from its first bit sublayer, its low byte the affine rest
-      // (no sublayer for bits 0..7 of either limb)
-      const bytes = ab0.limbs.flatMap((l) => [l.rem(), limbOfBits(l.hi())]);
-      digit = (p) => bytes[p >> 3];
-    } else {
-      const dividend0 = signed ? absBits(g, block, `${name}.a`, ab0.all(), sa0) : ab0.all();
-      digit = (p, n) => limbOfBits(dividend0.slice(p, p + n));
-    }
-    const { lo, hi, r } = divideBySmall(g, block, name, digit, C);
-    let quot = limbValue(lo, hi);
-    let rem: IValue = { lo: r, hi: lconst(0), loMax: C - 1, hiMax: 0 };
-    if (signed) {
-      if (wantQuot) quot = negIf(g, block, `${name}.quot`, quot, sa0);
-      if (wantRem) rem = negIf(g, block, `${name}.rem`, rem, sa0);
-    }
-    return { quot, rem, divByZero, overflow };
+    const r = cache.derive(a, `div_u:${C}`, () => smallDivision(g, block, name, a, C, false, cache, true, true));
+    return { ...r, divByZero, overflow };
   }
+  if (isConstValue(b) && !isConstValue(a) && u32(b) >= 2 && u32(b) < LIMB) {
+    return { ...smallDivision(g, block, name, a, u32(b), signed, cache, wantRem, wantQuot), divByZero, overflow };
+  }
+
   const ab = bitsOf(g, block, `${name}.a`, a, cache);
   let dividend = ab.all();
   let sa: LinForm = lconst(0);
