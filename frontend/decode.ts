@@ -264,7 +264,15 @@ function constWords(r: Reader, s: SectionState, what: string, type: string): num
   const pos = r.pos;
   const body: WasmInstr[] = [];
   for (;;) {
-    const ins = instruction(r, ctx);
+    const at = r.pos;
+    let ins: WasmInstr;
+    try {
+      ins = instruction(r, ctx);
+    } catch (e) {
+      // an instruction this decoder cannot follow (a function body skips to its end; here there is no end to skip to)
+      if (e instanceof StopDecoding) throw new CompileError(`${what}: the constant expression holds an instruction that cannot be decoded (opcode 0x${(r.bytes[at] ?? 0).toString(16)})`, { offset: at });
+      throw e;
+    }
     body.push(ins);
     if (ins.op === 'end') break;
   }

@@ -137,6 +137,14 @@ describe('unsupported instructions', () => {
     });
   }
 
+  it('locates an undecodable instruction in a constant expression (fuzz parse, seed 2: it had neither message nor offset)', async () => {
+    // a global initialised by an expression starting with the atomics prefix 0xfe
+    const wasm = Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x06, 0x06, 0x01, 0x7f, 0x00, 0xfe, 0x00, 0x0b);
+    const e = await compileError(parseModule(wasm));
+    expect(e.info.offset).toBe(13);
+    expect(e.message).toMatch(/constant expression holds an instruction that cannot be decoded \(opcode 0xfe\)/);
+  });
+
   it('names unexported functions func[index]', async () => {
     const wasm = await loadInput('(module (func (export "a")) (func (param f32) (result i32) (i32.trunc_f32_u (local.get 0))))');
     const e = await compileError(parseModule(wasm));
