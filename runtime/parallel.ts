@@ -70,7 +70,8 @@ function startWorker(): Worker {
   const ext = extname(here);
   const url = new URL(`./parallel_worker${ext}`, import.meta.url).href;
   // TypeScript sources need tsx's loader in the worker (a dev checkout: tsx is a devDependency)
-  const code = `import(${JSON.stringify(ext === '.ts' ? 'tsx/esm/api' : 'node:path')}).then((m) => { ${ext === '.ts' ? 'm.register();' : ''} return import(${JSON.stringify(url)}); });`;
+  const load = `import(${JSON.stringify(url)})`;
+  const code = ext === '.ts' ? `import('tsx/esm/api').then((m) => { m.register(); return ${load}; });` : `${load};`;
   return new Worker(code, { eval: true });
 }
 
