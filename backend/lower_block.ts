@@ -18,9 +18,8 @@ import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, decodeFrame, framesAligned, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
-import { BitCache, LimbBits } from './gadgets/bits.js';
+import { BitCache } from './gadgets/bits.js';
 import { select } from './gadgets/select.js';
-import { fmax } from './gadgets/staircase.js';
 
 /**
  * Where an edge goes: a block of the same function, HALT (return to the host), another
@@ -70,6 +69,8 @@ export interface StoreRec {
 /** What lowering a block's instructions produced, before its terminator. */
 export class BlockLowering {
   readonly env = new Map<ValueId, IValue>();
+  /** The block's constants and binary instructions lowered so far (remainderSpelledOut). */
+  readonly defs = new Map<ValueId, Inst>();
   readonly canonical = new Map<ValueId, IValue>();
   readonly decoded = new Map<string, DecodedAccess>();
   readonly loaded = new Map<string, IValue>();
@@ -211,6 +212,32 @@ function gadget(code: BinaryCode): BinaryRule {
   };
 }
 
+/**
+ * `sub a, (mul (a / C), C)` (either order of the mul), the division and the constant C ≠ 0
+ * lowered in this block: a % C as compilers spell it beside the a / C they need (a − ⌊a/C⌋·C
+ * never wraps; a − trunc(a/C)·C is rem_s, and INT_MIN / −1, where they differ, traps in the
+ * division first). Lowered as that rem, it is a free result of the division's gadget
+ * (divRem shares one per dividend and constant) with, for a small unsigned C, its range
+ * [0, C − 1] known. A division in another block (split_blocks, a carried q) is not shared, so
+ * the sub stays a sub there.
+ */
+function remainderSpelledOut(L: BlockLowering, i: Extract<Inst, { op: 'binary' }>): { code: 'rem_u' | 'rem_s'; divisor: ValueId } | null {
+  if (i.code !== 'sub') return null;
+  const mul = L.defs.get(i.b);
+  if (mul?.op !== 'binary' || mul.code !== 'mul') return null;
+  const constOf = (v: ValueId): number | null => {
+    const d = L.defs.get(v);
+    return d?.op === 'iconst' ? d.value | 0 : null;
+  };
+  for (const [q, k] of [[mul.a, mul.b], [mul.b, mul.a]] as const) {
+    const div = L.defs.get(q);
+    const C = constOf(k);
+    if (div?.op !== 'binary' || (div.code !== 'div_u' && div.code !== 'div_s') || C === null || C === 0) continue;
+    if (div.a === i.a && constOf(div.b) === C) return { code: div.code === 'div_u' ? 'rem_u' : 'rem_s', divisor: div.b };
+  }
+  return null;
+}
+
 /** One rule per binary operator (ir/instructions.ts lists them): add is lazy, the rest are gadgets. */
 export const BINARY_RULES: Record<BinaryCode, BinaryRule> = Object.fromEntries(
   (Object.keys(I32_BINARY) as BinaryCode[]).map((code) => [code, code === 'add' ? add : gadget(code)]),
@@ -290,9 +317,14 @@ function boundsTrap(L: BlockLowering, acc: DecodedAccess, name: string): LinForm
 
 /** The lowering rule of every IR instruction. */
 export const LOWERING: Rules = {
-  iconst: (L, i) => void L.env.set(i.dst, constValue(i.value)),
+  iconst: (L, i) => {
+    L.defs.set(i.dst, i);
+    L.env.set(i.dst, constValue(i.value));
+  },
   binary: (L, i) => {
-    const v = BINARY_RULES[i.code](L, i.a, i.b);
+    L.defs.set(i.dst, i);
+    const rem = remainderSpelledOut(L, i);
+    const v = rem ? BINARY_RULES[rem.code](L, i.a, rem.divisor) : BINARY_RULES[i.code](L, i.a, i.b);
     L.env.set(i.dst, v);
     if (i.code !== 'add') L.canonical.set(i.dst, v);
   },
@@ -404,10 +436,7 @@ function depthAtLeast(L: BlockLowering, name: string, k: number): LinForm {
 /** The decoded bytes of the first `words` words of frame `frame` (a form of the depth). */
 function frameAccess(L: BlockLowering, frame: LinForm, words: number, name: string): DecodedAccess {
   const { frameBase: base, frameBytes, maxDepth } = L.ctx.calls!;
-  if (framesAligned(base, frameBytes, maxDepth)) {
-    const limbBits = (x: LinForm) => new LimbBits(L.g, L.pc, `${name}.k`, x).all();
-    return decodeFrame(L.g, L.pc, name, L.memory(), { base, stride: frameBytes, maxDepth }, frame, fmax(L.g, frame), 4 * words, limbBits);
-  }
+  if (framesAligned(base, frameBytes, maxDepth)) return decodeFrame(L.g, L.pc, name, L.memory(), { base, stride: frameBytes, maxDepth }, frame, 4 * words);
   const addr: IValue = { lo: lcomb([[frame, frameBytes]], base % LIMB), hi: lconst(Math.floor(base / LIMB)), loMax: (base % LIMB) + frameBytes * maxDepth, hiMax: Math.floor(base / LIMB) };
   return L.decodeValue(addr, 0, 4 * words, name, L.memory().addrSpace);
 }

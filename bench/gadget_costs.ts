@@ -5,9 +5,10 @@
 // with a fresh BitCache; "with bits" reuses a cache that already holds both operands' bits
 // (their decomposition's own sublayers are then not counted).
 
-import { GraphBuilder } from '../backend/graph.js';
+import { GraphBuilder, nodeInputs } from '../backend/graph.js';
 import type { Graph } from '../backend/graph.js';
-import { lvar } from '../backend/linear.js';
+import { lvar, lvars } from '../backend/linear.js';
+import type { LinForm } from '../backend/linear.js';
 import { LIMB } from '../backend/encoding.js';
 import { IValue, constValue, limbValue } from '../backend/gadgets/arith.js';
 import { BitCache, bitsOf } from '../backend/gadgets/bits.js';
@@ -26,7 +27,14 @@ interface Row {
   worst: number;
 }
 
-function measure(build: (g: GraphBuilder, a: IValue, b: IValue, cache: BitCache) => void, B: number | null, preBits: boolean): { layers: number; units: number; worst: number } {
+/** What a gadget computes: its value's limbs and trap signals (nodes nobody of them needs are pruned, as ir_to_graph does). */
+type Built = { value: IValue; traps?: Array<{ signal: LinForm }> } | IValue;
+const formsOf = (r: Built): LinForm[] => {
+  const v = 'value' in r ? r.value : r;
+  return [v.lo, v.hi, ...('traps' in r ? (r.traps ?? []).map((t) => t.signal) : [])];
+};
+
+function measure(build: (g: GraphBuilder, a: IValue, b: IValue, cache: BitCache) => Built, B: number | null, preBits: boolean): { layers: number; units: number; worst: number } {
   const g = new GraphBuilder();
   const embed = [g.vreg('a.lo', 0, LIMB - 1), g.vreg('a.hi', 0, LIMB - 1)];
   const a = limbValue(lvar(embed[0]), lvar(embed[1]));
@@ -42,19 +50,27 @@ function measure(build: (g: GraphBuilder, a: IValue, b: IValue, cache: BitCache)
     bitsOf(g, 0, 'b', b, cache).all();
     skip = g.nodes.length;
   }
-  build(g, a, b, cache);
-  const graph: Graph = { vregs: g.vregs, nodes: g.nodes, embed, readout: [], ports: [] };
+  const needed = new Set(formsOf(build(g, a, b, cache)).flatMap(lvars));
+  // the cached bits are given (kept whether read or not); the gadget's own nodes are kept when needed
+  const keep = g.nodes.map((_, i) => i < skip);
+  for (let i = g.nodes.length - 1; i >= skip; i--) {
+    if (!g.nodes[i].outputs.some((v) => needed.has(v))) continue;
+    keep[i] = true;
+    for (const v of nodeInputs(g.nodes[i])) needed.add(v);
+  }
+  const nodes = g.nodes.filter((_, i) => keep[i]).map((n, i) => ({ ...n, id: i }));
+  const graph: Graph = { vregs: g.vregs, nodes, embed, readout: [], ports: [] };
   const { worst } = checkMagnitudes(graph, null);
   const sched = schedule(graph);
   if (criticalPath(graph) !== sched.layers) throw new Error('schedule and critical path disagree');
   const pre = preBits ? Math.max(0, ...sched.nodePoint.slice(0, skip).map((p) => (p + 1) / 2)) : 0;
-  const units = g.nodes.slice(skip).reduce((s, n) => s + (n.kind === 'mlp' ? n.units.length : 0), 0);
+  const units = nodes.slice(skip).reduce((s, n) => s + (n.kind === 'mlp' ? n.units.length : 0), 0);
   const last = Math.max(0, ...sched.nodePoint.slice(skip).map((p) => (p + 1) / 2));
   return { layers: Math.max(0, last - pre), units, worst };
 }
 
 const rows: Row[] = [];
-function add(gadget: string, operands: string, build: (g: GraphBuilder, a: IValue, b: IValue, cache: BitCache) => void, B: number | null, bitsToo = true): void {
+function add(gadget: string, operands: string, build: (g: GraphBuilder, a: IValue, b: IValue, cache: BitCache) => Built, B: number | null, bitsToo = true): void {
   const m = measure(build, B, false);
   const w = bitsToo ? measure(build, B, true) : null;
   rows.push({ gadget, operands, layers: m.layers, units: m.units, withBits: w ? `${w.layers} / ${w.units}` : '', worst: m.worst });
@@ -62,7 +78,7 @@ function add(gadget: string, operands: string, build: (g: GraphBuilder, a: IValu
 
 const BIN = Object.keys(I32_BINARY) as I32BinaryCode[];
 for (const op of BIN) {
-  add(op, 'a, b', (g, a, b, c) => void I32_BINARY[op](g, 0, op, a, b, c), null);
+  add(op, 'a, b', (g, a, b, c) => I32_BINARY[op](g, 0, op, a, b, c), null);
   const consts: Partial<Record<I32BinaryCode, number[]>> = {
     mul: [10, 4, 1000003],
     div_u: [10, 1000, 16],
@@ -84,12 +100,12 @@ for (const op of BIN) {
     gt_s: [0],
     ge_u: [0x10000],
   };
-  for (const C of consts[op] ?? []) add(op, `a, ${C > 0xffff ? '0x' + C.toString(16) : C}`, (g, a, b, c) => void I32_BINARY[op](g, 0, op, a, b, c), C);
+  for (const C of consts[op] ?? []) add(op, `a, ${C > 0xffff ? '0x' + C.toString(16) : C}`, (g, a, b, c) => I32_BINARY[op](g, 0, op, a, b, c), C);
 }
-for (const op of Object.keys(I32_UNARY) as I32UnaryCode[]) add(op, 'a', (g, a, _b, c) => void I32_UNARY[op](g, 0, op, a, c), 0);
-add('mulLazy', 'a, b', (g, a, b, c) => void mulLazy(g, 0, 'm', a, b, c), null);
-add('select', 'i32 cond', (g, a, b) => void select(g, 0, 's', a, b, a), null, false);
-add('select', '0/1 cond', (g, a, b) => void select(g, 0, 's', I32_BINARY.lt_u(g, 0, 'c', a, b).value, a, b), null, false);
+for (const op of Object.keys(I32_UNARY) as I32UnaryCode[]) add(op, 'a', (g, a, _b, c) => I32_UNARY[op](g, 0, op, a, c), 0);
+add('mulLazy', 'a, b', (g, a, b, c) => mulLazy(g, 0, 'm', a, b, c), null);
+add('select', 'i32 cond', (g, a, b) => select(g, 0, 's', a, b, a), null, false);
+add('select', '0/1 cond', (g, a, b) => select(g, 0, 's', I32_BINARY.lt_u(g, 0, 'c', a, b).value, a, b), null, false);
 
 const md = process.argv.includes('--markdown');
 if (md) {

@@ -80,4 +80,15 @@ describe('the saving', () => {
     expect(d.stats.layers).toBe(q.stats.layers);
     expect(d.stats.mlpHidden).toBeLessThanOrEqual(q.stats.mlpHidden + 8);
   });
+
+  it('a / C beside a − (a / C)·C costs one division for every kind of constant divisor (small, long division split over steps, signed)', async () => {
+    for (const [div, C] of [['div_u', 10], ['div_u', 100000], ['div_s', -7]] as const) {
+      const q = `local.get 0 i32.const ${C} i32.${div}`;
+      const both = `(module (func (export "f") (param i32) (result i32) local.get 0 ${q} i32.const ${C} i32.mul i32.sub ${q} i32.add))`;
+      const alone = `(module (func (export "f") (param i32) (result i32) ${q}))`;
+      const [d, a] = await Promise.all([compile(both, { filename: 'both.wat' }), compile(alone, { filename: 'alone.wat' })]);
+      // sharing (or, across steps, the carried quotient) adds the remainder and the add; a second division would double the weights
+      expect(d.stats.nonzeros, `${div} by ${C}`).toBeLessThan(1.5 * a.stats.nonzeros);
+    }
+  });
 });

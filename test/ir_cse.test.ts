@@ -76,37 +76,4 @@ describe('cse', () => {
       expect(b).toEqual(a);
     }
   });
-
-  it('turns a − (a / C)·C into a rem (unsigned and signed, either mul order), only for the same a and C', () => {
-    const src = `func $r (export "r") params=2 results=1
-block0(v0, v1):
-  v2 = iconst 10
-  v3 = div_u v0, v2
-  v4 = mul v3, v2
-  v5 = sub v0, v4
-  v6 = iconst -7
-  v7 = div_s v0, v6
-  v8 = mul v6, v7
-  v9 = sub v0, v8
-  v10 = mul v3, v6
-  v11 = sub v0, v10
-  v12 = div_u v1, v2
-  v13 = mul v12, v2
-  v14 = sub v0, v13
-  v15 = add v5, v9
-  v16 = add v15, v11
-  v17 = add v16, v14
-  v18 = add v17, v3
-  return v18
-`;
-    const m = cseModule(parseIR(src));
-    verifyModule(m);
-    const text = printModule(m);
-    expect(text).toContain('v5 = rem_u v0, v2');
-    expect(text).toContain('v9 = rem_s v0, v6');
-    expect(text.match(/= sub/g)?.length).toBe(2); // v11 (−7 is not the divisor 10) and v14 (v1 is not v0)
-    for (const args of [[0, 7], [12345, 99], [-1, 3], [-2147483648, -1], [2147483647, 10], [-123457, -5]]) {
-      expect(interpret(m, 'r', args)).toEqual(interpret(parseIR(src), 'r', args));
-    }
-  });
 });

@@ -373,6 +373,15 @@ function smallDivision(g: GraphBuilder, block: number, name: string, a: IValue, 
 export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue, b0: IValue, signed: boolean, cache?: BitCache, wantRem = true, wantQuot = true): DivRem {
   const a = canon(g, block, `${name}.a`, a0);
   const b = canon(g, block, `${name}.b`, b0);
+  // a / C and a % C of one a share one gadget (compilers spell a % C as a − (a / C)·C beside the
+  // a / C, which lower_block.ts remainderSpelledOut lowers as the rem): it is built once with both
+  // results, and the nodes only the result nobody reads needs are pruned with the graph (ir_to_graph.ts)
+  if (cache && isConstValue(b) && !isConstValue(a)) return cache.derive(a, `${signed ? 'div_s' : 'div_u'}:${u32(b)}`, () => divRemOf(g, block, name, a, b, signed, cache, true, true));
+  return divRemOf(g, block, name, a, b, signed, cache, wantRem, wantQuot);
+}
+
+/** divRem of canonical operands, not shared. */
+function divRemOf(g: GraphBuilder, block: number, name: string, a: IValue, b: IValue, signed: boolean, cache: BitCache | undefined, wantRem: boolean, wantQuot: boolean): DivRem {
   const divByZero = isZero(g, block, name, b);
   const overflow = signed ? isOverflow(g, block, name, a, b) : lconst(0);
   if (isConstValue(a) && isConstValue(b)) {
@@ -389,13 +398,6 @@ export function divRem(g: GraphBuilder, block: number, name: string, a0: IValue,
       const sh = 31 - Math.clz32(C);
       return { quot: shiftConst('shr_u', g, block, name, a, sh, cache), rem: and(g, block, name, a, constValue(C - 1), cache), divByZero, overflow };
     }
-  }
-  if (!signed && cache && isConstValue(b) && !isConstValue(a) && u32(b) >= 2 && u32(b) < LIMB) {
-    // a / C and a % C of one a (a remainder spelled out as a − (a / C)·C is a rem_u, ir/cse.ts)
-    // share one gadget: its quotient and its remainder are both free forms of it
-    const C = u32(b);
-    const r = cache.derive(a, `div_u:${C}`, () => smallDivision(g, block, name, a, C, false, cache, true, true));
-    return { ...r, divByZero, overflow };
   }
   if (isConstValue(b) && !isConstValue(a) && u32(b) >= 2 && u32(b) < LIMB) {
     return { ...smallDivision(g, block, name, a, u32(b), signed, cache, wantRem, wantQuot), divByZero, overflow };

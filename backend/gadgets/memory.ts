@@ -18,7 +18,8 @@ import { lcomb, lconst, lvar } from '../linear.js';
 import { BETA, EPOCH_BITS, LIMB, M1, M2, MemoryLayout, NEVER } from '../encoding.js';
 import type { IValue } from './arith.js';
 import { isConstValue, round01 } from './arith.js';
-import { tabulate } from './staircase.js';
+import { fmax, tabulate } from './staircase.js';
+import { LimbBits } from './bits.js';
 
 /**
  * Adds the staircase f(⌊x/period⌋) for q = 0..count to an MLP: each output gets
@@ -218,7 +219,7 @@ const ONE_SUBLAYER_FRAMES = 4096;
 
 /**
  * The decoded addresses of the first n bytes of frame k of an aligned call stack (framesAligned),
- * k an integer form in [0, kMax], kMax <= 65535. The D bits of min(k, 2^D − 1) come from one
+ * k an integer form in [0, kMax] (its declared bound), kMax <= 65535. The D bits of min(k, 2^D − 1) come from one
  * tabulate of k when 2^D <= 4096 (one sublayer, about 2^D merged units; each bit's
  * Σ|w|·max <= 2·Σ_t min(t + 1, 2^D − t) <= 2^(2D−1) < 2^24), else from the two-sublayer limb
  * decomposition (bits.ts, k being a canonical limb). Frame numbers never reach 2^D (calls trap
@@ -232,10 +233,9 @@ export function decodeFrame(
   mem: MemoryLayout,
   frame: { base: number; stride: number; maxDepth: number },
   k: LinForm,
-  kMax: number,
   n: number,
-  limbBits: (x: LinForm) => LinForm[],
 ): DecodedAccess {
+  const kMax = fmax(g, k);
   const D = depthBits(frame.maxDepth);
   const low = Math.log2(frame.stride);
   const top = 2 ** D - 1;
@@ -246,7 +246,7 @@ export function decodeFrame(
     tabulate(m, k, 0, kMax, vs.map((v, j) => ({ v, f: (t: number) => Math.floor(Math.min(t, top) / 2 ** j) % 2 })));
     kb = vs.map((v) => lvar(v));
   } else {
-    kb = limbBits(k).slice(0, D);
+    kb = new LimbBits(g, block, `${name}.k`, k).all().slice(0, D);
   }
   const bitOf = (x: number, j: number) => lconst(Math.floor(x / 2 ** j) % 2);
   const bits = Array.from({ length: n }, (_, i) =>
