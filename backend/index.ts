@@ -1,6 +1,7 @@
 // backend/index.ts — the backend driver: runs the passes in order, per expert, and describes the result.
 //
-//   localize → split_blocks (long blocks → chains that fit the budgets) → ir_to_graph (one
+//   localize → split_blocks (long blocks → chains that fit the budgets) → merge_steps (a loop
+//   block takes in the block it goes to, where that fits the model) → ir_to_graph (one
 //   graph per block) → check_magnitudes → schedule → allocate → check_allocation
 //   → model dims (widest expert) → assemble_weights → emit_onnx
 //
@@ -12,6 +13,9 @@ import { localizeModule } from '../ir/localize.js';
 import { blocksOnCycles } from '../ir/cycles.js';
 import { BlockGraph, irToGraphs, lowerBlock, programContext, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
 import { splitLongBlocks } from './split_blocks.js';
+import { mergeSteps } from './merge_steps.js';
+import type { Graph, HeadNode } from './graph.js';
+import type { Schedule } from './schedule.js';
 import { CompileError } from '../format/errors.js';
 import { criticalPath, schedule } from './schedule.js';
 import { allocate } from './allocate.js';
@@ -117,10 +121,13 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
 export const MAX_EXITS = 6;
 /** Models storing more than this many bytes of entries get at most 3 exits, so the copies stay small. */
 const LARGE_MODEL_BYTES = 16 * 2 ** 20;
+/** Models storing at most this many bytes of entries may exit at every depth an expert needs. */
+const SMALL_MODEL_BYTES = 4 * 2 ** 20;
 
 /** How many exits a model with this many stored nonzeros (20 bytes each, DESIGN §8) gets. */
 export function maxExits(nonzeros: number): number {
-  return nonzeros * 20 > LARGE_MODEL_BYTES ? 3 : MAX_EXITS;
+  const bytes = nonzeros * 20;
+  return bytes > LARGE_MODEL_BYTES ? 3 : bytes > SMALL_MODEL_BYTES ? MAX_EXITS : Infinity;
 }
 
 /** How much a step of a block on a loop counts, against 1 for other blocks, when the exits are chosen. */
@@ -180,9 +187,53 @@ function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean
   });
 }
 
+/** What a step of a block asks of the model's shared dimensions (assemble_weights.ts modelDims). */
+interface StepShape {
+  layers: number;
+  ports: number;
+  /** Heads and distinct pending rows per layer. */
+  heads: number[];
+  pending: number[];
+}
+
+function stepShape(graph: Graph, sched: Schedule): StepShape {
+  const heads = new Array<number>(sched.layers).fill(0);
+  const rows = Array.from({ length: sched.layers }, () => new Set<unknown>());
+  graph.nodes.forEach((n, i) => {
+    if (n.kind !== 'attn') return;
+    const l = sched.nodePoint[i] / 2;
+    heads[l]++;
+    for (const r of (n as HeadNode).pending) rows[l].add(r);
+  });
+  return { layers: sched.layers, ports: graph.ports.length, heads, pending: rows.map((s) => s.size) };
+}
+
+/** How many layers two merged blocks' depths may sum to past the envelope before merging is not tried. */
+const MERGE_SLACK = 2;
+
 /**
- * Splits blocks over the budgets, measuring each by lowering and scheduling it alone; the
- * graphs of blocks that fit are kept (keyed by block) so no block is lowered twice.
+ * A merged block may make a shallow model this deep: a layer costs a step that runs it far less
+ * than a step costs (DESIGN.md §8), and a step that needs fewer layers exits before them.
+ */
+const MERGE_MIN_LAYERS = 8;
+
+/**
+ * Whether shape s stays within envelope e: no deeper (than MERGE_MIN_LAYERS, for a shallower
+ * envelope), no more memory rows, and per layer no more heads and pending rows (a layer past the
+ * envelope's: no more than its widest layer).
+ */
+function within(s: StepShape, e: StepShape): boolean {
+  const most = (xs: number[], l: number) => xs[l] ?? Math.max(0, ...xs);
+  return s.layers <= Math.max(e.layers, MERGE_MIN_LAYERS) && s.ports <= e.ports
+    && s.heads.every((h, l) => h <= most(e.heads, l)) && s.pending.every((p, l) => p <= most(e.pending, l));
+}
+
+/**
+ * Splits blocks over the budgets, measuring each by lowering and scheduling it alone, then
+ * merges jumps into their blocks where the merged block asks no more of the model's shared
+ * dimensions than the blocks already do (merge_steps.ts: the model gets no wider, the merged
+ * path fewer steps). The graphs of blocks that fit are kept (keyed by block) so no block is
+ * lowered twice.
  */
 function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: Map<Block, BlockGraph> } {
   const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
@@ -193,12 +244,44 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
   }
   const ctx = programContext(mod, maxStores, opts.maxCallDepth);
   const lowered = new Map<Block, BlockGraph>();
+  const shapes = new Map<Block, StepShape>();
   const split = splitLongBlocks(mod, maxStores, (f, b, bi) => {
     const e = lowerBlock(f, bi, b, ctx);
     const sched = schedule(e.graph);
     const ok = sched.layers <= maxLayers && allocate(e.graph, sched).dModel <= maxWidth;
-    if (ok) lowered.set(b, e);
+    if (ok) {
+      lowered.set(b, e);
+      shapes.set(b, stepShape(e.graph, sched));
+    }
     return ok;
   });
-  return { mod: split, lowered };
+  // the envelope: per layer the most any block of the split module asks
+  const envelope: StepShape = { layers: 0, ports: 0, heads: [], pending: [] };
+  for (const f of split.funcs) {
+    for (const b of f.blocks) {
+      const s = shapes.get(b);
+      if (!s) continue; // a single instruction that does not fit alone: it stays its own step
+      envelope.layers = Math.max(envelope.layers, s.layers);
+      envelope.ports = Math.max(envelope.ports, s.ports);
+      s.heads.forEach((h, l) => (envelope.heads[l] = Math.max(envelope.heads[l] ?? 0, h)));
+      s.pending.forEach((p, l) => (envelope.pending[l] = Math.max(envelope.pending[l] ?? 0, p)));
+    }
+  }
+  for (let l = 0; l < envelope.layers; l++) (envelope.heads[l] ??= 0), (envelope.pending[l] ??= 0);
+  const merged = mergeSteps(split, maxStores, (f, b, bi, a, t) => {
+    // the merged block needs about the sum of the two depths (a little less where they
+    // overlap): far deeper than the envelope, it is not lowered to find out (a block of at
+    // most one instruction besides constants was never measured: it is tried)
+    const depths = (shapes.get(a)?.layers ?? 0) + (shapes.get(t)?.layers ?? 0);
+    if (depths > Math.max(envelope.layers, MERGE_MIN_LAYERS) + MERGE_SLACK) return false;
+    const e = lowerBlock(f, bi, b, ctx);
+    const sched = schedule(e.graph);
+    const ok = within(stepShape(e.graph, sched), envelope) && allocate(e.graph, sched).dModel <= maxWidth;
+    if (ok) {
+      lowered.set(b, e);
+      shapes.set(b, stepShape(e.graph, sched));
+    }
+    return ok;
+  });
+  return { mod: merged, lowered };
 }

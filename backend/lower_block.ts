@@ -11,7 +11,7 @@
 import type { BinaryCode, Block, Inst, UnaryCode, ValueId } from '../ir/ir.js';
 import type { CallStackLayout, GrowLayout } from '../format/layout.js';
 import { CompileError, TrapCode } from '../format/errors.js';
-import { GraphBuilder } from './graph.js';
+import { GraphBuilder, type MlpBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
 import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
 import { LIMB, MemoryLayout } from './encoding.js';
@@ -69,7 +69,7 @@ export interface StoreRec {
 /** What lowering a block's instructions produced, before its terminator. */
 export class BlockLowering {
   readonly env = new Map<ValueId, IValue>();
-  /** The block's constants and binary instructions lowered so far (remainderSpelledOut). */
+  /** The block's constants, binary instructions and selects lowered so far (remainderSpelledOut, selectTreeEdges). */
   readonly defs = new Map<ValueId, Inst>();
   readonly canonical = new Map<ValueId, IValue>();
   readonly decoded = new Map<string, DecodedAccess>();
@@ -85,8 +85,8 @@ export class BlockLowering {
   readonly bits = new BitCache();
   /** Whether a pc constant went into this block's graph (then it is lowered again once pcs are known). */
   usedPcs = false;
-  /** The byte this block writes, plus 1 (split_blocks leaves at most one output, last, per block). */
-  output: LinForm | null = null;
+  /** The byte this block writes, plus 1 (split_blocks leaves at most one output per block), and how many trap signals come before it. */
+  output: { byte: LinForm; trapsBefore: number } | null = null;
   readonly mem: MemoryLayout | null;
 
   constructor(
@@ -334,6 +334,7 @@ export const LOWERING: Rules = {
     L.canonical.set(i.dst, v);
   },
   select: (L, i) => {
+    L.defs.set(i.dst, i);
     const v = select(L.g, L.pc, `${L.tag}.select_v${i.dst}`, L.canonOf(i.cond), L.canonOf(i.a), L.canonOf(i.b));
     L.env.set(i.dst, v);
     L.canonical.set(i.dst, v);
@@ -364,13 +365,13 @@ export const LOWERING: Rules = {
     L.env.set(i.dst, v);
     L.canonical.set(i.dst, v);
   },
-  // env.output_byte(v): the low byte of v, + 1, into the token's `out` field (0: no output).
-  // split_blocks makes it the block's last effect, so a trap in the step is always before it
-  // and the runtime drops the byte of a trapping step (as native never wrote it).
+  // env.output_byte(v): the low byte of v, + 1, into the token's `out` field (0: no output),
+  // gated in the readout by the trap signals before it (a trap after it keeps the byte, as
+  // native wrote it before trapping). split_blocks leaves at most one output per block.
   output: (L, i) => {
-    if (L.output) throw new CompileError(`internal: two outputs in ${L.fname} block ${L.pc} (split_blocks cuts after each)`);
+    if (L.output) throw new CompileError(`internal: two outputs in ${L.fname} block ${L.pc} (split_blocks cuts between them)`);
     const [low] = valueBytes(L.g, L.pc, `${L.tag}.output`, L.canonOf(i.value));
-    L.output = lcomb([[low, 1]], 1);
+    L.output = { byte: lcomb([[low, 1]], 1), trapsBefore: L.traps.length };
   },
   load: (L, i) => {
     // a load repeated with no store in between reads the same bytes (and traps alike)
@@ -505,10 +506,59 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
       L.trap(lconst(1), term.code);
       return [{ taken: lconst(1), target: 'halt', args: [] }];
     case 'br_table':
-      return brTable(L, term.index, [...term.targets, term.default]);
+      return selectTreeEdges(L, term.index, [...term.targets, term.default]) ?? brTable(L, term.index, [...term.targets, term.default]);
     case 'call':
       throw new CompileError('internal: calls go through exitOf');
   }
+}
+
+/**
+ * A br_table indexed by a tree of selects of constants, at most two deep (`select c, (select d,
+ * 0, 1), 2`: merge_steps.ts's speculated br_if): each leaf k is reached when its path's
+ * conditions hold, so its target's taken form is, over the leaves that reach it, the sum of their
+ * paths' ANDs (c, or 1 − c on a false arm; two literals l, m: relu(l + m − 1), exact on 0/1),
+ * from one nonzero per condition and one sublayer of ANDs. The selects are never computed (the
+ * readout does not read them, so their gadgets are pruned). Null when the index is anything else.
+ */
+function selectTreeEdges(L: BlockLowering, index: ValueId, targets: Array<{ block: number; args: ValueId[] }>): Edge[] | null {
+  const n = targets.length - 1;
+  const leaves: Array<{ path: LinForm[]; target: number }> = [];
+  const conds = new Map<ValueId, LinForm>();
+  const cond = (v: ValueId): LinForm => {
+    let c = conds.get(v);
+    if (!c) {
+      c = nonzero(L.g, L.pc, `${L.tag}.br_table.c${v}`, L.canonOf(v));
+      conds.set(v, c);
+    }
+    return c;
+  };
+  const walk = (v: ValueId, path: LinForm[]): boolean => {
+    const d = L.defs.get(v);
+    if (d?.op === 'iconst') {
+      const k = d.value >>> 0;
+      leaves.push({ path, target: k < n ? k : n });
+      return true;
+    }
+    if (d?.op !== 'select' || path.length >= 2) return false;
+    const c = cond(d.cond);
+    return walk(d.a, [...path, c]) && walk(d.b, [...path, lcomb([[c, -1]], 1)]);
+  };
+  if (!walk(index, []) || leaves.every((l) => l.path.length === 0)) return null;
+  const name = `${L.tag}.br_table`;
+  const m = leaves.some((l) => l.path.length === 2) ? L.g.mlp(L.pc, `${name}.and`) : null;
+  const taken = targets.map((): Array<[LinForm, number]> => []);
+  leaves.forEach((leaf, j) => {
+    let t: LinForm;
+    if (leaf.path.length < 2) t = leaf.path[0] ?? lconst(1);
+    else {
+      const v = L.g.vreg(`${name}.leaf${j}`, 0, 1);
+      m!.bias(v, 0);
+      m!.unit(lcomb([[leaf.path[0], 1], [leaf.path[1], 1]], -1), [[v, 1]], 1);
+      t = lvar(v);
+    }
+    taken[leaf.target].push([t, 1]);
+  });
+  return targets.flatMap((t, k) => (taken[k].length === 0 ? [] : [{ taken: lcomb(taken[k]), target: t.block, args: t.args.map((a) => L.canonOf(a)) }]));
 }
 
 /**
@@ -567,6 +617,21 @@ function sameForm(a: LinForm, b: LinForm): boolean {
   if (a.c !== b.c || a.terms.size !== b.terms.size) return false;
   for (const [v, k] of a.terms) if (b.terms.get(v) !== k) return false;
   return true;
+}
+
+/**
+ * The token's `out` field: byte + 1 if the block writes a byte and no access before the write
+ * trapped, else 0. With trap signals t_k before it: relu(byte + 1 − 257·Σ t_k), which is the
+ * byte + 1 ≤ 256 when every t_k is 0 and at most 256 − 257 < 0, so 0, when any is 1.
+ */
+function outputOf(L: BlockLowering, sel: MlpBuilder): LinForm {
+  if (!L.output) return lconst(0);
+  const { byte, trapsBefore } = L.output;
+  if (trapsBefore === 0) return byte;
+  const out = L.g.vreg(`${L.tag}.output.valid`, 0, 256);
+  sel.bias(out, 0);
+  sel.unit(lcomb([[byte, 1], ...L.traps.slice(0, trapsBefore).map((t) => [t.signal, -257] as [LinForm, number])]), [[out, 1]], 256);
+  return lvar(out);
 }
 
 /**
@@ -647,6 +712,6 @@ export function readoutOf(L: BlockLowering, exit: Exit): { readout: LinForm[]; p
       return lvar(out);
     });
   });
-  const out = L.ctx.hasOutput ? [L.output ?? lconst(0)] : [];
+  const out = L.ctx.hasOutput ? [outputOf(L, sel)] : [];
   return { readout: [placeholder, trapCode, ...out, ...globals, ...(exit.depth ? [exit.depth] : []), ...args], ports };
 }

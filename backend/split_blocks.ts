@@ -7,9 +7,9 @@
 // first half ends in a jump to the second, passing as block parameters every value the
 // second half uses (the IR is localized, so that is all it needs) — except constants, which
 // the second half re-creates rather than carry in the state token. Blocks are first cut
-// after every maxStores-th store and every output (no measuring needed), then each block that
-// does not fit is cut after its longest prefix that does (splitLongBlocks). Semantics are
-// unchanged; the IR interpreter runs the split module step for step like the transformer.
+// after every maxStores-th store and between two outputs (no measuring needed), then each block that does not fit is cut after its longest prefix
+// that does (splitLongBlocks). Semantics are unchanged; the IR interpreter runs the split
+// module step for step like the transformer.
 
 import type { Block, Func, Inst, Module, ValueId } from '../ir/ir.js';
 import { instDst, instUses, mapInst, mapTerm, nextValueId, termUses } from '../ir/ir.js';
@@ -51,19 +51,19 @@ export function splitBlock(f: Func, bi: number, at: number): Func {
 }
 
 /**
- * Cuts blocks after every `maxStores`-th store and after every output. An output must be the
- * last effect of its step (the runtime drops the byte of a step that traps, which is right
- * only if every trap of the step comes before it), so it is also cut from a terminator that
- * can trap (`trap`, and `call` on a full call stack).
+ * Cuts blocks after every `maxStores`-th store and between two outputs: a step writes at most
+ * one byte (the token's `out` field). Where the output sits among the block's traps does not
+ * matter: the readout drops the byte when an access before it trapped (lower_block.ts).
  */
 function cutByEffects(f0: Func, maxStores: number): Func {
   let f = f0;
   for (let bi = 0; bi < f.blocks.length; bi++) {
     let stores = 0;
-    const { insts, term } = f.blocks[bi];
+    const { insts } = f.blocks[bi];
+    const lastOutput = insts.map((i) => i.op).lastIndexOf('output');
     for (let k = 0; k < insts.length; k++) {
       const last = k + 1 === insts.length;
-      const cut = insts[k].op === 'store' ? ++stores === maxStores && !last : insts[k].op === 'output' && (!last || term.op === 'trap' || term.op === 'call');
+      const cut = insts[k].op === 'store' ? ++stores === maxStores && !last : insts[k].op === 'output' && k < lastOutput;
       if (cut) {
         f = splitBlock(f, bi, k + 1); // the tail (a new block at the end) is cut in its turn
         break;

@@ -47,7 +47,8 @@ export interface LoadOptions {
   ort?: OrtBinding;
   /**
    * Run a step whose expert needs fewer layers on the graph cut at its exit (default true; one
-   * more session per exit depth the run reaches, at most 6). false: every step runs every layer.
+   * more session per exit depth the run reaches: the model's exits, at most 6 in models over
+   * 4 MiB of entries, backend/index.ts maxExits). false: every step runs every layer.
    */
   earlyExit?: boolean;
 }
@@ -497,8 +498,8 @@ export class TransformerModel {
           opts.trace!(ev);
         }
         if (mem) memories[b].position++;
-        // a step's output is its last effect: a trapping step wrote nothing (split_blocks)
-        if (tok.out >= 0 && tok.trap === 0) {
+        // the model zeroes the byte of a step that trapped before writing it (lower_block.ts outputOf)
+        if (tok.out >= 0) {
           if (tok.out > 255) throw new RunError(`the model produced an invalid output byte ${tok.out} at step ${steps[b]}`);
           if (written[b].length >= maxOut) throw new RunError(`output limit exceeded (${maxOut} bytes)`);
           written[b].push(tok.out);

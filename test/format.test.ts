@@ -211,7 +211,7 @@ describe('TransformerModel.load on edited model files', () => {
   it('refuses a model without layout metadata, with non-JSON metadata, and bytes that are not ONNX', async () => {
     const m = models.get('add_chain/gather')!;
     expect((await loadError(withMetadata(m, null))).message).toMatch(/not produced by wasmformer/);
-    expect((await loadError(withMetadata(m, '{"format": "wasmformer/3",'))).message).toMatch(/not valid JSON/);
+    expect((await loadError(withMetadata(m, '{"format": "wasmformer/4",'))).message).toMatch(/not valid JSON/);
     expect((await loadError(withMetadata(m, 'null'))).message).toMatch(/'<root>' must be an object/);
     expect((await loadError(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3]))).message).toMatch(/not an ONNX model|not produced by wasmformer/);
   });

@@ -61,7 +61,7 @@ describe('ParallelModel: a batch split over worker threads', () => {
   });
 
   it('fails the whole batch at a step limit, with the runtime error of one runBatch', async () => {
-    const args = Array.from({ length: 2 * MIN_ROWS_PER_WORKER }, (_, b) => [b === 20 ? 28 : 1]);
+    const args = Array.from({ length: 2 * MIN_ROWS_PER_WORKER }, (_, b) => [b === 20 ? 60 : 1]);
     await expect(single.runBatch('f', args, args.map(() => single.newMemory()), { maxSteps: 40 })).rejects.toThrow('step limit exceeded (40 steps)');
     await expect(parallel.runBatch('f', args, args.map(() => parallel.newMemory()), { maxSteps: 40 })).rejects.toThrow('step limit exceeded (40 steps)');
     // the workers are free again afterwards

@@ -1,0 +1,153 @@
+// backend/merge_steps.ts — a block takes in the block it goes to: one step, not two.
+//
+// A step is one forward pass whose cost is mostly fixed (ONNX Runtime's per-node and per-run
+// overhead, DESIGN.md §8), so an edge from A to B costs a whole step for nothing but passing
+// values. For a block A on a cycle of its function's CFG (a loop's block: it runs many times):
+//  - jump: where A ends in `jump B`, A gets a copy of B's instructions (B's parameters replaced by
+//    the jump's arguments, B's values renamed fresh) and B's terminator;
+//  - speculation: where A ends in `br_if c, B, C` (or C, B) and B is pure (no access, store,
+//    output, global.set or division: nothing that can trap or be seen), A runs B's instructions
+//    whichever way c goes and branches three ways: B's targets when c selects B, C otherwise.
+//    B's `jump D` makes that `br_if c, D, C`; B's `br_if d, D, E` a `br_table` over [D, E, C]
+//    indexed by `select c, (select d, 0, 1), 2` (2 and the inner select swapped when B is the
+//    else side), whose edges lower_block.ts reads straight off the selects (its taken forms are
+//    ANDs of the two conditions), so no select is computed.
+// Again for the block A then goes to, while the merged block still fits one step: the caller's
+// measure (the model gets no deeper or wider), at most maxStores stores and one output. B itself
+// stays for its other predecessors (tail duplication), so only A's path changes: a loop header
+// reached by a jump has its first iteration peeled into the jump's block. The IR is localized
+// (ir/localize.ts), so B's live-ins are exactly its parameters; the IR interpreter runs the merged
+// module step for step like the transformer.
+
+import type { Block, BlockTarget, Func, Inst, Module, Terminator, ValueId } from '../ir/ir.js';
+import { instDst, instRemovable, mapDst, mapInst, mapTerm, nextValueId } from '../ir/ir.js';
+import { blocksOnCycles } from '../ir/cycles.js';
+
+/** Whether `merged` (block `a` with `b` merged in) fits one step (measured by the caller: layers, width). */
+export type MergeFits = (f: Func, merged: Block, index: number, a: Block, b: Block) => boolean;
+
+/** A block of at most this many instructions is copied into its jumps' blocks. */
+const MAX_COPIED = 48;
+/** A merged block longer than this is not tried (it would be cut again). */
+const MAX_MERGED = 160;
+
+/** B's instructions renamed fresh, its parameters read as `args`, and its terminator renamed alike. */
+function inlined(b: Block, args: ValueId[], fresh: () => ValueId): { insts: Inst[]; term: Terminator } {
+  const rename = new Map<ValueId, ValueId>();
+  b.params.forEach((p, k) => rename.set(p, args[k]));
+  const r = (v: ValueId): ValueId => rename.get(v) ?? v;
+  const insts: Inst[] = [];
+  for (const i of b.insts) {
+    const d = instDst(i);
+    const renamed = mapInst(i, r);
+    if (d === null) insts.push(renamed);
+    else {
+      const nv = fresh();
+      rename.set(d, nv);
+      insts.push(mapDst(renamed, () => nv));
+    }
+  }
+  return { insts, term: mapTerm(b.term, r) };
+}
+
+/** A's instructions, then B's (renamed), with B's terminator: A must end in `jump B`. */
+export function mergeInto(a: Block, b: Block, fresh: () => ValueId): Block {
+  if (a.term.op !== 'jump') throw new Error('mergeInto: the block does not end in a jump');
+  const { insts, term } = inlined(b, a.term.target.args, fresh);
+  return { params: a.params, insts: [...a.insts, ...insts], term };
+}
+
+/** Whether a block can run whichever way its predecessor branches: nothing in it traps or is seen. */
+function pure(b: Block): boolean {
+  return b.insts.every((i) => instRemovable(i) && i.op !== 'poison') && (b.term.op === 'jump' || b.term.op === 'br_if');
+}
+
+/**
+ * A with its br_if's `side` (a pure block B) run speculatively: A's instructions, B's, and a
+ * branch to B's targets when A's condition selects B, to A's other target otherwise.
+ */
+export function speculate(a: Block, b: Block, side: 'then' | 'else', fresh: () => ValueId): Block {
+  if (a.term.op !== 'br_if') throw new Error('speculate: the block does not end in a br_if');
+  const { cond: c, then: t, else: e } = a.term;
+  const into = side === 'then' ? t : e;
+  const other = side === 'then' ? e : t;
+  const { insts, term } = inlined(b, into.args, fresh);
+  const body = [...a.insts, ...insts];
+  if (term.op === 'jump') {
+    const [yes, no]: [BlockTarget, BlockTarget] = side === 'then' ? [term.target, other] : [other, term.target];
+    return { params: a.params, insts: body, term: { op: 'br_if', cond: c, then: yes, else: no } };
+  }
+  if (term.op !== 'br_if') throw new Error('speculate: the speculated block must end in a jump or a br_if');
+  const k = [0, 1, 2].map((value) => ({ op: 'iconst' as const, dst: fresh(), value }));
+  const inner: Inst = { op: 'select', dst: fresh(), cond: term.cond, a: k[0].dst, b: k[1].dst };
+  const index: Inst = side === 'then'
+    ? { op: 'select', dst: fresh(), cond: c, a: inner.dst, b: k[2].dst }
+    : { op: 'select', dst: fresh(), cond: c, a: k[2].dst, b: inner.dst };
+  return {
+    params: a.params,
+    insts: [...body, ...k, inner, index],
+    term: { op: 'br_table', index: (index as { dst: ValueId }).dst, targets: [term.then, term.else], default: other },
+  };
+}
+
+function effects(b: Block): { stores: number; outputs: number } {
+  let stores = 0;
+  let outputs = 0;
+  for (const i of b.insts) {
+    if (i.op === 'store') stores++;
+    else if (i.op === 'output') outputs++;
+  }
+  return { stores, outputs };
+}
+
+/** The block A becomes with its next block merged in, or null when none can be (B itself, too long, too many effects). */
+function candidate(f: Func, ai: number, maxStores: number, fresh: () => ValueId): { merged: Block; b: Block } | null {
+  const a = f.blocks[ai];
+  const fitsEffects = (b: Block): boolean => {
+    if (b === a || b.insts.length > MAX_COPIED || a.insts.length + b.insts.length > MAX_MERGED) return false;
+    const ea = effects(a);
+    const eb = effects(b);
+    return ea.stores + eb.stores <= maxStores && ea.outputs + eb.outputs <= 1;
+  };
+  if (a.term.op === 'jump') {
+    const b = f.blocks[a.term.target.block];
+    return fitsEffects(b) ? { merged: mergeInto(a, b, fresh), b } : null;
+  }
+  if (a.term.op === 'br_if') {
+    for (const side of ['then', 'else'] as const) {
+      const b = f.blocks[a.term[side].block];
+      if (pure(b) && fitsEffects(b)) return { merged: speculate(a, b, side, fresh), b };
+    }
+  }
+  return null;
+}
+
+/**
+ * Merges into every block on a cycle the block it goes to (a jump's target, or a br_if's pure
+ * side), again and again while the result fits (see the header). Blocks are visited in order.
+ */
+export function mergeSteps(mod: Module, maxStores: number, fits: MergeFits): Module {
+  const funcs = mod.funcs.map((f0) => {
+    let f = f0;
+    let next = nextValueId(f);
+    const fresh = (): ValueId => next++;
+    // a block off every cycle runs at most once a call: merging it saves at most one step
+    const hot = blocksOnCycles(f.blocks);
+    for (let ai = 0; ai < f.blocks.length; ai++) {
+      if (!hot.has(ai)) continue;
+      for (;;) {
+        const saved = next;
+        const c = candidate(f, ai, maxStores, fresh);
+        if (!c) break;
+        const g: Func = { ...f, blocks: f.blocks.map((x, k) => (k === ai ? c.merged : x)) };
+        if (!fits(g, c.merged, ai, f.blocks[ai], c.b)) {
+          next = saved;
+          break;
+        }
+        f = g;
+      }
+    }
+    return f;
+  });
+  return { ...mod, funcs };
+}

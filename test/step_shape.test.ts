@@ -1,0 +1,159 @@
+// test/step_shape.test.ts — what one step may hold: an output anywhere among traps, and jumps merged.
+//
+// An output need not be the last effect of its step: the readout zeroes the byte when an access
+// before it trapped (lower_block.ts outputOf), so a block with an output and later accesses is
+// one step, and prints exactly what native prints whichever of its accesses trap. A loop block
+// takes in the block it goes to (a jump's target; a br_if's pure side, speculated) where the
+// merged block fits (merge_steps.ts): fewer steps, the same results, outputs and memory as V8
+// and the IR interpreter (which runs the merged module step for step).
+
+import { describe, expect, it } from 'vitest';
+import { compile } from '../index.js';
+import { TransformerModel } from '../runtime/transformer.js';
+import { checkProgram } from '../harness/check.js';
+import { compileToIR } from '../frontend/index.js';
+import { interpret } from '../ir/interp.js';
+import { parseModule } from '../ir/parse.js';
+import { mergeInto, mergeSteps } from '../backend/merge_steps.js';
+import { TrapCode } from '../format/errors.js';
+
+const OUTPUTS = `(module
+  (import "env" "output_byte" (func $o (param i32)))
+  (memory 1)
+  ;; 'A', then a load of address p: out of bounds from p = 65533 on
+  (func (export "out_then_load") (param i32) (result i32)
+    (call $o (i32.const 65)) (i32.load (local.get 0)))
+  ;; a load of p, then 'B': the byte only when the load is in bounds
+  (func (export "load_then_out") (param i32) (result i32)
+    (i32.load (local.get 0)) (call $o (i32.const 66)))
+  ;; a division by p between a store and 'C', then a load of p
+  (func (export "div_out_load") (param i32) (result i32)
+    (i32.store8 (i32.const 7) (i32.const 9))
+    (i32.div_u (i32.const 100) (local.get 0))
+    (call $o (i32.add (i32.const 67) (i32.load8_u (i32.const 7))))
+    (i32.load8_u (local.get 0)) (i32.add)))`;
+
+describe('an output among traps', () => {
+  it('is one step, and its byte is written exactly when native writes it', async () => {
+    const m = await compile(OUTPUTS, { filename: 'outputs.wat' });
+    const model = await TransformerModel.load(m.onnx);
+    const native = await compile(OUTPUTS, { filename: 'outputs.wat' }).then((x) => x.wasm);
+    const edges = [[0], [4], [65532], [65533], [65535], [65536], [-1]];
+    const report = await checkProgram(model, m.ir, native, { cases: 20, extraArgs: { out_then_load: edges, load_then_out: edges, div_out_load: edges } });
+    expect(report.failed, report.cases.filter((c) => !c.ok).map((c) => `${c.export}(${c.args}): ${c.reason}`).join('\n')).toBe(0);
+    expect(report.passed).toBeGreaterThan(3 * edges.length);
+    const run = async (name: string, p: number) => (await model.runBatch(name, [[p]], [model.newMemory()]))[0];
+    const kept = await run('out_then_load', 65533);
+    expect([kept.steps, [...kept.output], kept.trapCode]).toEqual([1, [65], TrapCode.OutOfBounds]);
+    const dropped = await run('load_then_out', 65533);
+    expect([dropped.steps, [...dropped.output], dropped.trapCode]).toEqual([1, [], TrapCode.OutOfBounds]);
+    const byZero = await run('div_out_load', 0);
+    expect([[...byZero.output], byZero.trapCode]).toEqual([[], TrapCode.IntegerDivideByZero]);
+    const late = await run('div_out_load', 65536);
+    expect([[...late.output], late.trapCode]).toEqual([[76], TrapCode.OutOfBounds]);
+  });
+});
+
+// a loop whose odd iterations run a block that jumps to the loop's shared tail
+const LOOP = `(module
+  (memory 1)
+  (func (export "walk") (param i32) (result i32) (local i32)
+    (loop $l
+      (if (i32.and (local.get 0) (i32.const 1))
+        (then (local.set 1 (i32.add (local.get 1) (i32.mul (local.get 0) (i32.const 3))))))
+      (local.set 1 (i32.xor (local.get 1) (i32.shl (local.get 0) (i32.const 2))))
+      (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+      (br_if $l (i32.gt_s (local.get 0) (i32.const 0))))
+    ;; after the loop, a deeper block (a chain of loads): merged loop blocks fit beneath it
+    (i32.store (i32.const 8) (local.get 1))
+    (i32.load8_u (i32.load8_u (i32.and (local.get 1) (i32.const 0xff))))
+    (local.get 1) (i32.add)))`;
+
+const LOOP_IR = `func $f (export "f") params=1 results=1
+block0(v0):
+  v1 = iconst 0
+  jump block1(v0, v1)
+block1(v2, v3):
+  v4 = iconst 1
+  v5 = and v2, v4
+  br_if v5, block2(v2, v3), block3(v2, v3)
+block2(v6, v7):
+  v8 = add v7, v6
+  jump block3(v6, v8)
+block3(v9, v10):
+  v11 = iconst -1
+  v12 = add v9, v11
+  br_if v12, block1(v12, v10), block4(v10)
+block4(v13):
+  return v13
+`;
+
+// a counting loop whose test block is pure: merged into the body's step
+const SPEC = `(module
+  (func (export "count") (param i32) (result i32) (local i32 i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get 1) (local.get 0)))
+      (local.set 2 (i32.add (local.get 2) (i32.xor (local.get 1) (i32.const 0x55))))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br $l)))
+    (local.get 2)))`;
+
+describe('merged jumps', () => {
+  it('take fewer steps than the blocks the frontend made, and agree with V8 and the IR interpreter', async () => {
+    const m = await compile(LOOP, { filename: 'loop.wat' });
+    const model = await TransformerModel.load(m.onnx);
+    const report = await checkProgram(model, m.ir, m.wasm, { ranges: [[0, 200]], cases: 24 });
+    expect(report.failed, report.cases.filter((c) => !c.ok).map((c) => `${c.args}: ${c.reason}`).join('\n')).toBe(0);
+    const { ir: unmerged } = await compileToIR(LOOP, { filename: 'loop.wat' });
+    const before = interpret(unmerged, 'walk', [101]);
+    const [after] = await model.runBatch('walk', [[101]], [model.newMemory()]);
+    expect(after.results).toEqual(before.results);
+    // every one of the 101 iterations saves at least a step (the odd ones' jump to the tail, the
+    // tail's test speculated into the header)
+    expect(before.steps - after.steps).toBeGreaterThanOrEqual(101);
+  });
+
+  it('renames the merged block\'s values, substitutes its parameters, and merges only on cycles', () => {
+    const mod = parseModule(LOOP_IR);
+    const f = mod.funcs[0];
+    let next = 14;
+    const merged = mergeInto(f.blocks[2], f.blocks[3], () => next++);
+    expect(merged.params).toEqual([6, 7]);
+    expect(merged.insts.map((i) => ('dst' in i ? i.dst : -1))).toEqual([8, 14, 15]);
+    expect(merged.insts[2]).toEqual({ op: 'binary', code: 'add', dst: 15, a: 6, b: 14 });
+    expect(merged.term).toEqual({ op: 'br_if', cond: 15, then: { block: 1, args: [15, 8] }, else: { block: 4, args: [8] } });
+    // block2 (on the loop) takes in block3; block0 (off every cycle) keeps its jump
+    let tries = 0; // one merge: block2 then ends in block3's br_if (a later try would speculate block1)
+    const out = mergeSteps(mod, 32, (_f, _b, index) => index === 2 && tries++ === 0);
+    expect(out.funcs[0].blocks[2].term.op).toBe('br_if');
+    expect(mergeSteps(mod, 32, () => true).funcs[0].blocks[0].term.op).toBe('jump');
+    for (const a of [1, 3, 6, 9]) expect(interpret(out, 'f', [a]).results).toEqual(interpret(mod, 'f', [a]).results);
+    expect([interpret(mod, 'f', [3]).steps, interpret(out, 'f', [3]).steps]).toEqual([10, 8]);
+  });
+
+  it('speculates a pure side of a br_if: a br_if for its jump, a br_table read off selects for its br_if', () => {
+    const mod = parseModule(LOOP_IR);
+    // block1 takes in its pure then side (block2, a jump to block3), then block3 (pure, a br_if)
+    const out = mergeSteps(mod, 32, (_f, _b, index) => index === 1);
+    const b1 = out.funcs[0].blocks[1];
+    expect(b1.term.op).toBe('br_table');
+    if (b1.term.op !== 'br_table') return;
+    expect([b1.term.targets.map((t) => t.block), b1.term.default.block]).toEqual([[1, 4], 3]);
+    expect(b1.insts.filter((i) => i.op === 'select')).toHaveLength(2);
+    for (const a of [1, 2, 3, 6, 9, 100]) expect(interpret(out, 'f', [a]).results).toEqual(interpret(mod, 'f', [a]).results);
+    expect(interpret(out, 'f', [9]).steps).toBeLessThan(interpret(mod, 'f', [9]).steps);
+  });
+
+  it('runs speculated loops on the transformer exactly, with a loads-free body in one step an iteration', async () => {
+    const m = await compile(SPEC, { filename: 'spec.wat' });
+    const model = await TransformerModel.load(m.onnx);
+    const report = await checkProgram(model, m.ir, m.wasm, { ranges: [[0, 300]], cases: 30 });
+    expect(report.failed, report.cases.filter((c) => !c.ok).map((c) => `${c.args}: ${c.reason}`).join('\n')).toBe(0);
+    const [o] = await model.runBatch('count', [[200]], [model.newMemory()]);
+    const { ir: unmerged } = await compileToIR(SPEC, { filename: 'spec.wat' });
+    expect(o.results).toEqual(interpret(unmerged, 'count', [200]).results);
+    // the frontend's loop takes two steps an iteration (test, body); merged, one
+    expect(interpret(unmerged, 'count', [200]).steps).toBeGreaterThan(400);
+    expect(o.steps).toBeLessThanOrEqual(205);
+  });
+});
