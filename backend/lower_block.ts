@@ -73,7 +73,13 @@ export class BlockLowering {
   readonly defs = new Map<ValueId, Inst>();
   readonly canonical = new Map<ValueId, IValue>();
   readonly decoded = new Map<string, DecodedAccess>();
-  readonly loaded = new Map<string, IValue>();
+  readonly loaded = new Map<string, { value: IValue; bytes: LinForm[] }>();
+  /**
+   * The low bytes of values loaded in this block, as the lookups gave them (a load of n bytes
+   * knows its first n, signed or not): an output or a store of no more bytes writes them
+   * without decomposing the value again (lowBytes).
+   */
+  readonly loadedBytes = new Map<ValueId, LinForm[]>();
   readonly traps: TrapSignal[] = [];
   readonly stores: StoreRec[] = [];
   readonly pendingSoFar: LinForm[][] = [];
@@ -141,6 +147,13 @@ export class BlockLowering {
     const x = this.env.get(v);
     if (!x) throw new CompileError(`internal: value v${v} used before definition in ${this.fname} block ${this.pc}`);
     return x;
+  }
+
+  /** The first n bytes of v: as loaded, or from the canonical value's byte decomposition. */
+  lowBytes(v: ValueId, n: number, name: string): LinForm[] {
+    const known = this.loadedBytes.get(v);
+    if (known && known.length >= n) return known.slice(0, n);
+    return valueBytes(this.g, this.pc, name, this.canonOf(v)).slice(0, n);
   }
 
   canonOf(v: ValueId): IValue {
@@ -370,14 +383,15 @@ export const LOWERING: Rules = {
   // native wrote it before trapping). split_blocks leaves at most one output per block.
   output: (L, i) => {
     if (L.output) throw new CompileError(`internal: two outputs in ${L.fname} block ${L.pc} (split_blocks cuts between them)`);
-    const [low] = valueBytes(L.g, L.pc, `${L.tag}.output`, L.canonOf(i.value));
+    const [low] = L.lowBytes(i.value, 1, `${L.tag}.output`);
     L.output = { byte: lcomb([[low, 1]], 1), trapsBefore: L.traps.length };
   },
   load: (L, i) => {
     // a load repeated with no store in between reads the same bytes (and traps alike)
     const key = `${i.addr}+${i.offset}:${i.bytes}${i.signed ? 's' : 'u'}@${L.stores.length}`;
-    let value = L.loaded.get(key);
-    if (!value) {
+    let got = L.loaded.get(key);
+    if (!got) {
+      let value: IValue;
       const name = `${L.tag}.load_v${i.dst}`;
       const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
       L.trap(boundsTrap(L, acc, name), TrapCode.OutOfBounds);
@@ -387,14 +401,16 @@ export const LOWERING: Rules = {
         const low = i.bytes === 1 ? bytes[0] : lcomb([[bytes[0], 1], [bytes[1], 256]]);
         value = i.signed ? signExtendLimb(L, name, low, i.bytes === 1 ? 8 : 16) : limbValue(low, lconst(0));
       }
-      L.loaded.set(key, value);
+      got = { value, bytes };
+      L.loaded.set(key, got);
     }
-    L.env.set(i.dst, value);
-    if (i.bytes === 4 || !i.signed) L.canonical.set(i.dst, value);
+    L.env.set(i.dst, got.value);
+    L.loadedBytes.set(i.dst, got.bytes);
+    if (i.bytes === 4 || !i.signed) L.canonical.set(i.dst, got.value);
   },
   store: (L, i) => {
     const name = `${L.tag}.store${L.stores.length}`;
-    const bytes = valueBytes(L.g, L.pc, `${name}.value`, L.canonOf(i.value)).slice(0, i.bytes);
+    const bytes = L.lowBytes(i.value, i.bytes, `${name}.value`);
     const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
     L.trap(boundsTrap(L, acc, name), TrapCode.OutOfBounds);
     L.storeBytes(acc, bytes);
