@@ -8,7 +8,7 @@
 // V8 running the same calls natively. Throughput is reported in steps/s (one
 // step = one executed basic block = one forward pass per batch row) and in
 // WASM instructions/s, where "instructions" is approximated by counting, per
-// executed IR block, its IR instructions plus its terminator (counted by a
+// executed block of the frontend's IR (not the merged steps), its IR instructions plus its terminator (counted by a
 // walk of the IR that is cross-checked against the IR interpreter). Then a
 // long-trace check: loop samples run for as many steps as fit in a time
 // budget. Then the showcase C programs (bench/c_programs.ts), the floor and the time per step
@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { compile, type CompiledModel } from '../index.js';
 import { interpret, findFunc } from '../ir/interp.js';
+import { compileToIR } from '../frontend/index.js';
 import { initialMemory, type Block, type Module } from '../ir/ir.js';
 import { prng } from '../harness/check.js';
 import { TransformerModel, type Outcome } from '../runtime/transformer.js';
@@ -148,14 +149,19 @@ function countRun(ir: Module, name: string, args: number[], maxSteps: number): C
   throw new Error(`${name}(${args.join(', ')}): more than ${maxSteps} steps`);
 }
 
-/** countRun, cross-checked against the IR interpreter. */
-function countChecked(ir: Module, name: string, args: number[], maxSteps: number): Counted {
-  const c = countRun(ir, name, args, maxSteps);
+/**
+ * countRun on the frontend's IR (the program's own blocks: merged steps would count the
+ * instructions a step runs speculatively), cross-checked against the IR interpreter on both
+ * that IR and the model's module, whose steps it reports (the transformer's).
+ */
+function countChecked(source: Module, ir: Module, name: string, args: number[], maxSteps: number): Counted {
+  const c = countRun(source, name, args, maxSteps);
+  const s = interpret(source, name, args, { maxSteps });
   const r = interpret(ir, name, args, { maxSteps });
-  if (r.steps !== c.steps || r.trap !== c.trap || r.results.join() !== c.results.join()) {
+  if (s.steps !== c.steps || s.trap !== c.trap || s.results.join() !== c.results.join() || r.trap !== c.trap || r.results.join() !== c.results.join()) {
     throw new Error(`instruction counter disagrees with the IR interpreter on ${name}(${args.join(', ')})`);
   }
-  return c;
+  return { ...c, steps: r.steps };
 }
 
 const same = (o: Outcome, c: Counted) => o.trap === c.trap && o.steps === c.steps && o.results.join() === c.results.join();
@@ -231,10 +237,11 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
   const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit });
   const loadMs = performance.now() - t0;
   const rand = prng(2024);
+  const { ir: source } = await compileToIR(wasm, { filename: sample.file });
   const mismatches: string[] = [];
   const plan = sample.exports.map((ex) => {
     const tuples = Array.from({ length: cfg.batch }, () => argsFor(ex.argRanges, rand));
-    const counts = tuples.map((a) => countChecked(c.ir, ex.name, a, 1_000_000));
+    const counts = tuples.map((a) => countChecked(source, c.ir, ex.name, a, 1_000_000));
     return { name: ex.name, tuples, counts };
   });
   // warm-up (JIT, ONNX Runtime's first runs and allocations): two calls and a small batch per export
