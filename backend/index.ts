@@ -14,7 +14,7 @@ import { blocksOnCycles } from '../ir/cycles.js';
 import { BlockGraph, irToGraphs, lowerBlock, programContext, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
 import { splitLongBlocks } from './split_blocks.js';
 import { mergeSteps } from './merge_steps.js';
-import type { Graph, HeadNode } from './graph.js';
+import type { Graph } from './graph.js';
 import type { Schedule } from './schedule.js';
 import { CompileError } from '../format/errors.js';
 import { criticalPath, schedule } from './schedule.js';
@@ -187,25 +187,44 @@ function withExits(experts: ExpertInfo[], weights: ModelWeights, routed: boolean
   });
 }
 
-/** What a step of a block asks of the model's shared dimensions (assemble_weights.ts modelDims). */
+/**
+ * What a step of a block asks of the model's shared dimensions that other steps pay for: its
+ * layers, its memory rows (every step reads out the model's `storePorts` rows), and which layers
+ * hold attention heads, pending rows and MLP units at all (each costs its nodes in every step
+ * that runs the layer; how many heads, rows and units is the active expert's own in a routed
+ * model, emit_onnx.ts slices them by pc).
+ */
 interface StepShape {
   layers: number;
   ports: number;
-  /** Heads and distinct pending rows per layer. */
-  heads: number[];
-  pending: number[];
+  attn: boolean[];
+  pending: boolean[];
+  mlp: boolean[];
 }
 
 function stepShape(graph: Graph, sched: Schedule): StepShape {
-  const heads = new Array<number>(sched.layers).fill(0);
-  const rows = Array.from({ length: sched.layers }, () => new Set<unknown>());
+  const s: StepShape = { layers: sched.layers, ports: graph.ports.length, attn: [], pending: [], mlp: [] };
+  for (let l = 0; l < sched.layers; l++) (s.attn[l] = false), (s.pending[l] = false), (s.mlp[l] = false);
   graph.nodes.forEach((n, i) => {
-    if (n.kind !== 'attn') return;
-    const l = sched.nodePoint[i] / 2;
-    heads[l]++;
-    for (const r of (n as HeadNode).pending) rows[l].add(r);
+    const p = sched.nodePoint[i];
+    const l = Math.floor(p / 2);
+    if (n.kind === 'attn') {
+      s.attn[l] = true;
+      if (n.pending.length > 0) s.pending[l] = true;
+    } else if (n.units.length > 0) s.mlp[l] = true;
   });
-  return { layers: sched.layers, ports: graph.ports.length, heads, pending: rows.map((s) => s.size) };
+  return s;
+}
+
+/** The envelope of shapes: the most layers and rows, and every layer any of them uses. */
+function widen(e: StepShape, s: StepShape): void {
+  e.layers = Math.max(e.layers, s.layers);
+  e.ports = Math.max(e.ports, s.ports);
+  for (let l = 0; l < s.layers; l++) {
+    e.attn[l] = (e.attn[l] ?? false) || s.attn[l];
+    e.pending[l] = (e.pending[l] ?? false) || s.pending[l];
+    e.mlp[l] = (e.mlp[l] ?? false) || s.mlp[l];
+  }
 }
 
 /** How many layers two merged blocks' depths may sum to past the envelope before merging is not tried. */
@@ -218,14 +237,31 @@ const MERGE_SLACK = 2;
 const MERGE_MIN_LAYERS = 8;
 
 /**
- * Whether shape s stays within envelope e: no deeper (than MERGE_MIN_LAYERS, for a shallower
- * envelope), no more memory rows, and per layer no more heads and pending rows (a layer past the
- * envelope's: no more than its widest layer).
+ * What a new attention layer, a new pending-row branch or a new MLP layer costs every step that
+ * runs through that layer, in steps: about 25, 8 and 9 nodes of a step's 100-odd nodes and fixed
+ * cost (DESIGN.md §8).
  */
-function within(s: StepShape, e: StepShape): boolean {
-  const most = (xs: number[], l: number) => xs[l] ?? Math.max(0, ...xs);
-  return s.layers <= Math.max(e.layers, MERGE_MIN_LAYERS) && s.ports <= e.ports
-    && s.heads.every((h, l) => h <= most(e.heads, l)) && s.pending.every((p, l) => p <= most(e.pending, l));
+const NEW_ATTN_COST = 0.2;
+const NEW_PENDING_COST = 0.07;
+const NEW_MLP_COST = 0.08;
+
+/**
+ * Whether shape s may join envelope e: no deeper (than MERGE_MIN_LAYERS, for a shallower
+ * envelope), no more memory rows, and what it adds to layers that had no attention, pending rows
+ * or MLP units (every step through such a layer pays for it: `deeper[l]`, the loop-weighted
+ * count of blocks that run past layer l, times the layer's cost) must cost less than the step
+ * a merge saves a loop block (LOOP_WEIGHT).
+ */
+function within(s: StepShape, e: StepShape, deeper: readonly number[]): boolean {
+  if (s.layers > Math.max(e.layers, MERGE_MIN_LAYERS) || s.ports > e.ports) return false;
+  let cost = 0;
+  for (let l = 0; l < Math.min(s.layers, e.layers); l++) {
+    const w = deeper[l] ?? 0;
+    if (s.attn[l] && !e.attn[l]) cost += w * NEW_ATTN_COST;
+    if (s.pending[l] && !e.pending[l]) cost += w * NEW_PENDING_COST;
+    if (s.mlp[l] && !e.mlp[l]) cost += w * NEW_MLP_COST;
+  }
+  return cost < LOOP_WEIGHT;
 }
 
 /**
@@ -255,19 +291,19 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
     }
     return ok;
   });
-  // the envelope: per layer the most any block of the split module asks
-  const envelope: StepShape = { layers: 0, ports: 0, heads: [], pending: [] };
+  // the envelope: what the blocks of the split module ask together
+  const envelope: StepShape = { layers: 0, ports: 0, attn: [], pending: [], mlp: [] };
+  // deeper[l]: how many blocks run past layer l, a loop's blocks LOOP_WEIGHT each
+  const deeper: number[] = [];
   for (const f of split.funcs) {
-    for (const b of f.blocks) {
+    const cyclic = blocksOnCycles(f.blocks);
+    f.blocks.forEach((b, bi) => {
       const s = shapes.get(b);
-      if (!s) continue; // a single instruction that does not fit alone: it stays its own step
-      envelope.layers = Math.max(envelope.layers, s.layers);
-      envelope.ports = Math.max(envelope.ports, s.ports);
-      s.heads.forEach((h, l) => (envelope.heads[l] = Math.max(envelope.heads[l] ?? 0, h)));
-      s.pending.forEach((p, l) => (envelope.pending[l] = Math.max(envelope.pending[l] ?? 0, p)));
-    }
+      if (!s) return; // a single instruction that does not fit alone: it stays its own step
+      widen(envelope, s);
+      for (let l = 0; l < s.layers; l++) deeper[l] = (deeper[l] ?? 0) + (cyclic.has(bi) ? LOOP_WEIGHT : 1);
+    });
   }
-  for (let l = 0; l < envelope.layers; l++) (envelope.heads[l] ??= 0), (envelope.pending[l] ??= 0);
   const merged = mergeSteps(split, maxStores, (f, b, bi, a, t) => {
     // the merged block needs about the sum of the two depths (a little less where they
     // overlap): far deeper than the envelope, it is not lowered to find out (a block of at
@@ -276,10 +312,12 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
     if (depths > Math.max(envelope.layers, MERGE_MIN_LAYERS) + MERGE_SLACK) return false;
     const e = lowerBlock(f, bi, b, ctx);
     const sched = schedule(e.graph);
-    const ok = within(stepShape(e.graph, sched), envelope) && allocate(e.graph, sched).dModel <= maxWidth;
+    const shape = stepShape(e.graph, sched);
+    const ok = within(shape, envelope, deeper) && allocate(e.graph, sched).dModel <= maxWidth;
     if (ok) {
       lowered.set(b, e);
-      shapes.set(b, stepShape(e.graph, sched));
+      shapes.set(b, shape);
+      widen(envelope, shape); // what it adds is paid for: later merges may use it
     }
     return ok;
   });

@@ -11,6 +11,7 @@
 import type { BinaryCode, Block, Inst, UnaryCode, ValueId } from '../ir/ir.js';
 import type { CallStackLayout, GrowLayout } from '../format/layout.js';
 import { CompileError, TrapCode } from '../format/errors.js';
+import { OUTPUTS_PER_STEP } from '../format/token.js';
 import { GraphBuilder, type MlpBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
 import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
@@ -64,6 +65,8 @@ export interface TrapSignal {
 export interface StoreRec {
   rows: LinForm[][]; // one pending row per byte (features)
   signalsSoFar: number; // trap signals of this and earlier accesses in the block
+  /** A guarded store's guard (exact 0/1): its rows are kept only when it is 1. */
+  guard: LinForm | null;
 }
 
 /** What lowering a block's instructions produced, before its terminator. */
@@ -80,6 +83,8 @@ export class BlockLowering {
    * without decomposing the value again (lowBytes).
    */
   readonly loadedBytes = new Map<ValueId, LinForm[]>();
+  /** Guards' 0/1 forms by guard value (guardOf). */
+  readonly guards = new Map<ValueId, LinForm>();
   readonly traps: TrapSignal[] = [];
   readonly stores: StoreRec[] = [];
   readonly pendingSoFar: LinForm[][] = [];
@@ -91,8 +96,8 @@ export class BlockLowering {
   readonly bits = new BitCache();
   /** Whether a pc constant went into this block's graph (then it is lowered again once pcs are known). */
   usedPcs = false;
-  /** The byte this block writes, plus 1 (split_blocks leaves at most one output per block), and how many trap signals come before it. */
-  output: { byte: LinForm; trapsBefore: number } | null = null;
+  /** The bytes this block writes, each plus 1 (split_blocks leaves at most OUTPUTS_PER_STEP per block), how many trap signals come before each, and its guard. */
+  readonly outputs: Array<{ byte: LinForm; trapsBefore: number; guard: LinForm | null }> = [];
   readonly mem: MemoryLayout | null;
 
   constructor(
@@ -135,12 +140,33 @@ export class BlockLowering {
   }
 
   /** Pending rows (and, at the readout, memory rows) for the given bytes at decoded addresses. */
-  storeBytes(acc: DecodedAccess, bytes: LinForm[]): void {
+  storeBytes(acc: DecodedAccess, bytes: LinForm[], guard: LinForm | null = null): void {
     const mem = this.memory();
     const tick = lcomb([[this.tick!, 1]], this.stores.length);
     const rows = acc.bits.map((bits, k) => pendingRow(mem, bits, this.epoch, tick, bytes[k]));
     this.pendingSoFar.push(...rows);
-    this.stores.push({ rows, signalsSoFar: this.traps.length });
+    this.stores.push({ rows, signalsSoFar: this.traps.length, guard });
+  }
+
+  /** A guard's exact 0/1 form (nonzero of the guard value, one per value). */
+  guardOf(v: ValueId | undefined): LinForm | null {
+    if (v === undefined) return null;
+    let g = this.guards.get(v);
+    if (!g) {
+      g = nonzero(this.g, this.pc, `${this.tag}.guard_v${v}`, this.canonOf(v));
+      this.guards.set(v, g);
+    }
+    return g;
+  }
+
+  /** A trap signal that counts only when the guard is 1: relu(signal + guard − 1) (one unit). */
+  guardedTrap(signal: LinForm, guard: LinForm | null, name: string): LinForm {
+    if (!guard || (isConst(signal) && signal.c === 0)) return signal;
+    const m = this.g.mlp(this.pc, `${name}.guarded`);
+    const t = this.g.vreg(`${name}.guarded`, 0, 1);
+    m.bias(t, 0);
+    m.unit(lcomb([[signal, 1], [guard, 1]], -1), [[t, 1]], 1);
+    return lvar(t);
   }
 
   get(v: ValueId): IValue {
@@ -382,19 +408,20 @@ export const LOWERING: Rules = {
   // gated in the readout by the trap signals before it (a trap after it keeps the byte, as
   // native wrote it before trapping). split_blocks leaves at most one output per block.
   output: (L, i) => {
-    if (L.output) throw new CompileError(`internal: two outputs in ${L.fname} block ${L.pc} (split_blocks cuts between them)`);
-    const [low] = L.lowBytes(i.value, 1, `${L.tag}.output`);
-    L.output = { byte: lcomb([[low, 1]], 1), trapsBefore: L.traps.length };
+    const k = L.outputs.length;
+    if (k === OUTPUTS_PER_STEP) throw new CompileError(`internal: more than ${OUTPUTS_PER_STEP} outputs in ${L.fname} block ${L.pc} (split_blocks cuts between them)`);
+    const [low] = L.lowBytes(i.value, 1, `${L.tag}.output${k === 0 ? '' : k}`);
+    L.outputs.push({ byte: lcomb([[low, 1]], 1), trapsBefore: L.traps.length, guard: L.guardOf(i.guard) });
   },
   load: (L, i) => {
     // a load repeated with no store in between reads the same bytes (and traps alike)
-    const key = `${i.addr}+${i.offset}:${i.bytes}${i.signed ? 's' : 'u'}@${L.stores.length}`;
+    const key = `${i.addr}+${i.offset}:${i.bytes}${i.signed ? 's' : 'u'}@${L.stores.length}${i.guard === undefined ? '' : `if${i.guard}`}`;
     let got = L.loaded.get(key);
     if (!got) {
       let value: IValue;
       const name = `${L.tag}.load_v${i.dst}`;
       const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
-      L.trap(boundsTrap(L, acc, name), TrapCode.OutOfBounds);
+      L.trap(L.guardedTrap(boundsTrap(L, acc, name), L.guardOf(i.guard), name), TrapCode.OutOfBounds);
       const bytes = L.lookup(acc, name);
       if (i.bytes === 4) value = limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]]));
       else {
@@ -412,8 +439,9 @@ export const LOWERING: Rules = {
     const name = `${L.tag}.store${L.stores.length}`;
     const bytes = L.lowBytes(i.value, i.bytes, `${name}.value`);
     const acc = L.decodeOf(i.addr, i.offset, i.bytes, name);
-    L.trap(boundsTrap(L, acc, name), TrapCode.OutOfBounds);
-    L.storeBytes(acc, bytes);
+    const guard = L.guardOf(i.guard);
+    L.trap(L.guardedTrap(boundsTrap(L, acc, name), guard, name), TrapCode.OutOfBounds);
+    L.storeBytes(acc, bytes, guard);
   },
 };
 
@@ -636,17 +664,21 @@ function sameForm(a: LinForm, b: LinForm): boolean {
 }
 
 /**
- * The token's `out` field: byte + 1 if the block writes a byte and no access before the write
- * trapped, else 0. With trap signals t_k before it: relu(byte + 1 − 257·Σ t_k), which is the
- * byte + 1 ≤ 256 when every t_k is 0 and at most 256 − 257 < 0, so 0, when any is 1.
+ * The token's k-th output field: byte + 1 if the block's k-th output happens (its guard, if any,
+ * is 1) and no access before it trapped, else 0. With trap signals t_j before it and guard g:
+ * relu(byte + 1 − 257·Σ t_j − 257·(1 − g)), which is byte + 1 ≤ 256 when every t_j is 0 and g = 1,
+ * and at most 256 − 257 < 0, so 0, otherwise.
  */
-function outputOf(L: BlockLowering, sel: MlpBuilder): LinForm {
-  if (!L.output) return lconst(0);
-  const { byte, trapsBefore } = L.output;
-  if (trapsBefore === 0) return byte;
-  const out = L.g.vreg(`${L.tag}.output.valid`, 0, 256);
+function outputOf(L: BlockLowering, sel: MlpBuilder, k: number): LinForm {
+  const o = L.outputs[k];
+  if (!o) return lconst(0);
+  const { byte, trapsBefore, guard } = o;
+  if (trapsBefore === 0 && !guard) return byte;
+  // a guard g adds −257·(1 − g): the byte only when the output happens
+  const gate: Array<[LinForm, number]> = guard ? [[guard, 257]] : [];
+  const out = L.g.vreg(`${L.tag}.output${k === 0 ? '' : k}.valid`, 0, 256);
   sel.bias(out, 0);
-  sel.unit(lcomb([[byte, 1], ...L.traps.slice(0, trapsBefore).map((t) => [t.signal, -257] as [LinForm, number])]), [[out, 1]], 256);
+  sel.unit(lcomb([[byte, 1], ...gate, ...L.traps.slice(0, trapsBefore).map((t) => [t.signal, -257] as [LinForm, number])], guard ? -257 : 0), [[out, 1]], 256);
   return lvar(out);
 }
 
@@ -695,12 +727,13 @@ export function readoutOf(L: BlockLowering, exit: Exit): { readout: LinForm[]; p
   const ports: LinForm[][] = [];
   const mem = L.mem;
   L.stores.forEach((s, j) => {
-    let keep: LinForm = lconst(1);
+    // a guarded store keeps its rows only when its guard is 1
+    let keep: LinForm = s.guard ?? lconst(1);
     if (s.signalsSoFar > 0) {
-      // valid = relu(1 − Σ trap signals up to this store) ∈ {0, 1}
+      // valid = relu(g − Σ trap signals up to this store) ∈ {0, 1}, g the guard or 1
       const valid = g.vreg(`${L.tag}.store${j}.valid`, 0, 1);
       sel.bias(valid, 0);
-      sel.unit(lcomb(L.traps.slice(0, s.signalsSoFar).map((t) => [t.signal, -1] as [LinForm, number]), 1), [[valid, 1]], 1);
+      sel.unit(lcomb([...L.traps.slice(0, s.signalsSoFar).map((t) => [t.signal, -1] as [LinForm, number]), ...(s.guard ? [[s.guard, 1] as [LinForm, number]] : [])], s.guard ? 0 : 1), [[valid, 1]], 1);
       keep = lvar(valid);
     }
     for (const row of s.rows) {
@@ -728,6 +761,6 @@ export function readoutOf(L: BlockLowering, exit: Exit): { readout: LinForm[]; p
       return lvar(out);
     });
   });
-  const out = L.ctx.hasOutput ? [outputOf(L, sel)] : [];
+  const out = L.ctx.hasOutput ? Array.from({ length: OUTPUTS_PER_STEP }, (_, k) => outputOf(L, sel, k)) : [];
   return { readout: [placeholder, trapCode, ...out, ...globals, ...(exit.depth ? [exit.depth] : []), ...args], ports };
 }

@@ -7,12 +7,13 @@
 // first half ends in a jump to the second, passing as block parameters every value the
 // second half uses (the IR is localized, so that is all it needs) — except constants, which
 // the second half re-creates rather than carry in the state token. Blocks are first cut
-// after every maxStores-th store and between two outputs (no measuring needed), then each block that does not fit is cut after its longest prefix
+// after every maxStores-th store and every OUTPUTS_PER_STEP-th output (no measuring needed), then each block that does not fit is cut after its longest prefix
 // that does (splitLongBlocks). Semantics are unchanged; the IR interpreter runs the split
 // module step for step like the transformer.
 
 import type { Block, Func, Inst, Module, ValueId } from '../ir/ir.js';
 import { instDst, instUses, mapInst, mapTerm, nextValueId, termUses } from '../ir/ir.js';
+import { OUTPUTS_PER_STEP } from '../format/token.js';
 
 /** Whether a block may stay one step (measured by the caller: layers, stores). */
 export type Fits = (f: Func, block: Block, index: number) => boolean;
@@ -51,19 +52,21 @@ export function splitBlock(f: Func, bi: number, at: number): Func {
 }
 
 /**
- * Cuts blocks after every `maxStores`-th store and between two outputs: a step writes at most
- * one byte (the token's `out` field). Where the output sits among the block's traps does not
- * matter: the readout drops the byte when an access before it trapped (lower_block.ts).
+ * Cuts blocks after every `maxStores`-th store and after every OUTPUTS_PER_STEP-th output that
+ * another follows: a step writes at most that many bytes (the token's output fields). Where an
+ * output sits among the block's traps does not matter: the readout drops a byte when an access
+ * before it trapped (lower_block.ts).
  */
 function cutByEffects(f0: Func, maxStores: number): Func {
   let f = f0;
   for (let bi = 0; bi < f.blocks.length; bi++) {
     let stores = 0;
+    let outputs = 0;
     const { insts } = f.blocks[bi];
     const lastOutput = insts.map((i) => i.op).lastIndexOf('output');
     for (let k = 0; k < insts.length; k++) {
       const last = k + 1 === insts.length;
-      const cut = insts[k].op === 'store' ? ++stores === maxStores && !last : insts[k].op === 'output' && k < lastOutput;
+      const cut = insts[k].op === 'store' ? ++stores === maxStores && !last : insts[k].op === 'output' && ++outputs === OUTPUTS_PER_STEP && k < lastOutput;
       if (cut) {
         f = splitBlock(f, bi, k + 1); // the tail (a new block at the end) is cut in its turn
         break;

@@ -123,7 +123,8 @@ export const TRACE_VIEWER_SCRIPT = String.raw`(function () {
     root.appendChild(h('div', 'muted', 'live values entering the block'));
     root.appendChild(live.length ? table(['value', 'i32', 'hex'], live) : h('div', 'muted', '(none)'));
     var next = s.trap ? 'trap (code ' + s.trap + ')' : s.next === undefined ? '' : s.next === data.halt ? 'halt (return)' : 'next: pc ' + s.next + ' ' + blockName(s.next);
-    if (next) root.appendChild(h('p', null, next + (s.out !== null && s.out !== undefined ? ' · output byte ' + s.out + ' ' + ch(s.out) : '')));
+    var outs = (s.out || []).map(function (b) { return b + ' ' + ch(b); });
+    if (next) root.appendChild(h('p', null, next + (outs.length ? ' · output ' + (outs.length > 1 ? 'bytes ' : 'byte ') + outs.join(', ') : '')));
     if (s.writes && s.writes.length) {
       root.appendChild(h('h2', null, 'memory writes (' + s.writes.length + ')'));
       root.appendChild(table(['address', 'byte', 'char', 'where'], s.writes.map(function (w) { return [hex(w[0]) + ' (' + w[0] + ')', w[1], ch(w[1]), where(w[0])]; })));

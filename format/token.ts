@@ -11,7 +11,8 @@
 // (routed models) or a one-hot `route` input over the experts (dense models).
 // Output token `readout.next`:
 //   [ next pc (an exact integer; pc = number of experts means HALT) | trap code |
-//     output (1, with env.output_byte: byte + 1 when the step wrote one, else 0) | globals | depth | args ]
+//     output (OUTPUTS_PER_STEP fields, with env.output_byte: byte + 1 for each byte the step wrote,
+//     in order, else 0) | globals | depth | args ]
 // Limbs are 16-bit halves of an i32: value = lo + 65536·hi (mod 2^32). The trap code is a
 // TrapCode (format/errors.ts), 0 for none. Every field is an exact small integer in float32.
 // The backend derives the layout with tokenLayout(); the runtime encodes and decodes with
@@ -31,10 +32,13 @@ export interface TokenIn {
   width: number;
 }
 
+/** How many bytes a step may write (env.output_byte): the token's output fields. */
+export const OUTPUTS_PER_STEP = 2;
+
 export interface TokenOut {
   pc: number;
   trap: number;
-  /** The output byte + 1 (0: none this step); only with hasOutput (then at 2). */
+  /** The first of OUTPUTS_PER_STEP output fields, each a byte + 1 (0: none); only with hasOutput (then at 2), else −1. */
   out: number;
   globals: number;
   depth: number;
@@ -47,7 +51,7 @@ export interface TokenShape {
   hasMemory: boolean;
   globals: number;
   hasCalls: boolean;
-  /** The program writes output (env.output_byte): at most one byte per step. */
+  /** The program writes output (env.output_byte): at most OUTPUTS_PER_STEP bytes per step. */
   hasOutput: boolean;
 }
 
@@ -58,7 +62,7 @@ export function tokenLayout(shape: TokenShape): { tokenIn: TokenIn; tokenOut: To
   const globals = tick + (hasMemory ? 1 : 0);
   const depth = globals + 2 * G;
   const args = depth + (hasCalls ? 1 : 0);
-  const oGlobals = 2 + (hasOutput ? 1 : 0);
+  const oGlobals = 2 + (hasOutput ? OUTPUTS_PER_STEP : 0);
   const oDepth = oGlobals + 2 * G;
   const oArgs = oDepth + (hasCalls ? 1 : 0);
   return {
@@ -110,12 +114,19 @@ export function encodeToken(
 
 /**
  * Reads one execution's output token at `o` into `s` (args and globals signed i32); returns pc,
- * trap code and the byte written this step (-1: none).
+ * trap code and the bytes written this step, in order (each field's value − 1; the fields left
+ * 0 are skipped; a value outside 0..255 is the caller's to reject).
  */
-export function decodeToken(t: TokenOut, shape: TokenShape, buf: Float32Array, o: number, s: StepState): { pc: number; trap: number; out: number } {
+export function decodeToken(t: TokenOut, shape: TokenShape, buf: Float32Array, o: number, s: StepState): { pc: number; trap: number; out: number[] } {
   for (let i = 0; i < shape.maxArgs; i++) s.args[i] = joinI32(buf[o + t.args + 2 * i], buf[o + t.args + 2 * i + 1]);
   for (let g = 0; g < shape.globals; g++) s.globals[g] = joinI32(buf[o + t.globals + 2 * g], buf[o + t.globals + 2 * g + 1]);
   if (shape.hasCalls) s.depth = Math.round(buf[o + t.depth]);
-  const out = shape.hasOutput ? Math.round(buf[o + t.out]) - 1 : -1;
+  const out: number[] = [];
+  if (shape.hasOutput) {
+    for (let k = 0; k < OUTPUTS_PER_STEP; k++) {
+      const b = Math.round(buf[o + t.out + k]) - 1;
+      if (b !== -1) out.push(b);
+    }
+  }
   return { pc: Math.round(buf[o + t.pc]), trap: Math.round(buf[o + t.trap]), out };
 }

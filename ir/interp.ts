@@ -19,7 +19,7 @@ import { RunError } from '../frontend/errors.js';
 import { TrapCode, trapMessage } from '../format/errors.js';
 import { evalBinary, evalUnary } from './instructions.js';
 import {
-  MAX_MEMORY_PAGES, PAGE_SIZE, initialGlobals, initialMemory, instDst,
+  MAX_MEMORY_PAGES, PAGE_SIZE, initialGlobals, initialMemory, instDst, instGuard,
   type Block, type BlockTarget, type Func, type Inst, type Module,
 } from './ir.js';
 
@@ -155,6 +155,11 @@ class Machine {
   }
 
   exec(i: Inst, v: Int32Array): void {
+    const g = instGuard(i);
+    if (g !== undefined && v[g] === 0) {
+      if (i.op === 'load') v[i.dst] = 0; // a guarded access that does not happen (merge_steps.ts)
+      return;
+    }
     switch (i.op) {
       case 'iconst': v[i.dst] = i.value; return;
       case 'unary': v[i.dst] = evalUnary(i.code, v[i.a] as number); return;

@@ -64,13 +64,17 @@ export type Inst =
   | { op: 'unary'; code: UnaryCode; dst: ValueId; a: ValueId }
   | { op: 'binary'; code: BinaryCode; dst: ValueId; a: ValueId; b: ValueId }
   | { op: 'select'; dst: ValueId; cond: ValueId; a: ValueId; b: ValueId }
-  | { op: 'load'; dst: ValueId; addr: ValueId; offset: number; bytes: 1 | 2 | 4; signed: boolean }
-  | { op: 'store'; addr: ValueId; value: ValueId; offset: number; bytes: 1 | 2 | 4 }
+  /**
+   * Accesses and outputs may carry a `guard` (backend/merge_steps.ts): they happen, and may trap,
+   * only when the guard value is nonzero (a guarded load that does not happen reads 0).
+   */
+  | { op: 'load'; dst: ValueId; addr: ValueId; offset: number; bytes: 1 | 2 | 4; signed: boolean; guard?: ValueId }
+  | { op: 'store'; addr: ValueId; value: ValueId; offset: number; bytes: 1 | 2 | 4; guard?: ValueId }
   | { op: 'global_get'; dst: ValueId; index: number }
   | { op: 'global_set'; index: number; value: ValueId }
   | { op: 'memory_size'; dst: ValueId }
   | { op: 'memory_grow'; dst: ValueId; delta: ValueId }
-  | { op: 'output'; value: ValueId }
+  | { op: 'output'; value: ValueId; guard?: ValueId }
   /**
    * A float value the compiler does not compute (frontend/lower_words.ts): pure, so removed when
    * unused; one still present after simplification is a CompileError (ir/poison.ts). `what` is the
@@ -154,9 +158,16 @@ export function instDst(inst: Inst): ValueId | null {
   return INST_FIELDS[inst.op].dst ? ((inst as unknown as Fields)['dst'] as ValueId) : null;
 }
 
-/** Values read by an instruction, in operand order. */
+/** An instruction's guard (merge_steps.ts), if it has one. */
+export function instGuard(inst: Inst): ValueId | undefined {
+  return inst.op === 'load' || inst.op === 'store' || inst.op === 'output' ? inst.guard : undefined;
+}
+
+/** Values read by an instruction, in operand order (a guard last). */
 export function instUses(inst: Inst): ValueId[] {
-  return INST_FIELDS[inst.op].uses.map((k) => (inst as unknown as Fields)[k] as ValueId);
+  const uses = INST_FIELDS[inst.op].uses.map((k) => (inst as unknown as Fields)[k] as ValueId);
+  const g = instGuard(inst);
+  return g === undefined ? uses : [...uses, g];
 }
 
 /**
@@ -211,6 +222,7 @@ export function mapTarget(t: BlockTarget, f: (v: ValueId) => ValueId): BlockTarg
 export function mapInst(i: Inst, f: (v: ValueId) => ValueId): Inst {
   const out: Fields = { ...(i as unknown as Fields) };
   for (const k of INST_FIELDS[i.op].uses) out[k] = f(out[k] as ValueId);
+  if (out['guard'] !== undefined) out['guard'] = f(out['guard'] as ValueId);
   return out as unknown as Inst;
 }
 

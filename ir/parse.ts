@@ -192,6 +192,15 @@ function parseInst(L: Line, dst: ValueId): Inst {
   return L.fail(`unknown instruction '${w}'`);
 }
 
+/** An access or output with its optional trailing `if vN` guard. */
+function guarded(L: Line, i: Inst): Inst {
+  const t = L.peek();
+  if (!(t?.kind === 'word' && t.text === 'if')) return i;
+  if (i.op !== 'load' && i.op !== 'store' && i.op !== 'output') return L.fail(`only loads, stores and outputs take a guard ('if vN')`);
+  L.word('if');
+  return { ...i, guard: L.indexed('v') };
+}
+
 /** Statements without a result: stores, global_set, output. */
 function parseEffect(L: Line, word: string): Inst | null {
   const store = accessOf(word, 'store');
@@ -317,14 +326,14 @@ function parseLine(st: State, L: Line): void {
     st.func.blocks.push(st.block);
   } else {
     if (!st.block) L.fail(`'${first.text}' outside a block`);
-    if (/^v\d+$/.test(word)) st.block.insts.push(parseInst(L, Number(word.slice(1))));
+    if (/^v\d+$/.test(word)) st.block.insts.push(guarded(L, parseInst(L, Number(word.slice(1)))));
     else if (TERMINATORS.has(word)) {
       st.block.term = parseTerm(L, word);
       st.block = null;
     } else {
       const inst = parseEffect(L, word);
       if (!inst) L.fail(`unknown statement '${first.text}'`);
-      st.block.insts.push(inst);
+      st.block.insts.push(guarded(L, inst));
     }
   }
   L.end();

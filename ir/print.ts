@@ -43,6 +43,11 @@ export function storeName(bytes: 1 | 2 | 4): string {
 }
 
 export function printInst(i: Inst): string {
+  const g = i.op === 'load' || i.op === 'store' || i.op === 'output' ? i.guard : undefined;
+  return g === undefined ? printBare(i) : `${printBare(i)} if ${v(g)}`;
+}
+
+function printBare(i: Inst): string {
   switch (i.op) {
     case 'iconst': return `${v(i.dst)} = iconst ${i.value}`;
     case 'unary': return `${v(i.dst)} = ${i.code} ${v(i.a)}`;

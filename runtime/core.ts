@@ -490,7 +490,7 @@ export class TransformerModel {
               depth: depthIn,
               next: tok.pc,
               trap: tok.trap,
-              out: tok.out >= 0 ? tok.out : null,
+              out: tok.out,
               writes,
               reads: mem && feeds.cache ? decodeLookups(L, out, feeds.cache, k) : [],
             };
@@ -499,11 +499,11 @@ export class TransformerModel {
         }
         if (mem) memories[b].position++;
         // the model zeroes the byte of a step that trapped before writing it (lower_block.ts outputOf)
-        if (tok.out >= 0) {
-          if (tok.out > 255) throw new RunError(`the model produced an invalid output byte ${tok.out} at step ${steps[b]}`);
+        for (const byte of tok.out) {
+          if (!(byte >= 0 && byte <= 255)) throw new RunError(`the model produced an invalid output byte ${byte} at step ${steps[b]}`);
           if (written[b].length >= maxOut) throw new RunError(`output limit exceeded (${maxOut} bytes)`);
-          written[b].push(tok.out);
-          opts.onOutput?.(b, tok.out);
+          written[b].push(byte);
+          opts.onOutput?.(b, byte);
         }
         const output = () => Uint8Array.from(written[b]);
         if (tok.trap !== 0) {

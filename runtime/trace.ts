@@ -51,8 +51,8 @@ export interface StepDetail {
   next: number;
   /** The trap code (format/errors.ts TrapCode), 0 for none. */
   trap: number;
-  /** The byte written with env.output_byte, or null. */
-  out: number | null;
+  /** The bytes written with env.output_byte, in order (empty: none). */
+  out: number[];
   /** Memory rows the step kept: [address, byte], in store order. */
   writes: Array<[number, number]>;
   /** Every lookup head of the step's block. */

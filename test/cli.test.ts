@@ -310,7 +310,7 @@ describe('conventions', () => {
     expect(steps).toHaveLength(out.steps);
     // the original fields, unchanged; the detail fields follow (DESIGN.md §15)
     expect(Object.keys(steps[0]).slice(0, 4)).toEqual(['step', 'pc', 'block', 'args']);
-    expect(steps[0]).toMatchObject({ step: 1, pc: 0, block: 'countdown:block0', args: [3], trap: 0, out: null, writes: [], reads: [] });
+    expect(steps[0]).toMatchObject({ step: 1, pc: 0, block: 'countdown:block0', args: [3], trap: 0, out: [], writes: [], reads: [] });
     expect((steps[0] as unknown as { next: number }).next).toBe(steps[1].pc);
     steps.forEach((s, i) => expect(s.step).toBe(i + 1));
   });

@@ -11,7 +11,7 @@ import onnxProto from 'onnx-proto';
 import { loadSamples, sampleWasm } from '../wasm-samples/samples.js';
 import { compile, type CompiledModel } from '../index.js';
 import { FORMAT_VERSION, LAYOUT_KEY, validateLayout } from '../format/layout.js';
-import { decodeToken, encodeToken, joinI32, splitI32, tokenLayout } from '../format/token.js';
+import { OUTPUTS_PER_STEP, decodeToken, encodeToken, joinI32, splitI32, tokenLayout } from '../format/token.js';
 import { tokenShape, type ModelLayout } from '../format/layout.js';
 import { encodeBase64 } from '../format/memory.js';
 import { readModelFile } from '../format/model_file.js';
@@ -238,11 +238,18 @@ describe('format/token.ts', () => {
       const out = new Float32Array(tokenOut.width);
       out[tokenOut.pc] = 17;
       out[tokenOut.trap] = 4;
-      if (hasOutput) out[tokenOut.out] = 66; // 'A' + 1
+      if (hasOutput) out[tokenOut.out] = 66; // 'A' + 1, then no second byte (0)
       [...splitI32(-123456), ...splitI32(2147483647), ...splitI32(-2147483648)].forEach((x, i) => (out[tokenOut.args + i] = x));
       const state = { args: [0, 0, 0], globals: [], depth: 0 };
-      expect(decodeToken(tokenOut, shape, out, 0, state)).toEqual({ pc: 17, trap: 4, out: hasOutput ? 65 : -1 });
-      if (hasOutput) expect(tokenOut.out).toBe(2);
+      expect(decodeToken(tokenOut, shape, out, 0, state)).toEqual({ pc: 17, trap: 4, out: hasOutput ? [65] : [] });
+      if (hasOutput) {
+        expect(tokenOut.out).toBe(2);
+        expect(tokenOut.globals).toBe(2 + OUTPUTS_PER_STEP);
+        out[tokenOut.out + 1] = 67; // a second byte, 'B'
+        expect(decodeToken(tokenOut, shape, out, 0, state).out).toEqual([65, 66]);
+        out[tokenOut.out] = 0; // only the second field: its byte alone
+        expect(decodeToken(tokenOut, shape, out, 0, state).out).toEqual([66]);
+      }
       expect(state.args).toEqual([-123456, 2147483647, -2147483648]);
     }
     expect(joinI32(65535 + 65536, 0)).toBe(65535); // limbs are taken mod 2^16

@@ -15,6 +15,7 @@ import { compileToIR } from '../frontend/index.js';
 import { compileIR } from '../backend/index.js';
 import { interpret } from '../ir/interp.js';
 import { parseModule } from '../ir/parse.js';
+import { printModule } from '../ir/print.js';
 import { mergeInto, mergeSteps } from '../backend/merge_steps.js';
 import { TrapCode } from '../format/errors.js';
 
@@ -184,5 +185,64 @@ describe('loaded bytes', () => {
     expect(roles.filter((r) => r.includes('output.bytes'))).toEqual([]);
     expect(roles.filter((r) => /store[03]\.value\.bytes/.test(r))).toEqual([]);
     expect(roles.filter((r) => /store1\.value\.bytes/.test(r)).length).toBeGreaterThan(0);
+  });
+});
+
+// loops unrolled once: the second iteration's accesses and output guarded by the loop's test
+const UNROLL = `(module
+  (import "env" "output_byte" (func $o (param i32)))
+  (memory 1)
+  (data (i32.const 65520) "0123456789abcdef")
+  ;; prints bytes p, p+1, … until a 0 byte or the end of memory (an out-of-bounds load traps)
+  (func (export "puts") (param i32)
+    (block $done (loop $l
+      (br_if $done (i32.eqz (i32.load8_u (local.get 0))))
+      (call $o (i32.load8_u (local.get 0)))
+      (local.set 0 (i32.add (local.get 0) (i32.const 1)))
+      (br $l))))
+  ;; stores n decimal digits of v from address 100 down, then returns the digit count
+  (func (export "digits") (param i32) (result i32) (local i32)
+    (loop $l
+      (i32.store8 (i32.sub (i32.const 100) (local.get 1)) (i32.or (i32.rem_u (local.get 0) (i32.const 10)) (i32.const 48)))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (local.set 0 (i32.div_u (local.get 0) (i32.const 10)))
+      (br_if $l (local.get 0)))
+    (local.get 1))
+  ;; a deep block (chained loads): the loops' merged steps fit beneath it
+  (func (export "deep") (param i32) (result i32)
+    (i32.load8_u (i32.load8_u (i32.load8_u (i32.and (local.get 0) (i32.const 0xffff)))))))`;
+
+describe('unrolled loops', () => {
+  it('guard the second iteration: outputs, stores and traps happen exactly when native has them', async () => {
+    const m = await compile(UNROLL, { filename: 'unroll.wat' });
+    expect(printModule(m.ir)).toMatch(/ if v\d+/);
+    const model = await TransformerModel.load(m.onnx);
+    const starts = [[65520], [65521], [65530], [65535], [0], [65536], [-1]];
+    const report = await checkProgram(model, m.ir, m.wasm, { cases: 12, ranges: [[65500, 65536]], extraArgs: { puts: starts, digits: [[0], [7], [10], [99], [12345], [-1], [2147483647]], deep: [[3]] } });
+    expect(report.failed, report.cases.filter((c) => !c.ok).map((c) => `${c.export}(${c.args}): ${c.reason}`).join('\n')).toBe(0);
+    // the 16 bytes up to the end of memory, then the load past it traps, after the last byte
+    const [o] = await model.runBatch('puts', [[65520]], [model.newMemory()]);
+    expect([new TextDecoder().decode(o.output), o.trapCode]).toEqual(['0123456789abcdef', TrapCode.OutOfBounds]);
+    const { ir } = await compileToIR(UNROLL, { filename: 'unroll.wat' });
+    expect(o.steps).toBeLessThan(interpret(ir, 'puts', [65520]).steps * 0.75);
+  });
+
+  it('print and parse their guards, and the IR interpreter skips a guarded access whose guard is 0', () => {
+    const text = `memory pages=1 max=1
+
+func $g (export "g") params=2 results=1
+block0(v0, v1):
+  v2 = load8_u v0 offset=0 if v1
+  store8 v0, v1 offset=1 if v1
+  output v2 if v1
+  return v2
+`;
+    const mod = parseModule(text);
+    expect(printModule(mod)).toBe(text);
+    expect(interpret(mod, 'g', [70000, 0])).toMatchObject({ results: [0], trap: null, output: [] });
+    expect(interpret(mod, 'g', [70000, 1]).trapCode).toBe(TrapCode.OutOfBounds);
+    const r = interpret(mod, 'g', [5, 9]);
+    expect([r.results, r.output, r.memory[6]]).toEqual([[0], [0], 9]);
+    expect(() => parseModule(text.replace('return v2', 'v3 = add v2, v2 if v1\n  return v3'))).toThrow(/only loads, stores and outputs take a guard/);
   });
 });

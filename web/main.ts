@@ -10,7 +10,7 @@ import samples from 'wasmformer-demo:samples';
 import { renderInspectHtml } from '../cli/inspect_html.js';
 import { readInspect } from '../format/inspect.js';
 import { decodeBase64 } from '../format/memory.js';
-import type { TokenIn, TokenOut } from '../format/token.js';
+import { OUTPUTS_PER_STEP, type TokenIn, type TokenOut } from '../format/token.js';
 import type { IoOutcome } from '../harness/io.js';
 import { TransformerModel, type OrtBinding, type TraceEvent } from '../runtime/core.js';
 import { agree, compileAndLoad, gatedBinding, parseArgs, runNative, runTransformer, StepGate, Stopped, workerCompiler, type CallSpec, type Compiled } from './engine.js';
@@ -91,7 +91,8 @@ interface StepView {
   ev: TraceEvent;
   tokenIn: Float32Array | null;
   tokenOut: Float32Array | null;
-  out: number | null;
+  /** The bytes the step wrote (at most OUTPUTS_PER_STEP). */
+  out: number[];
 }
 
 /** What the end-to-end test reads. */
@@ -403,7 +404,7 @@ function addTraceRow(v: StepView, index: number): void {
   }
   const tr = body.insertRow();
   tr.dataset.step = String(index);
-  for (const cell of [String(v.ev.step), String(v.ev.pc), v.ev.block, v.ev.args.join(', '), v.out === null ? '' : byteLabel(v.out)]) tr.insertCell().textContent = cell;
+  for (const cell of [String(v.ev.step), String(v.ev.pc), v.ev.block, v.ev.args.join(', '), v.out.map(byteLabel).join(' ')]) tr.insertCell().textContent = cell;
 }
 
 function byteLabel(b: number): string {
@@ -443,7 +444,7 @@ function tokenLabels(t: TokenIn | TokenOut, dir: 'in' | 'out'): Array<[string, s
     const to = t as TokenOut;
     labels[to.pc] = ['pc', 'f-pc'];
     labels[to.trap] = ['trap', 'f-trap'];
-    if (to.out >= 0) labels[to.out] = ['out+1', 'f-out'];
+    if (to.out >= 0) for (let k = 0; k < OUTPUTS_PER_STEP; k++) labels[to.out + k] = [`out${k}+1`, 'f-out'];
     pair(to.globals, (to.depth - to.globals) / 2, 'g', 'f-global');
     if (to.args > to.depth) labels[to.depth] = ['depth', 'f-depth'];
     pair(to.args, (to.width - to.args) / 2, 'a', 'f-arg');
@@ -552,7 +553,7 @@ async function doRun(stepping: boolean): Promise<void> {
   const hooks: Parameters<typeof runTransformer>[2] = {
     maxSteps: MAX_STEPS,
     trace: (ev) => {
-      const v: StepView = { ev, tokenIn: state.pendingTokens?.tokenIn ?? null, tokenOut: state.pendingTokens?.tokenOut ?? null, out: null };
+      const v: StepView = { ev, tokenIn: state.pendingTokens?.tokenIn ?? null, tokenOut: state.pendingTokens?.tokenOut ?? null, out: [] };
       state.pendingTokens = null;
       state.steps.push(v);
       if (gate.isFree) state.stepTimes.push(performance.now());
@@ -562,9 +563,9 @@ async function doRun(stepping: boolean): Promise<void> {
       liveOutput.push(b);
       const v = state.steps[state.steps.length - 1];
       if (v) {
-        v.out = b;
+        v.out.push(b);
         const tr = ui.trace.tBodies[0].rows[state.steps.length - 1];
-        if (tr) tr.cells[4].textContent = byteLabel(b);
+        if (tr) tr.cells[4].textContent = v.out.map(byteLabel).join(' ');
       }
     },
   };
