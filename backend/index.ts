@@ -242,19 +242,22 @@ const MERGE_MIN_LAYERS = 8;
  * cost (DESIGN.md §8).
  */
 const NEW_ATTN_COST = 0.2;
+/** What one more memory row a step costs every step (the readout's entries, the runtime's check of each row), in steps. */
+const PORT_COST = 0.02;
 const NEW_PENDING_COST = 0.07;
 const NEW_MLP_COST = 0.08;
 
 /**
  * Whether shape s may join envelope e: no deeper (than MERGE_MIN_LAYERS, for a shallower
- * envelope), no more memory rows, and what it adds to layers that had no attention, pending rows
- * or MLP units (every step through such a layer pays for it: `deeper[l]`, the loop-weighted
- * count of blocks that run past layer l, times the layer's cost) must cost less than the step
- * a merge saves a loop block (LOOP_WEIGHT).
+ * envelope), and what it adds must cost less than the step a merge saves a loop block
+ * (LOOP_WEIGHT): more memory rows cost every step (PORT_COST a row, times `deeper[0]`, the
+ * loop-weighted count of all blocks), attention, pending rows or MLP units in a layer that had
+ * none every step through that layer (its cost times `deeper[l]`, the loop-weighted count of
+ * blocks that run past layer l).
  */
 function within(s: StepShape, e: StepShape, deeper: readonly number[]): boolean {
-  if (s.layers > Math.max(e.layers, MERGE_MIN_LAYERS) || s.ports > e.ports) return false;
-  let cost = 0;
+  if (s.layers > Math.max(e.layers, MERGE_MIN_LAYERS)) return false;
+  let cost = Math.max(0, s.ports - e.ports) * PORT_COST * (deeper[0] ?? 0);
   for (let l = 0; l < Math.min(s.layers, e.layers); l++) {
     const w = deeper[l] ?? 0;
     if (s.attn[l] && !e.attn[l]) cost += w * NEW_ATTN_COST;
