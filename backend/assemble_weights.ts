@@ -95,7 +95,11 @@ export interface PlacedExpert {
 }
 
 class MapBuilder {
-  private readonly acc = new Map<number, number>();
+  // the terms as added: key src·nOut + dst and value, in typed arrays (no Map entry a term: the
+  // compile of a large program made millions, most of its garbage collection)
+  private keys = new Float64Array(16);
+  private vals = new Float64Array(16);
+  private n = 0;
   constructor(
     readonly nIn: number,
     readonly nOut: number,
@@ -104,8 +108,16 @@ class MapBuilder {
   add(src: number, dst: number, k: number): void {
     if (k === 0) return;
     if (src < 0 || src >= this.nIn || dst < 0 || dst >= this.nOut) throw new Error(`assemble: entry (${src} → ${dst}) outside ${this.nIn}×${this.nOut}`);
-    const key = src * this.nOut + dst;
-    this.acc.set(key, (this.acc.get(key) ?? 0) + k);
+    if (this.n === this.keys.length) {
+      const keys = new Float64Array(2 * this.n);
+      const vals = new Float64Array(2 * this.n);
+      keys.set(this.keys);
+      vals.set(this.vals);
+      this.keys = keys;
+      this.vals = vals;
+    }
+    this.keys[this.n] = src * this.nOut + dst;
+    this.vals[this.n++] = k;
   }
 
   form(f: LinForm, dst: number, slot: (v: number) => number): void {
@@ -118,22 +130,39 @@ class MapBuilder {
   }
 
   build(): SparseMap {
-    // entries in (src, dst) order: the keys src·nOut + dst sorted as numbers (a typed sort)
-    const all = new Float64Array(this.acc.size);
-    let n = 0;
-    for (const [k, v] of this.acc) if (v !== 0) all[n++] = k;
-    const keys = all.subarray(0, n).sort();
-    const src = new Array<number>(n);
-    const dst = new Array<number>(n);
-    const val = new Array<number>(n);
-    for (let j = 0; j < n; j++) {
-      const k = keys[j];
-      const s = Math.floor(k / this.nOut);
-      src[j] = s;
-      dst[j] = k - s * this.nOut;
-      val[j] = this.acc.get(k)!;
+    // entries in (src, dst) order: the terms sorted by key, then by the order they were added
+    // (key·2^24 + index, exact below 2^53: keys < 2^29), each key's terms summed in that order
+    // (as a running sum per key would), entries that sum to 0 dropped
+    const n = this.n;
+    const at = this.termOrder();
+    const src: number[] = [];
+    const dst: number[] = [];
+    const val: number[] = [];
+    for (let j = 0; j < n; ) {
+      const key = this.keys[at(j)];
+      let sum = 0;
+      for (; j < n && this.keys[at(j)] === key; j++) sum += this.vals[at(j)];
+      if (sum === 0) continue;
+      const s = Math.floor(key / this.nOut);
+      src.push(s);
+      dst.push(key - s * this.nOut);
+      val.push(sum);
     }
     return { nIn: this.nIn, nOut: this.nOut, src, dst, val };
+  }
+
+  /** The terms' indices by key, then by index: a typed sort of key·2^24 + index where that is exact below 2^53, else a comparison sort. */
+  private termOrder(): (j: number) => number {
+    const n = this.n;
+    if (n < 2 ** 24 && this.nIn * this.nOut < 2 ** 29) {
+      const order = new Float64Array(n);
+      for (let j = 0; j < n; j++) order[j] = this.keys[j] * 2 ** 24 + j;
+      order.sort();
+      return (j) => order[j] % 2 ** 24;
+    }
+    const keys = this.keys;
+    const idx = Array.from({ length: n }, (_, j) => j).sort((a, b) => keys[a] - keys[b] || a - b);
+    return (j) => idx[j];
   }
 }
 
