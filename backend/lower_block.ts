@@ -404,9 +404,10 @@ export const LOWERING: Rules = {
     L.env.set(i.dst, v);
     L.canonical.set(i.dst, v);
   },
-  // env.output_byte(v): the low byte of v, + 1, into the token's `out` field (0: no output),
+  // env.output_byte(v): the low byte of v, + 1, into the token's next output field (0: none),
   // gated in the readout by the trap signals before it (a trap after it keeps the byte, as
-  // native wrote it before trapping). split_blocks leaves at most one output per block.
+  // native wrote it before trapping) and by its guard. split_blocks leaves at most
+  // OUTPUTS_PER_STEP outputs per block.
   output: (L, i) => {
     const k = L.outputs.length;
     if (k === OUTPUTS_PER_STEP) throw new CompileError(`internal: more than ${OUTPUTS_PER_STEP} outputs in ${L.fname} block ${L.pc} (split_blocks cuts between them)`);

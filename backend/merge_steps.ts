@@ -11,9 +11,13 @@
 //    B's `jump D` makes that `br_if c, D, C`; B's `br_if d, D, E` a `br_table` over [D, E, C]
 //    indexed by `select c, (select d, 0, 1), 2` (2 and the inner select swapped when B is the
 //    else side), whose edges lower_block.ts reads straight off the selects (its taken forms are
-//    ANDs of the two conditions), so no select is computed.
+//    ANDs of the two conditions), so no select is computed;
+//  - unrolling: where B is A itself (a loop's block that branches back to itself), A's next
+//    iteration is speculated so, its loads, stores and outputs guarded by c (`if v`: they happen,
+//    and may trap, only when the loop goes on; ir/ir.ts), once (the result ends in a br_table).
 // Again for the block A then goes to, while the merged block still fits one step: the caller's
-// measure (the model gets no deeper or wider), at most maxStores stores and one output. B itself
+// measure (backend/index.ts: what it adds to the model's shared dimensions must cost less than
+// the step it saves), at most maxStores stores and OUTPUTS_PER_STEP outputs. B itself
 // stays for its other predecessors (tail duplication), so only A's path changes: a loop header
 // reached by a jump has its first iteration peeled into the jump's block. The IR is localized
 // (ir/localize.ts), so B's live-ins are exactly its parameters; the IR interpreter runs the merged
