@@ -12,6 +12,7 @@ import type { BinaryCode, Block, Inst, UnaryCode, ValueId } from '../ir/ir.js';
 import type { CallStackLayout, GrowLayout } from '../format/layout.js';
 import { CompileError, TrapCode } from '../format/errors.js';
 import { OUTPUTS_PER_STEP } from '../format/token.js';
+import { MAX_TREE_DEPTH } from './merge_steps.js';
 import { GraphBuilder, type MlpBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
 import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
@@ -558,10 +559,11 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
 }
 
 /**
- * A br_table indexed by a tree of selects of constants, at most two deep (`select c, (select d,
- * 0, 1), 2`: merge_steps.ts's speculated br_if): each leaf k is reached when its path's
- * conditions hold, so its target's taken form is, over the leaves that reach it, the sum of their
- * paths' ANDs (c, or 1 − c on a false arm; two literals l, m: relu(l + m − 1), exact on 0/1),
+ * A br_table indexed by a tree of selects of constants, at most MAX_TREE_DEPTH deep (`select c,
+ * (select d, 0, 1), 2`: merge_steps.ts's speculated br_if, and a pure target speculated into such
+ * a table one level deeper): each leaf k is reached when its path's conditions hold, so its
+ * target's taken form is, over the leaves that reach it, the sum of their paths' ANDs (c, or
+ * 1 − c on a false arm; n literals: relu(Σ l − (n − 1)), exact on 0/1),
  * from one nonzero per condition and one sublayer of ANDs. The selects are never computed (the
  * readout does not read them, so their gadgets are pruned). Null when the index is anything else.
  */
@@ -584,21 +586,22 @@ function selectTreeEdges(L: BlockLowering, index: ValueId, targets: Array<{ bloc
       leaves.push({ path, target: k < n ? k : n });
       return true;
     }
-    if (d?.op !== 'select' || path.length >= 2) return false;
+    if (d?.op !== 'select' || path.length >= MAX_TREE_DEPTH) return false;
     const c = cond(d.cond);
     return walk(d.a, [...path, c]) && walk(d.b, [...path, lcomb([[c, -1]], 1)]);
   };
   if (!walk(index, []) || leaves.every((l) => l.path.length === 0)) return null;
   const name = `${L.tag}.br_table`;
-  const m = leaves.some((l) => l.path.length === 2) ? L.g.mlp(L.pc, `${name}.and`) : null;
+  const m = leaves.some((l) => l.path.length >= 2) ? L.g.mlp(L.pc, `${name}.and`) : null;
   const taken = targets.map((): Array<[LinForm, number]> => []);
   leaves.forEach((leaf, j) => {
     let t: LinForm;
     if (leaf.path.length < 2) t = leaf.path[0] ?? lconst(1);
     else {
+      // the AND of n literals: relu(Σ l − (n − 1)), 1 exactly when every one is 1
       const v = L.g.vreg(`${name}.leaf${j}`, 0, 1);
       m!.bias(v, 0);
-      m!.unit(lcomb([[leaf.path[0], 1], [leaf.path[1], 1]], -1), [[v, 1]], 1);
+      m!.unit(lcomb(leaf.path.map((l) => [l, 1] as [LinForm, number]), 1 - leaf.path.length), [[v, 1]], 1);
       t = lvar(v);
     }
     taken[leaf.target].push([t, 1]);

@@ -12,6 +12,8 @@
 //    indexed by `select c, (select d, 0, 1), 2` (2 and the inner select swapped when B is the
 //    else side), whose edges lower_block.ts reads straight off the selects (its taken forms are
 //    ANDs of the two conditions), so no select is computed;
+//  - a table: where A ends in such a br_table, a pure target B is speculated on every leaf that
+//    goes to it (a copy of B per leaf, its branch one level deeper: speculateTable);
 //  - unrolling: where B is A itself (a loop's block that branches back to itself), A's next
 //    iteration is speculated so, its loads, stores and outputs guarded by c (`if v`: they happen,
 //    and may trap, only when the loop goes on; ir/ir.ts), once (the result ends in a br_table).
@@ -123,6 +125,64 @@ export function speculate(a: Block, b: Block, side: 'then' | 'else', fresh: () =
   };
 }
 
+/** Most conditions on one path of a br_table's select tree (lower_block.ts selectTreeEdges reads up to this many). */
+export const MAX_TREE_DEPTH = 3;
+
+/**
+ * A's br_table indexed by a tree of selects of constants (a speculated br_if's), with the pure
+ * block B speculated on every leaf that goes to it: each such leaf gets its own copy of B (its
+ * parameters read as that leaf's arguments) and becomes B's branch (a constant for B's jump, a
+ * select on B's condition for its br_if), one level deeper. Null when A's index is no such tree,
+ * no leaf goes to B, or a path would pass MAX_TREE_DEPTH.
+ */
+export function speculateTable(a: Block, bIndex: number, b: Block, fresh: () => ValueId): Block | null {
+  if (a.term.op !== 'br_table') return null;
+  const term = a.term;
+  const defs = new Map<ValueId, Inst>();
+  for (const i of a.insts) if (i.op === 'iconst' || i.op === 'select') defs.set(i.dst, i);
+  const all = [...term.targets, term.default];
+  const targets: BlockTarget[] = [];
+  const extra: Inst[] = [];
+  const slot = (t: BlockTarget): ValueId => {
+    targets.push(t);
+    const k: Inst = { op: 'iconst', dst: fresh(), value: targets.length - 1 };
+    extra.push(k);
+    return (k as { dst: ValueId }).dst;
+  };
+  let hit = false;
+  // the tree rebuilt: every leaf a fresh constant (its target's new place), B's leaves B's branch
+  const rebuild = (v: ValueId, depth: number): ValueId | null => {
+    const d = defs.get(v);
+    if (d?.op === 'iconst') {
+      const t = all[Math.min(d.value >>> 0, all.length - 1)];
+      if (t.block !== bIndex) return slot(t);
+      if (depth >= MAX_TREE_DEPTH && b.term.op === 'br_if') return null;
+      hit = true;
+      const copy = inlined(b, t.args, fresh);
+      extra.push(...copy.insts);
+      if (copy.term.op === 'jump') return slot(copy.term.target);
+      if (copy.term.op !== 'br_if') return null;
+      const yes = slot(copy.term.then);
+      const no = slot(copy.term.else);
+      const sel: Inst = { op: 'select', dst: fresh(), cond: copy.term.cond, a: yes, b: no };
+      extra.push(sel);
+      return (sel as { dst: ValueId }).dst;
+    }
+    if (d?.op !== 'select') return null;
+    const x = rebuild(d.a, depth + 1);
+    const y = x === null ? null : rebuild(d.b, depth + 1);
+    if (x === null || y === null) return null;
+    const sel: Inst = { op: 'select', dst: fresh(), cond: d.cond, a: x, b: y };
+    extra.push(sel);
+    return (sel as { dst: ValueId }).dst;
+  };
+  const index = rebuild(term.index, 0);
+  if (index === null || !hit || defs.get(term.index)?.op !== 'select') return null;
+  const last = targets.pop()!;
+  // the last target is the default: its leaf's constant (targets.length) is past the list
+  return { params: a.params, insts: [...a.insts, ...extra], term: { op: 'br_table', index, targets, default: last } };
+}
+
 function effects(b: Block): { stores: number; outputs: number } {
   let stores = 0;
   let outputs = 0;
@@ -147,6 +207,18 @@ function candidates(f: Func, ai: number, maxStores: number, fresh: () => ValueId
     return b !== a && fitsEffects(b) ? [{ merged: mergeInto(a, b, fresh), b }] : [];
   }
   const out: Array<{ merged: Block; b: Block }> = [];
+  if (a.term.op === 'br_table') {
+    // a speculated br_if's table: its pure targets speculated in turn, each where its leaves are
+    const seen = new Set<number>();
+    for (const t of [...a.term.targets, a.term.default]) {
+      if (seen.has(t.block) || t.block === ai) continue;
+      seen.add(t.block);
+      const b = f.blocks[t.block];
+      if (!pure(b) || !fitsEffects(b)) continue;
+      const merged = speculateTable(a, t.block, b, fresh);
+      if (merged) out.push({ merged, b });
+    }
+  }
   if (a.term.op === 'br_if') {
     for (const side of ['then', 'else'] as const) {
       const b = f.blocks[a.term[side].block];

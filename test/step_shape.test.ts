@@ -136,7 +136,8 @@ describe('merged jumps', () => {
   it('speculates a pure side of a br_if: a br_if for its jump, a br_table read off selects for its br_if', () => {
     const mod = parseModule(LOOP_IR);
     // block1 takes in its pure then side (block2, a jump to block3), then block3 (pure, a br_if)
-    const out = mergeSteps(mod, 32, (_f, _b, index) => index === 1);
+    let merges = 0;
+    const out = mergeSteps(mod, 32, (_f, _b, index) => index === 1 && merges++ < 2);
     const b1 = out.funcs[0].blocks[1];
     expect(b1.term.op).toBe('br_table');
     if (b1.term.op !== 'br_table') return;
@@ -144,6 +145,12 @@ describe('merged jumps', () => {
     expect(b1.insts.filter((i) => i.op === 'select')).toHaveLength(2);
     for (const a of [1, 2, 3, 6, 9, 100]) expect(interpret(out, 'f', [a]).results).toEqual(interpret(mod, 'f', [a]).results);
     expect(interpret(out, 'f', [9]).steps).toBeLessThan(interpret(mod, 'f', [9]).steps);
+    // then the table's pure default (block3 again, on the path where block2 was not taken) one level deeper
+    const deeper = mergeSteps(mod, 32, (_f, _b, index) => index === 1);
+    const t = deeper.funcs[0].blocks[1].term;
+    expect(t.op === 'br_table' ? [t.targets.map((x) => x.block), t.default.block] : t.op).toEqual([[1, 4, 1], 4]);
+    for (const a of [1, 2, 3, 6, 9, 100]) expect(interpret(deeper, 'f', [a]).results).toEqual(interpret(mod, 'f', [a]).results);
+    expect(interpret(deeper, 'f', [9]).steps).toBeLessThan(interpret(out, 'f', [9]).steps);
   });
 
   it('runs speculated loops on the transformer exactly, with a loads-free body in one step an iteration', async () => {
