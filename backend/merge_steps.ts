@@ -224,8 +224,9 @@ function candidates(f: Func, ai: number, maxStores: number, fresh: () => ValueId
       const b = f.blocks[a.term[side].block];
       // B may be A itself, a loop's block: its next iteration, guarded (unrolled once; A has no
       // guarded store yet, whose pending rows a later load would see whatever its guard). Other
-      // blocks with effects are not speculated: measured, the deeper steps cost more than the
-      // steps they saved (hungarian 374 → 362 steps, 78 → 84 ms)
+      // blocks with effects are not speculated: every step of A would pay their depth, also
+      // those that branch away (measured by the node proxy of DESIGN.md §2: collatz −10%, but
+      // fibonacci +6% and sudoku +11%)
       const ok = b === a ? guardable(b) && !a.insts.some((i) => instGuard(i) !== undefined) : pure(b);
       if (ok && fitsEffects(b)) out.push({ merged: speculate(a, b, side, fresh), b });
     }
