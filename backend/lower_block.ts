@@ -84,8 +84,8 @@ export class BlockLowering {
    * without decomposing the value again (lowBytes).
    */
   readonly loadedBytes = new Map<ValueId, LinForm[]>();
-  /** Guards' 0/1 forms by guard value (guardOf). */
-  readonly guards = new Map<ValueId, LinForm>();
+  /** Conditions' and guards' 0/1 forms by value (condOf). */
+  readonly conds = new Map<ValueId, LinForm>();
   readonly traps: TrapSignal[] = [];
   readonly stores: StoreRec[] = [];
   readonly pendingSoFar: LinForm[][] = [];
@@ -149,15 +149,22 @@ export class BlockLowering {
     this.stores.push({ rows, signalsSoFar: this.traps.length, guard });
   }
 
-  /** A guard's exact 0/1 form (nonzero of the guard value, one per value). */
-  guardOf(v: ValueId | undefined): LinForm | null {
-    if (v === undefined) return null;
-    let g = this.guards.get(v);
-    if (!g) {
-      g = nonzero(this.g, this.pc, `${this.tag}.guard_v${v}`, this.canonOf(v));
-      this.guards.set(v, g);
+  /**
+   * Whether value v is nonzero, as an exact 0/1 form: one `nonzero` per value, shared by the
+   * block's branch conditions and guards (an unrolled loop's test is both).
+   */
+  condOf(v: ValueId): LinForm {
+    let c = this.conds.get(v);
+    if (!c) {
+      c = nonzero(this.g, this.pc, `${this.tag}.cond_v${v}`, this.canonOf(v));
+      this.conds.set(v, c);
     }
-    return g;
+    return c;
+  }
+
+  /** An access's or output's guard as a 0/1 form (null: unguarded). */
+  guardOf(v: ValueId | undefined): LinForm | null {
+    return v === undefined ? null : this.condOf(v);
   }
 
   /** A trap signal that counts only when the guard is 1: relu(signal + guard − 1) (one unit). */
@@ -539,7 +546,7 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
     case 'jump':
       return [{ taken: lconst(1), target: term.target.block, args: argsOf(term.target.args) }];
     case 'br_if': {
-      const c = nonzero(L.g, L.pc, `${L.tag}.br_if`, L.canonOf(term.cond));
+      const c = L.condOf(term.cond);
       return [
         { taken: c, target: term.then.block, args: argsOf(term.then.args) },
         { taken: lcomb([[c, -1]], 1), target: term.else.block, args: argsOf(term.else.args) },
@@ -570,15 +577,6 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
 function selectTreeEdges(L: BlockLowering, index: ValueId, targets: Array<{ block: number; args: ValueId[] }>): Edge[] | null {
   const n = targets.length - 1;
   const leaves: Array<{ path: LinForm[]; target: number }> = [];
-  const conds = new Map<ValueId, LinForm>();
-  const cond = (v: ValueId): LinForm => {
-    let c = conds.get(v);
-    if (!c) {
-      c = nonzero(L.g, L.pc, `${L.tag}.br_table.c${v}`, L.canonOf(v));
-      conds.set(v, c);
-    }
-    return c;
-  };
   const walk = (v: ValueId, path: LinForm[]): boolean => {
     const d = L.defs.get(v);
     if (d?.op === 'iconst') {
@@ -587,7 +585,7 @@ function selectTreeEdges(L: BlockLowering, index: ValueId, targets: Array<{ bloc
       return true;
     }
     if (d?.op !== 'select' || path.length >= MAX_TREE_DEPTH) return false;
-    const c = cond(d.cond);
+    const c = L.condOf(d.cond);
     return walk(d.a, [...path, c]) && walk(d.b, [...path, lcomb([[c, -1]], 1)]);
   };
   if (!walk(index, []) || leaves.every((l) => l.path.length === 0)) return null;

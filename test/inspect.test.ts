@@ -240,7 +240,8 @@ describe('format validation', () => {
 
   it('names the field in one line', () => {
     fails((i) => ((i as { format: string }).format = 'x'), /'format' .*wasmformer-inspect\/1/);
-    fails((i) => (i.experts[1].values[2][2] = 99), /'experts\[1\]\.values\[2\]\[2\]' is 99, outside \[0, \d+\]/);
+    // a slot past the expert's width (its dModel)
+    fails((i) => (i.experts[1].values[2][2] = 99), new RegExp(`'experts\\[1\\]\\.values\\[2\\]\\[2\\]' is 99, outside \\[0, ${info().experts[1].dModel - 1}\\]`));
     fails((i) => (i.experts[1].values[2][4] = -1), /'experts\[1\]\.values\[2\]\[4\]'/);
     fails((i) => (i.experts[1].values[2][1] = VALUE_ROLES.length), /values\[2\]\[1\]/);
     fails((i) => (i.experts[1].values[1] = ['x', 0, 2, -1, 1, 0]), /'experts\[1\]\.values' puts two values in slot 2/);
