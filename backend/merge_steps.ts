@@ -26,7 +26,7 @@
 // module step for step like the transformer.
 
 import type { Block, BlockTarget, Func, Inst, Module, Terminator, ValueId } from '../ir/ir.js';
-import { instDst, instGuard, instRemovable, mapDst, mapInst, mapTerm, nextValueId } from '../ir/ir.js';
+import { instDst, instGuard, instRemovable, instUses, mapDst, mapInst, mapTerm, nextValueId } from '../ir/ir.js';
 import { blocksOnCycles } from '../ir/cycles.js';
 import { OUTPUTS_PER_STEP } from '../format/token.js';
 
@@ -179,8 +179,22 @@ export function speculateTable(a: Block, bIndex: number, b: Block, fresh: () => 
   const index = rebuild(term.index, 0);
   if (index === null || !hit || defs.get(term.index)?.op !== 'select') return null;
   const last = targets.pop()!;
+  // the old tree's selects and constants are dropped where nothing else reads them
+  const old = new Set<ValueId>();
+  const mark = (v: ValueId): void => {
+    const d = defs.get(v);
+    if (!d || old.has(v)) return;
+    old.add(v);
+    if (d.op === 'select') (mark(d.a), mark(d.b));
+  };
+  mark(term.index);
+  const read = new Set<ValueId>();
+  for (const i of a.insts) if (!old.has(instDst(i) ?? -1)) instUses(i).forEach((v) => read.add(v));
+  for (const i of extra) instUses(i).forEach((v) => read.add(v));
+  for (const t of [...targets, last]) t.args.forEach((v) => read.add(v));
+  const kept = a.insts.filter((i) => { const d = instDst(i); return d === null || !old.has(d) || read.has(d); });
   // the last target is the default: its leaf's constant (targets.length) is past the list
-  return { params: a.params, insts: [...a.insts, ...extra], term: { op: 'br_table', index, targets, default: last } };
+  return { params: a.params, insts: [...kept, ...extra], term: { op: 'br_table', index, targets, default: last } };
 }
 
 function effects(b: Block): { stores: number; outputs: number } {

@@ -149,6 +149,8 @@ describe('merged jumps', () => {
     const deeper = mergeSteps(mod, 32, (_f, _b, index) => index === 1);
     const t = deeper.funcs[0].blocks[1].term;
     expect(t.op === 'br_table' ? [t.targets.map((x) => x.block), t.default.block] : t.op).toEqual([[1, 4, 1], 4]);
+    // the new tree's three selects only: the old tree's two are dropped
+    expect(deeper.funcs[0].blocks[1].insts.filter((i) => i.op === 'select')).toHaveLength(3);
     for (const a of [1, 2, 3, 6, 9, 100]) expect(interpret(deeper, 'f', [a]).results).toEqual(interpret(mod, 'f', [a]).results);
     expect(interpret(deeper, 'f', [9]).steps).toBeLessThan(interpret(out, 'f', [9]).steps);
   });
