@@ -7,6 +7,7 @@
 import { compileToIR } from './frontend/index.js';
 import { compileIR, CompileStats, ModelLayout } from './backend/index.js';
 import type { Module } from './ir/ir.js';
+import type { LookupKind } from './format/memory.js';
 import { explainModel } from './backend/explain.js';
 import { printModule } from './ir/print.js';
 import { describe } from './backend/describe.js';
@@ -30,6 +31,8 @@ export interface CompileOptions {
   maxWidth?: number;
   /** Calls deeper than this trap "call stack exhausted" (default 1024). */
   maxCallDepth?: number;
+  /** How lookups find the newest write: 'unique' (default: one head a byte; the runtime keeps one cache row per address) or 'timed' (two heads a byte; a cache may keep superseded rows: run --no-evict). */
+  lookup?: LookupKind;
   /** Embed the `wasmformer inspect` metadata (format/inspect.ts) in the model (default true). */
   inspectInfo?: boolean;
 }
@@ -48,7 +51,7 @@ export async function compile(input: Uint8Array | string, opts: CompileOptions =
   // memory.grow succeeds up to the declared maximum and what the address encoding holds
   // beside a call stack (MAX_GROW_PAGES); past that it returns -1
   const { ir, wasm } = await compileToIR(input, { maxMemoryPages: MAX_GROW_PAGES, ...opts });
-  const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth, maxCallDepth: opts.maxCallDepth });
+  const r = compileIR(ir, started, { routing: opts.routing, maxLayers: opts.maxLayers, maxStores: opts.maxStores, maxWidth: opts.maxWidth, maxCallDepth: opts.maxCallDepth, lookup: opts.lookup });
   const explanation = opts.explain ? `${printModule(r.ir)}\n${explainModel(r)}` : undefined;
   const onnx = opts.inspectInfo === false ? r.onnx : attachInspect(r.onnx, describe(r));
   // ir: the module the model executes (localized, long blocks split), step for step

@@ -37,7 +37,7 @@ export const ONE_SLOT = 0;
 export interface ExpertAttn {
   q: SparseMap;
   pending: SparseMap | null;
-  /** [H × Pn]: 0 where a head may see a pending row, NEVER elsewhere. */
+  /** [H × Pn]: the head's score for a pending row it may see (0, or its pendingScore), NEVER elsewhere. */
   mask: Float32Array;
   out: SparseMap;
   roles: string[];
@@ -221,7 +221,7 @@ export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights 
       rows.forEach((row, r) => row.forEach((f, k) => pending!.form(f, r * F + k, slot)));
       heads.forEach((h, hi) => {
         h.query.forEach((f, k) => q.form(f, hi * F + k, slot));
-        for (const row of h.pending) mask[hi * Pn + rows.indexOf(row)] = 0;
+        h.pending.forEach((row, i) => (mask[hi * Pn + rows.indexOf(row)] = h.pendingScore?.[i] ?? 0));
         for (const [v, k] of h.reads) out.add(hi * F + k, slot(v), 1);
       });
       attn = { q: q.build(), pending: pending?.build() ?? null, mask, out: out.build(), roles: heads.map((h) => h.role), pendingUsed: rows.length };

@@ -61,7 +61,8 @@ export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst
         const qMax = Math.max(Math.abs(lmax(f, range)), Math.abs(lmax(lcomb([[f, -1]]), range)));
         score += (qMax / BETA) * featMax[k];
       });
-      check(score, () => `${n.role} score`);
+      // a pending row's mask score adds to its q·k (exact: both are multiples of β)
+      check(score + Math.max(0, ...(n.pendingScore ?? []).map((s) => Math.abs(s) / BETA)), () => `${n.role} score`);
       n.pending.forEach((row, r) => row.forEach((f, k) => check(mag(f), () => `${n.role} pending row ${r} feature ${k}`)));
     }
   }

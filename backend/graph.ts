@@ -46,6 +46,8 @@ export interface HeadNode {
   query: LinForm[];
   /** Rows this head sees besides the cache (each length F). */
   pending: LinForm[][];
+  /** Additive score of each pending row (in `pending` order; default 0): a one-stage lookup ranks this step's stores by it. */
+  pendingScore?: number[];
   /** (vreg, feature column): vreg := Σ_rows weight·row[feature]. */
   reads: Array<[Vreg, number]>;
   outputs: Vreg[];

@@ -23,7 +23,7 @@ import { checkAllocation } from './check_allocation.js';
 import { checkMagnitudes } from './check_magnitudes.js';
 import { assembleExpert, expertDepth, expertMaps, modelDims, ModelWeights, PlacedExpert } from './assemble_weights.js';
 import { emitOnnx } from './emit_onnx.js';
-import { encodeBase64, type MemoryLayout } from '../format/memory.js';
+import { encodeBase64, type LookupKind, type MemoryLayout } from '../format/memory.js';
 import { FORMAT_VERSION, type CompileStats, type ExpertInfo, type ModelLayout, type Routing } from '../format/layout.js';
 
 export type { CompileStats, ModelLayout } from '../format/layout.js';
@@ -39,6 +39,8 @@ export interface BackendOptions {
   maxWidth?: number;
   /** Calls deeper than this trap "call stack exhausted" (default 1024). */
   maxCallDepth?: number;
+  /** How lookups find the newest write (format/memory.ts LookupKind; default 'unique'). */
+  lookup?: LookupKind;
 }
 
 /** Budgets per step (DESIGN.md §2): every expert is padded to the widest, so keep them modest. */
@@ -69,7 +71,7 @@ function place(e: ExpertGraph, mem: MemoryLayout | null): PlacedExpert {
 export function compileIR(input: Module, started = performance.now(), opts: BackendOptions = {}): BackendResult {
   const routing = opts.routing ?? 'gather';
   const { mod, lowered } = fitBlocks(localizeModule(input), opts);
-  const program = irToGraphs(mod, lowered, opts.maxCallDepth);
+  const program = irToGraphs(mod, lowered, opts.maxCallDepth, opts.lookup);
   if (program.experts.length === 0) throw new CompileError('nothing to compile: the module defines no functions');
   const mem = program.memory;
   const placed = program.experts.map((e) => place(e, mem));
@@ -281,7 +283,7 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
   for (const [name, v] of [['--max-layers', maxLayers], ['--max-stores', maxStores], ['--max-width', maxWidth]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new CompileError(`${name} must be a positive integer, not ${v}`);
   }
-  const ctx = programContext(mod, maxStores, opts.maxCallDepth);
+  const ctx = programContext(mod, maxStores, opts.maxCallDepth, opts.lookup);
   const lowered = new Map<Block, BlockGraph>();
   const shapes = new Map<Block, StepShape>();
   const split = splitLongBlocks(mod, maxStores, (f, b, bi) => {

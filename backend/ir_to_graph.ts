@@ -17,7 +17,7 @@ import { FORMAT_LIMITS } from '../format/layout.js';
 import { Graph, GraphBuilder, nodeInputs } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
 import { lvar, lvars } from './linear.js';
-import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS } from './encoding.js';
+import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS, type LookupKind } from './encoding.js';
 import { limbValue } from './gadgets/arith.js';
 import { depthBits } from './gadgets/memory.js';
 import { BlockLowering, EdgeTarget, exitOf, lowerInst, nextPcForm, ProgramContext, readoutOf } from './lower_block.js';
@@ -95,7 +95,7 @@ export function callStackLayout(memBytes: number, frameBytes: number, maxDepth: 
  * frames: DESIGN.md §10), globals and their token slots, the frame shape. `maxStores` bounds
  * the stores of one block (it sets the time encoding's store slots).
  */
-export function programContext(mod: Module, maxStores: number, maxCallDepth = DEFAULT_MAX_CALL_DEPTH): ProgramContext {
+export function programContext(mod: Module, maxStores: number, maxCallDepth = DEFAULT_MAX_CALL_DEPTH, lookup: LookupKind = 'unique'): ProgramContext {
   let frameValues = -1;
   // a function's returns load as many words as its callers' frames hold at most: [pc, saved…]
   const calleeWords = new Map<string, number>();
@@ -128,7 +128,7 @@ export function programContext(mod: Module, maxStores: number, maxCallDepth = DE
   let mem: MemoryLayout | null = null;
   if (mod.memory || calls) {
     const stores = Math.max(1, maxStores, frameWords);
-    mem = memoryLayout(memBytes, stores, addrSpace);
+    mem = memoryLayout(memBytes, stores, addrSpace, lookup);
     if (mem.storeSlots > TICKS / 16) throw new CompileError(`a basic block has ${stores} stores; at most ${TICKS / 16} per block are supported`);
   }
   const globalSlot = new Map<number, number>();
@@ -215,10 +215,10 @@ export function entriesOf(mod: Module, pcs: PcMap): EntryPoint[] {
  * Every block of a localized module as an expert graph; `lowered` may hold graphs already
  * built for some blocks (by the block splitter, keyed by the Block object).
  */
-export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> = new Map(), maxCallDepth = DEFAULT_MAX_CALL_DEPTH): ProgramGraphs {
+export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> = new Map(), maxCallDepth = DEFAULT_MAX_CALL_DEPTH, lookup: LookupKind = 'unique'): ProgramGraphs {
   const pcs = pcMap(mod);
   const maxArgs = maxArgsOf(mod);
-  const ctx: ProgramContext = { ...programContext(mod, maxStoresPerBlock(mod), maxCallDepth), pcOf: pcs.pcOf };
+  const ctx: ProgramContext = { ...programContext(mod, maxStoresPerBlock(mod), maxCallDepth, lookup), pcOf: pcs.pcOf };
   const memory = ctx.mem;
   if (pcs.haltPc >= 2 ** 22) throw new CompileError(`the program has ${pcs.haltPc} basic blocks; at most ${2 ** 22} are supported`);
   const experts: ExpertGraph[] = [];

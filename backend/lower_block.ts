@@ -18,7 +18,7 @@ import type { LinForm } from './linear.js';
 import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
 import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
-import { DecodedAccess, decodeAccess, decodeFrame, framesAligned, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
+import { DecodedAccess, decodeAccess, decodeFrame, framesAligned, lookupByte, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
 import { BitCache } from './gadgets/bits.js';
 import { select } from './gadgets/select.js';
@@ -130,10 +130,11 @@ export class BlockLowering {
     return decodeAccess(this.g, this.pc, name, this.memory(), c, offset, bytes, space);
   }
 
-  /** The bytes at the decoded addresses: two attention stages per byte (DESIGN.md §5). */
+  /** The bytes at the decoded addresses: one attention head per byte, or two stages with a 'timed' cache (DESIGN.md §5). */
   lookup(acc: DecodedAccess, name: string): LinForm[] {
     const mem = this.memory();
     const pending = [...this.pendingSoFar];
+    if (mem.lookup === 'unique') return acc.bits.map((bits, k) => lvar(lookupByte(this.g, this.pc, `${name}.byte${k}`, mem, bits, pending)));
     const approx = acc.bits.map((bits, k) => stage1(this.g, this.pc, `${name}.byte${k}`, mem, bits, pending));
     const rm = this.g.mlp(this.pc, `${name}.round`);
     const epochs = approx.map((a, k) => roundBits(this.g, rm, `${name}.byte${k}`, a));

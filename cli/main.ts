@@ -29,6 +29,7 @@ import { readInspect } from '../format/inspect.js';
 import { renderInspectHtml } from './inspect_html.js';
 import { DEFAULT_TRACE_HTML_STEPS, renderTraceHtml, traceJsonOf, TraceSampler } from './trace_html.js';
 import type { InspectInfo } from '../format/inspect.js';
+import { LOOKUP_KINDS, type LookupKind } from '../format/memory.js';
 
 /** An --input-at address: a decimal or 0x hex byte address. */
 function parseAddress(text: string): number {
@@ -39,11 +40,19 @@ function parseAddress(text: string): number {
 const DEFAULT_CHECK_SECONDS = 60;
 
 /** Flags that shape the compiled model (compile and check). */
-const BACKEND_FLAGS = { '--dense': 'bool', '--max-layers': 'value', '--max-stores': 'value', '--max-call-depth': 'value' } as const;
+const BACKEND_FLAGS = { '--dense': 'bool', '--max-layers': 'value', '--max-stores': 'value', '--max-call-depth': 'value', '--lookup': 'value' } as const;
+
+/** --lookup KIND (format/memory.ts LookupKind). */
+function lookupFlag(p: Parsed): LookupKind | undefined {
+  const v = flag(p, '--lookup');
+  if (v === undefined) return undefined;
+  if (!(LOOKUP_KINDS as readonly string[]).includes(v)) throw new UsageError(`--lookup expects ${LOOKUP_KINDS.join(' or ')}, got '${v}'`);
+  return v as LookupKind;
+}
 
 function backendOptions(p: Parsed) {
   const num = (k: string) => (p.flags.has(k) ? intFlag(p, k, 0, 1) : undefined);
-  return { routing: p.flags.has('--dense') ? ('onehot' as const) : ('gather' as const), maxLayers: num('--max-layers'), maxStores: num('--max-stores'), maxCallDepth: num('--max-call-depth') };
+  return { routing: p.flags.has('--dense') ? ('onehot' as const) : ('gather' as const), maxLayers: num('--max-layers'), maxStores: num('--max-stores'), maxCallDepth: num('--max-call-depth'), lookup: lookupFlag(p) };
 }
 
 const HELP: Record<string, string> = {
@@ -74,6 +83,9 @@ self-describing ONNX model.
   --max-layers N      split basic blocks needing more layers into several steps (default 16)
   --max-stores N      split basic blocks with more stores (default 32)
   --max-call-depth N  calls deeper than N trap "call stack exhausted" (default 1024)
+  --lookup KIND       how a memory lookup finds the newest write: unique (default: one
+                      attention head a byte; the runtime keeps one KV-cache row per address)
+                      or timed (two heads a byte, ordered by write time: runs with --no-evict)
   --no-inspect-info   leave out the metadata 'wasmformer inspect' draws (a few percent of
                       the model: slot charts, gadget roles, map densities, the IR)
   --quiet             print nothing on success`,
@@ -106,7 +118,8 @@ to stderr).
   --provider P      ONNX Runtime execution provider (default cpu; cuda needs its binaries:
                     ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node)
   --no-evict        keep every memory row in the KV cache (by default a write replaces the
-                    row of its address: same results, a flat cache on store-heavy loops)
+                    row of its address: same results, a flat cache on store-heavy loops);
+                    only for models compiled with --lookup timed
   --json            print {"results":[...],"steps":N,"trap":null|"message"} ("output":"..." with output)
   --quiet           no progress line (shown on a terminal for runs past a second)
 Exit status 0 when the program ran (a trap is a result).`,

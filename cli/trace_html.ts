@@ -3,8 +3,8 @@
 // Per step: the block (expert) it ran, its live values (the block's arguments, the globals and
 // call depth entering it), the next pc, trap and output, the memory writes (address, byte) and
 // every lookup head's read: the address its query asks for and the attention weights over
-// [pending rows | cache rows], which are an exact one-hot for stage 2 (weight 1 on the row that
-// holds the newest write, exactly 0 elsewhere). The step objects are exactly the lines of
+// [pending rows | cache rows], which are an exact one-hot for a one-stage head and for stage 2
+// (weight 1 on the row that holds the newest write, exactly 0 elsewhere). The step objects are exactly the lines of
 // `--trace-json` (traceJsonOf, DESIGN.md §15), kept as they are in a <script type="application/json">.
 // Long runs stay usable: at most `limit` steps are kept (the first half, the last quarter, and
 // an evenly strided sample of the middle whose stride doubles as the run grows), the page

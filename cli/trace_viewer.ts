@@ -105,7 +105,7 @@ export const TRACE_VIEWER_SCRIPT = String.raw`(function () {
       if (r.more) sel.appendChild(h('div', 'muted', r.more + ' rows with weight > 0 (first ' + r.rows.length + ' shown)'));
       var addr = h('span', 'mono', hex(r.addr) + ' (' + r.addr + ')');
       addr.title = where(r.addr);
-      var stage = r.stage === 2 ? '2: byte at epoch ' + r.epoch : '1: newest epoch';
+      var stage = r.stage === 0 ? 'byte at address' : r.stage === 2 ? '2: byte at epoch ' + r.epoch : '1: newest epoch';
       row(tr = h('tr'), [r.layer + '.' + r.head, role ? role[0] : '', stage, addr, strip(r), sel]);
       t.appendChild(tr);
     });

@@ -8,10 +8,10 @@
 // field, never an out-of-memory abort or an internal error.
 
 import { Checker } from './checker.js';
-import { DataSegment, decodeBase64, memoryLayout, MemoryLayout } from './memory.js';
+import { DataSegment, decodeBase64, LOOKUP_KINDS, memoryLayout, MemoryLayout } from './memory.js';
 import { tokenLayout, TokenIn, TokenOut, type TokenShape } from './token.js';
 
-export const FORMAT_VERSION = 'wasmformer/4';
+export const FORMAT_VERSION = 'wasmformer/5';
 export const LAYOUT_KEY = 'wasmformer.layout';
 
 /** Bounds that keep a model runnable (and every pc and count an exact float32 integer). */
@@ -197,7 +197,8 @@ export function validateLayout(raw: unknown, what = 'model'): ModelLayout {
     const memBytes = c.int(m.memBytes, 'memory.memBytes', 0, FORMAT_LIMITS.memBytes);
     const storeSlots = c.int(m.storeSlots, 'memory.storeSlots', 1, FORMAT_LIMITS.storeSlots);
     const addrSpace = c.int(m.addrSpace, 'memory.addrSpace', memBytes, FORMAT_LIMITS.memBytes);
-    const derived = memoryLayout(memBytes, storeSlots, addrSpace);
+    const lookup = c.oneOf(m.lookup, LOOKUP_KINDS, 'memory.lookup');
+    const derived = memoryLayout(memBytes, storeSlots, addrSpace, lookup);
     for (const k of Object.keys(derived) as Array<keyof MemoryLayout>) c.same(m[k], derived[k], `memory.${k}`);
     let total = 0;
     const data = c.arr(m.data, 'memory.data', FORMAT_LIMITS.entries).map((s, i) => {

@@ -16,6 +16,17 @@ export const EPOCHS = 2 ** EPOCH_BITS;
 /** Ticks per epoch (stage-2 maximises the tick over TICKS values). */
 export const TICK_BITS = 16;
 export const TICKS = 2 ** TICK_BITS;
+/**
+ * How a lookup finds the newest write at an address (DESIGN.md §5):
+ *  - 'unique' (the default): the cache holds at most one row per address (the runtime replaces
+ *    a written address's row in place: eviction is part of the format), so one attention head
+ *    per byte picks the address's row, the newest of this step's stores to it, or the sink;
+ *  - 'timed': any number of rows per address; two heads per byte find the newest epoch
+ *    written there, then the newest tick within it (a cache may then keep superseded rows).
+ */
+export type LookupKind = 'unique' | 'timed';
+export const LOOKUP_KINDS: readonly LookupKind[] = ['unique', 'timed'];
+
 /** Additive score for rows that must never win (padding rows, other heads' pending rows). */
 export const NEVER = -(2 ** 60);
 export interface MemoryLayout {
@@ -28,6 +39,8 @@ export interface MemoryLayout {
   ticksPerEpochSteps: number; // T = TICKS / S steps per epoch
   maxSteps: number; // EPOCHS * T: longest trace with exact latest-write-wins
   features: number; // F
+  /** How lookups resolve several rows of one address (see LookupKind). */
+  lookup: LookupKind;
   col: {
     addr: number; // first addr bit
     epoch: number; // first epoch bit
@@ -38,7 +51,7 @@ export interface MemoryLayout {
   };
 }
 
-export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSpace = memBytes): MemoryLayout {
+export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSpace = memBytes, lookup: LookupKind = 'unique'): MemoryLayout {
   const addrBits = Math.max(1, Math.ceil(Math.log2(Math.max(2, addrSpace))));
   let storeSlots = 1;
   while (storeSlots < maxStoresPerBlock) storeSlots *= 2;
@@ -59,6 +72,7 @@ export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSp
     ticksPerEpochSteps,
     maxSteps: EPOCHS * ticksPerEpochSteps - 1,
     features: addrBits + EPOCH_BITS + 4,
+    lookup,
     col,
   };
 }

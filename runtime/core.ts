@@ -117,8 +117,9 @@ export interface MemorySnapshot {
  * One execution's memory: the KV-cache rows it has accumulated and its next position.
  *
  * Two cache-maintenance operations never change a result (DESIGN.md §5):
- *  - evict (the default): a row for an address that already has a row replaces it in place,
- *    since the newer write is the only one any lookup can select;
+ *  - evict (the default, and required by 'unique' lookups, format/memory.ts LookupKind): a row
+ *    for an address that already has a row replaces it in place, since the newer write is the
+ *    only one any lookup can select;
  *  - rebase: when the position reaches the end of the exact time range, superseded rows are
  *    dropped and the survivors re-stamped to time 0 (like data segments), position 1.
  */
@@ -140,6 +141,9 @@ export class MemoryState {
     init?: Float32Array[],
     readonly opts: { layout?: MemoryLayout | null; evict?: boolean } = {},
   ) {
+    if (opts.evict === false && opts.layout?.lookup === 'unique') {
+      throw new RunError("this model's lookups read one cache row per address, so its cache always evicts superseded rows (compile with --lookup timed for a model that can keep them)");
+    }
     this.rows = new Float32Array(Math.max(16, (init?.length ?? 0) * 2) * Math.max(1, F));
     this.count = 0;
     this.position = 1;

@@ -4,9 +4,10 @@
 // Memory writes are the step's kept readout rows (format/memory.ts: address and byte). Memory
 // reads are the lookup heads of every traced attention layer (format/layout.ts traceOutputNames):
 // per head, the address its query asks for (the query's address features are ±β·M, positive for
-// a 1 bit, DESIGN.md §5), its stage (stage 2 weighs the tick, stage 1 does not) and every row of
-// [pending rows | cache] its softmax gives a nonzero weight, with that row's address, byte and
-// write position. Stage 2's weights are an exact one-hot: one row at weight 1.
+// a 1 bit, DESIGN.md §5), its stage (0: the one head of a 'unique' model's lookup; in a 'timed'
+// model stage 2 weighs the tick, stage 1 does not) and every row of [pending rows | cache] its
+// softmax gives a nonzero weight, with that row's address, byte and write position. The weights
+// of stage 0 and stage 2 are an exact one-hot: one row at weight 1.
 
 import { RunError } from '../format/errors.js';
 import { traceOutputNames, type ModelLayout } from '../format/layout.js';
@@ -23,8 +24,12 @@ export type TraceRow = [source: 'p' | 'c' | 's', index: number, weight: number, 
 export interface TraceLookup {
   layer: number;
   head: number;
-  /** 1: the newest epoch written at addr; 2: the byte of the newest write at (addr, epoch). */
-  stage: 1 | 2;
+  /**
+   * 0: the byte of the newest write at addr (the one head of a lookup in a model whose cache holds
+   * one row per address, format/memory.ts LookupKind 'unique'); in a 'timed' model, 1: the newest
+   * epoch written at addr, 2: the byte of the newest write at (addr, epoch).
+   */
+  stage: 0 | 1 | 2;
   /** The byte address the head's query asks for. */
   addr: number;
   /** Stage 2: the epoch its query asks for. */
@@ -108,7 +113,7 @@ export function decodeLookups(L: ModelLayout, outputs: Record<string, Tensorish>
       if (!(q[qo + mem.col.pad] < 0)) continue;
       let addr = 0;
       for (let j = 0; j < mem.addrBits; j++) if (q[qo + mem.col.addr + j] > 0) addr += 2 ** j;
-      const stage: 1 | 2 = q[qo + mem.col.tick] > 0 ? 2 : 1;
+      const stage: 0 | 1 | 2 = mem.lookup === 'unique' ? 0 : q[qo + mem.col.tick] > 0 ? 2 : 1;
       let epoch = 0;
       for (let j = 0; j < EPOCH_BITS; j++) if (q[qo + mem.col.epoch + j] > 0) epoch += 2 ** j;
       const read: TraceLookup = stage === 2 ? { layer: a.layer, head: h, stage, addr, epoch, cols: C, pending: Pn, rows: [] } : { layer: a.layer, head: h, stage, addr, cols: C, pending: Pn, rows: [] };

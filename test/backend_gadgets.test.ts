@@ -28,7 +28,7 @@ import {
   round01,
   valueBytes,
 } from '../backend/gadgets/arith.js';
-import { decodeAccess, pendingRow, roundBits, stage1, stage2 } from '../backend/gadgets/memory.js';
+import { decodeAccess, lookupByte, pendingRow, roundBits, stage1, stage2 } from '../backend/gadgets/memory.js';
 import { checkMagnitudes, EXACT_LIMIT } from '../backend/check_magnitudes.js';
 import { evalGraph, EvalOptions, EvalResult } from './support/graph_eval.js';
 
@@ -633,6 +633,94 @@ describe('stage1 → round01 → stage2 lookup', () => {
       expect(lookup(mem, b, rows, 41)).toBe(6);
       expect(lookup(mem, b, rows, 42)).toBe(mem.storeSlots > 1 ? 79 : 0);
       expect(lookup(mem, b, rows, 43)).toBe(0);
+    });
+  }
+});
+
+// ---------------------------------------------------------------- one-stage lookup
+
+/** The one-stage lookup over address-bit inputs, with this step's pending stores (in store order). */
+function uniqueLookupGraph(mem: MemoryLayout, pending: Write[], step: number) {
+  const g = new GraphBuilder();
+  const bitsV = Array.from({ length: mem.addrBits }, (_, j) => g.vreg(`q.bit${j}`, 0, 1));
+  const t = timeOf(mem, step);
+  const rows = pending.map((w) =>
+    pendingRow(
+      mem,
+      Array.from({ length: mem.addrBits }, (_, j) => lconst((w.addr >>> j) & 1)),
+      Array.from({ length: EPOCH_BITS }, (_, j) => lconst((t.epoch >>> j) & 1)),
+      lconst(t.tickBase + w.store),
+      lconst(w.value),
+    ),
+  );
+  const byte = lookupByte(g, 0, 'ld', mem, bitsV.map((v) => lvar(v)), rows);
+  return { graph: graphOf(g, bitsV), byte };
+}
+
+/** A cache as the runtime keeps it for one-stage lookups: the sink, then one row per address (its latest write). */
+function uniqueRows(mem: MemoryLayout, writes: Write[]): Float32Array[] {
+  const addrs = [...new Set(writes.map((w) => w.addr))];
+  return [sinkRow(mem), ...addrs.map((a) => {
+    const w = writes.filter((x) => x.addr === a).sort((x, y) => x.step - y.step || x.store - y.store).at(-1)!;
+    const t = timeOf(mem, w.step);
+    return entryRow(mem, a, t.epoch, t.tickBase + w.store, w.value);
+  })];
+}
+
+/** Looks up addr in float64 and float32: one head, an exact one-hot (weight 1, every other row exactly 0). */
+function uniqueLookup(mem: MemoryLayout, built: ReturnType<typeof uniqueLookupGraph>, rows: Float32Array[], addr: number): number {
+  const r64 = evalGraph(built.graph, addrBitsOf(mem, addr), { cache: rows });
+  const heads: Array<{ role: string; weights: number[] }> = [];
+  const r32 = evalGraph(built.graph, addrBitsOf(mem, addr), { cache: rows, float32: true, onHead: (n, weights) => heads.push({ role: n.role, weights }) });
+  expect(heads.map((h) => h.role)).toEqual(['ld.lookup']);
+  expect(heads[0].weights.filter((w) => w !== 0), `one row of ${heads[0].weights.length} weighs, exactly 1`).toEqual([1]);
+  // float64 keeps exp(−256·gap) > 0 for the losers; float32 (the model's arithmetic) is exact
+  expect(Math.abs(r32.values[built.byte] - r64.values[built.byte]), `float32 lookup of ${addr}`).toBeLessThan(1e-9);
+  return r32.values[built.byte];
+}
+
+describe('one-stage lookup (one cache row per address)', () => {
+  for (const mem of [memoryLayout(65536, 4), memoryLayout(16 * 65536, 1), memoryLayout(16 * 65536, 64)]) {
+    const name = `${mem.memBytes / 65536} page(s), ${mem.storeSlots} store slots`;
+
+    it(`${name}: the cache row of the address, this step's newest store to it, or 0 (fast-check)`, () => {
+      const step = 2 * mem.ticksPerEpochSteps + 7;
+      fc.assert(
+        fc.property(
+          arbWrites(mem, 60, step - 1),
+          // this step's stores: at most 4 bytes per store slot, often to the same few addresses
+          fc.array(fc.record({ addr: fc.oneof(fc.integer({ min: 0, max: 15 }), fc.integer({ min: 0, max: mem.memBytes - 1 })), value: fc.integer({ min: 0, max: 255 }) }), { maxLength: 4 * mem.storeSlots }),
+          fc.nat(),
+          (writes, stores, seed) => {
+            const pending: Write[] = stores.map((s, i) => ({ step, store: Math.floor(i / 4), addr: s.addr, value: s.value }));
+            const built = uniqueLookupGraph(mem, pending, step);
+            checkMagnitudes(built.graph, mem);
+            const rows = uniqueRows(mem, writes);
+            // cache rows in any order (the head must not depend on row order)
+            const shuffled = [rows[0], ...rows.slice(1).sort((a, b) => ((a[0] * 31 + a[mem.col.tick] + seed) % 7) - ((b[0] * 31 + b[mem.col.tick] + seed) % 7))];
+            // the newest write: this step's last store row at the address, else the cache's
+            const want = (addr: number) => pending.filter((w) => w.addr === addr).at(-1)?.value ?? latest(writes, addr);
+            for (const addr of new Set([...writes, ...pending].map((w) => w.addr).concat([0, 3, mem.memBytes - 1]))) {
+              expect(uniqueLookup(mem, built, shuffled, addr), `address ${addr}`).toBe(want(addr));
+            }
+          },
+        ),
+        { numRuns: 30 },
+      );
+    });
+
+    it(`${name}: the most pending rows a block can have still lose to nothing but a newer store`, () => {
+      const step = 5;
+      const P = 4 * mem.storeSlots;
+      // every pending row at a neighbour of address 1 (one bit off), the last one at address 1
+      const pending: Write[] = Array.from({ length: P }, (_, i) => ({ step, store: Math.floor(i / 4), addr: i === P - 1 ? 1 : 3, value: 1 + (i % 200) }));
+      const built = uniqueLookupGraph(mem, pending, step);
+      checkMagnitudes(built.graph, mem);
+      const rows = uniqueRows(mem, [{ step: 1, store: 0, addr: 1, value: 250 }, { step: 2, store: 0, addr: 0, value: 251 }]);
+      expect(uniqueLookup(mem, built, rows, 1)).toBe(pending[P - 1].value);
+      expect(uniqueLookup(mem, built, rows, 0)).toBe(251);
+      expect(uniqueLookup(mem, built, rows, 3)).toBe(P > 1 ? pending[P - 2].value : 0);
+      expect(uniqueLookup(mem, built, rows, 2)).toBe(0);
     });
   }
 });

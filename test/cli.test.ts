@@ -236,7 +236,7 @@ describe('errors', () => {
     expect(r.stdout).toContain('func $lookup');
     expect(r.stdout).toMatch(/^expert 0 = lookup:block0 \(1 params\): \d+ layers/m);
     expect(r.stdout).toMatch(/^ {4}layer 0 mlp \(\d+ units, \d+ slots live/m);
-    expect(r.stdout).toMatch(/^ {4}layer \d+ attn \(4 heads, \d+ slots live\): load_v3\.byte0\.stage1/m);
+    expect(r.stdout).toMatch(/^ {4}layer \d+ attn \(4 heads, \d+ slots live\): load_v3\.byte0\.lookup/m);
     expect(r.stdout).toMatch(/^ {4}readout: next token \(\d+ features\)/m);
   });
 

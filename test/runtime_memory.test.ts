@@ -4,7 +4,9 @@
 // the runtime drops superseded rows and re-stamps the rest to time 0. We start a
 // store-heavy loop a few steps before that point, so the rebase happens in the
 // middle of the run, and compare with V8 and the IR interpreter. evict: one row per
-// address, in place, gives the same results with a smaller cache.
+// address, in place, gives the same results with a smaller cache. A model compiled with
+// two-stage lookups ('timed') runs with either; the default one-stage lookups ('unique') need
+// one row per address, so their cache always evicts (rebase keeps that too).
 
 import { describe, expect, it } from 'vitest';
 import { compile } from '../index.js';
@@ -23,7 +25,7 @@ const WAT = `(module (memory 1)
 
 describe('runtime cache maintenance', () => {
   it('rebase in the middle of a run and eviction keep results and memory identical to V8', async () => {
-    const m = await compile(WAT, { filename: 'fill.wat' });
+    const m = await compile(WAT, { filename: 'fill.wat', lookup: 'timed' });
     const model = await TransformerModel.load(m.onnx);
     const L = model.layout.memory!;
     for (const [n, v] of [[20, 7], [9, -1], [33, 0x01020304]]) {
@@ -37,6 +39,24 @@ describe('runtime cache maintenance', () => {
       expect(rebased.position).toBeLessThan(L.maxSteps - 5); // it did rebase
       for (const mem of [plain, rebased, evicted]) expect(decodeMemory(L, mem)).toEqual(native.memory);
       expect(evicted.count).toBeLessThan(plain.count);
+    }
+  });
+
+  it('one-stage lookups: rebase mid-run keeps results and memory identical to V8; the cache cannot keep superseded rows', async () => {
+    const m = await compile(WAT, { filename: 'fill.wat' });
+    const model = await TransformerModel.load(m.onnx);
+    const L = model.layout.memory!;
+    expect(L.lookup).toBe('unique');
+    expect(() => model.newMemory({ evict: false })).toThrow(/one cache row per address/);
+    for (const [n, v] of [[20, 7], [9, -1], [33, 0x01020304]]) {
+      const native = (await NativeInstance.create(m.wasm)).invoke('fill', [n, v]);
+      const fresh = model.newMemory();
+      const rebased = model.newMemory();
+      rebased.position = L.maxSteps - 5;
+      const outs = await model.runBatch('fill', [[n, v], [n, v]], [fresh, rebased]);
+      for (const o of outs) expect(o).toMatchObject({ results: native.results, trap: null });
+      expect(rebased.position).toBeLessThan(L.maxSteps - 5);
+      for (const mem of [fresh, rebased]) expect(decodeMemory(L, mem)).toEqual(native.memory);
     }
   });
 });

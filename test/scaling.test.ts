@@ -42,7 +42,8 @@ describe('programs of any size', () => {
     const text = chainedLoops(64, 'memory');
     const m = await compile(text);
     expect(m.stats.dModel).toBeLessThanOrEqual(one.stats.dModel + 4);
-    expect(m.stats.layers).toBe(one.stats.layers);
+    // no deeper than one loop (a lone loop may take its jump into its step: merge_steps.ts)
+    expect(m.stats.layers).toBeLessThanOrEqual(one.stats.layers);
     const wasm = await watToWasm(text);
     const instructions = (text.match(/\((i32\.|local\.|loop|br_if)/g) ?? []).length;
     expect(m.onnx.length / instructions).toBeLessThan(16 * 1024);
@@ -63,8 +64,13 @@ describe('programs of any size', () => {
     await inst.model.runBatch('run', [[500]], [mem]);
     // the sink row, and the 4 bytes of the one word the loop keeps rewriting
     expect(mem.count).toBe(5);
-    const plain = inst.model.newMemory({ evict: false });
-    await inst.model.runBatch('run', [[500]], [plain]);
+    // its cache cannot keep superseded rows (its lookups read one row per address)
+    expect(() => inst.model.newMemory({ evict: false })).toThrow(/one cache row per address/);
+    // a model with two-stage lookups can: then every write adds rows
+    const timed = await instantiate(await compile(chainedLoops(1, 'memory'), { lookup: 'timed' }));
+    const plain = timed.model.newMemory({ evict: false });
+    const o = await timed.model.runBatch('run', [[500]], [plain]);
+    expect(o[0].results).toEqual((await inst.model.runBatch('run', [[500]], [inst.model.newMemory()]))[0].results);
     expect(plain.count).toBeGreaterThan(1000);
   });
 });

@@ -2,7 +2,8 @@
 //
 // 1. The data: run with RunOptions.traceDetail on samples and C programs, replaying an independent
 //    memory image (the data segments, the input, then each step's writes) and checking every
-//    lookup head against it: a stage-2 head is an exact one-hot (one row, weight exactly 1) on a
+//    lookup head against it: a one-stage head (stage 0, the default 'unique' lookups) and a
+//    stage-2 head ('timed' lookups) are an exact one-hot (one row, weight exactly 1) on a
 //    row at the address its query asks for, holding the byte the image has there (or the sink
 //    for a never-written address, byte 0); a stage-1 head weighs only rows at its address, with
 //    weights summing to 1; the replayed image ends equal to the instance's memory. The writes are
@@ -42,6 +43,8 @@ interface Program {
   noWrites?: boolean;
   /** The dense form (every head of a layer runs; the unused ones have zero queries). */
   dense?: boolean;
+  /** Compiled with two-stage lookups (--lookup timed): stage-1 and stage-2 heads. */
+  timed?: boolean;
 }
 
 const wat = (f: string) => () => readFileSync(join(SAMPLES, f), 'utf8');
@@ -54,6 +57,8 @@ const PROGRAMS: Program[] = [
   { name: 'unaligned.wat', bytes: wat('unaligned.wat'), invoke: 'unaligned', args: [287454020, 1432778632, -1719109785] },
   { name: 'bubble.O2', bytes: c('bubble.c', 'O2'), invoke: 'bubble_sort', args: [10, 3] },
   { name: 'recursive.O0', bytes: c('recursive.c', 'O0'), invoke: 'fib', args: [5], frames: true },
+  { name: 'copy_loop.wat --lookup timed', bytes: wat('copy_loop.wat'), invoke: 'copy_loop', args: [512, 2048, 8], pendingReads: true, timed: true },
+  { name: 'recursive.O0 --lookup timed', bytes: c('recursive.c', 'O0'), invoke: 'fib', args: [5], frames: true, timed: true },
   { name: 'hello.O2', bytes: c('showcase/hello.c', 'O2'), invoke: 'compute', args: [INPUT_ARG], input: 'transformer', noWrites: true },
 ];
 
@@ -67,7 +72,7 @@ interface Traced {
 
 async function traced(p: Program): Promise<Traced> {
   const src = p.bytes();
-  const m = await compile(src, { filename: p.name, routing: p.dense ? 'onehot' : 'gather' });
+  const m = await compile(src, { filename: p.name, routing: p.dense ? 'onehot' : 'gather', lookup: p.timed ? 'timed' : 'unique' });
   expect(m.layout.routing).toBe(p.dense ? 'onehot' : 'gather');
   const model = await TransformerModel.load(m.onnx);
   const mem = model.newMemory();
@@ -105,9 +110,10 @@ describe('trace detail: writes and lookup heads against a replayed memory image'
         for (const [a, b] of d.writes) thisStep.set(a, [...(thisStep.get(a) ?? []), b]);
         for (const r of d.reads) {
           const at = `step ${ev.step} ${ev.block} layer ${r.layer} head ${r.head}`;
+          expect(r.stage === 0, `${at}: one-stage heads exactly in a 'unique' model`).toBe(!p.timed);
           expect(r.addr, at).toBeGreaterThanOrEqual(0);
           expect(r.rows.length, `${at}: some row has weight`).toBeGreaterThan(0);
-          if (r.stage === 2) {
+          if (r.stage === 0 || r.stage === 2) {
             stage2++;
             // exactly one row, weight exactly 1 (every other of r.cols rows exactly 0)
             expect(r.rows.length, at).toBe(1);
@@ -236,7 +242,7 @@ describe('wasmformer run --trace-html', () => {
     expect(jsonLines(both.stderr)).toEqual(lines);
     expect(readTraceHtml(readFileSync(tmp('both.html'), 'utf8')).steps).toEqual(lines);
     const byte0 = lines[0].reads as Array<{ stage: number; addr: number; rows: unknown[][] }>;
-    const s2 = byte0.find((r) => r.stage === 2 && r.addr === 264)!;
+    const s2 = byte0.find((r) => r.stage === 0 && r.addr === 264)!;
     expect(s2.rows).toEqual([['c', s2.rows[0][1], 1, 264, 5, 0]]);
   }, 120_000);
 
@@ -258,7 +264,7 @@ describe('wasmformer run --trace-html', () => {
     expect(lines.some((l) => (l.writes as unknown[]).length > 0)).toBe(true);
     // the heads are named from the inspect metadata, and the IR is there
     const b = Object.values(page.blocks).find((x) => Object.keys(x.heads).length > 0)!;
-    expect(Object.values(b.heads)[0][0]).toMatch(/\.stage[12]$/);
+    expect(Object.values(b.heads)[0][0]).toMatch(/\.lookup$/);
     expect(b.ir!.length).toBeGreaterThan(0);
     // self-contained: no URL at all, no external script or style
     expect(html).not.toMatch(/https?:\/\//);
@@ -337,9 +343,9 @@ describe('the trace viewer (stub DOM)', () => {
     expect(text).toContain('memory writes (4)');
     expect(text).toContain('one-hot: weight 1 on 1 row');
     expect(text).toContain('pending 0 (this step)');
-    // the strip lights exactly the picked rows of each head
+    // the strip lights exactly the picked row of each head: 2 word loads, one head a byte
     const on = p.byId.get('step')!.find((e) => e.tagName === 'i' && e.className === 'on');
-    expect(on.length).toBe(16);
+    expect(on.length).toBe(8);
     p.key('End');
     expect(cur()).toBe(t.events.length);
     p.byId.get('first')!.dispatch('click');

@@ -6,11 +6,14 @@
 // peel one nibble per MLP sublayer (the four bits of a nibble share its 15
 // step units).
 //
-// Lookup: stage 1 finds the newest epoch written at the address (ties
-// between entries of that epoch average identical epoch bits, rounded back
-// to exact bits by round01); stage 2 finds the newest tick within that epoch,
-// a unique row, so its value byte comes out exactly. A sink row (cache row 0)
-// answers 0 for never-written addresses. Scores and margins: DESIGN.md §Memory.
+// Lookup of a cache with one row per address ('unique', format/memory.ts LookupKind): one
+// head per byte picks the address's row, or the newest of this step's stores to it (ranked by
+// the head's mask scores), or the sink. Of a cache with any number of rows per address
+// ('timed'): stage 1 finds the newest epoch written at the address (ties between entries of
+// that epoch average identical epoch bits, rounded back to exact bits by round01); stage 2
+// finds the newest tick within that epoch, a unique row, so its value byte comes out exactly.
+// A sink row (cache row 0) answers 0 for never-written addresses. Scores and margins:
+// DESIGN.md §5.
 
 import { GraphBuilder, MlpBuilder } from '../graph.js';
 import type { LinForm, Vreg } from '../linear.js';
@@ -268,6 +271,33 @@ export function pendingRow(mem: MemoryLayout, addrBits: LinForm[], epochBits: Li
 function matchQuery(row: LinForm[], col: number, bits: LinForm[], scale: number): void {
   // (2b - 1)·scale: +scale for a 1 bit, -scale for a 0 bit; a full match scores scale·Σb.
   bits.forEach((b, j) => (row[col + j] = lcomb([[b, 2 * scale]], -scale)));
+}
+
+/**
+ * The one-stage lookup of a 'unique' cache (at most one row per address): the byte at the
+ * address. Query: ±β·M2 on the address bits, the sink β·M2·(Σa − 1/2), pad rows NEVER, time
+ * features 0. Pending row i (this step's i-th store row so far, in store order) scores β·(i + 1)
+ * more from the head's mask, so with P < M2/2 pending rows (P ≤ 4·storeSlots ≤ 2^14) and before
+ * β: a pending row at the address scores M2·Σa + i + 1, the cache row M2·Σa, the sink
+ * M2·Σa − M2/2, any other row at most M2·(Σa − 1) + P. Every gap is ≥ 1 (≥ 256 after β), so
+ * the softmax is an exact one-hot on the newest write (DESIGN.md §5).
+ */
+export function lookupByte(
+  g: GraphBuilder,
+  block: number,
+  name: string,
+  mem: MemoryLayout,
+  addrBits: LinForm[],
+  pending: LinForm[][],
+): Vreg {
+  if (pending.length >= M2 / 2) throw new Error(`internal: ${pending.length} pending rows outrank an address match`);
+  const q: LinForm[] = Array.from({ length: mem.features }, () => lconst(0));
+  matchQuery(q, mem.col.addr, addrBits, BETA * M2);
+  q[mem.col.sink] = lcomb(addrBits.map((b) => [b, BETA * M2] as [LinForm, number]), -BETA * (M2 / 2));
+  q[mem.col.pad] = lconst(NEVER);
+  const out = g.vreg(`${name}.byte`, 0, 255);
+  g.head({ block, role: `${name}.lookup`, query: q, pending, pendingScore: pending.map((_, i) => BETA * (i + 1)), reads: [[out, mem.col.value]], outputs: [out] });
+  return out;
 }
 
 /** Stage 1: newest epoch at this address. Returns approximate epoch bits (vregs). */

@@ -72,11 +72,13 @@ export function evalGraph(graph: Graph, embedValues: ArrayLike<number>, opts: Ev
     } else {
       const q = n.query.map(form);
       const rows: ArrayLike<number>[] = [...(opts.cache ?? []), ...n.pending.map((row) => row.map(form))];
-      const scores = rows.map((row) => {
+      const cached = opts.cache?.length ?? 0;
+      const scores = rows.map((row, i) => {
         if (row.length !== q.length) throw new Error(`evalGraph: ${n.role}: row of ${row.length} features, query of ${q.length}`);
         let s = 0;
         for (let k = 0; k < q.length; k++) s = r(s + r(q[k] * row[k]));
-        return s;
+        // a pending row's score from the head's mask (one-stage lookups rank this step's stores)
+        return i >= cached ? r(s + (n.pendingScore?.[i - cached] ?? 0)) : s;
       });
       const max = Math.max(...scores);
       const e = scores.map((s) => {
