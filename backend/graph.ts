@@ -96,6 +96,9 @@ export class GraphBuilder {
   readonly vregs: VregInfo[] = [];
   readonly nodes: GNode[] = [];
 
+  /** Bit decompositions (gadgets/bits.ts LimbBits, by name) to build a nibble a sublayer: backend/bit_slack.ts. */
+  constructor(readonly cheapBits: ReadonlySet<string> = new Set()) {}
+
   vreg(name: string, min: number, max: number, exact = true): Vreg {
     const id = this.vregs.length;
     this.vregs.push({ id, name, min, max, exact });

@@ -20,6 +20,8 @@ import { lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS, type LookupKind } from './encoding.js';
 import { limbValue } from './gadgets/arith.js';
 import { depthBits } from './gadgets/memory.js';
+import { schedule } from './schedule.js';
+import { slackDecompositions } from './bit_slack.js';
 import { BlockLowering, EdgeTarget, exitOf, lowerInst, nextPcForm, ProgramContext, readoutOf } from './lower_block.js';
 import type { IValue } from './gadgets/arith.js';
 
@@ -150,9 +152,23 @@ export function tokenGlobals(ctx: ProgramContext): number {
  * positions (format/token.ts), so the graph reads only its own parameters' limbs. A block
  * that needed pcs (a call saves its continuation's) is marked `pcDependent`.
  */
+/**
+ * One block as a gadget graph. Lowered twice when it decomposes values into bits: the second
+ * time the decompositions off its critical path take the small form (bit_slack.ts), kept when
+ * the step is no deeper.
+ */
 export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
+  const fast = lowerBlockWith(f, bi, blk, ctx, new Set());
+  const sched = schedule(fast.graph);
+  const cheap = slackDecompositions(fast.graph, sched);
+  if (cheap.size === 0) return fast;
+  const small = lowerBlockWith(f, bi, blk, ctx, cheap);
+  return schedule(small.graph).layers <= sched.layers ? small : fast;
+}
+
+function lowerBlockWith(f: Func, bi: number, blk: Block, ctx: ProgramContext, cheapBits: ReadonlySet<string>): BlockGraph {
   const { mem } = ctx;
-  const g = new GraphBuilder();
+  const g = new GraphBuilder(cheapBits);
   const G = tokenGlobals(ctx);
   const tok = tokenLayout({ maxArgs: blk.params.length, hasMemory: mem !== null, globals: G, hasCalls: ctx.calls !== null, hasOutput: ctx.hasOutput }).tokenIn;
   const one = g.vreg('one', 1, 1);

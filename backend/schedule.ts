@@ -49,6 +49,27 @@ export function schedule(graph: Graph): Schedule {
 }
 
 /**
+ * The latest point of each node (ALAP, index = node id) that keeps a schedule of `layers` layers:
+ * a node must come before every reader (the readout and the memory rows read at 2·layers), at a
+ * point of its kind. A node placed anywhere from its ASAP point (schedule()) to this one, with
+ * every other node within its own range, keeps every input defined before it is read.
+ */
+export function latestPoints(graph: Graph, layers: number): number[] {
+  const readout = 2 * layers;
+  const readBy = new Array<number>(graph.vregs.length).fill(readout);
+  const late = new Array<number>(graph.nodes.length).fill(0);
+  for (let i = graph.nodes.length - 1; i >= 0; i--) {
+    const n = graph.nodes[i];
+    let p = readout - 1;
+    for (const v of n.outputs) p = Math.min(p, readBy[v] - 1);
+    if (((p % 2) + 2) % 2 !== (n.kind === 'attn' ? 0 : 1)) p -= 1;
+    late[i] = p;
+    for (const v of nodeInputs(n)) readBy[v] = Math.min(readBy[v], p);
+  }
+  return late;
+}
+
+/**
  * Critical path in layers: the longest chain of (attention, MLP) sublayer
  * requirements, computed from dependency depth only (independent of schedule()).
  */

@@ -93,8 +93,8 @@ function operand(g: GraphBuilder, name: string, o: Operand, embed: Vreg[]): IVal
   return limbValue(lvar(lo), lvar(hi));
 }
 
-function build(f: (g: GraphBuilder, a: IValue, b: IValue) => I32Result, A: Operand, B: Operand): Built {
-  const g = new GraphBuilder();
+function build(f: (g: GraphBuilder, a: IValue, b: IValue) => I32Result, A: Operand, B: Operand, cheapBits?: ReadonlySet<string>): Built {
+  const g = new GraphBuilder(cheapBits);
   const embed: Vreg[] = [];
   const a = operand(g, 'a', A, embed);
   const b = operand(g, 'b', B, embed);
@@ -188,6 +188,38 @@ describe('i32 unary gadgets', () => {
       for (const x of xs) {
         const what = `${op}(${hex(x)})`;
         expect(hex(run(b, x, 0, what, true).value), what).toBe(hex(refUnary(op, x)));
+      }
+    });
+  }
+});
+
+describe('bit decompositions in the small form (a nibble a sublayer, backend/bit_slack.ts)', () => {
+  // every op whose gadget decomposes an operand into bits, built again with all its decompositions small
+  const decompositions = (b: Built) => new Set(b.graph.nodes.filter((n) => n.role.endsWith('.bits_hi')).map((n) => n.role.slice(0, -'.bits_hi'.length)));
+  for (const op of BINARY.filter((o) => !isDiv(o))) {
+    const fast = build((g, x, y) => I32_BINARY[op](g, 0, op, x, y, new BitCache()), 'var', 'var');
+    const names = decompositions(fast);
+    if (names.size === 0) continue;
+    it(`${op}: crossed edge values and 100 random pairs, float32, exact, with fewer units and no shallower`, async () => {
+      const small = build((g, x, y) => I32_BINARY[op](g, 0, op, x, y, new BitCache()), 'var', 'var', names);
+      const units = (b: Built) => b.graph.nodes.reduce((s, n) => s + (n.kind === 'mlp' ? n.units.length : 0), 0);
+      expect(small.graph.nodes.some((n) => n.role.endsWith('.bits_n3'))).toBe(true);
+      expect(small.graph.nodes.some((n) => n.role.endsWith('.bits_hi'))).toBe(false);
+      expect(units(small)).toBeLessThan(units(fast));
+      expect(schedule(small.graph).layers).toBeGreaterThanOrEqual(schedule(fast.graph).layers);
+      await checkBinary(op, small, [...crossed, ...randomPairs(op.length * 104729 + 1, 100)]);
+    });
+  }
+  for (const op of UNARY) {
+    const fast = build((g, x) => I32_UNARY[op](g, 0, op, x, new BitCache()), 'var', 0);
+    const names = decompositions(fast);
+    if (names.size === 0) continue;
+    it(`${op}: edge values and 100 random values, float32, exact`, () => {
+      const small = build((g, x) => I32_UNARY[op](g, 0, op, x, new BitCache()), 'var', 0, names);
+      expect(small.graph.nodes.some((n) => n.role.endsWith('.bits_n3'))).toBe(true);
+      for (const x of [...EDGES, ...randomPairs(op.length * 37, 100).map(([v]) => v)]) {
+        const what = `${op}(${hex(x)})`;
+        expect(hex(run(small, x, 0, what, true).value), what).toBe(hex(refUnary(op, x)));
       }
     });
   }

@@ -5,7 +5,8 @@
 // one step, and prints exactly what native prints whichever of its accesses trap. A loop block
 // takes in the block it goes to (a jump's target; a br_if's pure side, speculated) where the
 // merged block fits (merge_steps.ts): fewer steps, the same results, outputs and memory as V8
-// and the IR interpreter (which runs the merged module step for step).
+// and the IR interpreter (which runs the merged module step for step). A bit decomposition off
+// the step's critical path takes the small form (bit_slack.ts): the step gets no deeper.
 
 import { describe, expect, it } from 'vitest';
 import { compile } from '../index.js';
@@ -18,6 +19,8 @@ import { parseModule } from '../ir/parse.js';
 import { printModule } from '../ir/print.js';
 import { mergeInto, mergeSteps } from '../backend/merge_steps.js';
 import { TrapCode } from '../format/errors.js';
+import { latestPoints, schedule } from '../backend/schedule.js';
+import { nodeInputs } from '../backend/graph.js';
 
 const OUTPUTS = `(module
   (import "env" "output_byte" (func $o (param i32)))
@@ -253,5 +256,42 @@ block0(v0, v1):
     const r = interpret(mod, 'g', [5, 9]);
     expect([r.results, r.output, r.memory[6]]).toEqual([[0], [0], 9]);
     expect(() => parseModule(text.replace('return v2', 'v3 = add v2, v2 if v1\n  return v3'))).toThrow(/only loads, stores and outputs take a guard/);
+  });
+});
+
+// a ^ b is needed only at the end, after a chain of two dependent loads: its bits have slack
+const SLACK = `(module (memory 1) (data (i32.const 0) "\\07\\03\\ff\\10\\80\\01\\02\\09")
+  (func (export "f") (param $a i32) (param $b i32) (param $p i32) (result i32)
+    (i32.add (i32.load8_u (i32.load8_u (local.get $p))) (i32.xor (local.get $a) (local.get $b))))
+  (func (export "g") (param $a i32) (param $b i32) (result i32)
+    (i32.xor (local.get $a) (local.get $b))))`;
+
+describe('bit decompositions off the critical path', () => {
+  it('take the small form, leave the step as deep, and agree with V8 and the IR interpreter', async () => {
+    const { ir } = await compileToIR(SLACK, { filename: 'slack.wat' });
+    const r = compileIR(ir);
+    const byFunc = (name: string) => r.program.experts.find((e) => e.func === name)!.graph;
+    const small = (name: string) => byFunc(name).nodes.some((n) => n.role.endsWith('.bits_n3'));
+    expect(small('f'), 'f: the xor has slack').toBe(true);
+    expect(small('g'), 'g: the xor is the whole step').toBe(false);
+    // every node's latest point is no earlier than its own, of its kind, and all nodes there is a valid schedule
+    for (const e of r.program.experts) {
+      const sched = schedule(e.graph);
+      const late = latestPoints(e.graph, sched.layers);
+      const def = new Map<number, number>();
+      for (const v of e.graph.embed) def.set(v, -1);
+      e.graph.nodes.forEach((n, i) => {
+        expect(late[i]).toBeGreaterThanOrEqual(sched.nodePoint[i]);
+        expect(((late[i] % 2) + 2) % 2).toBe(n.kind === 'attn' ? 0 : 1);
+        for (const v of nodeInputs(n)) expect(def.get(v)!, `${n.role} reads v${v} before it is defined`).toBeLessThan(late[i]);
+        for (const v of n.outputs) def.set(v, late[i]);
+      });
+      expect(Math.max(...late)).toBeLessThan(2 * sched.layers);
+    }
+    const m = await compile(SLACK, { filename: 'slack.wat' });
+    const model = await TransformerModel.load(m.onnx);
+    const res = await checkProgram(model, m.ir, m.wasm, { cases: 40, seed: 3, extraArgs: { f: [[1, 2, 0], [-1, 0x12345678, 3], [7, 7, 65535], [0, 0, 65536]] } });
+    expect(res.cases.filter((c) => !c.ok).map((c) => `${c.export}(${c.args.join(', ')}): ${c.reason}`)).toEqual([]);
+    expect(res.passed).toBeGreaterThanOrEqual(80);
   });
 });

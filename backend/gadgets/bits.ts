@@ -9,6 +9,12 @@
 //      so readers of the high byte only (x & 0xff00, x >> 8, sign tests) stay one sublayer deep.
 // Every bit is a vreg that is exactly 0 or 1 on every canonical input, so bit forms have
 // magnitude <= 65535 per limb whatever the input form's magnitude was.
+// A decomposition named in the graph's `cheapBits` (backend/bit_slack.ts: one whose bits are
+// needed later than the two sublayers give them) peels a nibble per sublayer instead, from the
+// top: q = ⌊x/4096⌋ gives bits 12..15 (sublayer 1, as hi() does), ⌊(x − 4096q)/256⌋ bits 8..11
+// (sublayer 2), then lo() takes ⌊r/16⌋ and r mod 16 of r = x mod 256 (sublayers 3 and 4): 15
+// change points a sublayer, about 120 units and 500 entries a limb against 765 units and 5,000.
+// Each staircase's Σ|w|·max is at most 2·15·(15 + 4)·65536 < 2^24.
 //
 // Bitwise ops on two variable operands take one more sublayer, per bit j, with weight 2^j into
 // one output vreg per limb (Σ <= 3·65535): and_j = relu(a_j + b_j − 1),
@@ -36,7 +42,7 @@ import { isConst, lcomb, lconst, lvar } from '../linear.js';
 import { LIMB } from '../encoding.js';
 import type { IValue } from './arith.js';
 import { canon, isConstValue, limbValue } from './arith.js';
-import { applyPlan, fmin, stepAt, tabulate, tabulatePlan } from './staircase.js';
+import { applyPlan, floorPoints, fmin, stepAt, tabulate, tabulatePlan } from './staircase.js';
 import type { TabulatePlan } from './staircase.js';
 
 const bitOf = (x: number, j: number) => (Math.floor(x / 2 ** j) & 1);
@@ -66,6 +72,8 @@ export class LimbBits {
   private hiBits: LinForm[] | null = null;
   private loBits: LinForm[] | null = null;
   private signBit: LinForm | null = null;
+  /** Cheap decompositions: the four bits from bit k, by k. */
+  private readonly nibbles: LinForm[][] = [];
 
   constructor(
     private readonly g: GraphBuilder,
@@ -80,10 +88,31 @@ export class LimbBits {
     if (this.hiBits) return this.hiBits;
     if (isConst(this.x)) return (this.hiBits = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => lconst(bitOf(this.x.c, j + 8))));
     if (this.known) return (this.hiBits = this.known.hi());
+    if (this.g.cheapBits.has(this.name)) {
+      const r = this.nibble(`${this.name}.bits_n3`, this.x, LIMB - 1, 12, true)!;
+      this.nibble(`${this.name}.bits_n2`, r, 4095, 8, false);
+      return (this.hiBits = [...this.nibbles[8], ...this.nibbles[12]]);
+    }
     const m = this.g.mlp(this.block, `${this.name}.bits_hi`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j + 8}`, 0, 1));
     applyPlan(m, this.x, (HI_PLAN ??= hiPlan()), vs);
     return (this.hiBits = vs.map((v) => lvar(v)));
+  }
+
+  /**
+   * Bits first..first+3 of the limb from x ∈ [0, xMax], the limb's value below bit first + 4: one
+   * sublayer tabulating ⌊x/2^first⌋ (15 change points); with `rest`, also returns
+   * x − 2^first·⌊x/2^first⌋ (the quotient is one more output of the same units).
+   */
+  private nibble(role: string, x: LinForm, xMax: number, first: number, rest: boolean): LinForm | null {
+    const P = 2 ** first;
+    const m = this.g.mlp(this.block, role);
+    const bits = [0, 1, 2, 3].map((j) => this.g.vreg(`${this.name}.bit${first + j}`, 0, 1));
+    const q = rest ? this.g.vreg(`${this.name}.q${first}`, 0, Math.floor(xMax / P)) : null;
+    const outs = bits.map((v, j) => ({ v, f: (t: number) => bitOf(Math.floor(t / P), j) }));
+    tabulate(m, x, 0, xMax, q ? [...outs, { v: q, f: (t: number) => Math.floor(t / P) }] : outs, floorPoints(0, xMax, P));
+    this.nibbles[first] = bits.map((v) => lvar(v));
+    return q ? lcomb([[x, 1], [lvar(q), -P]]) : null;
   }
 
   /** x mod 256 as an affine form (after hi()). */
@@ -101,6 +130,11 @@ export class LimbBits {
     if (this.loBits) return this.loBits;
     if (isConst(this.x)) return (this.loBits = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => lconst(bitOf(this.x.c, j))));
     if (this.known) return (this.loBits = this.known.lo());
+    if (this.g.cheapBits.has(this.name)) {
+      const r = this.nibble(`${this.name}.bits_n1`, this.rem(), 255, 4, true)!;
+      this.nibble(`${this.name}.bits_n0`, r, 15, 0, false);
+      return (this.loBits = [...this.nibbles[0], ...this.nibbles[4]]);
+    }
     const r = this.rem();
     const m = this.g.mlp(this.block, `${this.name}.bits_lo`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j}`, 0, 1));
