@@ -21,7 +21,7 @@ import type { Graph, HeadNode, MlpNode } from './graph.js';
 import type { LinForm } from './linear.js';
 import type { Schedule } from './schedule.js';
 import type { Allocation } from './allocate.js';
-import { NEVER } from './encoding.js';
+import { headWidths, NEVER, type MemoryLayout } from './encoding.js';
 
 export interface SparseMap {
   nIn: number;
@@ -62,6 +62,8 @@ export interface ModelDims {
   d: number;
   layers: number;
   features: number; // F (0 without memory)
+  /** A head's query width and the feature range it reads (format/memory.ts headWidths). */
+  head: { keys: number; valueStart: number; valueEnd: number };
   tokenIn: number;
   tokenOut: number;
   ports: number; // memory rows per step
@@ -187,13 +189,15 @@ function mlpUnits(e: PlacedExpert, l: number): number {
 }
 
 /** The widest expert per dimension. */
-export function modelDims(experts: PlacedExpert[], tokenIn: number, tokenOut: number, features: number): ModelDims {
+export function modelDims(experts: PlacedExpert[], tokenIn: number, tokenOut: number, mem: MemoryLayout | null): ModelDims {
+  const features = mem?.features ?? 0;
   const layers = Math.max(1, ...experts.map((e) => e.sched.layers));
   const per = (f: (e: PlacedExpert, l: number) => number) => Array.from({ length: layers }, (_, l) => Math.max(0, ...experts.map((e) => f(e, l))));
   return {
     d: Math.max(1, tokenIn, ...experts.map((e) => e.alloc.dModel)),
     layers,
     features,
+    head: mem ? headWidths(mem) : { keys: 0, valueStart: 0, valueEnd: 0 },
     tokenIn,
     tokenOut,
     ports: Math.max(0, ...experts.map((e) => e.graph.ports.length)),
@@ -214,15 +218,22 @@ export function assembleExpert(e: PlacedExpert, dims: ModelDims): ExpertWeights 
     if (H > 0) {
       const heads = nodesAt<HeadNode>(e, 'attn', 2 * l);
       const rows = pendingRowsOf(heads);
-      const q = new MapBuilder(d, H * F);
+      const { keys: K, valueStart: V0, valueEnd: V1 } = dims.head;
+      const q = new MapBuilder(d, H * K);
       const pending = Pn > 0 ? new MapBuilder(d, Pn * F) : null;
-      const out = new MapBuilder(H * F, d);
+      const out = new MapBuilder(H * (V1 - V0), d);
       const mask = new Float32Array(H * Pn).fill(NEVER);
       rows.forEach((row, r) => row.forEach((f, k) => pending!.form(f, r * F + k, slot)));
       heads.forEach((h, hi) => {
-        h.query.forEach((f, k) => q.form(f, hi * F + k, slot));
+        h.query.forEach((f, k) => {
+          if (k < K) q.form(f, hi * K + k, slot);
+          else if (f.terms.size > 0 || f.c !== 0) throw new Error(`assemble: ${h.role} weighs feature ${k}, past its layout's ${K} key features`);
+        });
         h.pending.forEach((row, i) => (mask[hi * Pn + rows.indexOf(row)] = h.pendingScore?.[i] ?? 0));
-        for (const [v, k] of h.reads) out.add(hi * F + k, slot(v), 1);
+        for (const [v, k] of h.reads) {
+          if (k < V0 || k >= V1) throw new Error(`assemble: ${h.role} reads feature ${k}, outside its layout's [${V0}, ${V1})`);
+          out.add(hi * (V1 - V0) + k - V0, slot(v), 1);
+        }
       });
       attn = { q: q.build(), pending: pending?.build() ?? null, mask, out: out.build(), roles: heads.map((h) => h.role), pendingUsed: rows.length };
     }

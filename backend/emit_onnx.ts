@@ -547,7 +547,14 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
   let x = gw.op('Transpose', 'embed.T', [gw.op('MatMul', 'embed', ['token', Wcols])], { perm: [1, 0] });
   if (em instanceof RoutedEmitter) em.embedded(x);
   const rows = (name: string, t: string, shape: number[]) => gw.reshape(name, gw.op('Transpose', `${name}.T`, [t], { perm: [1, 0] }), shape);
-  const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', ['cache'], { perm: [0, 2, 1] }) : '';
+  // a head's keys are the rows' first K features and its values features [V0, V1) (format/memory.ts
+  // headWidths): cut off the cache once a step when narrower (a 'unique' lookup: the address bits,
+  // sink and pad, then the byte), so every layer's scores and mix multiply only those
+  const { keys: K, valueStart: V0, valueEnd: V1 } = dims.head;
+  const features = (name: string, t: string, start: number, end: number) =>
+    start === 0 && end === F ? t : gw.op('Slice', name, [t, gw.int64(`${name}.start`, [start]), gw.int64(`${name}.end`, [end]), gw.int64(`${name}.axes`, [2])]);
+  const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', [features('cache.keys', 'cache', 0, K)], { perm: [0, 2, 1] }) : '';
+  const cacheValues = hasCache ? features('cache.values', 'cache', V0, V1) : '';
   // trace outputs (format/layout.ts traceOutputNames): the lookups of every attention layer
   const traced: string[] = [];
   const exits = exitDepths(layout);
@@ -567,8 +574,8 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
       // tensor is empty: onnxruntime-web's WebGPU Softmax refuses empty inputs
       const cut = (name: string, t: string, end: string, axis: number, start?: string) =>
         gw.op('Slice', name, [t, start ?? gw.int64(`${name}.zero`, [0]), end, gw.int64(`${name}.axes`, [axis])]);
-      const qRows = em.mapSized(`${p}.attn.q`, x, at.map((a) => a.q), at.map((a) => Math.max(1, a.roles.length) * F));
-      const q3 = rows(names.queries, qRows, [0, -1, F]);
+      const qRows = em.mapSized(`${p}.attn.q`, x, at.map((a) => a.q), at.map((a) => Math.max(1, a.roles.length) * K));
+      const q3 = rows(names.queries, qRows, [0, -1, K]);
       traced.push(names.weights, names.queries);
       const cacheScores = gw.op('MatMul', `${p}.attn.scores_cache`, [q3, keysT]);
       const Pn = dims.pendingRows[l];
@@ -580,16 +587,23 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
         const pRows = em.mapSized(`${p}.attn.pending`, x, at.map((a) => a.pending!), at.map((a) => a.pendingUsed * F));
         const pending = rows(names.pending, pRows, [0, -1, F]);
         traced.push(names.pending);
-        const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [pending], { perm: [0, 2, 1] });
+        const prT = gw.op('Transpose', `${p}.attn.pending_keysT`, [features(`${p}.attn.pending_keys`, pending, 0, K)], { perm: [0, 2, 1] });
         const mask = cut(`${p}.attn.mask_active`, cut(`${p}.attn.mask_heads`, em.table(`${p}.attn.head_mask`, at.map((a) => a.mask), [H, Pn]), hEnd, 1), pEnd, 2);
         const sp = gw.op('Add', `${p}.attn.scores_pending`, [gw.op('MatMul', `${p}.attn.scores_pending_raw`, [q3, prT]), mask]);
         const wts = gw.op('Softmax', names.weights, [gw.op('Concat', `${p}.attn.scores`, [sp, cacheScores], { axis: 2 })], { axis: -1 });
-        // mix = w[:, :, :Pn_e]·pending + w[:, :, Pn_e:]·cache (no copy of the cache into a values tensor)
-        const wp = cut(`${p}.attn.weights_pending`, wts, pEnd, 2);
-        const wc = cut(`${p}.attn.weights_cache`, wts, gw.int64(`${p}.attn.weights_cache_end`, [2 ** 62]), 2, pEnd);
-        o = gw.op('Add', `${p}.attn.mix`, [gw.op('MatMul', `${p}.attn.mix_cache`, [wc, 'cache']), gw.op('MatMul', `${p}.attn.mix_pending`, [wp, pending])]);
+        const pendingValues = features(`${p}.attn.pending_values`, pending, V0, V1);
+        if (V1 - V0 < F) {
+          // narrow values (one byte a row): mix = w · [pending values | cache values], one MatMul
+          // over a copy of N + Pn_e bytes, not a copy of the weights' h·N cache part
+          o = gw.op('MatMul', `${p}.attn.mix`, [wts, gw.op('Concat', `${p}.attn.values`, [pendingValues, cacheValues], { axis: 1 })]);
+        } else {
+          // mix = w[:, :, :Pn_e]·pending + w[:, :, Pn_e:]·cache (no copy of the cache into a values tensor)
+          const wp = cut(`${p}.attn.weights_pending`, wts, pEnd, 2);
+          const wc = cut(`${p}.attn.weights_cache`, wts, gw.int64(`${p}.attn.weights_cache_end`, [2 ** 62]), 2, pEnd);
+          o = gw.op('Add', `${p}.attn.mix`, [gw.op('MatMul', `${p}.attn.mix_cache`, [wc, cacheValues]), gw.op('MatMul', `${p}.attn.mix_pending`, [wp, pendingValues])]);
+        }
       } else {
-        o = gw.op('MatMul', `${p}.attn.mix`, [gw.op('Softmax', names.weights, [cacheScores], { axis: -1 }), 'cache']);
+        o = gw.op('MatMul', `${p}.attn.mix`, [gw.op('Softmax', names.weights, [cacheScores], { axis: -1 }), cacheValues]);
       }
       const o2 = gw.op('Transpose', `${p}.attn.heads_concat`, [gw.reshape(`${p}.attn.heads_rows`, o, [0, -1])], { perm: [1, 0] });
       x = em.map(`${p}.attn.out`, o2, at.map((a) => a.out), x);

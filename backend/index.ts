@@ -76,7 +76,7 @@ export function compileIR(input: Module, started = performance.now(), opts: Back
   const mem = program.memory;
   const placed = program.experts.map((e) => place(e, mem));
   const tok = programTokens(program);
-  const dims = modelDims(placed, tok.tokenIn.width, tok.tokenOut.width, mem?.features ?? 0);
+  const dims = modelDims(placed, tok.tokenIn.width, tok.tokenOut.width, mem);
   const experts = placed.map((p) => assembleExpert(p, dims));
   const weights: ModelWeights = { dims, experts };
   const nonzeros = experts.reduce((s, e) => s + expertMaps(e).reduce((t, m) => t + m.val.length, 0), 0);

@@ -1,7 +1,8 @@
 // format/memory.ts — the memory part of the model format: KV-cache row layout and time.
 //
 // Memory is a KV cache of byte entries. Each row has F features:
-//   addr bits α_0..α_{A-1} | epoch bits τ_0..τ_{E-1} | tick | value byte | sink | pad
+//   addr bits α_0..α_{A-1} | sink | pad | epoch bits τ_0..τ_{E-1} | tick | value byte
+// (a 'unique' lookup's keys are the first A + 2 features and its value the last one: headWidths)
 // The write time of an entry is (epoch, tick): epoch = ⌊step / T⌋ and
 // tick = (step mod T)·S + storeIndex, with S = stores-per-step slots and
 // T = TICKS / S. The backend writes rows of this shape (data segments, pending rows,
@@ -58,11 +59,11 @@ export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSp
   const ticksPerEpochSteps = Math.max(1, TICKS / storeSlots);
   const col = {
     addr: 0,
-    epoch: addrBits,
-    tick: addrBits + EPOCH_BITS,
-    value: addrBits + EPOCH_BITS + 1,
-    sink: addrBits + EPOCH_BITS + 2,
-    pad: addrBits + EPOCH_BITS + 3,
+    sink: addrBits,
+    pad: addrBits + 1,
+    epoch: addrBits + 2,
+    tick: addrBits + 2 + EPOCH_BITS,
+    value: addrBits + 3 + EPOCH_BITS,
   };
   return {
     memBytes,
@@ -75,6 +76,18 @@ export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSp
     lookup,
     col,
   };
+}
+
+/**
+ * What a lookup head of this layout compares and reads: its query and keys are the first `keys`
+ * features of a row, and it returns features [valueStart, valueEnd). A 'unique' lookup scores
+ * only the address bits, sink and pad (its query weighs the time features 0) and reads only the
+ * value byte, so the attention multiplies A + 2 features a row, then one, instead of F twice
+ * (emit_onnx.ts slices them off the cache once a step); a 'timed' one uses all of them (stage 1
+ * reads the epoch bits).
+ */
+export function headWidths(mem: MemoryLayout): { keys: number; valueStart: number; valueEnd: number } {
+  return mem.lookup === 'unique' ? { keys: mem.col.pad + 1, valueStart: mem.col.value, valueEnd: mem.col.value + 1 } : { keys: mem.features, valueStart: 0, valueEnd: mem.features };
 }
 
 /** Position features of step p (p = 0 is the initial memory image; steps start at 1). */

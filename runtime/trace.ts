@@ -11,7 +11,7 @@
 
 import { RunError } from '../format/errors.js';
 import { traceOutputNames, type ModelLayout } from '../format/layout.js';
-import { EPOCH_BITS, rowAddress, type MemoryLayout } from '../format/memory.js';
+import { EPOCH_BITS, headWidths, rowAddress, type MemoryLayout } from '../format/memory.js';
 
 /**
  * One row a lookup head weighs: [source, index, weight, address, byte, position]. source is 'p'
@@ -91,6 +91,7 @@ export function decodeLookups(L: ModelLayout, outputs: Record<string, Tensorish>
   const mem = L.memory;
   if (!mem) return [];
   const F = mem.features;
+  const K = headWidths(mem).keys; // a query's width
   const N = cache.dims[1];
   const cacheData = cache.data as Float32Array;
   const reads: TraceLookup[] = [];
@@ -103,19 +104,19 @@ export function decodeLookups(L: ModelLayout, outputs: Record<string, Tensorish>
     const H = Q.dims[1];
     const Pn = P ? P.dims[1] : 0;
     const C = W.dims[2];
-    if (W.dims[1] !== H || C !== Pn + N || Q.dims[2] !== F) throw new RunError(`layer ${a.layer}'s trace outputs have shapes [${W.dims.join(', ')}] and [${Q.dims.join(', ')}], expected [*, ${H}, ${Pn + N}] and [*, ${H}, ${F}]`);
+    if (W.dims[1] !== H || C !== Pn + N || Q.dims[2] !== K) throw new RunError(`layer ${a.layer}'s trace outputs have shapes [${W.dims.join(', ')}] and [${Q.dims.join(', ')}], expected [*, ${H}, ${Pn + N}] and [*, ${H}, ${K}]`);
     const w = W.data as Float32Array;
     const q = Q.data as Float32Array;
     const pend = P ? (P.data as Float32Array) : null;
     for (let h = 0; h < H; h++) {
-      const qo = (k * H + h) * F;
+      const qo = (k * H + h) * K;
       // a lookup query pushes pad rows to −2^60; a head an expert does not use (dense form) has a zero query
       if (!(q[qo + mem.col.pad] < 0)) continue;
       let addr = 0;
       for (let j = 0; j < mem.addrBits; j++) if (q[qo + mem.col.addr + j] > 0) addr += 2 ** j;
       const stage: 0 | 1 | 2 = mem.lookup === 'unique' ? 0 : q[qo + mem.col.tick] > 0 ? 2 : 1;
       let epoch = 0;
-      for (let j = 0; j < EPOCH_BITS; j++) if (q[qo + mem.col.epoch + j] > 0) epoch += 2 ** j;
+      if (stage === 2) for (let j = 0; j < EPOCH_BITS; j++) if (q[qo + mem.col.epoch + j] > 0) epoch += 2 ** j;
       const read: TraceLookup = stage === 2 ? { layer: a.layer, head: h, stage, addr, epoch, cols: C, pending: Pn, rows: [] } : { layer: a.layer, head: h, stage, addr, cols: C, pending: Pn, rows: [] };
       const wo = (k * H + h) * C;
       const hits: Array<[number, number]> = [];

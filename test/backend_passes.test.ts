@@ -359,13 +359,14 @@ describe('emitted ONNX model', () => {
   });
 
   it('carries a layout with every export, and names nodes by layer and role', () => {
-    // Besides layerN.(attn|mlp).*, embed and readout.*, memory models have one shared
-    // node, cache.keysT (the transposed cache, computed once for all layers), and routed
+    // Besides layerN.(attn|mlp).*, embed and readout.*, memory models have shared nodes,
+    // cache.keysT (the transposed keys, computed once for all layers) and, with 'unique'
+    // lookups, cache.keys and cache.values (the features a head compares and reads), and routed
     // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into)
     // and bounds.row / bounds.flat / bounds (the pc row of every bound, split into them),
     // entries.{src,dst,val}(.region) (the active expert's entries of every map, split into the maps';
     // the values through entries.val.gN… groups) and embed.cols (the expert's embedding columns).
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|embed\.cols|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.keysT|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?|entries\.(src|dst|val)(\.region|(\.g\d+)+)?)$/;
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|embed\.cols|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.(keysT|keys|values)|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?|entries\.(src|dst|val)(\.region|(\.g\d+)+)?)$/;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
