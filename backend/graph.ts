@@ -9,7 +9,7 @@
 // later nodes or by the readout.
 
 import type { LinForm, Vreg } from './linear.js';
-import { lmax, lvars } from './linear.js';
+import { lmax } from './linear.js';
 
 export interface VregInfo {
   id: Vreg;
@@ -82,11 +82,18 @@ export function nodeInputs(n: GNode): Vreg[] {
 
 function computeInputs(n: GNode): Vreg[] {
   const s = new Set<Vreg>();
+  // a tabulate's units share their input's terms (staircase.ts applyPlan): visit each map once
+  const seen = new Set<ReadonlyMap<Vreg, number>>();
+  const add = (f: LinForm) => {
+    if (seen.has(f.terms)) return;
+    seen.add(f.terms);
+    for (const v of f.terms.keys()) s.add(v);
+  };
   if (n.kind === 'mlp') {
-    for (const u of n.units) for (const v of lvars(u.pre)) s.add(v);
+    for (const u of n.units) add(u.pre);
   } else {
-    for (const f of n.query) for (const v of lvars(f)) s.add(v);
-    for (const row of n.pending) for (const f of row) for (const v of lvars(f)) s.add(v);
+    for (const f of n.query) add(f);
+    for (const row of n.pending) for (const f of row) add(f);
   }
   return [...s];
 }

@@ -8,10 +8,10 @@
 // The layout written into the model (format/layout.ts) is everything the runtime needs:
 // experts, entry points, token layouts, memory encoding and initial data.
 
-import type { Block, Module } from '../ir/ir.js';
+import type { Block, Func, Module } from '../ir/ir.js';
 import { localizeModule } from '../ir/localize.js';
 import { blocksOnCycles } from '../ir/cycles.js';
-import { BlockGraph, irToGraphs, lowerBlock, programContext, ProgramGraphs, ExpertGraph, programTokens } from './ir_to_graph.js';
+import { BlockGraph, irToGraphs, lowerBlockFast, programContext, ProgramGraphs, ExpertGraph, programTokens, withSmallBits } from './ir_to_graph.js';
 import { splitLongBlocks } from './split_blocks.js';
 import { mergeSteps } from './merge_steps.js';
 import type { Graph } from './graph.js';
@@ -286,11 +286,20 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
   const ctx = programContext(mod, maxStores, opts.maxCallDepth, opts.lookup);
   const lowered = new Map<Block, BlockGraph>();
   const shapes = new Map<Block, StepShape>();
+  // a candidate is measured in the fast form; one that fits takes the small bit decompositions
+  // its slack allows (withSmallBits: no deeper; kept when no wider than the budget either)
+  const refine = (f: Func, bi: number, b: Block, e: BlockGraph, sched: Schedule): { e: BlockGraph; sched: Schedule } => {
+    const small = withSmallBits(f, bi, b, ctx, e, sched);
+    if (small === e) return { e, sched };
+    const s = schedule(small.graph);
+    return allocate(small.graph, s).dModel <= maxWidth ? { e: small, sched: s } : { e, sched };
+  };
   const split = splitLongBlocks(mod, maxStores, (f, b, bi) => {
-    const e = lowerBlock(f, bi, b, ctx);
-    const sched = schedule(e.graph);
-    const ok = sched.layers <= maxLayers && allocate(e.graph, sched).dModel <= maxWidth;
+    const fast = lowerBlockFast(f, bi, b, ctx);
+    const fastSched = schedule(fast.graph);
+    const ok = fastSched.layers <= maxLayers && allocate(fast.graph, fastSched).dModel <= maxWidth;
     if (ok) {
+      const { e, sched } = refine(f, bi, b, fast, fastSched);
       lowered.set(b, e);
       shapes.set(b, stepShape(e.graph, sched));
     }
@@ -315,11 +324,14 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
     // most one instruction besides constants was never measured: it is tried)
     const depths = (shapes.get(a)?.layers ?? 0) + (shapes.get(t)?.layers ?? 0);
     if (depths > Math.max(envelope.layers, MERGE_MIN_LAYERS) + MERGE_SLACK) return false;
-    const e = lowerBlock(f, bi, b, ctx);
-    const sched = schedule(e.graph);
-    const shape = stepShape(e.graph, sched);
-    const ok = within(shape, envelope, deeper) && allocate(e.graph, sched).dModel <= maxWidth;
+    const fast = lowerBlockFast(f, bi, b, ctx);
+    const fastSched = schedule(fast.graph);
+    const ok = within(stepShape(fast.graph, fastSched), envelope, deeper) && allocate(fast.graph, fastSched).dModel <= maxWidth;
     if (ok) {
+      // the small decompositions may move MLP units into layers the envelope has none in
+      const r = refine(f, bi, b, fast, fastSched);
+      const { e, sched } = within(stepShape(r.e.graph, r.sched), envelope, deeper) ? r : { e: fast, sched: fastSched };
+      const shape = stepShape(e.graph, sched);
       lowered.set(b, e);
       shapes.set(b, shape);
       widen(envelope, shape); // what it adds is paid for: later merges may use it

@@ -153,13 +153,24 @@ export function tokenGlobals(ctx: ProgramContext): number {
  * that needed pcs (a call saves its continuation's) is marked `pcDependent`.
  */
 /**
- * One block as a gadget graph. Lowered twice when it decomposes values into bits: the second
- * time the decompositions off its critical path take the small form (bit_slack.ts), kept when
- * the step is no deeper.
+ * One block as a gadget graph: lowered with every bit decomposition in the fast form, then, when
+ * some are off its critical path, again with those in the small form (withSmallBits).
  */
 export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
-  const fast = lowerBlockWith(f, bi, blk, ctx, new Set());
-  const sched = schedule(fast.graph);
+  return withSmallBits(f, bi, blk, ctx, lowerBlockFast(f, bi, blk, ctx));
+}
+
+/** One block as a gadget graph, every bit decomposition in the fast form (two sublayers a limb). */
+export function lowerBlockFast(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
+  return lowerBlockWith(f, bi, blk, ctx, new Set());
+}
+
+/**
+ * The block lowered again with its decompositions off the critical path of `fast` (its fast
+ * lowering) in the small form, a nibble a sublayer (bit_slack.ts), when that is no deeper; else
+ * `fast` itself. Both compute the same values exactly.
+ */
+export function withSmallBits(f: Func, bi: number, blk: Block, ctx: ProgramContext, fast: BlockGraph, sched = schedule(fast.graph)): BlockGraph {
   const cheap = slackDecompositions(fast.graph, sched);
   if (cheap.size === 0) return fast;
   const small = lowerBlockWith(f, bi, blk, ctx, cheap);
