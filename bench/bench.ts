@@ -322,7 +322,8 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
 async function longTrace(cfg: Config, samples: Sample[], sampleName: string, name: string, seconds: number, maxArg: number, evict = false): Promise<LongTrace> {
   const sample = samples.find((s) => s.name === sampleName);
   if (!sample) throw new Error(`no sample ${sampleName}`);
-  const c = await compile(sampleWasm(sample), { filename: sample.file });
+  // without eviction the cache keeps every write: that needs two-stage ('timed') lookups
+  const c = await compile(sampleWasm(sample), { filename: sample.file, lookup: evict ? 'unique' : 'timed' });
   const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit });
   // Probe with growing n until a run takes 1/4 of the budget, then extrapolate with the
   // growth exponent seen between the last two probes (1 for a constant cost per step,
@@ -350,7 +351,7 @@ async function longTrace(cfg: Config, samples: Sample[], sampleName: string, nam
   const ok = o!.trap === expect.trap && o!.steps === expect.steps && o!.results.join() === expect.results.join();
   return {
     sample: sampleName,
-    export: evict ? `${name} --evict` : name,
+    export: evict ? `${name} --evict` : c.layout.memory ? `${name} --lookup timed --no-evict` : name,
     args: [arg],
     steps: o!.steps,
     seconds: secs,
@@ -391,7 +392,8 @@ async function main(): Promise<number> {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K[long traces]');
   const long: LongTrace[] = [
     await longTrace(cfg, samples, 'sum_to_n', 'sum_to_n', cfg.longTraceSeconds, 2_000_000_000),
-    // stores one word per step (the KV cache grows by a row per step); 4n must stay inside the 64 KiB memory
+    // stores one word per step, without eviction (the KV cache grows by a row per step: compiled with
+    // --lookup timed, DESIGN.md §5); 4n must stay inside the 64 KiB memory
     await longTrace(cfg, samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383),
     // the same with superseded cache rows evicted: one row per address, same results
     await longTrace(cfg, samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383, true),
@@ -442,7 +444,7 @@ async function main(): Promise<number> {
     `${si(r.native.instrPerSec / r.batch64.instrPerSec)}×`,
   ]);
   const longHead = ['program', 'steps', 'seconds', 'steps/s', 'KV-cache rows at end', 'result', 'matches IR'];
-  const longRows = long.map((l) => [`${l.export.replace(' --evict', '')}(${l.args.join(', ')})${l.export.endsWith('--evict') ? ' --evict' : ''}`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
+  const longRows = long.map((l) => [`${l.export.split(' ')[0]}(${l.args.join(', ')})${l.export.includes(' ') ? l.export.slice(l.export.indexOf(' ')) : ''}`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
   console.log(`## wasmformer bench${cfg.quick ? ' (--quick)' : ''}\n`);
   console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (${cfg.provider}${cfg.earlyExit ? '' : ', no early exit'}) · ${env.cpu}\n`);
   console.log(markdown(head, rows, (i) => i > 0));
