@@ -462,13 +462,10 @@ interface Write {
   value: number;
 }
 
-/** The lookup gadget over constant-free address-bit inputs; returns its graph and the byte vreg. */
-function lookupGraph(mem: MemoryLayout, pending: Write[] = [], stepOfPending = 0) {
-  const g = new GraphBuilder();
-  const bitsV = Array.from({ length: mem.addrBits }, (_, j) => g.vreg(`q.bit${j}`, 0, 1));
-  const bits = bitsV.map((v) => lvar(v));
-  const t = timeOf(mem, stepOfPending);
-  const rows = pending.map((w) =>
+/** The pending rows of a step's stores (constant forms), in store order. */
+function pendingRowsOf(mem: MemoryLayout, pending: Write[], step: number): LinForm[][] {
+  const t = timeOf(mem, step);
+  return pending.map((w) =>
     pendingRow(
       mem,
       Array.from({ length: mem.addrBits }, (_, j) => lconst((w.addr >>> j) & 1)),
@@ -477,6 +474,14 @@ function lookupGraph(mem: MemoryLayout, pending: Write[] = [], stepOfPending = 0
       lconst(w.value),
     ),
   );
+}
+
+/** The lookup gadget over constant-free address-bit inputs; returns its graph and the byte vreg. */
+function lookupGraph(mem: MemoryLayout, pending: Write[] = [], stepOfPending = 0) {
+  const g = new GraphBuilder();
+  const bitsV = Array.from({ length: mem.addrBits }, (_, j) => g.vreg(`q.bit${j}`, 0, 1));
+  const bits = bitsV.map((v) => lvar(v));
+  const rows = pendingRowsOf(mem, pending, stepOfPending);
   const approx = stage1(g, 0, 'ld', mem, bits, rows);
   const rm = g.mlp(0, 'ld.round');
   const epochs = roundBits(g, rm, 'ld', approx);
@@ -643,17 +648,7 @@ describe('stage1 → round01 → stage2 lookup', () => {
 function uniqueLookupGraph(mem: MemoryLayout, pending: Write[], step: number) {
   const g = new GraphBuilder();
   const bitsV = Array.from({ length: mem.addrBits }, (_, j) => g.vreg(`q.bit${j}`, 0, 1));
-  const t = timeOf(mem, step);
-  const rows = pending.map((w) =>
-    pendingRow(
-      mem,
-      Array.from({ length: mem.addrBits }, (_, j) => lconst((w.addr >>> j) & 1)),
-      Array.from({ length: EPOCH_BITS }, (_, j) => lconst((t.epoch >>> j) & 1)),
-      lconst(t.tickBase + w.store),
-      lconst(w.value),
-    ),
-  );
-  const byte = lookupByte(g, 0, 'ld', mem, bitsV.map((v) => lvar(v)), rows);
+  const byte = lookupByte(g, 0, 'ld', mem, bitsV.map((v) => lvar(v)), pendingRowsOf(mem, pending, step));
   return { graph: graphOf(g, bitsV), byte };
 }
 

@@ -240,6 +240,27 @@ describe('errors', () => {
     expect(r.stdout).toMatch(/^ {4}readout: next token \(\d+ features\)/m);
   });
 
+  it('--lookup: a unique model refuses --no-evict in one line, a timed one runs with it, a bad kind is a usage error', async () => {
+    const unique = await cli('compile', join(SAMPLES, 'copy_loop.wasm'), '-o', tmp('unique.onnx'), '--quiet');
+    expect(unique.code, unique.stderr).toBe(0);
+    const refused = await cli('run', tmp('unique.onnx'), '--invoke', 'copy_loop', '--no-evict', '--', '16', '256', '3');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim()).toMatch(/^error: .*one cache row per address.*--lookup timed/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    const timed = await cli('compile', join(SAMPLES, 'copy_loop.wasm'), '-o', tmp('timed.onnx'), '--lookup', 'timed', '--quiet');
+    expect(timed.code, timed.stderr).toBe(0);
+    const [a, b] = await Promise.all([
+      cli('run', tmp('timed.onnx'), '--invoke', 'copy_loop', '--no-evict', '--json', '--', '16', '256', '3'),
+      cli('run', tmp('unique.onnx'), '--invoke', 'copy_loop', '--json', '--', '16', '256', '3'),
+    ]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout).results).toEqual(JSON.parse(b.stdout).results);
+    const bad = await cli('compile', join(SAMPLES, 'copy_loop.wasm'), '-o', tmp('bad.onnx'), '--lookup', 'bogus');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--lookup expects unique or timed, got 'bogus'/);
+    expect(existsSync(tmp('bad.onnx'))).toBe(false);
+  });
+
   it('--help for each command exits 0', async () => {
     const rs = await Promise.all([cli('--help'), cli('compile', '--help'), cli('run', '--help'), cli('check', '--help')]);
     const want = [/Usage:/, /^wasmformer compile /, /^wasmformer run /, /^wasmformer check /];

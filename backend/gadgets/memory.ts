@@ -274,6 +274,18 @@ function matchQuery(row: LinForm[], col: number, bits: LinForm[], scale: number)
 }
 
 /**
+ * A query matching the address (±β·M on its bits: a row at the address scores β·M·Σa, one
+ * differing in d bits d·β·M less), the sink β·M·(Σa − 1/2), pad rows NEVER, every other feature 0.
+ */
+function addressQuery(mem: MemoryLayout, addrBits: LinForm[], M: number): LinForm[] {
+  const q: LinForm[] = Array.from({ length: mem.features }, () => lconst(0));
+  matchQuery(q, mem.col.addr, addrBits, BETA * M);
+  q[mem.col.sink] = lcomb(addrBits.map((b) => [b, BETA * M] as [LinForm, number]), -BETA * (M / 2));
+  q[mem.col.pad] = lconst(NEVER);
+  return q;
+}
+
+/**
  * The one-stage lookup of a 'unique' cache (at most one row per address): the byte at the
  * address. Query: ±β·M2 on the address bits, the sink β·M2·(Σa − 1/2), pad rows NEVER, time
  * features 0. Pending row i (this step's i-th store row so far, in store order) scores β·(i + 1)
@@ -291,10 +303,7 @@ export function lookupByte(
   pending: LinForm[][],
 ): Vreg {
   if (pending.length >= M2 / 2) throw new Error(`internal: ${pending.length} pending rows outrank an address match`);
-  const q: LinForm[] = Array.from({ length: mem.features }, () => lconst(0));
-  matchQuery(q, mem.col.addr, addrBits, BETA * M2);
-  q[mem.col.sink] = lcomb(addrBits.map((b) => [b, BETA * M2] as [LinForm, number]), -BETA * (M2 / 2));
-  q[mem.col.pad] = lconst(NEVER);
+  const q = addressQuery(mem, addrBits, M2);
   const out = g.vreg(`${name}.byte`, 0, 255);
   g.head({ block, role: `${name}.lookup`, query: q, pending, pendingScore: pending.map((_, i) => BETA * (i + 1)), reads: [[out, mem.col.value]], outputs: [out] });
   return out;
@@ -309,11 +318,8 @@ export function stage1(
   addrBits: LinForm[],
   pending: LinForm[][],
 ): Vreg[] {
-  const q: LinForm[] = Array.from({ length: mem.features }, () => lconst(0));
-  matchQuery(q, mem.col.addr, addrBits, BETA * M1);
+  const q = addressQuery(mem, addrBits, M1);
   for (let j = 0; j < EPOCH_BITS; j++) q[mem.col.epoch + j] = lconst(BETA * 2 ** j);
-  q[mem.col.sink] = lcomb(addrBits.map((b) => [b, BETA * M1] as [LinForm, number]), -BETA * (M1 / 2));
-  q[mem.col.pad] = lconst(NEVER);
   const outs: Vreg[] = [];
   for (let j = 0; j < EPOCH_BITS; j++) outs.push(g.vreg(`${name}.epoch_avg${j}`, 0, 1.01, false));
   g.head({ block, role: `${name}.stage1`, query: q, pending, reads: outs.map((v, j) => [v, mem.col.epoch + j]), outputs: outs });
