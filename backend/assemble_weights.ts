@@ -21,7 +21,7 @@ import type { Graph, HeadNode, MlpNode } from './graph.js';
 import type { LinForm } from './linear.js';
 import type { Schedule } from './schedule.js';
 import type { Allocation } from './allocate.js';
-import { headWidths, NEVER, type MemoryLayout } from './encoding.js';
+import { headWidths, NEVER, type HeadWidths, type MemoryLayout } from './encoding.js';
 
 export interface SparseMap {
   nIn: number;
@@ -63,7 +63,7 @@ export interface ModelDims {
   layers: number;
   features: number; // F (0 without memory)
   /** A head's query width and the feature range it reads (format/memory.ts headWidths). */
-  head: { keys: number; valueStart: number; valueEnd: number };
+  head: HeadWidths;
   tokenIn: number;
   tokenOut: number;
   ports: number; // memory rows per step

@@ -1,7 +1,7 @@
 // backend/bit_slack.ts — which bit decompositions of a block may take the slower, smaller form.
 //
 // A limb's bits come from two MLP sublayers of about 765 units (gadgets/bits.ts), or from four
-// sublayers of about 120 units that peel a nibble each. The small form gives bits 8..11 one
+// sublayers of about 105 units that peel a nibble each. The small form gives bits 8..11 one
 // sublayer later than the fast hi() and bits 0..7 two sublayers later than the fast lo(); where
 // the block's schedule has that much slack, the step gets no deeper and its expert loses about
 // 4,500 entries a limb (each costs its gather, multiply and scatter-add in every step, DESIGN.md §8).

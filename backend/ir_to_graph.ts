@@ -147,12 +147,6 @@ export function tokenGlobals(ctx: ProgramContext): number {
 }
 
 /**
- * The gadget graph of one block (of a localized function: every live-in is a parameter).
- * It depends on nothing outside the block but the program context: token fields have fixed
- * positions (format/token.ts), so the graph reads only its own parameters' limbs. A block
- * that needed pcs (a call saves its continuation's) is marked `pcDependent`.
- */
-/**
  * One block as a gadget graph: lowered with every bit decomposition in the fast form, then, when
  * some are off its critical path, again with those in the small form (withSmallBits).
  */
@@ -177,6 +171,12 @@ export function withSmallBits(f: Func, bi: number, blk: Block, ctx: ProgramConte
   return schedule(small.graph).layers <= sched.layers ? small : fast;
 }
 
+/**
+ * The gadget graph of one block (of a localized function: every live-in is a parameter).
+ * It depends on nothing outside the block but the program context: token fields have fixed
+ * positions (format/token.ts), so the graph reads only its own parameters' limbs. A block
+ * that needed pcs (a call saves its continuation's) is marked `pcDependent`.
+ */
 function lowerBlockWith(f: Func, bi: number, blk: Block, ctx: ProgramContext, cheapBits: ReadonlySet<string>): BlockGraph {
   const { mem } = ctx;
   const g = new GraphBuilder(cheapBits);

@@ -78,6 +78,13 @@ export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSp
   };
 }
 
+/** A lookup head's query width and the row features it reads, [valueStart, valueEnd). */
+export interface HeadWidths {
+  keys: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
 /**
  * What a lookup head of this layout compares and reads: its query and keys are the first `keys`
  * features of a row, and it returns features [valueStart, valueEnd). A 'unique' lookup scores
@@ -86,7 +93,7 @@ export function memoryLayout(memBytes: number, maxStoresPerBlock: number, addrSp
  * (emit_onnx.ts slices them off the cache once a step); a 'timed' one uses all of them (stage 1
  * reads the epoch bits).
  */
-export function headWidths(mem: MemoryLayout): { keys: number; valueStart: number; valueEnd: number } {
+export function headWidths(mem: MemoryLayout): HeadWidths {
   return mem.lookup === 'unique' ? { keys: mem.col.pad + 1, valueStart: mem.col.value, valueEnd: mem.col.value + 1 } : { keys: mem.features, valueStart: 0, valueEnd: mem.features };
 }
 

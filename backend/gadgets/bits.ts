@@ -13,8 +13,9 @@
 // needed later than the two sublayers give them) peels a nibble per sublayer instead, from the
 // top: q = ⌊x/4096⌋ gives bits 12..15 (sublayer 1, as hi() does), ⌊(x − 4096q)/256⌋ bits 8..11
 // (sublayer 2), then lo() takes ⌊r/16⌋ and r mod 16 of r = x mod 256 (sublayers 3 and 4): 15
-// change points a sublayer, about 120 units and 500 entries a limb against 765 units and 5,000.
-// Each staircase's Σ|w|·max is at most 2·15·(15 + 4)·65536 < 2^24.
+// change points a sublayer, about 105 units and 500 entries a limb against 765 units and 5,000.
+// Its steps are mirrored like hi()'s, so an output's Σ|w|·max is at most
+// 2·Σ_k min(4096k, 65536 − 4096k) = 2·4096·64 = 2^19 (the quotient; each bit changes at fewer points).
 //
 // Bitwise ops on two variable operands take one more sublayer, per bit j, with weight 2^j into
 // one output vreg per limb (Σ <= 3·65535): and_j = relu(a_j + b_j − 1),
