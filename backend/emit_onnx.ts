@@ -126,6 +126,8 @@ interface MapEmitter {
   bound(name: string, counts: number[]): string;
   /** y = x·W_e into a fresh tensor of the active expert's width widths[e] (its map writes only rows below it). */
   mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string;
+  /** into + x·W_e where x has the active expert's width inWidths[e] (its map reads only rows below it). */
+  mapFrom(name: string, x: string, maps: SparseMap[], inWidths: number[], into: string): string;
   /** The embedding's columns [tokenIn, w_e] for the active expert e: the residual stream as wide as it needs. */
   embedding(W: string, widths: number[]): string;
   /** x + down(relu(up(x))) for the active expert: an MLP block with its residual add. */
@@ -209,6 +211,35 @@ function partsOf(maps: SparseMap[]): { compact: boolean; parts: MapPart[] } {
   return parts.every((p) => p !== null) ? { compact: true, parts: parts as MapPart[] } : sparse;
 }
 
+/**
+ * Every expert's part of a compact map whose rows on one side are all of the expert's rows
+ * there, in order: `dst` 0..widths[e]−1 (its product is the whole result) or `src` (its input is
+ * the whole tensor). Null when the map is not compact (partsOf) or the padding (zero rows or
+ * columns the map does not use) would more than double its blocks' cells.
+ */
+function wholeParts(maps: SparseMap[], widths: number[], side: 'src' | 'dst'): MapPart[] | null {
+  const { compact, parts } = partsOf(maps);
+  if (!compact) return null;
+  let cells = 0;
+  let padded = 0;
+  const whole = parts.map((p, e) => {
+    const all = Array.from({ length: widths[e] }, (_, k) => k);
+    const [src, dst] = side === 'dst' ? [p.src, all] : [all, p.dst];
+    // the rows kept from the compact part: their places in it
+    const kept = new Map<number, number>((side === 'dst' ? p.src : p.dst).map((r, k) => [r, k]));
+    const val = new Array<number>(src.length * dst.length).fill(0);
+    const m = maps[e];
+    for (let k = 0; k < m.src.length; k++) {
+      const [i, o] = side === 'dst' ? [kept.get(m.src[k])!, m.dst[k]] : [m.src[k], kept.get(m.dst[k])!];
+      val[o * src.length + i] = m.val[k];
+    }
+    cells += p.val.length;
+    padded += val.length;
+    return { src, dst, val };
+  });
+  return padded <= 2 * cells + 64 * parts.length ? whole : null;
+}
+
 class RoutedEmitter implements MapEmitter {
   private readonly zeros = new Map<number, string>();
   private zeroRowName = '';
@@ -217,7 +248,7 @@ class RoutedEmitter implements MapEmitter {
   /** Every int64 bound of the graph: its name and per-expert values, `width` of them (see finish()). */
   private readonly bounds: Array<{ name: string; width: number; rows: number[][] }> = [];
   /** Every map with entries, in graph order, and its parts (see finish()). */
-  private readonly maps: Array<{ name: string; compact: boolean; parts: MapPart[]; scatters: boolean }> = [];
+  private readonly maps: Array<{ name: string; compact: boolean; parts: MapPart[]; scatters: boolean; gathers: boolean }> = [];
   constructor(private readonly gw: GraphWriter) {}
 
   /**
@@ -271,7 +302,7 @@ class RoutedEmitter implements MapEmitter {
       };
       tree(cut, `entries.${what}`, members.map((_, k) => k));
     };
-    region('src', this.maps, (T) => [T]);
+    region('src', this.maps.filter((m) => m.gathers), (T) => [T]);
     region('dst', this.maps.filter((m) => m.scatters), (T) => [T, 1]);
     region('val', this.maps, (T) => [T, 1]);
   }
@@ -375,8 +406,25 @@ class RoutedEmitter implements MapEmitter {
     // an expert of width 0 (no pending rows) would Expand to an empty tensor: slice the
     // full-width map instead, as before expert-wide zeros (the form WebGPU ran)
     if (widths.some((w) => w === 0)) return firstRows(this.gw, name, this.map(name, x, maps, null), this.bound(`${name}.width`, widths));
+    const whole = wholeParts(maps, widths, 'dst');
+    if (whole) {
+      // the block writes every row of the result, in order: its product is the result (no zeros, no scatter)
+      this.maps.push({ name, compact: true, parts: whole, scatters: false, gathers: true });
+      return this.compactProduct(name, whole)(name, x);
+    }
     const base = this.zerosSized(`${name}.zeros`, widths);
     return maps.every((m) => m.src.length === 0) ? base : this.entries(name, maps)(name, x, base);
+  }
+
+  mapFrom(name: string, x: string, maps: SparseMap[], inWidths: number[], into: string): string {
+    for (const [e, m] of maps.entries()) if (m.src.some((r) => r >= inWidths[e])) throw new Error(`emit: ${name} reads past its expert's width`);
+    const whole = wholeParts(maps, inWidths, 'src');
+    if (!whole) return this.map(name, x, maps, into);
+    // the block reads every row of x, in order: x itself is its input (no Gather)
+    this.maps.push({ name, compact: true, parts: whole, scatters: true, gathers: false });
+    const shape = this.boundRows(`${name}.block.shape`, whole.map((p) => [p.dst.length, p.src.length]));
+    const block = this.gw.op('Reshape', `${name}.block`, [`${name}.val`, shape], { allowzero: 1 });
+    return this.gw.op('ScatterND', `${name}.sum`, [into, `${name}.dst`, this.gw.op('MatMul', `${name}.product`, [block, x])], { reduction: 'add' });
   }
 
   /**
@@ -417,7 +465,7 @@ class RoutedEmitter implements MapEmitter {
     const up = partsOf(upR);
     let h: string;
     if (up.compact) {
-      this.maps.push({ name: `${name}.up`, compact: true, parts: up.parts, scatters: false });
+      this.maps.push({ name: `${name}.up`, compact: true, parts: up.parts, scatters: false, gathers: true });
       h = this.compactProduct(`${name}.up`, up.parts)(`${name}.up`, x);
     } else {
       h = this.entries(`${name}.up`, upR)(`${name}.up`, x, this.zerosSized(`${name}.hidden.zeros`, units.map((u) => Math.max(1, u.length))));
@@ -441,7 +489,7 @@ class RoutedEmitter implements MapEmitter {
   private entries(name: string, maps: SparseMap[]): (at: string, x: string, base: string) => string {
     const { gw } = this;
     const { compact, parts } = partsOf(maps);
-    this.maps.push({ name, compact, parts, scatters: true });
+    this.maps.push({ name, compact, parts, scatters: true, gathers: true });
     const src = `${name}.src`;
     const dst = `${name}.dst`;
     if (!compact) {
@@ -491,6 +539,11 @@ class DenseEmitter implements MapEmitter {
 
   mapSized(name: string, x: string, maps: SparseMap[], widths: number[]): string {
     return firstRows(this.gw, name, this.map(name, x, maps, null), this.bound(`${name}.width`, widths));
+  }
+
+  mapFrom(name: string, x: string, maps: SparseMap[], _inWidths: number[], into: string): string {
+    // x has the widest expert's rows (dense bounds are the widest): the map's nIn
+    return this.map(name, x, maps, into);
   }
 
   mlp(name: string, x: string, ups: SparseMap[], downs: SparseMap[]): string {
@@ -606,7 +659,7 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
         o = gw.op('MatMul', `${p}.attn.mix`, [gw.op('Softmax', names.weights, [cacheScores], { axis: -1 }), cacheValues]);
       }
       const o2 = gw.op('Transpose', `${p}.attn.heads_concat`, [gw.reshape(`${p}.attn.heads_rows`, o, [0, -1])], { perm: [1, 0] });
-      x = em.map(`${p}.attn.out`, o2, at.map((a) => a.out), x);
+      x = em.mapFrom(`${p}.attn.out`, o2, at.map((a) => a.out), at.map((a) => Math.max(1, a.roles.length) * (V1 - V0)), x);
     }
     if (dims.hidden[l] > 0) {
       const ml = experts.map((e) => e.layers[l].mlp!);

@@ -257,7 +257,7 @@ const NEW_MLP_COST = 0.08;
  * none every step through that layer (its cost times `deeper[l]`, the loop-weighted count of
  * blocks that run past layer l).
  */
-function within(s: StepShape, e: StepShape, deeper: readonly number[]): boolean {
+function within(s: StepShape, e: StepShape, deeper: readonly number[], saving = 1): boolean {
   if (s.layers > Math.max(e.layers, MERGE_MIN_LAYERS)) return false;
   let cost = Math.max(0, s.ports - e.ports) * PORT_COST * (deeper[0] ?? 0);
   for (let l = 0; l < Math.min(s.layers, e.layers); l++) {
@@ -266,7 +266,7 @@ function within(s: StepShape, e: StepShape, deeper: readonly number[]): boolean 
     if (s.pending[l] && !e.pending[l]) cost += w * NEW_PENDING_COST;
     if (s.mlp[l] && !e.mlp[l]) cost += w * NEW_MLP_COST;
   }
-  return cost < LOOP_WEIGHT;
+  return cost < LOOP_WEIGHT * saving;
 }
 
 /**
@@ -318,7 +318,7 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
       for (let l = 0; l < s.layers; l++) deeper[l] = (deeper[l] ?? 0) + (cyclic.has(bi) ? LOOP_WEIGHT : 1);
     });
   }
-  const merged = mergeSteps(split, maxStores, (f, b, bi, a, t) => {
+  const merged = mergeSteps(split, maxStores, (f, b, bi, a, t, saving) => {
     // the merged block needs about the sum of the two depths (a little less where they
     // overlap): far deeper than the envelope, it is not lowered to find out (a block of at
     // most one instruction besides constants was never measured: it is tried)
@@ -326,11 +326,15 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
     if (depths > Math.max(envelope.layers, MERGE_MIN_LAYERS) + MERGE_SLACK) return false;
     const fast = lowerBlockFast(f, bi, b, ctx);
     const fastSched = schedule(fast.graph);
-    const ok = within(stepShape(fast.graph, fastSched), envelope, deeper) && allocate(fast.graph, fastSched).dModel <= maxWidth;
+    const fastShape = stepShape(fast.graph, fastSched);
+    // a later iteration that saves less than a step must not make the block deeper
+    const deepens = (s: StepShape): boolean => saving < 1 && s.layers > (shapes.get(a)?.layers ?? 0);
+    const ok = !deepens(fastShape) && within(fastShape, envelope, deeper, saving) && allocate(fast.graph, fastSched).dModel <= maxWidth;
     if (ok) {
       // the small decompositions may move MLP units into layers the envelope has none in
       const r = refine(f, bi, b, fast, fastSched);
-      const { e, sched } = within(stepShape(r.e.graph, r.sched), envelope, deeper) ? r : { e: fast, sched: fastSched };
+      const rShape = stepShape(r.e.graph, r.sched);
+      const { e, sched } = !deepens(rShape) && within(rShape, envelope, deeper, saving) ? r : { e: fast, sched: fastSched };
       const shape = stepShape(e.graph, sched);
       lowered.set(b, e);
       shapes.set(b, shape);

@@ -157,10 +157,28 @@ export class BlockLowering {
   condOf(v: ValueId): LinForm {
     let c = this.conds.get(v);
     if (!c) {
-      c = nonzero(this.g, this.pc, `${this.tag}.cond_v${v}`, this.canonOf(v));
+      c = this.condByDef(v) ?? nonzero(this.g, this.pc, `${this.tag}.cond_v${v}`, this.canonOf(v));
       this.conds.set(v, c);
     }
     return c;
+  }
+
+  /**
+   * The 0/1 form of a condition built of conditions (merge_steps.ts builds an unrolled loop's
+   * guards so): eqz x is 1 − [x ≠ 0], free; select c, a, 0 is nonzero exactly when c and a are,
+   * their AND relu([c ≠ 0] + [a ≠ 0] − 1) (one unit). Null for any other value.
+   */
+  private condByDef(v: ValueId): LinForm | null {
+    const d = this.defs.get(v);
+    if (d?.op === 'unary' && d.code === 'eqz') return lcomb([[this.condOf(d.a), -1]], 1);
+    if (d?.op !== 'select' || this.defs.get(d.b)?.op !== 'iconst' || (this.defs.get(d.b) as { value: number }).value !== 0) return null;
+    const [x, y] = [this.condOf(d.cond), this.condOf(d.a)];
+    if (isConst(x) || isConst(y)) return isConst(x) ? (x.c === 0 ? lconst(0) : y) : y.c === 0 ? lconst(0) : x;
+    const m = this.g.mlp(this.pc, `${this.tag}.cond_v${v}.and`);
+    const t = this.g.vreg(`${this.tag}.cond_v${v}.and`, 0, 1);
+    m.bias(t, 0);
+    m.unit(lcomb([[x, 1], [y, 1]], -1), [[t, 1]], 1);
+    return lvar(t);
   }
 
   /** An access's or output's guard as a 0/1 form (null: unguarded). */
@@ -377,6 +395,7 @@ export const LOWERING: Rules = {
     if (i.code !== 'add') L.canonical.set(i.dst, v);
   },
   unary: (L, i) => {
+    L.defs.set(i.dst, i);
     const v = UNARY_RULES[i.code](L, i.a);
     L.env.set(i.dst, v);
     L.canonical.set(i.dst, v);

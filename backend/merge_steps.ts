@@ -30,8 +30,19 @@ import { instDst, instGuard, instRemovable, instUses, mapDst, mapInst, mapTerm, 
 import { blocksOnCycles } from '../ir/cycles.js';
 import { OUTPUTS_PER_STEP } from '../format/token.js';
 
-/** Whether `merged` (block `a` with `b` merged in) fits one step (measured by the caller: layers, width). */
-export type MergeFits = (f: Func, merged: Block, index: number, a: Block, b: Block) => boolean;
+/**
+ * Whether `merged` (block `a` with `b` merged in) fits one step (measured by the caller: layers,
+ * width), given the steps it saves each time `a` runs: 1 for a merge (the step of `b`), less for
+ * an unrolled loop's later iterations (UNROLL_SAVING: they save a step only when the loop goes on).
+ */
+export type MergeFits = (f: Func, merged: Block, index: number, a: Block, b: Block, saving: number) => boolean;
+
+/**
+ * What the k-th further iteration of an unrolled loop (k = 1: the third in the block) saves per
+ * step of the block, as a fraction of a step: the chance the loop goes on that far, guessed as
+ * halving with each iteration (a loop known only statically).
+ */
+const UNROLL_SAVING = 0.5;
 
 /** A block of at most this many instructions is copied into its jumps' blocks. */
 const MAX_COPIED = 48;
@@ -125,8 +136,39 @@ export function speculate(a: Block, b: Block, side: 'then' | 'else', fresh: () =
   };
 }
 
+/** One condition on a path of a br_table's select tree: `cond` nonzero (yes) or zero. */
+interface Literal {
+  cond: ValueId;
+  yes: boolean;
+}
+
+/**
+ * The guard of a leaf: nonzero exactly when every literal on its path holds, as `eqz` of the
+ * literals that must be zero and a chain `select l, g, 0` (lower_block.ts condOf reads both as
+ * 0/1 forms: no select is computed, one AND unit per literal after the first).
+ */
+function pathGuard(path: readonly Literal[], fresh: () => ValueId): { insts: Inst[]; guard: ValueId } {
+  const insts: Inst[] = [];
+  const lits = path.map((l) => {
+    if (l.yes) return l.cond;
+    const n: Inst = { op: 'unary', code: 'eqz', dst: fresh(), a: l.cond };
+    insts.push(n);
+    return (n as { dst: ValueId }).dst;
+  });
+  if (lits.length <= 1) return { insts, guard: lits[0] };
+  const zero: Inst = { op: 'iconst', dst: fresh(), value: 0 };
+  insts.push(zero);
+  let g = lits[0];
+  for (const l of lits.slice(1)) {
+    const s: Inst = { op: 'select', dst: fresh(), cond: l, a: g, b: (zero as { dst: ValueId }).dst };
+    insts.push(s);
+    g = (s as { dst: ValueId }).dst;
+  }
+  return { insts, guard: g };
+}
+
 /** Most conditions on one path of a br_table's select tree (lower_block.ts selectTreeEdges reads up to this many). */
-export const MAX_TREE_DEPTH = 3;
+export const MAX_TREE_DEPTH = 4;
 
 /**
  * A's br_table indexed by a tree of selects of constants (a speculated br_if's), with the pure
@@ -135,7 +177,7 @@ export const MAX_TREE_DEPTH = 3;
  * select on B's condition for its br_if), one level deeper. Null when A's index is no such tree,
  * no leaf goes to B, or a path would pass MAX_TREE_DEPTH.
  */
-export function speculateTable(a: Block, bIndex: number, b: Block, fresh: () => ValueId): Block | null {
+export function speculateTable(a: Block, bIndex: number, b: Block, fresh: () => ValueId, guarded = false): Block | null {
   if (a.term.op !== 'br_table') return null;
   const term = a.term;
   const defs = new Map<ValueId, Inst>();
@@ -149,17 +191,21 @@ export function speculateTable(a: Block, bIndex: number, b: Block, fresh: () => 
     extra.push(k);
     return (k as { dst: ValueId }).dst;
   };
-  let hit = false;
+  let hit = 0;
   // the tree rebuilt: every leaf a fresh constant (its target's new place), B's leaves B's branch
-  const rebuild = (v: ValueId, depth: number): ValueId | null => {
+  const rebuild = (v: ValueId, depth: number, path: Literal[]): ValueId | null => {
     const d = defs.get(v);
     if (d?.op === 'iconst') {
       const t = all[Math.min(d.value >>> 0, all.length - 1)];
       if (t.block !== bIndex) return slot(t);
       if (depth >= MAX_TREE_DEPTH && b.term.op === 'br_if') return null;
-      hit = true;
+      hit++;
       const copy = inlined(b, t.args, fresh);
-      extra.push(...copy.insts);
+      if (guarded) {
+        const g = pathGuard(path, fresh);
+        extra.push(...g.insts);
+        extra.push(...copy.insts.map((i): Inst => (i.op === 'load' || i.op === 'store' || i.op === 'output' ? { ...i, guard: g.guard } : i)));
+      } else extra.push(...copy.insts);
       if (copy.term.op === 'jump') return slot(copy.term.target);
       if (copy.term.op !== 'br_if') return null;
       const yes = slot(copy.term.then);
@@ -169,15 +215,17 @@ export function speculateTable(a: Block, bIndex: number, b: Block, fresh: () => 
       return (sel as { dst: ValueId }).dst;
     }
     if (d?.op !== 'select') return null;
-    const x = rebuild(d.a, depth + 1);
-    const y = x === null ? null : rebuild(d.b, depth + 1);
+    const x = rebuild(d.a, depth + 1, [...path, { cond: d.cond, yes: true }]);
+    const y = x === null ? null : rebuild(d.b, depth + 1, [...path, { cond: d.cond, yes: false }]);
     if (x === null || y === null) return null;
     const sel: Inst = { op: 'select', dst: fresh(), cond: d.cond, a: x, b: y };
     extra.push(sel);
     return (sel as { dst: ValueId }).dst;
   };
-  const index = rebuild(term.index, 0);
-  if (index === null || !hit || defs.get(term.index)?.op !== 'select') return null;
+  const index = rebuild(term.index, 0, []);
+  // a guarded copy's loads see the pending rows of every guarded store before it: only one leaf
+  // gets a copy, so each copy's guard implies theirs (see unrolling in the header)
+  if (index === null || hit === 0 || (guarded && hit > 1) || defs.get(term.index)?.op !== 'select') return null;
   const last = targets.pop()!;
   // the old tree's selects and constants are dropped where nothing else reads them
   const old = new Set<ValueId>();
@@ -208,7 +256,7 @@ function effects(b: Block): { stores: number; outputs: number } {
 }
 
 /** What block A can become with its next block merged in, in order of preference (none: B too long, too many effects). */
-function candidates(f: Func, ai: number, maxStores: number, fresh: () => ValueId): Array<{ merged: Block; b: Block }> {
+function candidates(f: Func, ai: number, maxStores: number, fresh: () => ValueId, body: Block | undefined): Array<{ merged: Block; b: Block; further?: true }> {
   const a = f.blocks[ai];
   const fitsEffects = (b: Block): boolean => {
     if (b.insts.length > MAX_COPIED || a.insts.length + b.insts.length > MAX_MERGED) return false;
@@ -220,7 +268,7 @@ function candidates(f: Func, ai: number, maxStores: number, fresh: () => ValueId
     const b = f.blocks[a.term.target.block];
     return b !== a && fitsEffects(b) ? [{ merged: mergeInto(a, b, fresh), b }] : [];
   }
-  const out: Array<{ merged: Block; b: Block }> = [];
+  const out: Array<{ merged: Block; b: Block; further?: true }> = [];
   if (a.term.op === 'br_table') {
     // a speculated br_if's table: its pure targets speculated in turn, each where its leaves are
     const seen = new Set<number>();
@@ -231,6 +279,11 @@ function candidates(f: Func, ai: number, maxStores: number, fresh: () => ValueId
       if (!pure(b) || !fitsEffects(b)) continue;
       const merged = speculateTable(a, t.block, b, fresh);
       if (merged) out.push({ merged, b });
+    }
+    // an unrolled loop's next iteration (its body as first unrolled) where it goes on
+    if (body && [...a.term.targets, a.term.default].some((t) => t.block === ai) && guardable(body) && fitsEffects(body)) {
+      const merged = speculateTable(a, ai, body, fresh, true);
+      if (merged) out.push({ merged, b: body, further: true });
     }
   }
   if (a.term.op === 'br_if') {
@@ -261,10 +314,15 @@ export function mergeSteps(mod: Module, maxStores: number, fits: MergeFits): Mod
     const hot = blocksOnCycles(f.blocks);
     for (let ai = 0; ai < f.blocks.length; ai++) {
       if (!hot.has(ai)) continue;
+      // the loop body as it was when first unrolled (a block that branches back to itself)
+      let body: Block | undefined;
+      let further = 0;
       for (;;) {
-        const taken = candidates(f, ai, maxStores, fresh).find((c) => {
+        const taken = candidates(f, ai, maxStores, fresh, body).find((c) => {
           const g: Func = { ...f, blocks: f.blocks.map((x, k) => (k === ai ? c.merged : x)) };
-          if (!fits(g, c.merged, ai, f.blocks[ai], c.b)) return false;
+          if (!fits(g, c.merged, ai, f.blocks[ai], c.b, c.further ? UNROLL_SAVING ** (further + 1) : 1)) return false;
+          if (c.b === f.blocks[ai]) body = c.b;
+          if (c.further) further++;
           f = g;
           return true;
         });

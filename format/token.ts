@@ -33,7 +33,7 @@ export interface TokenIn {
 }
 
 /** How many bytes a step may write (env.output_byte): the token's output fields. */
-export const OUTPUTS_PER_STEP = 2;
+export const OUTPUTS_PER_STEP = 4;
 
 export interface TokenOut {
   pc: number;
