@@ -14,7 +14,7 @@ export { compile, MAX_GROW_PAGES, type CompileOptions, type CompiledModel } from
 
 export { CompileError, RunError, Trap, TrapCode } from './format/errors.js';
 export type { CompileStats, ModelLayout } from './backend/index.js';
-export { TransformerInstance, TransformerModel, type Outcome, type RunOptions, type TraceEvent } from './runtime/transformer.js';
+export { TransformerInstance, TransformerModel, type LoadOptions, type Outcome, type PinPolicy, type RunOptions, type TraceEvent } from './runtime/transformer.js';
 export { ParallelModel, defaultWorkers } from './runtime/parallel.js';
 export { NativeInstance } from './harness/native.js';
 export { interpret } from './ir/interp.js';

@@ -230,7 +230,7 @@ function widen(e: StepShape, s: StepShape): void {
 }
 
 /** How many layers two merged blocks' depths may sum to past the envelope before merging is not tried. */
-const MERGE_SLACK = 2;
+const MERGE_SLACK = 4;
 
 /**
  * A merged block may make a shallow model this deep: a layer costs a step that runs it far less

@@ -20,7 +20,7 @@ import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, decodeFrame, framesAligned, lookupByte, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
-import { BitCache } from './gadgets/bits.js';
+import { BitCache, isBool } from './gadgets/bits.js';
 import { select } from './gadgets/select.js';
 
 /**
@@ -157,10 +157,16 @@ export class BlockLowering {
   condOf(v: ValueId): LinForm {
     let c = this.conds.get(v);
     if (!c) {
-      c = this.condByDef(v) ?? nonzero(this.g, this.pc, `${this.tag}.cond_v${v}`, this.canonOf(v));
+      c = this.condByDef(v) ?? this.boolOf(v) ?? nonzero(this.g, this.pc, `${this.tag}.cond_v${v}`, this.canonOf(v));
       this.conds.set(v, c);
     }
     return c;
+  }
+
+  /** A value already 0 or 1 (a comparison's, an eqz's) is its own condition: its low limb. */
+  private boolOf(v: ValueId): LinForm | null {
+    const c = this.canonOf(v);
+    return isBool(this.g, c) ? c.lo : null;
   }
 
   /**

@@ -25,7 +25,7 @@ import { interpret, findFunc } from '../ir/interp.js';
 import { compileToIR } from '../frontend/index.js';
 import { initialMemory, type Block, type Module } from '../ir/ir.js';
 import { prng } from '../harness/check.js';
-import { TransformerModel, type Outcome } from '../runtime/transformer.js';
+import { TransformerModel, type Outcome, type PinPolicy } from '../runtime/transformer.js';
 import { scalingMain } from './scaling.js';
 import { benchCPrograms, type CProgramResult } from './c_programs.js';
 import { benchFloor, benchSteps } from './steps.js';
@@ -45,6 +45,8 @@ interface Config {
   out: string;
   provider: string;
   earlyExit: boolean;
+  /** Pinned sessions (runtime/core.ts LoadOptions.pin; --pin, default auto). */
+  pin: PinPolicy;
   /** Worker threads the C programs' batches are also split over (runtime/parallel.ts; 1: not split). */
   workers: number;
 }
@@ -54,14 +56,17 @@ function parseConfig(argv: string[]): Config {
   const outAt = argv.indexOf('--out');
   const provAt = argv.indexOf('--provider');
   const workAt = argv.indexOf('--workers');
-  const valueAt = (i: number) => [outAt, provAt, workAt].some((k) => k >= 0 && i === k + 1);
-  const unknown = argv.filter((a, i) => !['--quick', '--out', '--provider', '--no-early-exit', '--workers'].includes(a) && !valueAt(i));
-  const missing = [outAt, provAt, workAt].some((k) => k >= 0 && argv[k + 1] === undefined);
+  const pinAt = argv.indexOf('--pin');
+  const valueAt = (i: number) => [outAt, provAt, workAt, pinAt].some((k) => k >= 0 && i === k + 1);
+  const unknown = argv.filter((a, i) => !['--quick', '--out', '--provider', '--no-early-exit', '--workers', '--pin'].includes(a) && !valueAt(i));
+  const missing = [outAt, provAt, workAt, pinAt].some((k) => k >= 0 && argv[k + 1] === undefined);
   const workers = workAt >= 0 ? Number(argv[workAt + 1]) : defaultWorkers();
   const badWorkers = !(Number.isInteger(workers) && workers >= 1 && workers <= 64);
-  if (unknown.length || missing || badWorkers) {
-    const why = unknown.length ? `unknown argument(s): ${unknown.join(' ')}` : missing ? 'a flag is missing its value' : `--workers takes an integer from 1 to 64, not ${argv[workAt + 1]}`;
-    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE] [--provider cpu|cuda|...] [--no-early-exit] [--workers N (default: one per core)]\n${why}\n`);
+  const pin = (pinAt >= 0 ? argv[pinAt + 1] : 'auto') as PinPolicy;
+  const badPin = !['auto', 'always', 'never'].includes(pin);
+  if (unknown.length || missing || badWorkers || badPin) {
+    const why = unknown.length ? `unknown argument(s): ${unknown.join(' ')}` : missing ? 'a flag is missing its value' : badPin ? `--pin takes auto, always or never, not ${pin}` : `--workers takes an integer from 1 to 64, not ${argv[workAt + 1]}`;
+    process.stderr.write(`usage: tsx bench/bench.ts [--quick] [--out FILE] [--provider cpu|cuda|...] [--no-early-exit] [--pin auto|always|never] [--workers N (default: one per core)]\n${why}\n`);
     process.exit(2);
   }
   const provider = provAt >= 0 ? argv[provAt + 1]! : 'cpu';
@@ -81,6 +86,7 @@ function parseConfig(argv: string[]): Config {
     out: outAt >= 0 ? argv[outAt + 1]! : join(HERE, 'results.json'),
     provider,
     earlyExit: !argv.includes('--no-early-exit'),
+    pin,
     workers,
   };
 }
@@ -234,7 +240,7 @@ async function benchSample(sample: Sample, cfg: Config): Promise<SampleResult> {
   }
   const c = m!;
   const t0 = performance.now();
-  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit });
+  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit, pin: cfg.pin });
   const loadMs = performance.now() - t0;
   const rand = prng(2024);
   const { ir: source } = await compileToIR(wasm, { filename: sample.file });
@@ -324,7 +330,7 @@ async function longTrace(cfg: Config, samples: Sample[], sampleName: string, nam
   if (!sample) throw new Error(`no sample ${sampleName}`);
   // without eviction the cache keeps every write: that needs two-stage ('timed') lookups
   const c = await compile(sampleWasm(sample), { filename: sample.file, lookup: evict ? 'unique' : 'timed' });
-  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit });
+  const model = await TransformerModel.load(c.onnx, { provider: cfg.provider, earlyExit: cfg.earlyExit, pin: cfg.pin });
   // Probe with growing n until a run takes 1/4 of the budget, then extrapolate with the
   // growth exponent seen between the last two probes (1 for a constant cost per step,
   // up to 2 when the KV cache grows by a row per step).
@@ -405,6 +411,7 @@ async function main(): Promise<number> {
     workers: cfg.workers,
     provider: cfg.provider,
     earlyExit: cfg.earlyExit,
+    pin: cfg.pin,
     onProgress: (t) => process.stderr.isTTY && process.stderr.write(`\r\x1b[K[${t}]`),
   });
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K[floor and long runs]');
@@ -422,6 +429,7 @@ async function main(): Promise<number> {
     cpu: `${cpus()[0]?.model ?? 'unknown'} × ${cpus().length}`,
     quick: cfg.quick,
     earlyExit: cfg.earlyExit,
+    pin: cfg.pin,
     workers: cfg.workers,
     batch: cfg.batch,
     batch1TuplesPerExport: cfg.seqTuples,
@@ -446,7 +454,7 @@ async function main(): Promise<number> {
   const longHead = ['program', 'steps', 'seconds', 'steps/s', 'KV-cache rows at end', 'result', 'matches IR'];
   const longRows = long.map((l) => [`${l.export.split(' ')[0]}(${l.args.join(', ')})${l.export.includes(' ') ? l.export.slice(l.export.indexOf(' ')) : ''}`, String(l.steps), l.seconds.toFixed(1), si(l.stepsPerSec), String(l.cacheRows), l.result, l.ok ? '✓' : '✗']);
   console.log(`## wasmformer bench${cfg.quick ? ' (--quick)' : ''}\n`);
-  console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (${cfg.provider}${cfg.earlyExit ? '' : ', no early exit'}) · ${env.cpu}\n`);
+  console.log(`${env.date} · node ${env.node} · onnxruntime-node ${env.onnxruntime} (${cfg.provider}${cfg.earlyExit ? '' : ', no early exit'}${cfg.pin === 'auto' ? '' : `, pin ${cfg.pin}`}) · ${env.cpu}\n`);
   console.log(markdown(head, rows, (i) => i > 0));
   console.log(`\nLong traces (as many steps as fit in ~${cfg.longTraceSeconds} s):\n`);
   console.log(markdown(longHead, longRows, (i) => i > 0 && i < 5));

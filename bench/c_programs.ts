@@ -11,7 +11,7 @@
 // and split over worker threads (runtime/parallel.ts, --workers, default one per core).
 
 import { compile } from '../index.js';
-import { TransformerModel } from '../runtime/transformer.js';
+import { TransformerModel, type PinPolicy } from '../runtime/transformer.js';
 import { MIN_ROWS_PER_WORKER, ParallelModel } from '../runtime/parallel.js';
 import { IoProgram } from '../harness/io.js';
 import { instructionsRetired } from '../harness/retired.js';
@@ -68,13 +68,13 @@ async function runInputs(model: TransformerModel | ParallelModel, inputs: string
   return { outputs: outs.map((o) => new TextDecoder().decode(o.output)), steps: outs.map((o) => o.steps), ms };
 }
 
-export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; workers: number; provider?: string; earlyExit?: boolean; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
+export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; workers: number; provider?: string; earlyExit?: boolean; pin?: PinPolicy; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
   const results: CProgramResult[] = [];
   for (const p of loadCatalogue().showcase) {
     opts.onProgress?.(`C ${p.name}: compiling`);
     const wasm = readWasm(p.source, 'O2');
     const m = await compile(wasm, { filename: `${p.name}.O2.wasm` });
-    const model = await TransformerModel.load(m.onnx, { provider: opts.provider, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) });
+    const model = await TransformerModel.load(m.onnx, { provider: opts.provider, pin: opts.pin, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) });
     const prog = await IoProgram.compile(wasm);
     const r: CProgramResult = {
       program: p.name, compileMs: m.stats.compileMs, layers: m.stats.layers, criticalPath: m.stats.criticalPath, dModel: m.stats.dModel,
@@ -94,7 +94,7 @@ export async function benchCPrograms(opts: { maxRetired: number; batches: number
       const ms = runs.map((o) => o.ms).sort((a, b) => a - b)[Math.floor(B1_REPEATS / 2)];
       r.runs.push({ input: k.input, retired: k.retired, steps: runs[0].steps[0], wallMs: ms, nativeMs: await nativeMedianMs(prog, k.input), ok: runs.every((o) => o.outputs[0] === k.expected) });
     }
-    const parallel = opts.workers > 1 ? await ParallelModel.load(m.onnx, { provider: opts.provider, workers: opts.workers, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) }) : null;
+    const parallel = opts.workers > 1 ? await ParallelModel.load(m.onnx, { provider: opts.provider, workers: opts.workers, pin: opts.pin, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) }) : null;
     // warm-up of every worker (its sessions, one per exit the run reaches, are made on first use)
     if (parallel && kept.length) await runInputs(parallel, Array.from({ length: parallel.workerCount * MIN_ROWS_PER_WORKER }, (_, i) => kept[i % kept.length].input));
     for (const B of opts.batches) {

@@ -64,8 +64,13 @@ export function readModelFile(bytes: Uint8Array, what = 'model'): ModelFileInfo 
  * The same model with its graph cut down to what `outputs` need: the nodes they depend on, the
  * initializers and inputs those read (ONNX Runtime runs every node of a graph whatever is
  * fetched, so a step that needs fewer layers runs on such a cut: format/layout.ts `exit`).
+ *
+ * `pins` turns int64 graph inputs of shape [1] into initializers of the given values: a routed
+ * model's `pc` pinned to one expert (runtime/core.ts), so every node that reads only initializers
+ * and the pc (its bounds, its entries' slices and splits, its blocks' reshapes) is a constant
+ * ONNX Runtime folds when it makes the session, and each step runs only the nodes on the data.
  */
-export function cutModel(bytes: Uint8Array, outputs: readonly string[]): { bytes: Uint8Array; inputs: string[] } {
+export function cutModel(bytes: Uint8Array, outputs: readonly string[], pins: Readonly<Record<string, number>> = {}): { bytes: Uint8Array; inputs: string[] } {
   const m = onnx.ModelProto.decode(bytes);
   const g = m.graph;
   if (!g) throw new RunError('model has no graph');
@@ -85,11 +90,17 @@ export function cutModel(bytes: Uint8Array, outputs: readonly string[]): { bytes
     }
   }
   for (const o of outputs) if (!producer.has(o)) throw new RunError(`model has no output ${o}`);
+  const pinned = Object.entries(pins).filter(([name]) => needed.has(name)).map(([name, v]) => {
+    if (!Number.isSafeInteger(v)) throw new RunError(`cannot pin ${name} to ${v}: not an integer`);
+    const raw = new Uint8Array(8);
+    new DataView(raw.buffer).setBigInt64(0, BigInt(v), true);
+    return onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [1], rawData: raw });
+  });
   const graph = onnx.GraphProto.create({
     name: g.name ?? 'wasmformer',
     node: (g.node ?? []).filter((n) => keep.has(n)),
-    initializer: (g.initializer ?? []).filter((t) => needed.has(t.name ?? '')),
-    input: (g.input ?? []).filter((i) => needed.has(i.name ?? '')),
+    initializer: [...(g.initializer ?? []).filter((t) => needed.has(t.name ?? '')), ...pinned],
+    input: (g.input ?? []).filter((i) => needed.has(i.name ?? '') && !((i.name ?? '') in pins)),
     output: (g.output ?? []).filter((o) => outputs.includes(o.name ?? '')),
   });
   const cut = onnx.ModelProto.create({ ...m, graph, metadataProps: [] });

@@ -51,7 +51,17 @@ export interface LoadOptions {
    * 4 MiB of entries, backend/index.ts maxExits). false: every step runs every layer.
    */
   earlyExit?: boolean;
+  /**
+   * Pinned sessions (routed models): a session per hot program counter, made on the graph with
+   * `pc` an initializer, so ONNX Runtime folds the routing (every bound, slice and reshape the pc
+   * selects) and a step runs only the nodes on the data (the same outputs, bit for bit). 'auto'
+   * (default) pins a pc once its steps have taken about as long as making the model's session
+   * took, so short runs never pay for it; 'always' pins every pc before its first step; 'never'.
+   */
+  pin?: PinPolicy;
 }
+
+export type PinPolicy = 'auto' | 'always' | 'never';
 
 export const TRAP_OOB = trapMessage(TrapCode.OutOfBounds);
 export const DEFAULT_MAX_STEPS = 1_000_000;
@@ -289,9 +299,15 @@ function checkShapes(info: ModelFileInfo): void {
   if (bad !== undefined) throw new RunError(`model expert tables have ${bad} rows, but its layout lists ${L.experts.length} experts`);
 }
 
+type StepSession = { session: InferenceSession; inputs: Set<string> };
+
 export class TransformerModel {
   /** Sessions on the graph cut at each exit depth (format/layout.ts `exit`), made on first use. */
-  private readonly exits = new Map<number, Promise<{ session: InferenceSession; inputs: Set<string> }>>();
+  private readonly exits = new Map<number, Promise<StepSession>>();
+  /** Sessions pinned at one pc, each cut at that expert's exit (LoadOptions.pin). */
+  private readonly pinned = new Map<number, Promise<StepSession>>();
+  /** Milliseconds the steps at each not yet pinned pc have spent in session.run. */
+  private readonly spentAt = new Map<number, number>();
 
   private constructor(
     readonly session: InferenceSession,
@@ -300,12 +316,36 @@ export class TransformerModel {
     private readonly bytes: Uint8Array,
     private readonly sessionOptions: InferenceSession.SessionOptions,
     private readonly earlyExit: boolean,
+    private readonly pin: PinPolicy,
+    /** What a pc's steps may spend before 'auto' pins it: what making the model's session took. */
+    private readonly pinAfterMs: number,
   ) {
     this.whole = Promise.resolve({ session, inputs: new Set(session.inputNames) });
   }
 
   /** The whole-depth session (made once: sessionAt runs every step). */
-  private readonly whole: Promise<{ session: InferenceSession; inputs: Set<string> }>;
+  private readonly whole: Promise<StepSession>;
+
+  /** The program counters that have a pinned session (made or being made), ascending. */
+  pinnedPcs(): number[] {
+    return [...this.pinned.keys()].sort((a, b) => a - b);
+  }
+
+  /** The session pinned at pc (cut at its exit), made now if it is not yet. */
+  private pinnedAt(pc: number, exit: number | null): Promise<StepSession> {
+    let s = this.pinned.get(pc);
+    if (!s) {
+      const n = stepOutputNames(this.layout, exit);
+      const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])], { pc });
+      s = this.ort.InferenceSession.create(cut.bytes, this.sessionOptions).then(
+        (session) => ({ session, inputs: new Set(cut.inputs) }),
+        (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model pinned at pc ${pc}: ${(e as Error).message.split('\n')[0]}`); },
+      );
+      this.pinned.set(pc, s);
+      this.spentAt.delete(pc);
+    }
+    return s;
+  }
 
   /** The session a step at depth `exit` runs on (null: the whole graph) and the inputs it takes. */
   private sessionAt(exit: number | null): Promise<{ session: InferenceSession; inputs: Set<string> }> {
@@ -352,12 +392,14 @@ export class TransformerModel {
     const full = stepOutputNames(layout, null);
     const main = exitDepths(layout).length === 0 ? bytes
       : cutModel(bytes, [full.next, ...(full.entries !== null ? [full.entries] : []), ...traceOutputs(layout)]).bytes;
+    const t0 = performance.now();
     try {
       session = await ort.InferenceSession.create(main, sessionOptions);
     } catch (e) {
       throw new RunError(`ONNX Runtime could not load the model with provider '${provider}': ${(e as Error).message.split('\n')[0]}`);
     }
-    return new TransformerModel(session, layout, ort, bytes, sessionOptions, opts.earlyExit ?? true);
+    const pin = layout.routing === 'gather' ? opts.pin ?? 'auto' : 'never';
+    return new TransformerModel(session, layout, ort, bytes, sessionOptions, opts.earlyExit ?? true, pin, performance.now() - t0);
   }
 
   /** A fresh memory (data segments loaded); evict (default true) keeps one row per address. */
@@ -452,9 +494,22 @@ export class TransformerModel {
       const exit = routed && !detail && this.earlyExit ? L.experts[pcs[group[0]]]?.exit ?? null : null;
       const names = stepOutputNames(L, exit);
       const fetches = [names.next, ...(names.entries !== null ? [names.entries] : []), ...(detail ? traceOutputs(L) : [])];
-      const at = await this.sessionAt(exit);
-      const runFeeds = exit === null ? feeds : Object.fromEntries(Object.entries(feeds).filter(([k]) => at.inputs.has(k)));
+      // a traced step with detail runs the whole graph; others their pc's pinned session, once it has one
+      const pc = pcs[group[0]];
+      const pinnable = this.pin !== 'never' && !detail;
+      const pinned = pinnable && (this.pin === 'always' || this.pinned.has(pc));
+      const at = await (pinned ? this.pinnedAt(pc, exit) : this.sessionAt(exit));
+      const runFeeds = exit === null && !pinned ? feeds : Object.fromEntries(Object.entries(feeds).filter(([k]) => at.inputs.has(k)));
+      const t0 = pinnable && !pinned ? performance.now() : 0;
       const out = await at.session.run(runFeeds, fetches);
+      if (pinnable && !pinned) {
+        // ski rental: pinning costs about what making the model's session cost. A pc's first
+        // step is not counted: a session's first runs are slow (its buffers are allocated)
+        const before = this.spentAt.get(pc);
+        const spent = before === undefined ? 0 : before + performance.now() - t0;
+        this.spentAt.set(pc, spent);
+        if (spent >= this.pinAfterMs) this.pinnedAt(pc, exit).catch(() => {}); // a failure surfaces at its next step
+      }
       if (opts.record) {
         // recorded under the full-depth names: an exit's outputs equal them (format/layout.ts)
         const full = stepOutputNames(L, null);

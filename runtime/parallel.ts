@@ -20,7 +20,7 @@ import type { LoadOptions, MemorySnapshot, MemoryState, Outcome, RunOptions } fr
 
 /** What a worker is asked (runtime/parallel_worker.ts answers). */
 export type WorkerRequest =
-  | { kind: 'load'; bytes: Uint8Array; opts: { provider?: string; earlyExit?: boolean } }
+  | { kind: 'load'; bytes: Uint8Array; opts: Pick<LoadOptions, 'provider' | 'earlyExit' | 'pin'> }
   | { kind: 'run'; name: string; argsList: number[][]; memories: MemorySnapshot[]; evict: boolean[]; opts: SplitRunOptions };
 
 export type WorkerReply = { kind: 'loaded' } | { kind: 'ran'; outcomes: Outcome[]; memories: MemorySnapshot[] } | { kind: 'error'; message: string; runError: boolean };
@@ -90,7 +90,7 @@ export class ParallelModel {
     const handles = n > 1 ? Array.from({ length: n }, () => new WorkerHandle(startWorker())) : [];
     const pm = new ParallelModel(model, handles);
     try {
-      const replies = await Promise.all(handles.map((h) => h.ask({ kind: 'load', bytes, opts: { provider: opts.provider, earlyExit: opts.earlyExit } })));
+      const replies = await Promise.all(handles.map((h) => h.ask({ kind: 'load', bytes, opts: { provider: opts.provider, earlyExit: opts.earlyExit, pin: opts.pin } })));
       for (const r of replies) if (r.kind === 'error') throw new RunError(r.message);
     } catch (e) {
       await pm.close();

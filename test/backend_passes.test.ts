@@ -372,7 +372,7 @@ describe('emitted ONNX model', () => {
         const r = getForm(s.name, routing);
         const at = `${s.name} (${routing})`;
         const { model, layout } = decode(r.onnx);
-        expect(layout.format).toBe('wasmformer/5');
+        expect(layout.format).toBe('wasmformer/6');
         expect(layout.routing).toBe(routing);
         expect(layout.entries.map((e) => e.name).sort(), at).toEqual(s.exports.map((e) => e.name).sort());
         for (const ex of s.exports) {
