@@ -321,9 +321,11 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
   const merged = mergeSteps(split, maxStores, (f, b, bi, a, t, saving) => {
     // the merged block needs about the sum of the two depths (a little less where they
     // overlap): far deeper than the envelope, it is not lowered to find out (a block of at
-    // most one instruction besides constants was never measured: it is tried)
+    // most one instruction besides constants was never measured: it is tried). A loop's own next
+    // iteration mostly runs beside it (its inputs are the carried values): always tried
+    const unroll = t === a || saving < 1;
     const depths = (shapes.get(a)?.layers ?? 0) + (shapes.get(t)?.layers ?? 0);
-    if (depths > Math.max(envelope.layers, MERGE_MIN_LAYERS) + MERGE_SLACK) return false;
+    if (!unroll && depths > Math.max(envelope.layers, MERGE_MIN_LAYERS) + MERGE_SLACK) return false;
     const fast = lowerBlockFast(f, bi, b, ctx);
     const fastSched = schedule(fast.graph);
     const fastShape = stepShape(fast.graph, fastSched);

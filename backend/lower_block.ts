@@ -17,11 +17,12 @@ import { GraphBuilder, type MlpBuilder } from './graph.js';
 import type { LinForm } from './linear.js';
 import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
 import { LIMB, MemoryLayout } from './encoding.js';
-import { IValue, addLazy, canon, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
+import { IValue, addLazy, canon, isConstValue, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, decodeAccess, decodeFrame, framesAligned, lookupByte, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
 import { BitCache, isBool } from './gadgets/bits.js';
 import { select } from './gadgets/select.js';
+import { fmin } from './gadgets/staircase.js';
 
 /**
  * Where an edge goes: a block of the same function, HALT (return to the host), another
@@ -66,7 +67,7 @@ export interface TrapSignal {
 export interface StoreRec {
   rows: LinForm[][]; // one pending row per byte (features)
   signalsSoFar: number; // trap signals of this and earlier accesses in the block
-  /** A guarded store's guard (exact 0/1): its rows are kept only when it is 1. */
+  /** A guarded store's guard form (guardOf: 1 when the guard holds, ≤ 0 otherwise): its rows are kept only when it is 1. */
   guard: LinForm | null;
 }
 
@@ -76,6 +77,8 @@ export class BlockLowering {
   /** The block's constants, binary instructions and selects lowered so far (remainderSpelledOut, selectTreeEdges). */
   readonly defs = new Map<ValueId, Inst>();
   readonly canonical = new Map<ValueId, IValue>();
+  /** What canonOf replaced in env: a value's lazy form (lazyOf). */
+  private readonly lazy = new Map<ValueId, IValue>();
   readonly decoded = new Map<string, DecodedAccess>();
   readonly loaded = new Map<string, { value: IValue; bytes: LinForm[] }>();
   /**
@@ -180,16 +183,26 @@ export class BlockLowering {
     if (d?.op !== 'select' || this.defs.get(d.b)?.op !== 'iconst' || (this.defs.get(d.b) as { value: number }).value !== 0) return null;
     const [x, y] = [this.condOf(d.cond), this.condOf(d.a)];
     if (isConst(x) || isConst(y)) return isConst(x) ? (x.c === 0 ? lconst(0) : y) : y.c === 0 ? lconst(0) : x;
-    const m = this.g.mlp(this.pc, `${this.tag}.cond_v${v}.and`);
-    const t = this.g.vreg(`${this.tag}.cond_v${v}.and`, 0, 1);
+    const m = this.g.mlp(this.pc, `${this.tag}.cond_v${v}.both`);
+    const t = this.g.vreg(`${this.tag}.cond_v${v}.both`, 0, 1);
     m.bias(t, 0);
     m.unit(lcomb([[x, 1], [y, 1]], -1), [[t, 1]], 1);
     return lvar(t);
   }
 
-  /** An access's or output's guard as a 0/1 form (null: unguarded). */
+  /**
+   * An access's or output's guard form (null: unguarded): 1 when the guard holds, ≤ 0 when it
+   * does not. A guard `select l, g, 0` (merge_steps.ts: an unrolled loop's later iteration, the
+   * AND of the tests on its path) is l's form + g's − 1, no AND unit: every reader puts the form
+   * in a ReLU that is 0 for any guard ≤ 0 (guardedTrap, outputOf, a store's KEEP). Any other
+   * guard is its condition's 0/1 form (condOf).
+   */
   guardOf(v: ValueId | undefined): LinForm | null {
-    return v === undefined ? null : this.condOf(v);
+    if (v === undefined) return null;
+    const d = this.defs.get(v);
+    const zero = d?.op === 'select' ? this.defs.get(d.b) : undefined;
+    if (d?.op !== 'select' || zero?.op !== 'iconst' || zero.value !== 0) return this.condOf(v);
+    return lcomb([[this.guardOf(d.cond)!, 1], [this.guardOf(d.a)!, 1]], -1);
   }
 
   /** A trap signal that counts only when the guard is 1: relu(signal + guard − 1) (one unit). */
@@ -218,11 +231,18 @@ export class BlockLowering {
   canonOf(v: ValueId): IValue {
     let c = this.canonical.get(v);
     if (!c) {
-      c = canon(this.g, this.pc, `${this.tag}.v${v}`, this.get(v));
+      const x = this.get(v);
+      c = canon(this.g, this.pc, `${this.tag}.v${v}`, x);
       this.canonical.set(v, c);
+      if (c !== x) this.lazy.set(v, x);
       this.env.set(v, c);
     }
     return c;
+  }
+
+  /** v as it was before canonOf replaced it (a lazy sum: readable earlier), else as it is. */
+  lazyOf(v: ValueId): IValue {
+    return this.lazy.get(v) ?? this.get(v);
   }
 
   reducedOf(v: ValueId): IValue {
@@ -269,6 +289,12 @@ type UnaryRule = (L: BlockLowering, a: ValueId) => IValue;
 
 /** i32.add: lazy limb sums (free), reduced first only when a bound would be exceeded. */
 const add: BinaryRule = (L, a, b) => {
+  // a sum of sums: from the operands' lazy forms where those fit, so a chain of adds (an unrolled
+  // loop's i + 1 + 1 …) is one carry away from its inputs, not one carry after another
+  if (isConstValue(L.get(b)) || isConstValue(L.get(a))) {
+    const early = addLazy(L.lazyOf(a), L.lazyOf(b));
+    if (fitsLazy(L.g, early)) return early;
+  }
   let s = addLazy(L.get(a), L.get(b));
   if (!fitsLazy(L.g, s)) s = addLazy(L.reducedOf(a), L.reducedOf(b));
   if (!fitsLazy(L.g, s)) s = addLazy(L.canonOf(a), L.canonOf(b));
@@ -757,7 +783,7 @@ export function readoutOf(L: BlockLowering, exit: Exit): { readout: LinForm[]; p
   L.stores.forEach((s, j) => {
     // a guarded store keeps its rows only when its guard is 1
     let keep: LinForm = s.guard ?? lconst(1);
-    if (s.signalsSoFar > 0) {
+    if (s.signalsSoFar > 0 || (s.guard && fmin(g, s.guard) < 0)) {
       // valid = relu(g − Σ trap signals up to this store) ∈ {0, 1}, g the guard or 1
       const valid = g.vreg(`${L.tag}.store${j}.valid`, 0, 1);
       sel.bias(valid, 0);

@@ -63,6 +63,20 @@ export interface LoadOptions {
 
 export type PinPolicy = 'auto' | 'always' | 'never';
 
+/**
+ * Pinned sessions serve groups of at most this many executions: what pinning saves is per-node
+ * overhead, which a large batch shares anyway, and each session's memory arena grows to the
+ * largest batch it ran (sudoku at B = 1024 with a session per pc ran out of 24 GiB).
+ */
+const PIN_MAX_ROWS = 64;
+/**
+ * At most this many pinned sessions per model, fewer for a large model (making one decodes the
+ * whole model: a budget of about 1 GiB of model bytes); later pcs run on the routed graph.
+ */
+function maxPinned(modelBytes: number): number {
+  return Math.max(8, Math.min(64, Math.floor(2 ** 30 / Math.max(1, modelBytes))));
+}
+
 export const TRAP_OOB = trapMessage(TrapCode.OutOfBounds);
 export const DEFAULT_MAX_STEPS = 1_000_000;
 
@@ -337,7 +351,8 @@ export class TransformerModel {
     if (!s) {
       const n = stepOutputNames(this.layout, exit);
       const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])], { pc });
-      s = this.ort.InferenceSession.create(cut.bytes, this.sessionOptions).then(
+      // no memory arena: it would keep each session's largest step's buffers (PIN_MAX_ROWS)
+      s = this.ort.InferenceSession.create(cut.bytes, { ...this.sessionOptions, enableCpuMemArena: false }).then(
         (session) => ({ session, inputs: new Set(cut.inputs) }),
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model pinned at pc ${pc}: ${(e as Error).message.split('\n')[0]}`); },
       );
@@ -496,7 +511,7 @@ export class TransformerModel {
       const fetches = [names.next, ...(names.entries !== null ? [names.entries] : []), ...(detail ? traceOutputs(L) : [])];
       // a traced step with detail runs the whole graph; others their pc's pinned session, once it has one
       const pc = pcs[group[0]];
-      const pinnable = this.pin !== 'never' && !detail;
+      const pinnable = this.pin !== 'never' && !detail && R <= PIN_MAX_ROWS && (this.pinned.has(pc) || this.pinned.size < maxPinned(this.bytes.length));
       const pinned = pinnable && (this.pin === 'always' || this.pinned.has(pc));
       const at = await (pinned ? this.pinnedAt(pc, exit) : this.sessionAt(exit));
       const runFeeds = exit === null && !pinned ? feeds : Object.fromEntries(Object.entries(feeds).filter(([k]) => at.inputs.has(k)));

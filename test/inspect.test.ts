@@ -167,7 +167,7 @@ describe('IR links and roles', () => {
       ['v17.lo_sum', 'limb'], ['and_v1_v2.a.lo.bit7', 'bit'], ['load_v5.a0.bit12', 'address bit'], ['store0.a1.q8', 'address bit'],
       ['load_v5.byte0.byte', 'byte'], ['store2.value.limb0.q12', 'byte'], ['load_v5.byte1.epoch_avg3', 'memory read'],
       ['load_v5.byte1.epoch3', 'memory read'], ['lt_u_v3_v4.lt', 'gate'], ['br_if.cond', 'gate'], ['select_v9.sel1', 'gate'],
-      ['store0.valid', 'gate'], ['trap1.first', 'gate'], ['br_table.leaf1', 'gate'], ['output.valid', 'gate'], ['shl_v1_v2.hi.copy', 'limb'], ['div_u_v1_v2.sd2.q5', 'bit'],
+      ['store0.valid', 'gate'], ['load_v13.guarded', 'gate'], ['cond_v9.both', 'gate'], ['trap1.first', 'gate'], ['br_table.leaf1', 'gate'], ['output.valid', 'gate'], ['shl_v1_v2.hi.copy', 'limb'], ['div_u_v1_v2.sd2.q5', 'bit'],
       ['div_u_v1_v2.st3.c7_3', 'carry'], ['weird', 'other'],
     ];
     for (const [name, role] of cases) expect(valueRole(name), name).toBe(role);

@@ -224,7 +224,44 @@ const UNROLL = `(module
   (func (export "deep") (param i32) (result i32)
     (i32.load8_u (i32.load8_u (i32.load8_u (i32.and (local.get 0) (i32.const 0xffff)))))))`;
 
+// a loop whose iterations are independent two-load chains: its later iterations add no depth
+const CHAIN = `(module
+  (import "env" "output_byte" (func $o (param i32)))
+  (memory 1)
+  (data (i32.const 0) "\\10\\11\\12\\13\\14\\15\\16\\17\\18\\19\\1a\\1b\\1c\\1d\\1e\\1f")
+  (data (i32.const 16) "abcdefghijklmnop")
+  ;; prints the letters m[m[i]] for i = 0 .. n − 1 (at least one: the loop tests at its end)
+  (func (export "chain") (param $n i32) (local $i i32)
+    (loop $l
+      (call $o (i32.load8_u (i32.load8_u (local.get $i))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (local.get $n)))))
+  ;; a deep block (three chained loads): the loop's unrolled steps fit beneath it
+  (func (export "deep") (param i32) (result i32)
+    (i32.load8_u (i32.load8_u (i32.load8_u (i32.and (local.get 0) (i32.const 0xffff)))))))`;
+
 describe('unrolled loops', () => {
+  it('take later iterations where the step gets no deeper, each guarded by the AND of the tests before it', async () => {
+    const m = await compile(CHAIN, { filename: 'chain.wat' });
+    const blocks = m.ir.funcs.flatMap((f) => f.blocks);
+    const loop = blocks.find((b) => b.insts.filter((i) => i.op === 'output').length >= 3);
+    expect(loop, printModule(m.ir)).toBeDefined();
+    // the third iteration's guard: select l, g, 0 over the first two tests (no select is computed)
+    const defs = new Map(loop!.insts.flatMap((i) => ('dst' in i ? [[i.dst, i] as const] : [])));
+    const guards = loop!.insts.flatMap((i) => (i.op === 'output' && i.guard !== undefined ? [i.guard] : []));
+    expect(guards.some((g) => defs.get(g)?.op === 'select')).toBe(true);
+    const model = await TransformerModel.load(m.onnx);
+    const cases = [[0], [1], [2], [3], [4], [5], [6], [15], [16], [17], [-1]];
+    const report = await checkProgram(model, m.ir, m.wasm, { cases: 12, ranges: [[0, 40]], extraArgs: { chain: cases } });
+    expect(report.failed, report.cases.filter((c) => !c.ok).map((c) => `${c.args}: ${c.reason}`).join('\n')).toBe(0);
+    const [o] = await model.runBatch('chain', [[16]], [model.newMemory()]);
+    expect(new TextDecoder().decode(o.output)).toBe('abcdefghijklmnop');
+    const { ir } = await compileToIR(CHAIN, { filename: 'chain.wat' });
+    expect(interpret(ir, 'chain', [16]).steps).toBeGreaterThanOrEqual(16);
+    expect(o.steps).toBeLessThanOrEqual(Math.ceil(16 / 3) + 2);
+  });
+
+
   it('guard the second iteration: outputs, stores and traps happen exactly when native has them', async () => {
     const m = await compile(UNROLL, { filename: 'unroll.wat' });
     expect(printModule(m.ir)).toMatch(/ if v\d+/);
