@@ -7,6 +7,7 @@
 import onnxProto from 'onnx-proto';
 import { RunError } from './errors.js';
 import { LAYOUT_KEY, ModelLayout, validateLayout } from './layout.js';
+import { foldConstants } from './fold.js';
 
 const { onnx } = onnxProto;
 
@@ -60,6 +61,18 @@ export function readModelFile(bytes: Uint8Array, what = 'model'): ModelFileInfo 
   };
 }
 
+/** Models already decoded, by their bytes (cutting one model many times decodes it once). */
+const decoded = new WeakMap<Uint8Array, onnxProto.onnx.ModelProto>();
+
+function decodedModel(bytes: Uint8Array): onnxProto.onnx.ModelProto {
+  let m = decoded.get(bytes);
+  if (!m) {
+    m = onnx.ModelProto.decode(bytes);
+    decoded.set(bytes, m);
+  }
+  return m;
+}
+
 /**
  * The same model with its graph cut down to what `outputs` need: the nodes they depend on, the
  * initializers and inputs those read (ONNX Runtime runs every node of a graph whatever is
@@ -71,7 +84,7 @@ export function readModelFile(bytes: Uint8Array, what = 'model'): ModelFileInfo 
  * ONNX Runtime folds when it makes the session, and each step runs only the nodes on the data.
  */
 export function cutModel(bytes: Uint8Array, outputs: readonly string[], pins: Readonly<Record<string, number>> = {}): { bytes: Uint8Array; inputs: string[] } {
-  const m = onnx.ModelProto.decode(bytes);
+  const m = decodedModel(bytes);
   const g = m.graph;
   if (!g) throw new RunError('model has no graph');
   const producer = new Map<string, onnxProto.onnx.INodeProto>();
@@ -96,10 +109,15 @@ export function cutModel(bytes: Uint8Array, outputs: readonly string[], pins: Re
     new DataView(raw.buffer).setBigInt64(0, BigInt(v), true);
     return onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims: [1], rawData: raw });
   });
+  let node = (g.node ?? []).filter((n) => keep.has(n));
+  let initializer = [...(g.initializer ?? []).filter((t) => needed.has(t.name ?? '')), ...pinned];
+  // pinned: what reads only constants now is evaluated here (format/fold.ts), so the session
+  // gets the pinned expert's weights only
+  if (pinned.length > 0) ({ nodes: node, inits: initializer } = foldConstants(node, initializer, outputs));
   const graph = onnx.GraphProto.create({
     name: g.name ?? 'wasmformer',
-    node: (g.node ?? []).filter((n) => keep.has(n)),
-    initializer: [...(g.initializer ?? []).filter((t) => needed.has(t.name ?? '')), ...pinned],
+    node,
+    initializer,
     input: (g.input ?? []).filter((i) => needed.has(i.name ?? '') && !((i.name ?? '') in pins)),
     output: (g.output ?? []).filter((o) => outputs.includes(o.name ?? '')),
   });

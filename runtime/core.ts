@@ -55,8 +55,8 @@ export interface LoadOptions {
    * Pinned sessions (routed models): a session per hot program counter, made on the graph with
    * `pc` an initializer, so ONNX Runtime folds the routing (every bound, slice and reshape the pc
    * selects) and a step runs only the nodes on the data (the same outputs, bit for bit). 'auto'
-   * (default) pins a pc once its steps have taken about as long as making the model's session
-   * took, so short runs never pay for it; 'always' pins every pc before its first step; 'never'.
+   * (default) pins a pc once its steps have taken about as long as making a pinned session takes
+   * (measured), so short runs never pay for it; 'always' pins every pc before its first step; 'never'.
    */
   pin?: PinPolicy;
 }
@@ -331,8 +331,12 @@ export class TransformerModel {
     private readonly sessionOptions: InferenceSession.SessionOptions,
     private readonly earlyExit: boolean,
     private readonly pin: PinPolicy,
-    /** What a pc's steps may spend before 'auto' pins it: what making the model's session took. */
-    private readonly pinAfterMs: number,
+    /**
+     * What a pc's steps may spend before 'auto' pins it: what making a pinned session costs, the
+     * mean of those made so far (at first a quarter of what loading the model took: a pinned
+     * graph holds one expert's weights).
+     */
+    private pinAfterMs: number,
   ) {
     this.whole = Promise.resolve({ session, inputs: new Set(session.inputNames) });
   }
@@ -349,11 +353,16 @@ export class TransformerModel {
   private pinnedAt(pc: number, exit: number | null): Promise<StepSession> {
     let s = this.pinned.get(pc);
     if (!s) {
+      const t0 = performance.now();
       const n = stepOutputNames(this.layout, exit);
       const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])], { pc });
+      const made = this.pinned.size;
       // no memory arena: it would keep each session's largest step's buffers (PIN_MAX_ROWS)
       s = this.ort.InferenceSession.create(cut.bytes, { ...this.sessionOptions, enableCpuMemArena: false }).then(
-        (session) => ({ session, inputs: new Set(cut.inputs) }),
+        (session) => {
+          this.pinAfterMs = made === 0 ? performance.now() - t0 : (made * this.pinAfterMs + performance.now() - t0) / (made + 1);
+          return { session, inputs: new Set(cut.inputs) };
+        },
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model pinned at pc ${pc}: ${(e as Error).message.split('\n')[0]}`); },
       );
       this.pinned.set(pc, s);
@@ -414,7 +423,7 @@ export class TransformerModel {
       throw new RunError(`ONNX Runtime could not load the model with provider '${provider}': ${(e as Error).message.split('\n')[0]}`);
     }
     const pin = layout.routing === 'gather' ? opts.pin ?? 'auto' : 'never';
-    return new TransformerModel(session, layout, ort, bytes, sessionOptions, opts.earlyExit ?? true, pin, performance.now() - t0);
+    return new TransformerModel(session, layout, ort, bytes, sessionOptions, opts.earlyExit ?? true, pin, (performance.now() - t0) / 4);
   }
 
   /** A fresh memory (data segments loaded); evict (default true) keeps one row per address. */
@@ -518,7 +527,7 @@ export class TransformerModel {
       const t0 = pinnable && !pinned ? performance.now() : 0;
       const out = await at.session.run(runFeeds, fetches);
       if (pinnable && !pinned) {
-        // ski rental: pinning costs about what making the model's session cost. A pc's first
+        // ski rental: pin once the steps here cost what pinning costs (pinAfterMs). A pc's first
         // step is not counted: a session's first runs are slow (its buffers are allocated)
         const before = this.spentAt.get(pc);
         const spent = before === undefined ? 0 : before + performance.now() - t0;
