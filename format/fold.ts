@@ -47,16 +47,18 @@ function decodeTensor(t: TensorProto): Const | null {
   const dims = (t.dims ?? []).map(Number);
   const n = size(dims);
   const raw = t.rawData && t.rawData.length > 0 ? t.rawData : null;
-  // the rawData bytes are little-endian, as every platform ONNX Runtime runs on is
+  // the rawData bytes are little-endian, as every platform ONNX Runtime runs on is; copied into
+  // a buffer of their own (decoded from a Node Buffer they are a view into the whole file, and
+  // Buffer's slice() does not copy)
   if (t.dataType === FLOAT) {
-    if (raw) return raw.length === 4 * n ? { dims, type: FLOAT, data: new Float32Array(raw.slice().buffer) } : null;
+    if (raw) return raw.length === 4 * n ? { dims, type: FLOAT, data: new Float32Array(new Uint8Array(raw).buffer) } : null;
     return (t.floatData ?? []).length === n ? { dims, type: FLOAT, data: Float32Array.from(t.floatData ?? []) } : null;
   }
   if (t.dataType === INT64) {
     if (raw) {
       if (raw.length !== 8 * n) return null;
       // two's complement words of safe integers: lo + 2^32·hi (hi signed)
-      const words = new Int32Array(raw.slice().buffer);
+      const words = new Int32Array(new Uint8Array(raw).buffer);
       const data = new Float64Array(n);
       for (let i = 0; i < n; i++) data[i] = ((words[2 * i] as number) >>> 0) + 2 ** 32 * (words[2 * i + 1] as number);
       return { dims, type: INT64, data };

@@ -7,7 +7,8 @@
 // the same bits as on the routed graph: each sample's cases run with every pc pinned before
 // its first step ('always') and with none ('never'): identical outcomes and final memories,
 // and, one case at a time, bit-identical step outputs. 'auto' pins a pc only once its steps
-// have taken about as long as loading the model took: not on a short run, yes on a long one.
+// have taken about what making a pinned session takes: not on a short run, yes on a long one.
+// The runtime folds the pinned routing itself (format/fold.ts), checked op by op on a small graph.
 
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -16,6 +17,8 @@ import { loadSamples, sampleWasm } from '../wasm-samples/samples.js';
 import { compile } from '../index.js';
 import { TransformerModel, decodeMemory, type PinPolicy, type StepRecord } from '../runtime/transformer.js';
 import { cutModel, readModelFile } from '../format/model_file.js';
+import { foldConstants } from '../format/fold.js';
+import onnxProto from 'onnx-proto';
 import { stepOutputNames } from '../format/layout.js';
 import { inputImage } from '../format/io.js';
 
@@ -76,6 +79,15 @@ describe('pinned sessions', () => {
       return { o: o!, records, model };
     };
     const [p, r] = [await run('always'), await run('never')];
+    // model bytes that are a view into a larger Node Buffer (as a file read with others): the
+    // folder must copy each table's bytes, not take their buffer (Buffer's slice() is a view)
+    const big = Buffer.alloc(m.onnx.length + 16, 0xff);
+    big.set(m.onnx, 8);
+    const fromView = await TransformerModel.load(big.subarray(8, 8 + m.onnx.length), { pin: 'always' });
+    const at = fromView.inputAddress() as number;
+    const mem = fromView.newMemory();
+    mem.write(fromView.layout.memory!, at, inputImage('27'));
+    expect((await fromView.runBatch('compute', [[at]], [mem]))[0]).toEqual(p.o);
     expect(new TextDecoder().decode(p.o.output)).toMatch(/^27 82 41 124 .* 2 1\nsteps: 111\n$/s);
     expect(p.o).toEqual(r.o);
     expect(sameSteps(r.records, p.records, 'collatz(27)')).toBe(r.o.steps);
@@ -109,5 +121,40 @@ describe('pinned sessions', () => {
     const session = await ort.InferenceSession.create(cut.bytes);
     expect([...session.inputNames]).toEqual(['token', 'cache']);
     expect(() => cutModel(m.onnx, outs, { pc: 1.5 })).toThrow(/cannot pin pc to 1.5/);
+  });
+
+  it('foldConstants evaluates Gather, Reshape, Split and Slice on constants and leaves the rest', () => {
+    const { onnx } = onnxProto;
+    const i64 = (name: string, data: number[], dims = [data.length]) => {
+      const raw = new Uint8Array(8 * data.length);
+      data.forEach((x, k) => new DataView(raw.buffer).setBigInt64(8 * k, BigInt(x), true));
+      return onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims, rawData: raw });
+    };
+    const f32 = (name: string, data: number[], dims: number[]) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims, rawData: new Uint8Array(Float32Array.from(data).buffer) });
+    const node = (opType: string, input: string[], output: string[], attrs: Record<string, number> = {}) =>
+      onnx.NodeProto.create({ opType, input, output, attribute: Object.entries(attrs).map(([name, i]) => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i })) });
+    const inits = [
+      i64('table', [0, 4, 1, 3, -2, 9], [3, 2]), i64('pc', [1]), i64('flat', [2]), i64('sizes', [1, 1]), i64('axis1', [1]),
+      f32('W', [10, 11, 12, 13, 20, 21, 22, 23], [2, 4]), i64('shape', [0, -1]),
+    ];
+    const nodes = [
+      node('Gather', ['table', 'pc'], ['row'], { axis: 0 }), // [[1, 3]]
+      node('Reshape', ['row', 'flat'], ['bounds']), // [1, 3]
+      node('Split', ['bounds', 'sizes'], ['start', 'end'], { axis: 0 }), // [1], [3]
+      node('Slice', ['W', 'start', 'end', 'axis1'], ['cols']), // W[:, 1:3]
+      node('Reshape', ['cols', 'shape'], ['cols2']), // [2, 2]: 0 copies dim 0
+      node('MatMul', ['x', 'cols2'], ['y']), // reads the data: stays
+    ];
+    const out = foldConstants(nodes, inits, ['y']);
+    expect(out.nodes.map((n) => n.opType)).toEqual(['MatMul']);
+    expect(out.inits.map((t) => t.name)).toEqual(['cols2']);
+    const t = out.inits[0]!;
+    expect((t.dims ?? []).map(Number)).toEqual([2, 2]);
+    expect([...new Float32Array(t.rawData!.slice().buffer)]).toEqual([11, 12, 21, 22]);
+    // an index past the table, or a Slice with a step, is left for ONNX Runtime
+    const far = foldConstants([node('Gather', ['table', 'big'], ['r'], { axis: 0 })], [...inits, i64('big', [3])], ['r']);
+    expect(far.nodes).toHaveLength(1);
+    const stepped = foldConstants([node('Slice', ['W', 'start0', 'end0', 'axis1', 'two'], ['s'])], [...inits, i64('start0', [0]), i64('end0', [4]), i64('two', [2])], ['s']);
+    expect(stepped.nodes).toHaveLength(1);
   });
 });
