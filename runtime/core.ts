@@ -344,6 +344,16 @@ export class TransformerModel {
   /** The whole-depth session (made once: sessionAt runs every step). */
   private readonly whole: Promise<StepSession>;
 
+  /** The last session being made: the next waits for it (onnxruntime-web's WebGPU makes one at a time). */
+  private making: Promise<unknown> = Promise.resolve();
+
+  /** A session made after every one asked for before it (a pinned one is made while steps run). */
+  private createSession(bytes: Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
+    const s = this.making.then(() => this.ort.InferenceSession.create(bytes, options));
+    this.making = s.catch(() => undefined);
+    return s;
+  }
+
   /** The program counters that have a pinned session (made or being made), ascending. */
   pinnedPcs(): number[] {
     return [...this.pinned.keys()].sort((a, b) => a - b);
@@ -358,7 +368,7 @@ export class TransformerModel {
       const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])], { pc });
       const made = this.pinned.size;
       // no memory arena: it would keep each session's largest step's buffers (PIN_MAX_ROWS)
-      s = this.ort.InferenceSession.create(cut.bytes, { ...this.sessionOptions, enableCpuMemArena: false }).then(
+      s = this.createSession(cut.bytes, { ...this.sessionOptions, enableCpuMemArena: false }).then(
         (session) => {
           this.pinAfterMs = made === 0 ? performance.now() - t0 : (made * this.pinAfterMs + performance.now() - t0) / (made + 1);
           return { session, inputs: new Set(cut.inputs) };
@@ -378,7 +388,7 @@ export class TransformerModel {
     if (!s) {
       const n = stepOutputNames(this.layout, exit);
       const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])]);
-      s = this.ort.InferenceSession.create(cut.bytes, this.sessionOptions).then(
+      s = this.createSession(cut.bytes, this.sessionOptions).then(
         (session) => ({ session, inputs: new Set(cut.inputs) }),
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model cut at exit ${exit}: ${(e as Error).message.split('\n')[0]}`); },
       );
