@@ -53,8 +53,8 @@ export interface LoadOptions {
   earlyExit?: boolean;
   /**
    * Pinned sessions (routed models): a session per hot program counter, made on the graph with
-   * `pc` an initializer, so ONNX Runtime folds the routing (every bound, slice and reshape the pc
-   * selects) and a step runs only the nodes on the data (the same outputs, bit for bit). 'auto'
+   * `pc` a constant, the routing it selects (every bound, slice and reshape) folded away
+   * (format/fold.ts), so a step runs only the nodes on the data (the same outputs, bit for bit). 'auto'
    * (default) pins a pc once its steps have taken about as long as making a pinned session takes
    * (measured), so short runs never pay for it; 'always' pins every pc before its first step; 'never'.
    */
@@ -70,8 +70,9 @@ export type PinPolicy = 'auto' | 'always' | 'never';
  */
 const PIN_MAX_ROWS = 64;
 /**
- * At most this many pinned sessions per model, fewer for a large model (making one decodes the
- * whole model: a budget of about 1 GiB of model bytes); later pcs run on the routed graph.
+ * At most this many pinned sessions per model, fewer for a large model (a budget of about 1 GiB
+ * of model bytes: each holds its expert's weights and its own buffers); later pcs run on the
+ * routed graph.
  */
 function maxPinned(modelBytes: number): number {
   return Math.max(8, Math.min(64, Math.floor(2 ** 30 / Math.max(1, modelBytes))));
