@@ -6,7 +6,9 @@
 // takes in the block it goes to (a jump's target; a br_if's pure side, speculated) where the
 // merged block fits (merge_steps.ts): fewer steps, the same results, outputs and memory as V8
 // and the IR interpreter (which runs the merged module step for step). A bit decomposition off
-// the step's critical path takes the small form (bit_slack.ts): the step gets no deeper.
+// the step's critical path takes the small form (bit_slack.ts): the step gets no deeper. A branch
+// condition that is a comparison, an eqz or a select of a value or 0 costs no sublayer of its own,
+// and an unrolled loop's later iterations, guarded by the AND of the tests before them, no depth.
 
 import { describe, expect, it } from 'vitest';
 import { compile } from '../index.js';
@@ -223,6 +225,44 @@ const UNROLL = `(module
   ;; a deep block (chained loads): the loops' merged steps fit beneath it
   (func (export "deep") (param i32) (result i32)
     (i32.load8_u (i32.load8_u (i32.load8_u (i32.and (local.get 0) (i32.const 0xffff)))))))`;
+
+// branches on conditions made of conditions: a select of a value or 0, an eqz, a comparison
+const CONDS = `(module
+  ;; 7 when a and b are both nonzero (a branch on a ? b : 0), else 3
+  (func (export "both") (param i32 i32) (result i32)
+    (block $yes
+      (br_if $yes (select (local.get 1) (i32.const 0) (local.get 0)))
+      (return (i32.const 3)))
+    (i32.const 7))
+  ;; 5 when a is zero (a branch on eqz a), else 9
+  (func (export "zero") (param i32) (result i32)
+    (block $yes
+      (br_if $yes (i32.eqz (local.get 0)))
+      (return (i32.const 9)))
+    (i32.const 5))
+  ;; 1 when a < b unsigned (a branch on the comparison itself), else 2
+  (func (export "below") (param i32 i32) (result i32)
+    (block $yes
+      (br_if $yes (i32.lt_u (local.get 0) (local.get 1)))
+      (return (i32.const 2)))
+    (i32.const 1)))`;
+
+describe('branch conditions', () => {
+  it('are read as 0/1 forms: a select of a value or 0 is an AND, an eqz 1 − c, a comparison itself', async () => {
+    const m = await compile(CONDS, { filename: 'conds.wat' });
+    const model = await TransformerModel.load(m.onnx);
+    const edge = [0, 1, -1, 0x10000, 0x8000_0000, 0xffff, 2];
+    const pairs = edge.flatMap((a) => edge.map((b) => [a, b]));
+    const report = await checkProgram(model, m.ir, m.wasm, { cases: 8, extraArgs: { both: pairs, zero: edge.map((a) => [a]), below: pairs } });
+    expect(report.failed, report.cases.filter((c) => !c.ok).map((c) => `${c.export}(${c.args}): ${c.reason}`).join('\n')).toBe(0);
+    // both: nonzero of each operand, then the AND (2 layers; with a select gadget and a nonzero of
+    // its result it was 3); below: the comparison's 2 layers (3 with a nonzero after it); zero: the
+    // operand's nonzero only (it exits at depth 1; the eqz gadget and a nonzero after it took 2)
+    expect(m.stats.layers).toBe(2);
+    const expert = (func: string) => m.layout.experts.find((e) => e.func === func && e.block === 0)!;
+    expect([expert('both').exit, expert('below').exit, expert('zero').exit]).toEqual([undefined, undefined, 1]);
+  });
+});
 
 // a loop whose iterations are independent two-load chains: its later iterations add no depth
 const CHAIN = `(module
