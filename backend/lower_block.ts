@@ -180,9 +180,12 @@ export class BlockLowering {
   private condByDef(v: ValueId): LinForm | null {
     const d = this.defs.get(v);
     if (d?.op === 'unary' && d.code === 'eqz') return lcomb([[this.condOf(d.a), -1]], 1);
-    if (d?.op !== 'select' || this.defs.get(d.b)?.op !== 'iconst' || (this.defs.get(d.b) as { value: number }).value !== 0) return null;
-    const [x, y] = [this.condOf(d.cond), this.condOf(d.a)];
-    if (isConst(x) || isConst(y)) return isConst(x) ? (x.c === 0 ? lconst(0) : y) : y.c === 0 ? lconst(0) : x;
+    const both = this.bothOf(v);
+    if (!both) return null;
+    const [x, y] = [this.condOf(both.cond), this.condOf(both.a)];
+    // a constant literal: 0 makes the AND 0, 1 leaves the other
+    if (isConst(x)) return x.c === 0 ? lconst(0) : y;
+    if (isConst(y)) return y.c === 0 ? lconst(0) : x;
     const m = this.g.mlp(this.pc, `${this.tag}.cond_v${v}.both`);
     const t = this.g.vreg(`${this.tag}.cond_v${v}.both`, 0, 1);
     m.bias(t, 0);
@@ -199,10 +202,16 @@ export class BlockLowering {
    */
   guardOf(v: ValueId | undefined): LinForm | null {
     if (v === undefined) return null;
+    const both = this.bothOf(v);
+    return both ? lcomb([[this.guardOf(both.cond)!, 1], [this.guardOf(both.a)!, 1]], -1) : this.condOf(v);
+  }
+
+  /** v's operands when v is `select c, a, 0` of this block (nonzero exactly when c and a are), else null. */
+  private bothOf(v: ValueId): { cond: ValueId; a: ValueId } | null {
     const d = this.defs.get(v);
-    const zero = d?.op === 'select' ? this.defs.get(d.b) : undefined;
-    if (d?.op !== 'select' || zero?.op !== 'iconst' || zero.value !== 0) return this.condOf(v);
-    return lcomb([[this.guardOf(d.cond)!, 1], [this.guardOf(d.a)!, 1]], -1);
+    if (d?.op !== 'select') return null;
+    const zero = this.defs.get(d.b);
+    return zero?.op === 'iconst' && zero.value === 0 ? { cond: d.cond, a: d.a } : null;
   }
 
   /** A trap signal that counts only when the guard is 1: relu(signal + guard − 1) (one unit). */

@@ -16,7 +16,10 @@
 //    goes to it (a copy of B per leaf, its branch one level deeper: speculateTable);
 //  - unrolling: where B is A itself (a loop's block that branches back to itself), A's next
 //    iteration is speculated so, its loads, stores and outputs guarded by c (`if v`: they happen,
-//    and may trap, only when the loop goes on; ir/ir.ts), once (the result ends in a br_table).
+//    and may trap, only when the loop goes on; ir/ir.ts); the result ends in a br_table, and
+//    later iterations (the body as first unrolled) go on its one looping leaf, each guarded by
+//    the AND of the tests on that path (speculateTable with guards; saving a step only when the
+//    loop goes that far: UNROLL_SAVING).
 // Again for the block A then goes to, while the merged block still fits one step: the caller's
 // measure (backend/index.ts: what it adds to the model's shared dimensions must cost less than
 // the step it saves), at most maxStores stores and OUTPUTS_PER_STEP outputs. B itself
@@ -144,8 +147,8 @@ interface Literal {
 
 /**
  * The guard of a leaf: nonzero exactly when every literal on its path holds, as `eqz` of the
- * literals that must be zero and a chain `select l, g, 0` (lower_block.ts condOf reads both as
- * 0/1 forms: no select is computed, one AND unit per literal after the first).
+ * literals that must be zero and a chain `select l, g, 0` (lower_block.ts guardOf reads the chain
+ * as the form l + g − 1 and eqz c as 1 − c: no select is computed, no unit is added).
  */
 function pathGuard(path: readonly Literal[], fresh: () => ValueId): { insts: Inst[]; guard: ValueId } {
   const insts: Inst[] = [];
