@@ -16,11 +16,11 @@ const { onnx } = onnxProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
 type NodeProto = onnxProto.onnx.INodeProto;
 
-const FLOAT = onnx.TensorProto.DataType.FLOAT;
-const INT64 = onnx.TensorProto.DataType.INT64;
+export const FLOAT = onnx.TensorProto.DataType.FLOAT;
+export const INT64 = onnx.TensorProto.DataType.INT64;
 
 /** A constant: its dims, element type and elements (int64 as safe-integer numbers). */
-interface Const {
+export interface Const {
   dims: number[];
   type: number;
   data: Float32Array | Float64Array;
@@ -34,7 +34,7 @@ function size(dims: readonly number[]): number {
 const readCache = new WeakMap<TensorProto, Const | null>();
 
 /** An initializer as a Const (null: a type or encoding this folder does not read). */
-function readTensor(t: TensorProto): Const | null {
+export function readTensor(t: TensorProto): Const | null {
   let c = readCache.get(t);
   if (c === undefined) {
     c = decodeTensor(t);
@@ -69,7 +69,7 @@ function decodeTensor(t: TensorProto): Const | null {
   return null;
 }
 
-function writeTensor(name: string, c: Const): TensorProto {
+export function writeTensor(name: string, c: Const): TensorProto {
   const n = c.data.length;
   const raw = new Uint8Array((c.type === FLOAT ? 4 : 8) * n);
   const view = new DataView(raw.buffer);

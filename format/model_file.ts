@@ -8,6 +8,7 @@ import onnxProto from 'onnx-proto';
 import { RunError } from './errors.js';
 import { LAYOUT_KEY, ModelLayout, validateLayout } from './layout.js';
 import { foldConstants } from './fold.js';
+import { simplifyPinned } from './simplify.js';
 
 const { onnx } = onnxProto;
 
@@ -113,12 +114,18 @@ export function cutModel(bytes: Uint8Array, outputs: readonly string[], pins: Re
   let initializer = [...(g.initializer ?? []).filter((t) => needed.has(t.name ?? '')), ...pinned];
   // pinned: what reads only constants now is evaluated here (format/fold.ts), so the session
   // gets the pinned expert's weights only
-  if (pinned.length > 0) ({ nodes: node, inits: initializer } = foldConstants(node, initializer, outputs));
+  if (pinned.length > 0) {
+    ({ nodes: node, inits: initializer } = foldConstants(node, initializer, outputs));
+    ({ nodes: node, inits: initializer } = simplifyPinned(node, initializer, outputs));
+  }
+  const reads = new Set<string>(outputs);
+  for (const n of node) for (const i of n.input ?? []) reads.add(i);
   const graph = onnx.GraphProto.create({
     name: g.name ?? 'wasmformer',
     node,
     initializer,
-    input: (g.input ?? []).filter((i) => needed.has(i.name ?? '') && !((i.name ?? '') in pins)),
+    // (folding may leave an input unread: the cache, by an expert that looks nothing up)
+    input: (g.input ?? []).filter((i) => reads.has(i.name ?? '') && !((i.name ?? '') in pins)),
     output: (g.output ?? []).filter((o) => outputs.includes(o.name ?? '')),
   });
   const cut = onnx.ModelProto.create({ ...m, graph, metadataProps: [] });

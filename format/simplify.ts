@@ -1,0 +1,204 @@
+// format/simplify.ts — rewrites of a pinned graph after constant folding, in plain JavaScript.
+//
+// Once format/fold.ts has evaluated a pinned graph's routing (format/model_file.ts cutModel), the
+// pinned expert's linear maps are plain constants: every sparse map is a Gather of the rows it
+// reads by constant indices, a Mul by constant values and a scatter-add (ScatterND, reduction
+// add) at constant target rows (backend/emit_onnx.ts). Two exact rewrites then make its steps
+// cheaper, and dead-node elimination drops what they leave unread:
+//   1. a scatter-add of zeros is its data input (pruneZeroUpdates): the one zero entry that
+//      stands in for an empty map, so a layer where the expert has no heads loses its whole
+//      attention (queries, scores and softmax over the cache, mix), and the cache input goes
+//      when no layer of the expert reads it;
+//   2. a sparse map becomes a dense block between the rows it reads and the rows it writes
+//      (densifyMaps): a Gather of those rows, one MatMul, and a scatter-add of the product (none
+//      when it writes every row of zeros it is added into, as an MLP's up map does). At batch 1
+//      ONNX Runtime takes about 15 ns an entry for the sparse form's three nodes (Gather, Mul,
+//      ScatterND on [k, 1] tensors) and about 0.1 ns a cell for the MatMul, and a pinned session
+//      holds one expert's weights, so the block may be many times the entries.
+// Exactness: the block holds each entry's value in its own cell (maps where two entries share
+// a cell are left sparse), every other cell is 0, and every value the model computes is finite
+// and every sum of them exact in any order (DESIGN.md §3), so block · x adds exactly the terms
+// the scatter-add added. The ops are MatMul, Gather and ScatterND with constant indices, as in
+// the emitted graph (its op set and index provenance hold).
+
+import onnxProto from 'onnx-proto';
+import { FLOAT, INT64, readTensor, writeTensor, type Const } from './fold.js';
+
+const { onnx } = onnxProto;
+type TensorProto = onnxProto.onnx.ITensorProto;
+type NodeProto = onnxProto.onnx.INodeProto;
+
+/** A sparse map becomes dense when its block has at most this many cells an entry (or few cells). */
+export const DENSE_CELLS_PER_ENTRY = 32;
+/** Blocks of up to this many cells are always dense; none is larger than MAX_DENSE_CELLS. */
+const SMALL_BLOCK = 4096;
+const MAX_DENSE_CELLS = 1 << 21;
+
+/**
+ * The pinned graph (after fold.ts) with both rewrites applied and only the nodes its outputs
+ * read; initializers no node reads are dropped, the dense blocks and indices added.
+ */
+export function simplifyPinned(nodes: NodeProto[], inits: TensorProto[], graphOutputs: readonly string[]): { nodes: NodeProto[]; inits: TensorProto[] } {
+  const byName = new Map(inits.map((t) => [t.name ?? '', t]));
+  const added = new Map<string, Const>();
+  const constant = (name: string): Const | null => {
+    const a = added.get(name);
+    if (a) return a;
+    const t = byName.get(name);
+    return t ? readTensor(t) : null;
+  };
+  let out = pruneZeroUpdates(nodes, constant, graphOutputs);
+  out = densifyMaps(out, constant, (name, c) => added.set(name, c));
+  out = liveNodes(out, graphOutputs);
+  const read = new Set<string>(graphOutputs);
+  for (const n of out) for (const i of n.input ?? []) read.add(i);
+  return {
+    nodes: out,
+    inits: [...inits.filter((t) => read.has(t.name ?? '')), ...[...added].filter(([name]) => read.has(name)).map(([name, c]) => writeTensor(name, c))],
+  };
+}
+
+function producers(nodes: readonly NodeProto[]): Map<string, NodeProto> {
+  const p = new Map<string, NodeProto>();
+  for (const n of nodes) for (const o of n.output ?? []) p.set(o, n);
+  return p;
+}
+
+function isAddScatter(n: NodeProto): boolean {
+  const red = (n.attribute ?? []).find((a) => a.name === 'reduction');
+  return n.opType === 'ScatterND' && red !== undefined && new TextDecoder().decode(red.s ?? new Uint8Array()) === 'add';
+}
+
+function intAttr(n: NodeProto, name: string, dflt: number): number {
+  const a = (n.attribute ?? []).find((x) => x.name === name);
+  return a ? Number(a.i ?? dflt) : dflt;
+}
+
+/**
+ * Every scatter-add whose updates are a product with an all-zero constant (Mul or MatMul)
+ * replaced by its data input: its readers read the data instead. An empty map's one zero entry
+ * (backend/emit_onnx.ts partsOf) adds 0·x, which is ±0 for the finite x the model computes, and
+ * data + ±0 = data.
+ */
+export function pruneZeroUpdates(nodes: NodeProto[], constant: (name: string) => Const | null, graphOutputs: readonly string[]): NodeProto[] {
+  const producer = producers(nodes);
+  const zeroProduct = (name: string): boolean => {
+    const p = producer.get(name);
+    if (!p || (p.opType !== 'Mul' && p.opType !== 'MatMul')) return false;
+    return (p.input ?? []).some((i) => {
+      if (producer.has(i)) return false;
+      const c = constant(i);
+      return c !== null && c.data.every((v) => v === 0);
+    });
+  };
+  const alias = new Map<string, string>(); // a dropped scatter's output → the tensor it equals
+  const resolve = (t: string): string => {
+    let r = t;
+    while (alias.has(r)) r = alias.get(r) as string;
+    return r;
+  };
+  const outputs = new Set(graphOutputs);
+  const kept: NodeProto[] = [];
+  for (const n0 of nodes) {
+    const ins = n0.input ?? [];
+    const n = ins.some((i) => alias.has(i)) ? onnx.NodeProto.create({ ...n0, input: ins.map(resolve) }) : n0;
+    const [data, , updates] = n.input ?? [];
+    const out = (n.output ?? [])[0];
+    if (isAddScatter(n) && data && updates && out && !outputs.has(out) && zeroProduct(updates)) {
+      alias.set(out, data);
+      continue;
+    }
+    kept.push(n);
+  }
+  return kept;
+}
+
+/** A sparse map's dense form: the rows it reads (S) and writes (D), and the [|D|, |S|] block. */
+interface DenseMap {
+  rowsRead: number[];
+  rowsWritten: number[];
+  block: Float32Array;
+}
+
+/** The dense form of entries (src[k], dst[k], val[k]), or null: two entries share a cell, or the block is too big. */
+export function denseMap(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<number>): DenseMap | null {
+  const k = src.length;
+  const rowsRead = [...new Set(Array.from(src))].sort((a, b) => a - b);
+  const rowsWritten = [...new Set(Array.from(dst))].sort((a, b) => a - b);
+  const cells = rowsRead.length * rowsWritten.length;
+  if (cells > MAX_DENSE_CELLS || (cells > SMALL_BLOCK && cells > DENSE_CELLS_PER_ENTRY * k)) return null;
+  const col = new Map(rowsRead.map((r, i) => [r, i]));
+  const row = new Map(rowsWritten.map((r, i) => [r, i]));
+  const block = new Float32Array(cells);
+  const seen = new Uint8Array(cells);
+  for (let e = 0; e < k; e++) {
+    const cell = (row.get(dst[e] as number) as number) * rowsRead.length + (col.get(src[e] as number) as number);
+    if (seen[cell]) return null;
+    seen[cell] = 1;
+    block[cell] = val[e] as number;
+  }
+  return { rowsRead, rowsWritten, block };
+}
+
+/**
+ * Every sparse map ScatterND(base, dst, Mul(Gather(x, src), val)) with constant src, dst and
+ * val rewritten as Gather(x, S) → MatMul(block, ·) → ScatterND(base, D, ·); when base is zeros
+ * (an Expand of a constant shape [w, 1]) and D is every row 0..w−1, the MatMul's product is the
+ * result itself.
+ */
+export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Const | null, add: (name: string, c: Const) => void): NodeProto[] {
+  const producer = producers(nodes);
+  const constOf = (name: string | undefined, type: number): Const | null => {
+    if (name === undefined || producer.has(name)) return null;
+    const c = constant(name);
+    return c && c.type === type ? c : null;
+  };
+  const out: NodeProto[] = [];
+  for (const n of nodes) {
+    const [base, dstName, updates] = n.input ?? [];
+    const result = (n.output ?? [])[0];
+    const mul = updates ? producer.get(updates) : undefined;
+    const gather = mul?.opType === 'Mul' ? producer.get((mul.input ?? [])[0] ?? '') : undefined;
+    const src = gather?.opType === 'Gather' && intAttr(gather, 'axis', 0) === 0 ? constOf((gather.input ?? [])[1], INT64) : null;
+    const val = mul ? constOf((mul.input ?? [])[1], FLOAT) : null;
+    const dst = constOf(dstName, INT64);
+    const x = (gather?.input ?? [])[0];
+    const dense = isAddScatter(n) && base && result && x && src && val && dst && src.dims.length === 1 && dst.data.length === src.data.length && val.data.length === src.data.length
+      ? denseMap(src.data, dst.data, val.data) : null;
+    if (!dense || !base || !result || !x) {
+      out.push(n);
+      continue;
+    }
+    const d = dense.rowsWritten.length;
+    const s = dense.rowsRead.length;
+    add(`${result}.dense.src`, { dims: [s], type: INT64, data: Float64Array.from(dense.rowsRead) });
+    add(`${result}.dense.block`, { dims: [d, s], type: FLOAT, data: dense.block });
+    const gathered = onnx.NodeProto.create({ opType: 'Gather', name: `${result}.dense.inputs`, input: [x, `${result}.dense.src`], output: [`${result}.dense.inputs`], attribute: [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })] });
+    out.push(gathered);
+    const zeros = producer.get(base);
+    const shape = zeros?.opType === 'Expand' ? constOf((zeros.input ?? [])[1], INT64) : null;
+    const whole = shape !== null && shape.data.length === 2 && shape.data[1] === 1 && shape.data[0] === d && dense.rowsWritten.every((r, i) => r === i);
+    if (whole) {
+      out.push(onnx.NodeProto.create({ opType: 'MatMul', name: result, input: [`${result}.dense.block`, `${result}.dense.inputs`], output: [result] }));
+      continue;
+    }
+    add(`${result}.dense.dst`, { dims: [d, 1], type: INT64, data: Float64Array.from(dense.rowsWritten) });
+    out.push(onnx.NodeProto.create({ opType: 'MatMul', name: `${result}.dense.product`, input: [`${result}.dense.block`, `${result}.dense.inputs`], output: [`${result}.dense.product`] }));
+    out.push(onnx.NodeProto.create({ ...n, input: [base, `${result}.dense.dst`, `${result}.dense.product`] }));
+  }
+  return out;
+}
+
+/** The nodes the graph outputs read (directly or through other nodes), in their order. */
+export function liveNodes(nodes: NodeProto[], graphOutputs: readonly string[]): NodeProto[] {
+  const need = new Set<string>(graphOutputs);
+  const live = new Set<NodeProto>();
+  for (let k = nodes.length - 1; k >= 0; k--) {
+    const n = nodes[k] as NodeProto;
+    if ((n.output ?? []).some((o) => need.has(o))) {
+      live.add(n);
+      for (const i of n.input ?? []) if (i !== '') need.add(i);
+    }
+  }
+  return nodes.filter((n) => live.has(n));
+}

@@ -1,0 +1,141 @@
+// test/simplify_pinned.test.ts — the rewrites of a pinned graph (format/simplify.ts) change no bit.
+//
+// After fold.ts, a pinned expert's maps are constants. simplifyPinned drops scatter-adds of
+// zeros (and the attention layers only they read) and turns sparse maps into dense blocks.
+// Each rewrite is checked on small graphs run by ONNX Runtime before and after (bit-identical
+// outputs, the expected node counts), and on a real memory-heavy program: sudoku.c -O2 with
+// every pc pinned emits the same bits at every step as the routed graph.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import onnxProto from 'onnx-proto';
+import { compile } from '../index.js';
+import { TransformerModel, type PinPolicy, type StepRecord } from '../runtime/transformer.js';
+import { denseMap, simplifyPinned } from '../format/simplify.js';
+import { inputImage } from '../format/io.js';
+
+const { onnx } = onnxProto;
+type NodeProto = onnxProto.onnx.INodeProto;
+type TensorProto = onnxProto.onnx.ITensorProto;
+
+const i64 = (name: string, data: number[], dims = [data.length]) => {
+  const raw = new Uint8Array(8 * data.length);
+  data.forEach((x, k) => new DataView(raw.buffer).setBigInt64(8 * k, BigInt(x), true));
+  return onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims, rawData: raw });
+};
+const f32 = (name: string, data: ArrayLike<number>, dims: number[]) =>
+  onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims, rawData: new Uint8Array(Float32Array.from(data).buffer) });
+const node = (opType: string, input: string[], output: string, attrs: Record<string, number | string> = {}) =>
+  onnx.NodeProto.create({
+    opType, name: output, input, output: [output],
+    attribute: Object.entries(attrs).map(([name, v]) => typeof v === 'string'
+      ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) })
+      : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })),
+  });
+const info = (name: string, dims: number[]) => onnx.ValueInfoProto.create({
+  name,
+  type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: 1, shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })) }) }) }),
+});
+
+/** Runs a graph with one float input x [rows, 1] and returns its outputs' bytes. */
+async function run(nodes: NodeProto[], inits: TensorProto[], outputs: string[], x: Float32Array): Promise<Buffer[]> {
+  const graph = onnx.GraphProto.create({ name: 't', node: nodes, initializer: inits, input: [info('x', [x.length, 1])], output: outputs.map((o) => info(o, [])) });
+  const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })], graph });
+  const s = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
+  const out = await s.run({ x: new ort.Tensor('float32', x, [x.length, 1]) });
+  return outputs.map((o) => Buffer.from((out[o]!.data as Float32Array).buffer.slice(0)));
+}
+
+/** A sparse map as the emitter writes it: ScatterND(base, dst, Mul(Gather(x, src), val)). */
+function sparseMap(name: string, x: string, base: string, src: number[], dst: number[], val: number[]): { nodes: NodeProto[]; inits: TensorProto[] } {
+  return {
+    nodes: [
+      node('Gather', [x, `${name}.src`], `${name}.inputs`, { axis: 0 }),
+      node('Mul', [`${name}.inputs`, `${name}.val`], `${name}.terms`),
+      node('ScatterND', [base, `${name}.dst`, `${name}.terms`], name, { reduction: 'add' }),
+    ],
+    inits: [i64(`${name}.src`, src), i64(`${name}.dst`, dst, [dst.length, 1]), f32(`${name}.val`, val, [val.length, 1])],
+  };
+}
+
+describe('simplifyPinned', () => {
+  it('a scatter-add of zeros is its data: what only it read is dropped', async () => {
+    // y = x + 0·softmax(x): the "attention" feeding the zero map goes, y is x
+    const sm = [node('Softmax', ['x'], 'att', { axis: 0 })];
+    const zero = sparseMap('out', 'att', 'x', [0], [0], [0]);
+    const y = node('Add', ['out', 'x'], 'y');
+    const nodes = [...sm, ...zero.nodes, y];
+    const s = simplifyPinned(nodes, zero.inits, ['y']);
+    expect(s.nodes.map((n) => n.opType)).toEqual(['Add']);
+    expect(s.nodes[0]!.input).toEqual(['x', 'x']);
+    expect(s.inits).toEqual([]);
+    const x = Float32Array.from([3, -1.5, 7, 0.25]);
+    expect(await run(s.nodes, s.inits, ['y'], x)).toEqual(await run(nodes, zero.inits, ['y'], x));
+    // a map with one nonzero value stays (densified: Gather, MatMul, ScatterND)
+    const one = sparseMap('out', 'att', 'x', [0], [0], [2]);
+    const kept = simplifyPinned([...sm, ...one.nodes, y], one.inits, ['y']);
+    expect(kept.nodes.map((n) => n.opType)).toEqual(['Softmax', 'Gather', 'MatMul', 'ScatterND', 'Add']);
+    // a graph output is never replaced by its data (only densified)
+    expect(simplifyPinned([...sm, ...zero.nodes], zero.inits, ['out']).nodes.map((n) => n.opType)).toEqual(['Softmax', 'Gather', 'MatMul', 'ScatterND']);
+  });
+
+  it('a sparse map becomes a dense block with the same bits; into zeros of its width, the product is the result', async () => {
+    const rows = 12;
+    const src = [3, 0, 7, 3, 11, 5, 0, 9];
+    const dst = [1, 4, 0, 2, 4, 3, 0, 1];
+    const val = [1, -256, 0.5, 65536, 3, -1, 1 / 1024, 7];
+    const x = Float32Array.from({ length: rows }, (_, k) => (k * 37) % 101 - 40);
+    // into the residual itself
+    const into = sparseMap('m', 'x', 'x', src, dst, val);
+    const d1 = simplifyPinned(into.nodes, into.inits, ['m']);
+    expect(d1.nodes.map((n) => n.opType)).toEqual(['Gather', 'MatMul', 'ScatterND']);
+    expect(await run(d1.nodes, d1.inits, ['m'], x)).toEqual(await run(into.nodes, into.inits, ['m'], x));
+    // into zeros [5, 1] that every row of the map writes (an MLP's up map): MatMul only, after the Gather
+    const zeros = [node('Mul', ['x', 'zero'], 'xz'), node('Slice', ['xz', 'z0', 'z1', 'z0'], 'zrow'), node('Expand', ['zrow', 'shape'], 'zeros')];
+    const zi = [f32('zero', [0], [1]), i64('z0', [0]), i64('z1', [1]), i64('shape', [5, 1])];
+    const up = sparseMap('h', 'x', 'zeros', src, dst, val);
+    const before = [...zeros, ...up.nodes, node('Relu', ['h'], 'r')];
+    const d2 = simplifyPinned(before, [...zi, ...up.inits], ['r']);
+    expect(d2.nodes.map((n) => n.opType)).toEqual(['Gather', 'MatMul', 'Relu']);
+    expect(await run(d2.nodes, d2.inits, ['r'], x)).toEqual(await run(before, [...zi, ...up.inits], ['r'], x));
+    // zeros wider than the rows written: the scatter stays
+    const wide = [...zi.slice(0, 3), i64('shape', [6, 1])];
+    expect(simplifyPinned(before, [...wide, ...up.inits], ['r']).nodes.map((n) => n.opType)).toEqual(['Mul', 'Slice', 'Expand', 'Gather', 'MatMul', 'ScatterND', 'Relu']);
+  });
+
+  it('denseMap keeps a map sparse where two entries share a cell or the block is too big', () => {
+    expect(denseMap([1, 1], [0, 0], [1, 2])).toBeNull();
+    const dense = denseMap([4, 2], [1, 3], [5, 6]);
+    expect(dense).toEqual({ rowsRead: [2, 4], rowsWritten: [1, 3], block: Float32Array.from([0, 5, 6, 0]) });
+    // 100 entries on a diagonal of 100 x 100 = 10,000 cells: 100 an entry, more than the 32 allowed
+    const diag = Array.from({ length: 100 }, (_, k) => k);
+    expect(denseMap(diag, diag, diag.map(() => 1))).toBeNull();
+    expect(denseMap(diag.slice(0, 60), diag.slice(0, 60), diag.slice(0, 60))).not.toBeNull(); // 3,600 cells: small
+  });
+
+  it('sudoku.c -O2 pinned at every pc emits the routed graph\'s bits at every step', async () => {
+    const m = await compile(new Uint8Array(readFileSync('wasm-samples/c/showcase/sudoku.O2.wasm')), { filename: 'sudoku.O2.wasm' });
+    const runWith = async (pin: PinPolicy) => {
+      const model = await TransformerModel.load(m.onnx, { pin });
+      const at = model.inputAddress() as number;
+      const mem = model.newMemory();
+      mem.write(model.layout.memory!, at, inputImage('11' + '0'.repeat(79)));
+      const records: StepRecord[] = [];
+      const [o] = await model.runBatch('compute', [[at]], [mem], { record: (r) => records.push(r) });
+      return { o: o!, records, pins: model.pinnedPcs().length };
+    };
+    const [p, r] = [await runWith('always'), await runWith('never')];
+    expect(new TextDecoder().decode(p.o.output)).toBe('no solution\n');
+    expect(p.o).toEqual(r.o);
+    expect(p.records.length).toBe(r.records.length);
+    r.records.forEach((rec, k) => {
+      for (const [name, t] of Object.entries(rec.outputs)) {
+        const a = Buffer.from((t.data as Float32Array).buffer, (t.data as Float32Array).byteOffset, (t.data as Float32Array).byteLength);
+        const b = p.records[k]!.outputs[name]!.data as Float32Array;
+        expect(a.equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)), `step ${k}: ${name}`).toBe(true);
+      }
+    });
+    expect(p.pins).toBeGreaterThan(10);
+  }, 240_000);
+});
