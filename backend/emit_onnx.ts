@@ -25,6 +25,7 @@ import onnxProto from 'onnx-proto';
 import type { ExpertWeights, ModelWeights, SparseMap } from './assemble_weights.js';
 import { denseOf } from './assemble_weights.js';
 import { exitDepths, LAYOUT_KEY, traceOutputNames, type ModelLayout, type Routing } from '../format/layout.js';
+import { CACHE_KEYS, CACHE_VALUES } from '../format/memory.js';
 
 const { onnx } = onnxProto;
 
@@ -601,13 +602,14 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
   if (em instanceof RoutedEmitter) em.embedded(x);
   const rows = (name: string, t: string, shape: number[]) => gw.reshape(name, gw.op('Transpose', `${name}.T`, [t], { perm: [1, 0] }), shape);
   // a head's keys are the rows' first K features and its values features [V0, V1) (format/memory.ts
-  // headWidths): cut off the cache once a step when narrower (a 'unique' lookup: the address bits,
-  // sink and pad, then the byte), so every layer's scores and mix multiply only those
+  // headWidths; a 'unique' lookup: the address bits, sink and pad, then the byte): the cache comes
+  // in as those two inputs, so every layer's scores and mix multiply only them, and this step's
+  // pending rows are cut the same way
   const { keys: K, valueStart: V0, valueEnd: V1 } = dims.head;
   const features = (name: string, t: string, start: number, end: number) =>
     start === 0 && end === F ? t : gw.op('Slice', name, [t, gw.int64(`${name}.start`, [start]), gw.int64(`${name}.end`, [end]), gw.int64(`${name}.axes`, [2])]);
-  const keysT = hasCache ? gw.op('Transpose', 'cache.keysT', [features('cache.keys', 'cache', 0, K)], { perm: [0, 2, 1] }) : '';
-  const cacheValues = hasCache ? features('cache.values', 'cache', V0, V1) : '';
+  const keysT = CACHE_KEYS; // [batch, K, rows]: the keys already transposed (format/memory.ts)
+  const cacheValues = CACHE_VALUES; // [batch, rows, V1 - V0]
   // trace outputs (format/layout.ts traceOutputNames): the lookups of every attention layer
   const traced: string[] = [];
   const exits = exitDepths(layout);
@@ -678,7 +680,7 @@ export function emitOnnx(w: ModelWeights, layout: ModelLayout, routing: Routing)
   const inputs = [valueInfo('token', ['batch', dims.tokenIn])];
   if (routing === 'gather') inputs.unshift(valueInfo('pc', [1], onnx.TensorProto.DataType.INT64));
   else inputs.unshift(valueInfo('route', ['batch', E]));
-  if (hasCache) inputs.push(valueInfo('cache', ['batch', 'rows', F]));
+  if (hasCache) inputs.push(valueInfo(CACHE_KEYS, ['batch', K, 'rows']), valueInfo(CACHE_VALUES, ['batch', 'rows', V1 - V0]));
   const hasEntries = hasCache && dims.ports > 0;
   const flats = hasEntries ? em.mapEach('readout.entries_map', depths.map((d) => ({ name: `${prefix(d)}.entries_map`, x: input(d) })), experts.map((e) => e.entries!)) : [];
   const entryOuts = flats.map((f, k) => rows(`${prefix(depths[k] as number | null)}.entries`, f, [0, dims.ports, F]));

@@ -70,12 +70,19 @@ function decodeTensor(t: TensorProto): Const | null {
 }
 
 export function writeTensor(name: string, c: Const): TensorProto {
+  // little-endian, as every platform ONNX Runtime runs on is (the typed arrays' own order)
   const n = c.data.length;
-  const raw = new Uint8Array((c.type === FLOAT ? 4 : 8) * n);
-  const view = new DataView(raw.buffer);
-  for (let i = 0; i < n; i++) {
-    if (c.type === FLOAT) view.setFloat32(4 * i, c.data[i] as number, true);
-    else view.setBigInt64(8 * i, BigInt(c.data[i] as number), true);
+  let raw: Uint8Array;
+  if (c.type === FLOAT) raw = new Uint8Array((c.data instanceof Float32Array ? c.data.slice() : Float32Array.from(c.data)).buffer);
+  else {
+    // two's complement words of safe integers, without a BigInt per element
+    const words = new Int32Array(2 * n);
+    for (let i = 0; i < n; i++) {
+      const x = c.data[i] as number;
+      words[2 * i] = x | 0;
+      words[2 * i + 1] = Math.floor(x / 2 ** 32);
+    }
+    raw = new Uint8Array(words.buffer);
   }
   return onnx.TensorProto.create({ name, dataType: c.type, dims: c.dims, rawData: raw });
 }

@@ -11,7 +11,7 @@ import { Checker } from './checker.js';
 import { DataSegment, decodeBase64, LOOKUP_KINDS, memoryLayout, MemoryLayout } from './memory.js';
 import { tokenLayout, TokenIn, TokenOut, type TokenShape } from './token.js';
 
-export const FORMAT_VERSION = 'wasmformer/6';
+export const FORMAT_VERSION = 'wasmformer/7';
 export const LAYOUT_KEY = 'wasmformer.layout';
 
 /** Bounds that keep a model runnable (and every pc and count an exact float32 integer). */

@@ -2,7 +2,8 @@
 //
 // Memory is a KV cache of byte entries. Each row has F features:
 //   addr bits α_0..α_{A-1} | sink | pad | epoch bits τ_0..τ_{E-1} | tick | value byte
-// (a 'unique' lookup's keys are the first A + 2 features and its value the last one: headWidths)
+// (a 'unique' lookup's keys are the first A + 2 features and its value the last one: headWidths;
+// the model takes them as two inputs, CACHE_KEYS and CACHE_VALUES)
 // The write time of an entry is (epoch, tick): epoch = ⌊step / T⌋ and
 // tick = (step mod T)·S + storeIndex, with S = stores-per-step slots and
 // T = TICKS / S. The backend writes rows of this shape (data segments, pending rows,
@@ -95,6 +96,29 @@ export interface HeadWidths {
  */
 export function headWidths(mem: MemoryLayout): HeadWidths {
   return mem.lookup === 'unique' ? { keys: mem.col.pad + 1, valueStart: mem.col.value, valueEnd: mem.col.value + 1 } : { keys: mem.features, valueStart: 0, valueEnd: mem.features };
+}
+
+/**
+ * The model's two cache inputs (a model with memory; DESIGN.md §5): the rows' key features
+ * transposed, [batch, keys, rows], and their value features, [batch, rows, valueEnd − valueStart]
+ * (headWidths). The runtime keeps them beside its rows and copies in only the rows a step
+ * changed, so no step slices or transposes the whole cache in the graph.
+ */
+export const CACHE_KEYS = 'cache_keys';
+export const CACHE_VALUES = 'cache_values';
+
+/** The cache inputs' data for rows (each F features), one execution: keys [K, n] and values [n, V]. */
+export function cacheInputData(mem: MemoryLayout, rows: ReadonlyArray<ArrayLike<number>>): { keys: Float32Array; values: Float32Array; K: number; V: number } {
+  const { keys: K, valueStart: V0, valueEnd } = headWidths(mem);
+  const V = valueEnd - V0;
+  const n = rows.length;
+  const keys = new Float32Array(K * n);
+  const values = new Float32Array(n * V);
+  rows.forEach((row, r) => {
+    for (let j = 0; j < K; j++) keys[j * n + r] = row[j] as number;
+    for (let j = 0; j < V; j++) values[r * V + j] = row[V0 + j] as number;
+  });
+  return { keys, values, K, V };
 }
 
 /** Position features of step p (p = 0 is the initial memory image; steps start at 1). */

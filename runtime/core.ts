@@ -13,7 +13,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { RunError, TrapCode, trapMessage } from '../format/errors.js';
 import { exitDepths, graphOutputs, stepOutputNames, tokenShape, traceOutputs, type ModelLayout } from '../format/layout.js';
 import { cutModel, readModelFile, type ModelFileInfo } from '../format/model_file.js';
-import { decodeRows, entryRow, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf } from '../format/memory.js';
+import { CACHE_KEYS, CACHE_VALUES, decodeRows, entryRow, headWidths, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf, type HeadWidths } from '../format/memory.js';
 import { decodeToken, encodeToken, type StepState } from '../format/token.js';
 import { HEAP_BASE_EXPORT } from '../format/io.js';
 import { decodeLookups, type StepDetail } from './trace.js';
@@ -297,7 +297,7 @@ function checkShapes(info: ModelFileInfo): void {
     token: [null, L.tokenIn.width],
     'readout.next': [null, L.tokenOut.width],
     ...(L.routing === 'onehot' ? { route: [null, L.experts.length] } : { pc: [1] }),
-    ...(L.memory ? { cache: [null, null, F] } : {}),
+    ...(L.memory ? { [CACHE_KEYS]: [null, headWidths(L.memory).keys, null], [CACHE_VALUES]: [null, null, headWidths(L.memory).valueEnd - headWidths(L.memory).valueStart] } : {}),
   };
   for (const d of [null, ...exitDepths(L)]) {
     const n = stepOutputNames(L, d);
@@ -321,6 +321,8 @@ export class TransformerModel {
   private readonly exits = new Map<number, Promise<StepSession>>();
   /** Sessions pinned at one pc, each cut at that expert's exit (LoadOptions.pin). */
   private readonly pinned = new Map<number, Promise<StepSession>>();
+  /** The pcs whose pinned session is made (or failed to be): 'auto' runs a pc on the routed graph until then. */
+  private readonly pinnedReady = new Set<number>();
   /** Milliseconds the steps at each not yet pinned pc have spent in session.run. */
   private readonly spentAt = new Map<number, number>();
 
@@ -377,6 +379,7 @@ export class TransformerModel {
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model pinned at pc ${pc}: ${(e as Error).message.split('\n')[0]}`); },
       );
       this.pinned.set(pc, s);
+      s.then(() => this.pinnedReady.add(pc), () => this.pinnedReady.add(pc));
       this.spentAt.delete(pc);
     }
     return s;
@@ -402,7 +405,7 @@ export class TransformerModel {
     const ort = bindingOf(opts.ort);
     const info = readModelFile(bytes);
     const { layout, inputs } = info;
-    const want = [layout.routing === 'gather' ? 'pc' : 'route', 'token', ...(layout.memory ? ['cache'] : [])];
+    const want = [layout.routing === 'gather' ? 'pc' : 'route', 'token', ...(layout.memory ? [CACHE_KEYS, CACHE_VALUES] : [])];
     if (want.join() !== inputs.join()) throw new RunError(`model inputs are [${inputs.join(', ')}], expected [${want.join(', ')}] for its layout`);
     checkShapes(info);
     const provider = opts.provider ?? 'cpu';
@@ -509,7 +512,7 @@ export class TransformerModel {
           route = new Float32Array(R * E);
           feeds.route = new ort.Tensor('float32', route, [R, E]);
         }
-        cache = mem ? new BatchCache(ort, F, padRow(mem)) : null;
+        cache = mem ? new BatchCache(ort, F, padRow(mem), headWidths(mem)) : null;
       }
       if (group.length !== last.length || group.some((b, k) => last[k] !== b)) for (const b of group) if (memories[b]) memories[b].dirtyAll = true;
       last = group;
@@ -524,7 +527,7 @@ export class TransformerModel {
         }
         encodeToken(L.tokenIn, shape, token, k * L.tokenIn.width, states[b], time);
       });
-      if (cache) feeds.cache = cache.tensor(group.map((b) => memories[b]));
+      if (cache) Object.assign(feeds, cache.tensors(group.map((b) => memories[b])));
       // a traced step runs every layer (its lookups are fetched); else its expert's exit, if any
       const exit = routed && !detail && this.earlyExit ? L.experts[pcs[group[0]]]?.exit ?? null : null;
       const names = stepOutputNames(L, exit);
@@ -532,12 +535,16 @@ export class TransformerModel {
       // a traced step with detail runs the whole graph; others their pc's pinned session, once it has one
       const pc = pcs[group[0]];
       const pinnable = this.pin !== 'never' && !detail && R <= PIN_MAX_ROWS && (this.pinned.has(pc) || this.pinned.size < maxPinned(this.bytes.length));
-      const pinned = pinnable && (this.pin === 'always' || this.pinned.has(pc));
+      // 'auto' makes a pinned session while steps run (ONNX Runtime makes it off this thread): a
+      // step at its pc runs on the routed graph until it is made (the outputs are the same bits)
+      const making = this.pin === 'auto' && this.pinned.has(pc) && !this.pinnedReady.has(pc);
+      const pinned = pinnable && !making && (this.pin === 'always' || this.pinned.has(pc));
       const at = await (pinned ? this.pinnedAt(pc, exit) : this.sessionAt(exit));
       const runFeeds = exit === null && !pinned ? feeds : Object.fromEntries(Object.entries(feeds).filter(([k]) => at.inputs.has(k)));
-      const t0 = pinnable && !pinned ? performance.now() : 0;
+      const counted = pinnable && !pinned && !making;
+      const t0 = counted ? performance.now() : 0;
       const out = await at.session.run(runFeeds, fetches);
-      if (pinnable && !pinned) {
+      if (counted) {
         // ski rental: pin once the steps here cost what pinning costs (pinAfterMs). A pc's first
         // step is not counted: a session's first runs are slow (its buffers are allocated)
         const before = this.spentAt.get(pc);
@@ -586,7 +593,7 @@ export class TransformerModel {
               trap: tok.trap,
               out: tok.out,
               writes,
-              reads: mem && feeds.cache ? decodeLookups(L, out, feeds.cache, k) : [],
+              reads: mem && cache ? decodeLookups(L, out, cache.rowsTensor(), k) : [],
             };
           }
           opts.trace!(ev);
@@ -636,23 +643,52 @@ function mostPopulousPc(live: readonly number[], pcs: readonly number[]): number
 }
 
 /**
- * The [B, rows, F] cache tensor of a batch, kept between steps. rows covers the longest cache
- * in the batch with an eighth to spare (shorter ones are filled with pad rows, which never
- * win a lookup), so a growing cache is re-laid out only when it outgrows that, not on every
- * new row; meanwhile only rows written since the last step are copied in.
+ * The cache inputs of a batch (format/memory.ts CACHE_KEYS, CACHE_VALUES), kept between steps:
+ * the rows' keys transposed, [B, K, rows], and their values, [B, rows, V], beside the rows
+ * themselves, [B, rows, F] (what a trace reads). rows covers the longest cache in the batch with
+ * an eighth to spare (shorter ones are filled with pad rows, which never win a lookup), so a
+ * growing cache is re-laid out only when it outgrows that, not on every new row; meanwhile only
+ * rows written since the last step are copied in.
  */
 class BatchCache {
   private buf = new Float32Array(0);
+  private keys = new Float32Array(0);
+  private values = new Float32Array(0);
   private rows = -1;
   private B = 0;
-  private t: Tensor | null = null;
+  private feeds: Record<string, Tensor> = {};
+  private all: Tensor | null = null;
+  private readonly K: number;
+  private readonly V0: number;
+  private readonly V: number;
   constructor(
     private readonly ort: OrtBinding,
     private readonly F: number,
     private readonly pad: Float32Array,
-  ) {}
+    widths: HeadWidths,
+  ) {
+    this.K = widths.keys;
+    this.V0 = widths.valueStart;
+    this.V = widths.valueEnd - widths.valueStart;
+  }
 
-  tensor(memories: MemoryState[]): Tensor {
+  /** The rows, [B, rows, F], as last fed (for a trace). */
+  rowsTensor(): Tensor {
+    if (!this.all) this.all = new this.ort.Tensor('float32', this.buf.subarray(0, this.B * this.rows * this.F), [this.B, this.rows, this.F]);
+    return this.all;
+  }
+
+  /** Copies one row's features into the rows, keys and values at row r of batch row b. */
+  private put(b: number, r: number, row: Float32Array): void {
+    const { F, K, V, V0, rows } = this;
+    this.buf.set(row, (b * rows + r) * F);
+    const kt = b * K * rows + r;
+    for (let j = 0; j < K; j++) this.keys[kt + j * rows] = row[j] as number;
+    const v = (b * rows + r) * V;
+    for (let j = 0; j < V; j++) this.values[v + j] = row[V0 + j] as number;
+  }
+
+  tensors(memories: MemoryState[]): Record<string, Tensor> {
     const B = memories.length;
     const F = this.F;
     let need = 1;
@@ -662,21 +698,28 @@ class BatchCache {
       need = need + Math.ceil(need / 8);
       this.rows = need;
       this.B = B;
-      if (this.buf.length < B * need * F) this.buf = new Float32Array(Math.ceil(B * need * F * 1.25));
-      this.t = new this.ort.Tensor('float32', this.buf.subarray(0, B * need * F), [B, need, F]);
+      if (this.buf.length < B * need * F) {
+        this.buf = new Float32Array(Math.ceil(B * need * F * 1.25));
+        this.keys = new Float32Array(Math.ceil(B * need * this.K * 1.25));
+        this.values = new Float32Array(Math.ceil(B * need * this.V * 1.25));
+      }
+      this.feeds = {
+        [CACHE_KEYS]: new this.ort.Tensor('float32', this.keys.subarray(0, B * this.K * need), [B, this.K, need]),
+        [CACHE_VALUES]: new this.ort.Tensor('float32', this.values.subarray(0, B * need * this.V), [B, need, this.V]),
+      };
+      this.all = null;
     }
     memories.forEach((m, b) => {
-      const base = b * this.rows * F;
       if (rebuild || m.dirtyAll) {
-        this.buf.set(m.rows.subarray(0, m.count * F), base);
-        for (let r = m.count; r < this.rows; r++) this.buf.set(this.pad, base + r * F);
+        for (let r = 0; r < m.count; r++) this.put(b, r, m.rows.subarray(r * F, (r + 1) * F));
+        for (let r = m.count; r < this.rows; r++) this.put(b, r, this.pad);
       } else {
-        for (const r of m.dirtyRows) this.buf.set(m.rows.subarray(r * F, (r + 1) * F), base + r * F);
+        for (const r of m.dirtyRows) this.put(b, r, m.rows.subarray(r * F, (r + 1) * F));
       }
       m.dirtyRows = [];
       m.dirtyAll = false;
     });
-    return this.t!;
+    return this.feeds;
   }
 }
 

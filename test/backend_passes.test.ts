@@ -28,7 +28,7 @@ import { decodeToken, encodeToken } from '../format/token.js';
 import { exitDepths, tokenShape, traceOutputs } from '../format/layout.js';
 import { expertDepth } from '../backend/assemble_weights.js';
 import { maxExits } from '../backend/index.js';
-import { keepsRow, padRow, rowAddress, timeOf } from '../format/memory.js';
+import { CACHE_KEYS, CACHE_VALUES, cacheInputData, keepsRow, padRow, rowAddress, timeOf } from '../format/memory.js';
 import { compile, instantiate, NativeInstance, RunError } from '../index.js';
 import { TransformerModel, initialRows } from '../runtime/transformer.js';
 import { evalGraph } from './support/graph_eval.js';
@@ -346,7 +346,7 @@ describe('emitted ONNX model', () => {
         const inputs = (graph.input ?? []).map((i) => i.name);
         const outputs = (graph.output ?? []).map((o) => o.name);
         const mem = r.layout.memory;
-        expect(inputs, at).toEqual([routing === 'gather' ? 'pc' : 'route', 'token', ...(mem ? ['cache'] : [])]);
+        expect(inputs, at).toEqual([routing === 'gather' ? 'pc' : 'route', 'token', ...(mem ? [CACHE_KEYS, CACHE_VALUES] : [])]);
         // the step outputs, then the trace outputs the layout names (format/layout.ts traceOutputs), then the exits'
         const exitOuts = exitDepths(r.layout).flatMap((d) => (mem && r.layout.storePorts > 0 ? [`exit${d}.next`, `exit${d}.entries`] : [`exit${d}.next`]));
         expect(outputs, at).toEqual([...(mem && r.layout.storePorts > 0 ? ['readout.next', 'readout.entries'] : ['readout.next']), ...traceOutputs(r.layout), ...exitOuts]);
@@ -359,20 +359,17 @@ describe('emitted ONNX model', () => {
   });
 
   it('carries a layout with every export, and names nodes by layer and role', () => {
-    // Besides layerN.(attn|mlp).*, embed and readout.*, memory models have shared nodes,
-    // cache.keysT (the transposed keys, computed once for all layers) and, with 'unique'
-    // lookups, cache.keys and cache.values (the features a head compares and reads), and routed
-    // models a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into)
+    // Besides layerN.(attn|mlp).*, embed and readout.*, routed models have a zero_row and zerosN (the [N, B] zeros fresh sparse outputs are scattered into)
     // and bounds.row / bounds.flat / bounds (the pc row of every bound, split into them),
     // entries.{src,dst,val}(.region) (the active expert's entries of every map, split into the maps';
     // the values through entries.val.gN… groups) and embed.cols (the expert's embedding columns).
-    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|embed\.cols|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|cache\.(keysT|keys|values)|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?|entries\.(src|dst|val)(\.region|(\.g\d+)+)?)$/;
+    const nameRe = /^(layer(\d+)\.(attn|mlp)\.[A-Za-z0-9_.]+|embed|embed\.T|embed\.cols|readout\.[A-Za-z0-9_.]+|exit\d+\.[A-Za-z0-9_.]+|zero_row(\.one)?|zeros\d+|bounds(\.row|\.flat)?|entries\.(src|dst|val)(\.region|(\.g\d+)+)?)$/;
     for (const s of samples) {
       for (const routing of ROUTINGS) {
         const r = getForm(s.name, routing);
         const at = `${s.name} (${routing})`;
         const { model, layout } = decode(r.onnx);
-        expect(layout.format).toBe('wasmformer/6');
+        expect(layout.format).toBe('wasmformer/7');
         expect(layout.routing).toBe(routing);
         expect(layout.entries.map((e) => e.name).sort(), at).toEqual(s.exports.map((e) => e.name).sort());
         for (const ex of s.exports) {
@@ -527,9 +524,9 @@ describe('reference graph evaluator agrees with ONNX Runtime', () => {
           let n = 1;
           while (n < rows.length) n *= 2;
           while (rows.length < n) rows.push(padRow(mem));
-          const flat = new Float32Array(rows.length * F);
-          rows.forEach((row, i) => flat.set(row, i * F));
-          feeds.cache = new ort.Tensor('float32', flat, [1, rows.length, F]);
+          const c = cacheInputData(mem, rows);
+          feeds[CACHE_KEYS] = new ort.Tensor('float32', c.keys, [1, c.K, rows.length]);
+          feeds[CACHE_VALUES] = new ort.Tensor('float32', c.values, [1, rows.length, c.V]);
         }
         const out = await model.session.run(feeds);
         const nextT = out['readout.next'].data as Float32Array;

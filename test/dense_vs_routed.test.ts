@@ -16,6 +16,7 @@ import { loadSamples, sampleWasm } from '../wasm-samples/samples.js';
 import { compile } from '../index.js';
 import { TransformerModel, decodeMemory, type Outcome, type StepRecord } from '../runtime/transformer.js';
 import type { Routing } from '../format/layout.js';
+import { CACHE_KEYS, CACHE_VALUES } from '../format/memory.js';
 import { NativeInstance } from '../harness/native.js';
 import { chainedLoops } from '../bench/programs.js';
 
@@ -94,7 +95,7 @@ function compareSteps(rRecords: StepRecord[], dRecords: StepRecord[], E: number,
             expect(ds.outputs[name].dims, `${at}: ${name} dims`).toEqual(t.dims);
             expect(Buffer.compare(bits(ds.outputs[name].data), bits(t.data)), `${at}: ${name} bits`).toBe(0);
           }
-          for (const name of ['token', 'cache']) {
+          for (const name of ['token', CACHE_KEYS, CACHE_VALUES]) {
             if (!rs.feeds[name]) continue;
             expect(Buffer.compare(bits(ds.feeds[name].data), bits(rs.feeds[name].data)), `${at}: ${name} feed`).toBe(0);
           }

@@ -21,6 +21,7 @@ import { foldConstants } from '../format/fold.js';
 import onnxProto from 'onnx-proto';
 import { stepOutputNames } from '../format/layout.js';
 import { inputImage } from '../format/io.js';
+import { CACHE_KEYS, CACHE_VALUES } from '../format/memory.js';
 
 const samples = loadSamples();
 
@@ -115,13 +116,13 @@ describe('pinned sessions', () => {
     const m = await compile(new Uint8Array(readFileSync('wasm-samples/c/showcase/hello.O2.wasm')), { filename: 'hello.O2.wasm' });
     const n = stepOutputNames(m.layout, null);
     const outs = [n.next, ...(n.entries !== null ? [n.entries] : [])];
-    expect(readModelFile(m.onnx).inputs).toEqual(['pc', 'token', 'cache']);
+    expect(readModelFile(m.onnx).inputs).toEqual(['pc', 'token', CACHE_KEYS, CACHE_VALUES]);
     const inputs = m.layout.experts.map((_, pc) => cutModel(m.onnx, outs, { pc }).inputs.join());
     // an expert without lookups loses every attention layer (their maps add zeros), and so the cache
-    expect(new Set(inputs)).toEqual(new Set(['token,cache', 'token']));
-    const pc = inputs.indexOf('token,cache');
+    expect(new Set(inputs)).toEqual(new Set([`token,${CACHE_KEYS},${CACHE_VALUES}`, 'token']));
+    const pc = inputs.indexOf(`token,${CACHE_KEYS},${CACHE_VALUES}`);
     const session = await ort.InferenceSession.create(cutModel(m.onnx, outs, { pc }).bytes);
-    expect([...session.inputNames]).toEqual(['token', 'cache']);
+    expect([...session.inputNames]).toEqual(['token', CACHE_KEYS, CACHE_VALUES]);
     expect(() => cutModel(m.onnx, outs, { pc: 1.5 })).toThrow(/cannot pin pc to 1.5/);
   });
 
