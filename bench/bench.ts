@@ -405,7 +405,8 @@ async function main(): Promise<number> {
     await longTrace(cfg, samples, 'countdown', 'countdown', cfg.longTraceSeconds, 16_383, true),
   ];
   const cprograms: CProgramResult[] = await benchCPrograms({
-    maxRetired: cfg.quick ? 5_000 : 25_000,
+    maxRetired: cfg.quick ? 5_000 : 70_000,
+    batchMaxRetired: cfg.quick ? 5_000 : 25_000,
     batches: cfg.quick ? [64] : [64, 1024],
     batchSecondsCap: cfg.quick ? 20 : 120,
     workers: cfg.workers,

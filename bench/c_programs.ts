@@ -7,7 +7,7 @@
 // instructions per step, transformer wall time single-stream (B = 1: the median of B1_REPEATS
 // runs after a warm-up run of the same input), and native
 // V8 time for the same call. Then batched throughput: B = 64 and 1024 independent invocations
-// (the program's inputs round-robin, each on its own memory) in one runBatch, on one session
+// (the program's inputs retiring at most batchMaxRetired instructions, round-robin, each on its own memory) in one runBatch, on one session
 // and split over worker threads (runtime/parallel.ts, --workers, default one per core).
 
 import { compile } from '../index.js';
@@ -68,7 +68,7 @@ async function runInputs(model: TransformerModel | ParallelModel, inputs: string
   return { outputs: outs.map((o) => new TextDecoder().decode(o.output)), steps: outs.map((o) => o.steps), ms };
 }
 
-export async function benchCPrograms(opts: { maxRetired: number; batches: number[]; batchSecondsCap: number; workers: number; provider?: string; earlyExit?: boolean; pin?: PinPolicy; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
+export async function benchCPrograms(opts: { maxRetired: number; batchMaxRetired?: number; batches: number[]; batchSecondsCap: number; workers: number; provider?: string; earlyExit?: boolean; pin?: PinPolicy; onProgress?: (s: string) => void }): Promise<CProgramResult[]> {
   const results: CProgramResult[] = [];
   for (const p of loadCatalogue().showcase) {
     opts.onProgress?.(`C ${p.name}: compiling`);
@@ -96,12 +96,16 @@ export async function benchCPrograms(opts: { maxRetired: number; batches: number
     }
     const parallel = opts.workers > 1 ? await ParallelModel.load(m.onnx, { provider: opts.provider, workers: opts.workers, pin: opts.pin, ...(opts.earlyExit !== undefined ? { earlyExit: opts.earlyExit } : {}) }) : null;
     // warm-up of every worker (its sessions, one per exit the run reaches, are made on first use)
-    if (parallel && kept.length) await runInputs(parallel, Array.from({ length: parallel.workerCount * MIN_ROWS_PER_WORKER }, (_, i) => kept[i % kept.length].input));
+    const warm = kept.filter((k) => k.retired <= (opts.batchMaxRetired ?? opts.maxRetired));
+    if (parallel && warm.length) await runInputs(parallel, Array.from({ length: parallel.workerCount * MIN_ROWS_PER_WORKER }, (_, i) => warm[i % warm.length].input));
+    // batches take the inputs retiring at most batchMaxRetired instructions (B = 1024 of the long
+    // ones would take many minutes)
+    const short = kept.filter((k) => k.retired <= (opts.batchMaxRetired ?? opts.maxRetired));
     for (const B of opts.batches) {
-      if (kept.length === 0) break;
+      if (short.length === 0) break;
       const last = r.batched.filter((b) => b.workers === 1).pop();
       if (last && last.seconds * (B / last.batch) > opts.batchSecondsCap) break; // would take too long
-      const inputs = Array.from({ length: B }, (_, i) => kept[i % kept.length]);
+      const inputs = Array.from({ length: B }, (_, i) => short[i % short.length]);
       const retired = inputs.reduce((s, k) => s + k.retired, 0);
       for (const runner of parallel ? [model, parallel] : [model]) {
         const workers = runner instanceof ParallelModel ? runner.workerCount : 1;

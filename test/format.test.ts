@@ -189,7 +189,7 @@ describe('TransformerModel.load on edited model files', () => {
     {
       what: 'memory removed from a memory model',
       sample: 'data_segments/gather',
-      field: /model inputs are \[pc, token, cache_keys, cache_values\], expected \[pc, token\]/
+      field: /model inputs are \[pc, token, cache_keys, cache_values\], expected \[pc, token\]/,
       edit: (l) => {
         l.memory = null;
         l.storePorts = 0;
