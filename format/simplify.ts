@@ -3,13 +3,16 @@
 // Once format/fold.ts has evaluated a pinned graph's routing (format/model_file.ts cutModel), the
 // pinned expert's linear maps are plain constants: every sparse map is a Gather of the rows it
 // reads by constant indices, a Mul by constant values and a scatter-add (ScatterND, reduction
-// add) at constant target rows (backend/emit_onnx.ts). Two exact rewrites then make its steps
+// add) at constant target rows (backend/emit_onnx.ts). Three exact rewrites then make its steps
 // cheaper, and dead-node elimination drops what they leave unread:
 //   1. a scatter-add of zeros is its data input (pruneZeroUpdates): the one zero entry that
 //      stands in for an empty map, so a layer where the expert has no heads loses its whole
 //      attention (queries, scores and softmax over the cache, mix), and the cache input goes
 //      when no layer of the expert reads it;
-//   2. a sparse map becomes a dense block between the rows it reads and the rows it writes
+//   2. a Concat input of length 0 along the Concat's axis is dropped (dropEmptyConcatInputs):
+//      a layer where the expert has heads but no pending rows concatenates empty pending scores
+//      and values to the cache's, and the pending rows' nodes go;
+//   3. a sparse map becomes a dense block between the rows it reads and the rows it writes
 //      (densifyMaps): a Gather of those rows, one MatMul, and a scatter-add of the product (none
 //      when it writes every row of zeros it is added into, as an MLP's up map does). At batch 1
 //      ONNX Runtime takes about 15 ns an entry for the sparse form's three nodes (Gather, Mul,
@@ -48,6 +51,7 @@ export function simplifyPinned(nodes: NodeProto[], inits: TensorProto[], graphOu
     return t ? readTensor(t) : null;
   };
   let out = pruneZeroUpdates(nodes, constant, graphOutputs);
+  out = dropEmptyConcatInputs(out, constant, graphOutputs);
   out = densifyMaps(out, constant, (name, c) => added.set(name, c));
   out = liveNodes(out, graphOutputs);
   const read = new Set<string>(graphOutputs);
@@ -111,6 +115,113 @@ export function pruneZeroUpdates(nodes: NodeProto[], constant: (name: string) =>
     kept.push(n);
   }
   return kept;
+}
+
+/**
+ * Every Concat input that has length 0 along the Concat's axis dropped (a Concat left with one
+ * input is that input): a pinned expert without pending rows at a layer where it has heads
+ * concatenates its empty pending scores and values to the cache's, so the scores, softmax and mix
+ * are the cache's alone, and the pending rows' slices, transposes and products are dropped.
+ * A length is known to be 0 only from constants: a Slice whose start equals its end on that
+ * axis, carried through Transpose, Reshape, Slice, MatMul and Add (broadcasting a 0 with a 1
+ * gives 0) of such tensors.
+ */
+export function dropEmptyConcatInputs(nodes: NodeProto[], constant: (name: string) => Const | null, graphOutputs: readonly string[]): NodeProto[] {
+  const producer = producers(nodes);
+  const constOf = (name: string | undefined): Const | null => (name === undefined || name === '' || producer.has(name) ? null : constant(name));
+  const ints = (name: string | undefined): number[] | null => {
+    const c = constOf(name);
+    return c && c.type === INT64 ? Array.from(c.data) : null;
+  };
+  const rankMemo = new Map<string, number | null>();
+  const rankOf = (t: string): number | null => {
+    if (rankMemo.has(t)) return rankMemo.get(t) as number | null;
+    rankMemo.set(t, null);
+    const n = producer.get(t);
+    const c = n ? null : constOf(t);
+    let r: number | null = c ? c.dims.length : null;
+    if (n) {
+      const ins = n.input ?? [];
+      const perm = (n.attribute ?? []).find((a) => a.name === 'perm');
+      if (n.opType === 'Transpose' && perm) r = (perm.ints ?? []).length;
+      else if (n.opType === 'Reshape') r = ints(ins[1])?.length ?? null;
+      else if (n.opType === 'Slice' || n.opType === 'Concat' || n.opType === 'Relu' || n.opType === 'Softmax') r = rankOf(ins[0] ?? '');
+      else if (n.opType === 'MatMul' || n.opType === 'Add' || n.opType === 'Mul') {
+        const [a, b] = [rankOf(ins[0] ?? ''), rankOf(ins[1] ?? '')];
+        r = a !== null && b !== null ? Math.max(a, b) : null;
+      }
+    }
+    rankMemo.set(t, r);
+    return r;
+  };
+  // zeroAt(t, a): t has length 0 along axis a (a non-negative); emptyAny(t): along some axis
+  const zeroAt = (t: string, a: number, depth = 0): boolean => {
+    const n = producer.get(t);
+    if (!n || depth > 64) return false;
+    const ins = n.input ?? [];
+    if (n.opType === 'Slice') {
+      const [starts, ends] = [ints(ins[1]), ints(ins[2])];
+      const axes = ins[3] ? ints(ins[3]) : starts ? starts.map((_, k) => k) : null;
+      if (!starts || !ends || !axes || starts.length !== ends.length || axes.length !== starts.length) return false;
+      const r = rankOf(ins[0] ?? '');
+      const norm = axes.map((x) => (x < 0 && r !== null ? x + r : x));
+      const k = norm.indexOf(a);
+      if (k >= 0 && starts[k] === ends[k]) return true;
+      return zeroAt(ins[0] ?? '', a, depth + 1);
+    }
+    if (n.opType === 'Transpose') {
+      const perm = (n.attribute ?? []).find((x) => x.name === 'perm')?.ints?.map(Number);
+      return perm !== undefined && a < perm.length && zeroAt(ins[0] ?? '', perm[a] as number, depth + 1);
+    }
+    if (n.opType === 'Reshape') {
+      const shape = ints(ins[1]);
+      const allowzero = intAttr(n, 'allowzero', 0) === 1;
+      if (!shape || a >= shape.length) return false;
+      if (shape[a] === 0) return allowzero || zeroAt(ins[0] ?? '', a, depth + 1);
+      if (shape[a] !== -1 || !emptyAny(ins[0] ?? '', depth + 1)) return false;
+      // the inferred dim is 0 when the others are not: positive, or copies of non-empty dims
+      return shape.every((d, j) => j === a || d > 0 || (d === 0 && !allowzero && !zeroAt(ins[0] ?? '', j, depth + 1)));
+    }
+    if (n.opType === 'MatMul' || n.opType === 'Add') {
+      const R = rankOf(t);
+      if (R === null) return false;
+      return ins.slice(0, 2).some((x, i) => {
+        const r = rankOf(x);
+        if (r === null) return false;
+        const at = a - (R - r); // the operand's axis (aligned from the right)
+        if (n.opType === 'MatMul' && ((i === 0 && at !== r - 2) || (i === 1 && at !== r - 1))) return false;
+        return at >= 0 && zeroAt(x, at, depth + 1);
+      });
+    }
+    return false;
+  };
+  const emptyAny = (t: string, depth: number): boolean => {
+    const r = rankOf(t);
+    if (r === null) return false;
+    for (let a = 0; a < r; a++) if (zeroAt(t, a, depth)) return true;
+    return false;
+  };
+  const alias = new Map<string, string>();
+  const outputs = new Set(graphOutputs);
+  const out: NodeProto[] = [];
+  for (const n0 of nodes) {
+    const ins0 = n0.input ?? [];
+    const n = ins0.some((i) => alias.has(i)) ? onnx.NodeProto.create({ ...n0, input: ins0.map((i) => alias.get(i) ?? i) }) : n0;
+    const result = (n.output ?? [])[0];
+    if (n.opType !== 'Concat' || !result) {
+      out.push(n);
+      continue;
+    }
+    const r = rankOf(result);
+    let axis = intAttr(n, 'axis', 0);
+    if (axis < 0 && r !== null) axis += r;
+    const ins = n.input ?? [];
+    const kept = axis >= 0 ? ins.filter((i) => !zeroAt(i, axis)) : ins;
+    if (kept.length === ins.length || kept.length === 0) out.push(n);
+    else if (kept.length === 1 && !outputs.has(result)) alias.set(result, kept[0] as string);
+    else out.push(onnx.NodeProto.create({ ...n, input: kept }));
+  }
+  return out;
 }
 
 /** A sparse map's dense form: the rows it reads (S) and writes (D), and the [|D|, |S|] block. */

@@ -33,14 +33,15 @@ const node = (opType: string, input: string[], output: string, attrs: Record<str
       ? onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(v) })
       : onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: v })),
   });
-const info = (name: string, dims: number[]) => onnx.ValueInfoProto.create({
+/** A float tensor's value info (no shape: an output's is whatever the graph computes). */
+const info = (name: string, dims: number[] | null) => onnx.ValueInfoProto.create({
   name,
-  type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: 1, shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })) }) }) }),
+  type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create(dims === null ? { elemType: 1 } : { elemType: 1, shape: onnx.TensorShapeProto.create({ dim: dims.map((d) => onnx.TensorShapeProto.Dimension.create({ dimValue: d })) }) }) }),
 });
 
 /** Runs a graph with one float input x [rows, 1] and returns its outputs' bytes. */
 async function run(nodes: NodeProto[], inits: TensorProto[], outputs: string[], x: Float32Array): Promise<Buffer[]> {
-  const graph = onnx.GraphProto.create({ name: 't', node: nodes, initializer: inits, input: [info('x', [x.length, 1])], output: outputs.map((o) => info(o, [])) });
+  const graph = onnx.GraphProto.create({ name: 't', node: nodes, initializer: inits, input: [info('x', [x.length, 1])], output: outputs.map((o) => info(o, null)) });
   const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: 17 })], graph });
   const s = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish());
   const out = await s.run({ x: new ort.Tensor('float32', x, [x.length, 1]) });
@@ -102,6 +103,34 @@ describe('simplifyPinned', () => {
     // zeros wider than the rows written: the scatter stays
     const wide = [...zi.slice(0, 3), i64('shape', [6, 1])];
     expect(simplifyPinned(before, [...wide, ...up.inits], ['r']).nodes.map((n) => n.opType)).toEqual(['Mul', 'Slice', 'Expand', 'Gather', 'MatMul', 'ScatterND', 'Relu']);
+  });
+
+  it('a Concat input of length 0 along its axis is dropped: empty pending scores and values leave the cache\'s', async () => {
+    // pending rows sliced to none, carried through Transpose, Reshape and MatMul, concatenated
+    // before the cache's scores, as a pinned layer with heads and no pending rows does
+    const nodes = [
+      node('Slice', ['x', 'z0', 'z0', 'z0'], 'active'), // [0, 1]
+      onnx.NodeProto.create({ opType: 'Transpose', name: 't', input: ['active'], output: ['t'], attribute: [onnx.AttributeProto.create({ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [1, 0] })] }),
+      node('Reshape', ['t', 'rows3'], 'rows'), // [1, 0, 1]
+      onnx.NodeProto.create({ opType: 'Transpose', name: 'kT', input: ['rows'], output: ['kT'], attribute: [onnx.AttributeProto.create({ name: 'perm', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 2, 1] })] }),
+      node('Reshape', ['x', 'q3'], 'q'), // [1, 4, 1]
+      node('MatMul', ['q', 'kT'], 'sp_raw'), // [1, 4, 0]
+      node('Add', ['sp_raw', 'mask'], 'sp'), // mask [1, 1, 0]
+      node('Mul', ['q', 'two'], 'cache_scores'), // [1, 4, 1]
+      node('Concat', ['sp', 'cache_scores'], 'scores', { axis: 2 }),
+      node('Softmax', ['scores'], 'w', { axis: -1 }),
+      node('Concat', ['rows', 'cache_values'], 'values', { axis: 1 }), // [1, 0 + 1, 1]
+      node('MatMul', ['w', 'values'], 'y'),
+    ];
+    const inits = [i64('z0', [0]), i64('rows3', [0, -1, 1]), i64('q3', [1, 4, 1]), f32('mask', [], [1, 1, 0]), f32('two', [2], [1]), f32('cache_values', [5], [1, 1, 1])];
+    const s = simplifyPinned(nodes, inits, ['y']);
+    expect(s.nodes.map((n) => n.opType)).toEqual(['Reshape', 'Mul', 'Softmax', 'MatMul']);
+    expect(s.nodes[3]!.input).toEqual(['w', 'cache_values']);
+    const x = Float32Array.from([1, -2, 3, 0.5]);
+    expect(await run(s.nodes, s.inits, ['y'], x)).toEqual(await run(nodes, inits, ['y'], x));
+    // a slice that may be non-empty keeps its Concat input
+    const some = simplifyPinned(nodes, [...inits.slice(1), i64('z0', [1])], ['y']);
+    expect(some.nodes.filter((n) => n.opType === 'Concat')).toHaveLength(2);
   });
 
   it('denseMap keeps a map sparse where two entries share a cell or the block is too big', () => {
