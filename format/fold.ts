@@ -87,7 +87,7 @@ export function writeTensor(name: string, c: Const): TensorProto {
   return onnx.TensorProto.create({ name, dataType: c.type, dims: c.dims, rawData: raw });
 }
 
-function intAttr(n: NodeProto, name: string, dflt: number): number {
+export function intAttr(n: NodeProto, name: string, dflt: number): number {
   const a = (n.attribute ?? []).find((x) => x.name === name);
   return a ? Number(a.i ?? dflt) : dflt;
 }

@@ -107,17 +107,27 @@ export function headWidths(mem: MemoryLayout): HeadWidths {
 export const CACHE_KEYS = 'cache_keys';
 export const CACHE_VALUES = 'cache_values';
 
+/**
+ * Writes one row's features into the cache inputs' data at row r of batch row b, for inputs of
+ * `rows` rows: its keys into keys [B, K, rows] (transposed), its values into values [B, rows, V].
+ */
+export function putCacheRow(w: HeadWidths, keys: Float32Array, values: Float32Array, rows: number, b: number, r: number, row: ArrayLike<number>): void {
+  const K = w.keys;
+  const V = w.valueEnd - w.valueStart;
+  const kt = b * K * rows + r;
+  for (let j = 0; j < K; j++) keys[kt + j * rows] = row[j] as number;
+  const v = (b * rows + r) * V;
+  for (let j = 0; j < V; j++) values[v + j] = row[w.valueStart + j] as number;
+}
+
 /** The cache inputs' data for rows (each F features), one execution: keys [K, n] and values [n, V]. */
 export function cacheInputData(mem: MemoryLayout, rows: ReadonlyArray<ArrayLike<number>>): { keys: Float32Array; values: Float32Array; K: number; V: number } {
-  const { keys: K, valueStart: V0, valueEnd } = headWidths(mem);
-  const V = valueEnd - V0;
-  const n = rows.length;
-  const keys = new Float32Array(K * n);
-  const values = new Float32Array(n * V);
-  rows.forEach((row, r) => {
-    for (let j = 0; j < K; j++) keys[j * n + r] = row[j] as number;
-    for (let j = 0; j < V; j++) values[r * V + j] = row[V0 + j] as number;
-  });
+  const w = headWidths(mem);
+  const K = w.keys;
+  const V = w.valueEnd - w.valueStart;
+  const keys = new Float32Array(K * rows.length);
+  const values = new Float32Array(rows.length * V);
+  rows.forEach((row, r) => putCacheRow(w, keys, values, rows.length, 0, r, row));
   return { keys, values, K, V };
 }
 

@@ -25,7 +25,7 @@
 // the emitted graph (its op set and index provenance hold).
 
 import onnxProto from 'onnx-proto';
-import { FLOAT, INT64, readTensor, writeTensor, type Const } from './fold.js';
+import { FLOAT, INT64, intAttr, readTensor, writeTensor, type Const } from './fold.js';
 
 const { onnx } = onnxProto;
 type TensorProto = onnxProto.onnx.ITensorProto;
@@ -73,9 +73,25 @@ function isAddScatter(n: NodeProto): boolean {
   return n.opType === 'ScatterND' && red !== undefined && new TextDecoder().decode(red.s ?? new Uint8Array()) === 'add';
 }
 
-function intAttr(n: NodeProto, name: string, dflt: number): number {
-  const a = (n.attribute ?? []).find((x) => x.name === name);
-  return a ? Number(a.i ?? dflt) : dflt;
+/**
+ * The nodes rewritten one by one, in order, with their inputs renamed through the aliases the
+ * rewrite makes: rewrite(n) returns the nodes to keep for n, or a tensor that n's (single) output
+ * equals, which n's readers then read instead (never for a graph output).
+ */
+function rewriteNodes(nodes: NodeProto[], graphOutputs: readonly string[], rewrite: (n: NodeProto) => NodeProto[] | string): NodeProto[] {
+  const alias = new Map<string, string>();
+  const outputs = new Set(graphOutputs);
+  const out: NodeProto[] = [];
+  for (const n0 of nodes) {
+    const ins = n0.input ?? [];
+    const n = ins.some((i) => alias.has(i)) ? onnx.NodeProto.create({ ...n0, input: ins.map((i) => alias.get(i) ?? i) }) : n0;
+    const r = rewrite(n);
+    const result = (n.output ?? [])[0];
+    if (typeof r !== 'string') out.push(...r);
+    else if (result !== undefined && !outputs.has(result)) alias.set(result, r);
+    else out.push(n);
+  }
+  return out;
 }
 
 /**
@@ -95,26 +111,10 @@ export function pruneZeroUpdates(nodes: NodeProto[], constant: (name: string) =>
       return c !== null && c.data.every((v) => v === 0);
     });
   };
-  const alias = new Map<string, string>(); // a dropped scatter's output → the tensor it equals
-  const resolve = (t: string): string => {
-    let r = t;
-    while (alias.has(r)) r = alias.get(r) as string;
-    return r;
-  };
-  const outputs = new Set(graphOutputs);
-  const kept: NodeProto[] = [];
-  for (const n0 of nodes) {
-    const ins = n0.input ?? [];
-    const n = ins.some((i) => alias.has(i)) ? onnx.NodeProto.create({ ...n0, input: ins.map(resolve) }) : n0;
+  return rewriteNodes(nodes, graphOutputs, (n) => {
     const [data, , updates] = n.input ?? [];
-    const out = (n.output ?? [])[0];
-    if (isAddScatter(n) && data && updates && out && !outputs.has(out) && zeroProduct(updates)) {
-      alias.set(out, data);
-      continue;
-    }
-    kept.push(n);
-  }
-  return kept;
+    return isAddScatter(n) && data && updates && zeroProduct(updates) ? data : [n];
+  });
 }
 
 /**
@@ -201,27 +201,17 @@ export function dropEmptyConcatInputs(nodes: NodeProto[], constant: (name: strin
     for (let a = 0; a < r; a++) if (zeroAt(t, a, depth)) return true;
     return false;
   };
-  const alias = new Map<string, string>();
-  const outputs = new Set(graphOutputs);
-  const out: NodeProto[] = [];
-  for (const n0 of nodes) {
-    const ins0 = n0.input ?? [];
-    const n = ins0.some((i) => alias.has(i)) ? onnx.NodeProto.create({ ...n0, input: ins0.map((i) => alias.get(i) ?? i) }) : n0;
+  return rewriteNodes(nodes, graphOutputs, (n) => {
     const result = (n.output ?? [])[0];
-    if (n.opType !== 'Concat' || !result) {
-      out.push(n);
-      continue;
-    }
+    if (n.opType !== 'Concat' || !result) return [n];
     const r = rankOf(result);
     let axis = intAttr(n, 'axis', 0);
     if (axis < 0 && r !== null) axis += r;
     const ins = n.input ?? [];
     const kept = axis >= 0 ? ins.filter((i) => !zeroAt(i, axis)) : ins;
-    if (kept.length === ins.length || kept.length === 0) out.push(n);
-    else if (kept.length === 1 && !outputs.has(result)) alias.set(result, kept[0] as string);
-    else out.push(onnx.NodeProto.create({ ...n, input: kept }));
-  }
-  return out;
+    if (kept.length === ins.length || kept.length === 0) return [n];
+    return kept.length === 1 ? (kept[0] as string) : [onnx.NodeProto.create({ ...n, input: kept })];
+  });
 }
 
 /** A sparse map's dense form: the rows it reads (S) and writes (D), and the [|D|, |S|] block. */

@@ -13,7 +13,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { RunError, TrapCode, trapMessage } from '../format/errors.js';
 import { exitDepths, graphOutputs, stepOutputNames, tokenShape, traceOutputs, type ModelLayout } from '../format/layout.js';
 import { cutModel, readModelFile, type ModelFileInfo } from '../format/model_file.js';
-import { CACHE_KEYS, CACHE_VALUES, decodeRows, entryRow, headWidths, keepsRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf, type HeadWidths } from '../format/memory.js';
+import { CACHE_KEYS, CACHE_VALUES, decodeRows, entryRow, headWidths, keepsRow, putCacheRow, initialRows as layoutRows, MemoryLayout, padRow, rowAddress, sinkRow, timeOf, type HeadWidths } from '../format/memory.js';
 import { decodeToken, encodeToken, type StepState } from '../format/token.js';
 import { HEAP_BASE_EXPORT } from '../format/io.js';
 import { decodeLookups, type StepDetail } from './trace.js';
@@ -292,12 +292,13 @@ function checkShapes(info: ModelFileInfo): void {
   const L = info.layout;
   const F = L.memory?.features ?? 0;
   const outs = graphOutputs(L);
+  const w = L.memory ? headWidths(L.memory) : null;
   if (outs.join() !== info.outputs.join()) throw new RunError(`model outputs are [${info.outputs.join(', ')}], expected [${outs.join(', ')}] for its layout`);
   const want: Record<string, Array<number | null>> = {
     token: [null, L.tokenIn.width],
     'readout.next': [null, L.tokenOut.width],
     ...(L.routing === 'onehot' ? { route: [null, L.experts.length] } : { pc: [1] }),
-    ...(L.memory ? { [CACHE_KEYS]: [null, headWidths(L.memory).keys, null], [CACHE_VALUES]: [null, null, headWidths(L.memory).valueEnd - headWidths(L.memory).valueStart] } : {}),
+    ...(w ? { [CACHE_KEYS]: [null, w.keys, null], [CACHE_VALUES]: [null, null, w.valueEnd - w.valueStart] } : {}),
   };
   for (const d of [null, ...exitDepths(L)]) {
     const n = stepOutputNames(L, d);
@@ -659,16 +660,14 @@ class BatchCache {
   private feeds: Record<string, Tensor> = {};
   private all: Tensor | null = null;
   private readonly K: number;
-  private readonly V0: number;
   private readonly V: number;
   constructor(
     private readonly ort: OrtBinding,
     private readonly F: number,
     private readonly pad: Float32Array,
-    widths: HeadWidths,
+    private readonly widths: HeadWidths,
   ) {
     this.K = widths.keys;
-    this.V0 = widths.valueStart;
     this.V = widths.valueEnd - widths.valueStart;
   }
 
@@ -680,12 +679,8 @@ class BatchCache {
 
   /** Copies one row's features into the rows, keys and values at row r of batch row b. */
   private put(b: number, r: number, row: Float32Array): void {
-    const { F, K, V, V0, rows } = this;
-    this.buf.set(row, (b * rows + r) * F);
-    const kt = b * K * rows + r;
-    for (let j = 0; j < K; j++) this.keys[kt + j * rows] = row[j] as number;
-    const v = (b * rows + r) * V;
-    for (let j = 0; j < V; j++) this.values[v + j] = row[V0 + j] as number;
+    this.buf.set(row, (b * this.rows + r) * this.F);
+    putCacheRow(this.widths, this.keys, this.values, this.rows, b, r, row);
   }
 
   tensors(memories: MemoryState[]): Record<string, Tensor> {
