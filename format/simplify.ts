@@ -14,7 +14,9 @@
 //      and values to the cache's, and the pending rows' nodes go;
 //   3. a sparse map becomes a dense block between the rows it reads and the rows it writes
 //      (densifyMaps): a Gather of those rows, one MatMul, and a scatter-add of the product (none
-//      when it writes every row of zeros it is added into, as an MLP's up map does). At batch 1
+//      when it writes every row of zeros it is added into, as an MLP's up map does); and a dense
+//      block reads its whole input where that makes it at most twice as big, or 16K cells bigger
+//      (widenGathers: its zero columns spare the Gather of the rows it reads). At batch 1
 //      ONNX Runtime takes about 15 ns an entry for the sparse form's three nodes (Gather, Mul,
 //      ScatterND on [k, 1] tensors) and about 0.1 ns a cell for the MatMul, and a pinned session
 //      holds one expert's weights, so the block may be many times the entries.
@@ -32,7 +34,7 @@ type TensorProto = onnxProto.onnx.ITensorProto;
 type NodeProto = onnxProto.onnx.INodeProto;
 
 /** A sparse map becomes dense when its block has at most this many cells an entry (or few cells). */
-export const DENSE_CELLS_PER_ENTRY = 32;
+export const DENSE_CELLS_PER_ENTRY = 128;
 /** Blocks of up to this many cells are always dense; none is larger than MAX_DENSE_CELLS. */
 const SMALL_BLOCK = 4096;
 const MAX_DENSE_CELLS = 1 << 21;
@@ -53,6 +55,7 @@ export function simplifyPinned(nodes: NodeProto[], inits: TensorProto[], graphOu
   let out = pruneZeroUpdates(nodes, constant, graphOutputs);
   out = dropEmptyConcatInputs(out, constant, graphOutputs);
   out = densifyMaps(out, constant, (name, c) => added.set(name, c));
+  out = widenGathers(out, constant, (name, c) => added.set(name, c));
   out = liveNodes(out, graphOutputs);
   const read = new Set<string>(graphOutputs);
   for (const n of out) for (const i of n.input ?? []) read.add(i);
@@ -288,6 +291,89 @@ export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Cons
     out.push(onnx.NodeProto.create({ ...n, input: [base, `${result}.dense.dst`, `${result}.dense.product`] }));
   }
   return out;
+}
+
+/** A dense block may grow by this many cells, or by its own size, to spare the Gather of its input rows. */
+const WIDEN_CELLS = 16384;
+
+/**
+ * The rows (first dim) of a tensor, where constants fix them: a residual stream (the embedding's
+ * columns, scattered into), a block's product, an MLP's hidden units, a Gather's indices. Null
+ * where unknown.
+ */
+function rowCounter(producer: Map<string, NodeProto>, constant: (name: string) => Const | null): (t: string) => number | null {
+  const memo = new Map<string, number | null>();
+  const constDims = (name: string | undefined): number[] | null => {
+    if (name === undefined || producer.has(name)) return null;
+    return constant(name)?.dims ?? null;
+  };
+  const constInts = (name: string | undefined): number[] | null => {
+    if (name === undefined || producer.has(name)) return null;
+    const c = constant(name);
+    return c && c.type === INT64 ? Array.from(c.data) : null;
+  };
+  const cols = (t: string): number | null => {
+    const n = producer.get(t);
+    if (n?.opType !== 'MatMul') return null;
+    const b = constDims((n.input ?? [])[1]);
+    return b && b.length === 2 ? (b[1] as number) : null;
+  };
+  const rows = (t: string): number | null => {
+    if (memo.has(t)) return memo.get(t) as number | null;
+    memo.set(t, null);
+    const n = producer.get(t);
+    const ins = n?.input ?? [];
+    let r: number | null = null;
+    if (n?.opType === 'ScatterND' || n?.opType === 'Relu') r = rows(ins[0] ?? '');
+    else if (n?.opType === 'MatMul') {
+      const a = constDims(ins[0]);
+      r = a && a.length === 2 ? (a[0] as number) : null;
+    } else if (n?.opType === 'Gather' && intAttr(n, 'axis', 0) === 0) {
+      const idx = constDims(ins[1]);
+      r = idx && idx.length === 1 ? (idx[0] as number) : null;
+    } else if (n?.opType === 'Expand') {
+      const shape = constInts(ins[1]);
+      r = shape && shape.length === 2 ? (shape[0] as number) : null;
+    } else if (n?.opType === 'Transpose') {
+      const perm = (n.attribute ?? []).find((a) => a.name === 'perm')?.ints?.map(Number);
+      if (perm && perm.length === 2 && perm[0] === 1 && perm[1] === 0) r = cols(ins[0] ?? '');
+    }
+    memo.set(t, r);
+    return r;
+  };
+  return rows;
+}
+
+/**
+ * Every MatMul(block, Gather(x, S)) of a constant [d, s] block and distinct constant rows S of an x
+ * whose R rows are known, rewritten as MatMul(wide, x) with the [d, R] block that holds the block's
+ * columns at S and zeros elsewhere, where that adds at most WIDEN_CELLS cells or the block's own
+ * size: one node less, and the zero columns add 0·x = ±0 for the finite x the model computes.
+ */
+export function widenGathers(nodes: NodeProto[], constant: (name: string) => Const | null, add: (name: string, c: Const) => void): NodeProto[] {
+  const producer = producers(nodes);
+  const rowsOf = rowCounter(producer, constant);
+  return nodes.map((n) => {
+    const [blockName, gathered] = n.input ?? [];
+    const result = (n.output ?? [])[0];
+    if (n.opType !== 'MatMul' || !blockName || !gathered || !result || producer.has(blockName)) return n;
+    const block = constant(blockName);
+    const g = producer.get(gathered);
+    if (!block || block.type !== FLOAT || block.dims.length !== 2 || g?.opType !== 'Gather' || intAttr(g, 'axis', 0) !== 0) return n;
+    const [x, idxName] = g.input ?? [];
+    const idx = idxName && !producer.has(idxName) ? constant(idxName) : null;
+    const R = x ? rowsOf(x) : null;
+    const [d, s] = block.dims as [number, number];
+    if (!x || !idx || idx.type !== INT64 || idx.dims.length !== 1 || idx.data.length !== s || R === null) return n;
+    const S = Array.from(idx.data);
+    if (new Set(S).size !== s || S.some((r) => !(r >= 0 && r < R))) return n;
+    const extra = d * (R - s);
+    if (d * R > MAX_DENSE_CELLS || extra > Math.max(WIDEN_CELLS, d * s)) return n;
+    const wide = new Float32Array(d * R);
+    for (let i = 0; i < d; i++) for (let j = 0; j < s; j++) wide[i * R + (S[j] as number)] = block.data[i * s + j] as number;
+    add(`${result}.wide`, { dims: [d, R], type: FLOAT, data: wide });
+    return onnx.NodeProto.create({ ...n, input: [`${result}.wide`, x] });
+  });
 }
 
 /** The nodes the graph outputs read (directly or through other nodes), in their order. */

@@ -133,12 +133,29 @@ describe('simplifyPinned', () => {
     expect(some.nodes.filter((n) => n.opType === 'Concat')).toHaveLength(2);
   });
 
+  it('a dense block reads its whole input where that input\'s rows are known and the block at most doubles', async () => {
+    // xr = I·x has 12 rows (a constant block's); the map reads 6 of them into 5 rows
+    const eye = Array.from({ length: 144 }, (_, k) => (k % 13 === 0 ? 1 : 0));
+    const src = [3, 0, 7, 3, 11, 5];
+    const dst = [1, 4, 0, 2, 4, 3];
+    const val = [1, -256, 0.5, 65536, 3, -1];
+    const m = sparseMap('m', 'xr', 'xr', src, dst, val);
+    const nodes = [node('MatMul', ['eye', 'x'], 'xr'), ...m.nodes];
+    const inits = [f32('eye', eye, [12, 12]), ...m.inits];
+    const s = simplifyPinned(nodes, inits, ['m']);
+    expect(s.nodes.map((n) => n.opType)).toEqual(['MatMul', 'MatMul', 'ScatterND']);
+    const wide = s.inits.find((t) => t.name === s.nodes[1]!.input![0]);
+    expect((wide?.dims ?? []).map(Number)).toEqual([5, 12]);
+    const x = Float32Array.from({ length: 12 }, (_, k) => (k * 37) % 101 - 40);
+    expect(await run(s.nodes, s.inits, ['m'], x)).toEqual(await run(nodes, inits, ['m'], x));
+  });
+
   it('denseMap keeps a map sparse where two entries share a cell or the block is too big', () => {
     expect(denseMap([1, 1], [0, 0], [1, 2])).toBeNull();
     const dense = denseMap([4, 2], [1, 3], [5, 6]);
     expect(dense).toEqual({ rowsRead: [2, 4], rowsWritten: [1, 3], block: Float32Array.from([0, 5, 6, 0]) });
-    // 100 entries on a diagonal of 100 x 100 = 10,000 cells: 100 an entry, more than the 32 allowed
-    const diag = Array.from({ length: 100 }, (_, k) => k);
+    // 200 entries on a diagonal of 200 x 200 = 40,000 cells: 200 an entry, more than the 128 allowed
+    const diag = Array.from({ length: 200 }, (_, k) => k);
     expect(denseMap(diag, diag, diag.map(() => 1))).toBeNull();
     expect(denseMap(diag.slice(0, 60), diag.slice(0, 60), diag.slice(0, 60))).not.toBeNull(); // 3,600 cells: small
   });
