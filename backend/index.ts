@@ -44,7 +44,7 @@ export interface BackendOptions {
 }
 
 /** Budgets per step (DESIGN.md §2): every expert is padded to the widest, so keep them modest. */
-export const DEFAULT_MAX_LAYERS = 16;
+export const DEFAULT_MAX_LAYERS = 20;
 export const DEFAULT_MAX_STORES = 32;
 export const DEFAULT_MAX_WIDTH = 4096;
 

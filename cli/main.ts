@@ -80,7 +80,7 @@ self-describing ONNX model.
   --explain           also print the IR and, layer by layer, the gadgets of every block
   --dense             emit plain dense matrices routed by a one-hot input (small programs;
                       the default routes each step to its block's sparse expert by pc)
-  --max-layers N      split basic blocks needing more layers into several steps (default 16)
+  --max-layers N      split basic blocks needing more layers into several steps (default 20)
   --max-stores N      split basic blocks with more stores (default 32)
   --max-call-depth N  calls deeper than N trap "call stack exhausted" (default 1024)
   --lookup KIND       how a memory lookup finds the newest write: unique (default: one
