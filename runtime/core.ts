@@ -536,8 +536,9 @@ export class TransformerModel {
       // a traced step with detail runs the whole graph; others their pc's pinned session, once it has one
       const pc = pcs[group[0]];
       const pinnable = this.pin !== 'never' && !detail && R <= PIN_MAX_ROWS && (this.pinned.has(pc) || this.pinned.size < maxPinned(this.bytes.length));
-      // 'auto' makes a pinned session while steps run (ONNX Runtime makes it off this thread): a
-      // step at its pc runs on the routed graph until it is made (the outputs are the same bits)
+      // 'auto' does not wait for a pinned session being made: a step at its pc runs on the routed
+      // graph until it is made (the same bits). onnxruntime-node makes a session on this thread, so
+      // there the next step waits anyway; a binding that makes it elsewhere never stalls the steps
       const making = this.pin === 'auto' && this.pinned.has(pc) && !this.pinnedReady.has(pc);
       const pinned = pinnable && !making && (this.pin === 'always' || this.pinned.has(pc));
       const at = await (pinned ? this.pinnedAt(pc, exit) : this.sessionAt(exit));
