@@ -279,9 +279,16 @@ export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Cons
     add(`${result}.dense.block`, { dims: [d, s], type: FLOAT, data: dense.block });
     const gathered = onnx.NodeProto.create({ opType: 'Gather', name: `${result}.dense.inputs`, input: [x, `${result}.dense.src`], output: [`${result}.dense.inputs`], attribute: [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })] });
     out.push(gathered);
+    // base is zeros when it is an Expand of a product with an all-zero constant (the zero row):
+    // with shape [d, 1], d > 1, it has d rows, and a product writing rows 0..d−1 is the result
     const zeros = producer.get(base);
     const shape = zeros?.opType === 'Expand' ? constOf((zeros.input ?? [])[1], INT64) : null;
-    const whole = shape !== null && shape.data.length === 2 && shape.data[1] === 1 && shape.data[0] === d && dense.rowsWritten.every((r, i) => r === i);
+    const zeroRow = zeros?.opType === 'Expand' ? producer.get((zeros.input ?? [])[0] ?? '') : undefined;
+    const isZero = zeroRow?.opType === 'Mul' && (zeroRow.input ?? []).some((i) => {
+      const c = constOf(i, FLOAT);
+      return c !== null && c.data.every((v) => v === 0);
+    });
+    const whole = isZero && shape !== null && shape.data.length === 2 && shape.data[1] === 1 && shape.data[0] === d && d > 1 && dense.rowsWritten.every((r, i) => r === i);
     if (whole) {
       out.push(onnx.NodeProto.create({ opType: 'MatMul', name: result, input: [`${result}.dense.block`, `${result}.dense.inputs`], output: [result] }));
       continue;
@@ -332,8 +339,9 @@ function rowCounter(producer: Map<string, NodeProto>, constant: (name: string) =
       const idx = constDims(ins[1]);
       r = idx && idx.length === 1 ? (idx[0] as number) : null;
     } else if (n?.opType === 'Expand') {
+      // broadcast: a shape's 1 keeps the input's rows
       const shape = constInts(ins[1]);
-      r = shape && shape.length === 2 ? (shape[0] as number) : null;
+      r = shape && shape.length === 2 ? (shape[0] === 1 ? rows(ins[0] ?? '') : (shape[0] as number)) : null;
     } else if (n?.opType === 'Transpose') {
       const perm = (n.attribute ?? []).find((a) => a.name === 'perm')?.ints?.map(Number);
       if (perm && perm.length === 2 && perm[0] === 1 && perm[1] === 0) r = cols(ins[0] ?? '');
