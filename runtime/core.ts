@@ -324,6 +324,8 @@ export class TransformerModel {
   private readonly pinned = new Map<number, Promise<StepSession>>();
   /** The pcs whose pinned session is made (or failed to be): 'auto' runs a pc on the routed graph until then. */
   private readonly pinnedReady = new Set<number>();
+  /** What making each pinned session cost (ms, in the order they were made). */
+  private readonly pinCosts: number[] = [];
   /** Milliseconds the steps at each not yet pinned pc have spent in session.run. */
   private readonly spentAt = new Map<number, number>();
 
@@ -337,8 +339,8 @@ export class TransformerModel {
     private readonly pin: PinPolicy,
     /**
      * What a pc's steps may spend before 'auto' pins it: what making a pinned session costs, the
-     * mean of those made so far (at first a quarter of what loading the model took: a pinned
-     * graph holds one expert's weights).
+     * mean of those made so far but the first (at first a quarter of what loading the model took:
+     * a pinned graph holds one expert's weights).
      */
     private pinAfterMs: number,
   ) {
@@ -351,9 +353,16 @@ export class TransformerModel {
   /** The last session being made: the next waits for it (onnxruntime-web's WebGPU makes one at a time). */
   private making: Promise<unknown> = Promise.resolve();
 
-  /** A session made after every one asked for before it (a pinned one is made while steps run). */
-  private createSession(bytes: Uint8Array, options: InferenceSession.SessionOptions): Promise<InferenceSession> {
-    const s = this.making.then(() => this.ort.InferenceSession.create(bytes, options));
+  /**
+   * A session made after every one asked for before it (a pinned one is made while steps run),
+   * and the milliseconds making it took (not counting the wait for those before it).
+   */
+  private createSession(bytes: Uint8Array, options: InferenceSession.SessionOptions): Promise<{ session: InferenceSession; ms: number }> {
+    const s = this.making.then(async () => {
+      const t0 = performance.now();
+      const session = await this.ort.InferenceSession.create(bytes, options);
+      return { session, ms: performance.now() - t0 };
+    });
     this.making = s.catch(() => undefined);
     return s;
   }
@@ -370,11 +379,16 @@ export class TransformerModel {
       const t0 = performance.now();
       const n = stepOutputNames(this.layout, exit);
       const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])], { pc });
-      const made = this.pinned.size;
+      const cutMs = performance.now() - t0;
       // no memory arena: it would keep each session's largest step's buffers (PIN_MAX_ROWS)
       s = this.createSession(cut.bytes, { ...this.sessionOptions, enableCpuMemArena: false }).then(
-        (session) => {
-          this.pinAfterMs = made === 0 ? performance.now() - t0 : (made * this.pinAfterMs + performance.now() - t0) / (made + 1);
+        ({ session, ms }) => {
+          // what this pin cost: cutting and making it, not waiting for the sessions made before it;
+          // the first also reads the model's tables once for all (format/fold.ts), so the later
+          // ones' mean is the estimate once there are any
+          this.pinCosts.push(cutMs + ms);
+          const later = this.pinCosts.length > 1 ? this.pinCosts.slice(1) : this.pinCosts;
+          this.pinAfterMs = later.reduce((a, b) => a + b, 0) / later.length;
           return { session, inputs: new Set(cut.inputs) };
         },
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model pinned at pc ${pc}: ${(e as Error).message.split('\n')[0]}`); },
@@ -394,7 +408,7 @@ export class TransformerModel {
       const n = stepOutputNames(this.layout, exit);
       const cut = cutModel(this.bytes, [n.next, ...(n.entries !== null ? [n.entries] : [])]);
       s = this.createSession(cut.bytes, this.sessionOptions).then(
-        (session) => ({ session, inputs: new Set(cut.inputs) }),
+        ({ session }) => ({ session, inputs: new Set(cut.inputs) }),
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model cut at exit ${exit}: ${(e as Error).message.split('\n')[0]}`); },
       );
       this.exits.set(exit, s);
