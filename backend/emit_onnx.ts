@@ -26,6 +26,7 @@ import type { ExpertWeights, ModelWeights, SparseMap } from './assemble_weights.
 import { denseOf } from './assemble_weights.js';
 import { exitDepths, LAYOUT_KEY, traceOutputNames, type ModelLayout, type Routing } from '../format/layout.js';
 import { CACHE_KEYS, CACHE_VALUES } from '../format/memory.js';
+import { int64Raw } from '../format/fold.js';
 
 const { onnx } = onnxProto;
 
@@ -73,15 +74,7 @@ class GraphWriter {
   }
 
   int64(name: string, data: ArrayLike<number>, dims: number[] = [data.length]): string {
-    const buf = new Uint8Array(8 * data.length);
-    // little-endian two's complement words of safe integers, without a BigInt per element
-    const words = new Int32Array(buf.buffer);
-    for (let i = 0; i < data.length; i++) {
-      const x = data[i];
-      words[2 * i] = x | 0;
-      words[2 * i + 1] = Math.floor(x / 2 ** 32);
-    }
-    this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims, rawData: buf }));
+    this.inits.push(onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.INT64, dims, rawData: int64Raw(data) }));
     if (name.endsWith('.table')) this.params += data.length;
     return name;
   }

@@ -71,20 +71,21 @@ function decodeTensor(t: TensorProto): Const | null {
 
 export function writeTensor(name: string, c: Const): TensorProto {
   // little-endian, as every platform ONNX Runtime runs on is (the typed arrays' own order)
-  const n = c.data.length;
   let raw: Uint8Array;
   if (c.type === FLOAT) raw = new Uint8Array((c.data instanceof Float32Array ? c.data.slice() : Float32Array.from(c.data)).buffer);
-  else {
-    // two's complement words of safe integers, without a BigInt per element
-    const words = new Int32Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      const x = c.data[i] as number;
-      words[2 * i] = x | 0;
-      words[2 * i + 1] = Math.floor(x / 2 ** 32);
-    }
-    raw = new Uint8Array(words.buffer);
-  }
+  else raw = int64Raw(c.data);
   return onnx.TensorProto.create({ name, dataType: c.type, dims: c.dims, rawData: raw });
+}
+
+/** An int64 tensor's raw data: little-endian two's complement words of safe integers, without a BigInt per element. */
+export function int64Raw(data: ArrayLike<number>): Uint8Array {
+  const words = new Int32Array(2 * data.length);
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i] as number;
+    words[2 * i] = x | 0;
+    words[2 * i + 1] = Math.floor(x / 2 ** 32);
+  }
+  return new Uint8Array(words.buffer);
 }
 
 export function intAttr(n: NodeProto, name: string, dflt: number): number {

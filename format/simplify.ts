@@ -3,7 +3,7 @@
 // Once format/fold.ts has evaluated a pinned graph's routing (format/model_file.ts cutModel), the
 // pinned expert's linear maps are plain constants: every sparse map is a Gather of the rows it
 // reads by constant indices, a Mul by constant values and a scatter-add (ScatterND, reduction
-// add) at constant target rows (backend/emit_onnx.ts). Three exact rewrites then make its steps
+// add) at constant target rows (backend/emit_onnx.ts). These exact rewrites then make its steps
 // cheaper, and dead-node elimination drops what they leave unread:
 //   1. a scatter-add of zeros is its data input (pruneZeroUpdates): the one zero entry that
 //      stands in for an empty map, so a layer where the expert has no heads loses its whole
@@ -40,7 +40,7 @@ const SMALL_BLOCK = 4096;
 const MAX_DENSE_CELLS = 1 << 21;
 
 /**
- * The pinned graph (after fold.ts) with both rewrites applied and only the nodes its outputs
+ * The pinned graph (after fold.ts) with every rewrite applied and only the nodes its outputs
  * read; initializers no node reads are dropped, the dense blocks and indices added.
  */
 export function simplifyPinned(nodes: NodeProto[], inits: TensorProto[], graphOutputs: readonly string[]): { nodes: NodeProto[]; inits: TensorProto[] } {
@@ -69,6 +69,28 @@ function producers(nodes: readonly NodeProto[]): Map<string, NodeProto> {
   const p = new Map<string, NodeProto>();
   for (const n of nodes) for (const o of n.output ?? []) p.set(o, n);
   return p;
+}
+
+/** Whether a constant is all zeros (false for none). */
+function allZero(c: Const | null): boolean {
+  return c !== null && c.data.every((v) => v === 0);
+}
+
+/** A constant that a node input names, reading the current graph's constants. */
+type InputConstant = (name: string | undefined, type?: number) => Const | null;
+
+/** The constant an input names (null: a node's output, or not a constant of that type). */
+function inputConstant(producer: Map<string, NodeProto>, constant: (name: string) => Const | null): InputConstant {
+  return (name, type) => {
+    if (!name || producer.has(name)) return null;
+    const c = constant(name);
+    return c && (type === undefined || c.type === type) ? c : null;
+  };
+}
+
+/** An int64 constant's elements (null: not one). */
+function intsOf(c: Const | null): number[] | null {
+  return c && c.type === INT64 ? Array.from(c.data) : null;
 }
 
 function isAddScatter(n: NodeProto): boolean {
@@ -105,14 +127,11 @@ function rewriteNodes(nodes: NodeProto[], graphOutputs: readonly string[], rewri
  */
 export function pruneZeroUpdates(nodes: NodeProto[], constant: (name: string) => Const | null, graphOutputs: readonly string[]): NodeProto[] {
   const producer = producers(nodes);
+  const constOf = inputConstant(producer, constant);
   const zeroProduct = (name: string): boolean => {
     const p = producer.get(name);
     if (!p || (p.opType !== 'Mul' && p.opType !== 'MatMul')) return false;
-    return (p.input ?? []).some((i) => {
-      if (producer.has(i)) return false;
-      const c = constant(i);
-      return c !== null && c.data.every((v) => v === 0);
-    });
+    return (p.input ?? []).some((i) => allZero(constOf(i)));
   };
   return rewriteNodes(nodes, graphOutputs, (n) => {
     const [data, , updates] = n.input ?? [];
@@ -131,11 +150,8 @@ export function pruneZeroUpdates(nodes: NodeProto[], constant: (name: string) =>
  */
 export function dropEmptyConcatInputs(nodes: NodeProto[], constant: (name: string) => Const | null, graphOutputs: readonly string[]): NodeProto[] {
   const producer = producers(nodes);
-  const constOf = (name: string | undefined): Const | null => (name === undefined || name === '' || producer.has(name) ? null : constant(name));
-  const ints = (name: string | undefined): number[] | null => {
-    const c = constOf(name);
-    return c && c.type === INT64 ? Array.from(c.data) : null;
-  };
+  const constOf = inputConstant(producer, constant);
+  const ints = (name: string | undefined): number[] | null => intsOf(constOf(name));
   const rankMemo = new Map<string, number | null>();
   const rankOf = (t: string): number | null => {
     if (rankMemo.has(t)) return rankMemo.get(t) as number | null;
@@ -252,11 +268,7 @@ export function denseMap(src: ArrayLike<number>, dst: ArrayLike<number>, val: Ar
  */
 export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Const | null, add: (name: string, c: Const) => void): NodeProto[] {
   const producer = producers(nodes);
-  const constOf = (name: string | undefined, type: number): Const | null => {
-    if (name === undefined || producer.has(name)) return null;
-    const c = constant(name);
-    return c && c.type === type ? c : null;
-  };
+  const constOf = inputConstant(producer, constant);
   const out: NodeProto[] = [];
   for (const n of nodes) {
     const [base, dstName, updates] = n.input ?? [];
@@ -284,10 +296,7 @@ export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Cons
     const zeros = producer.get(base);
     const shape = zeros?.opType === 'Expand' ? constOf((zeros.input ?? [])[1], INT64) : null;
     const zeroRow = zeros?.opType === 'Expand' ? producer.get((zeros.input ?? [])[0] ?? '') : undefined;
-    const isZero = zeroRow?.opType === 'Mul' && (zeroRow.input ?? []).some((i) => {
-      const c = constOf(i, FLOAT);
-      return c !== null && c.data.every((v) => v === 0);
-    });
+    const isZero = zeroRow?.opType === 'Mul' && (zeroRow.input ?? []).some((i) => allZero(constOf(i, FLOAT)));
     const whole = isZero && shape !== null && shape.data.length === 2 && shape.data[1] === 1 && shape.data[0] === d && d > 1 && dense.rowsWritten.every((r, i) => r === i);
     if (whole) {
       out.push(onnx.NodeProto.create({ opType: 'MatMul', name: result, input: [`${result}.dense.block`, `${result}.dense.inputs`], output: [result] }));
@@ -308,17 +317,10 @@ const WIDEN_CELLS = 16384;
  * columns, scattered into), a block's product, an MLP's hidden units, a Gather's indices. Null
  * where unknown.
  */
-function rowCounter(producer: Map<string, NodeProto>, constant: (name: string) => Const | null): (t: string) => number | null {
+function rowCounter(producer: Map<string, NodeProto>, constOf: InputConstant): (t: string) => number | null {
   const memo = new Map<string, number | null>();
-  const constDims = (name: string | undefined): number[] | null => {
-    if (name === undefined || producer.has(name)) return null;
-    return constant(name)?.dims ?? null;
-  };
-  const constInts = (name: string | undefined): number[] | null => {
-    if (name === undefined || producer.has(name)) return null;
-    const c = constant(name);
-    return c && c.type === INT64 ? Array.from(c.data) : null;
-  };
+  const constDims = (name: string | undefined): number[] | null => constOf(name)?.dims ?? null;
+  const constInts = (name: string | undefined): number[] | null => intsOf(constOf(name));
   const cols = (t: string): number | null => {
     const n = producer.get(t);
     if (n?.opType !== 'MatMul') return null;
@@ -360,19 +362,19 @@ function rowCounter(producer: Map<string, NodeProto>, constant: (name: string) =
  */
 export function widenGathers(nodes: NodeProto[], constant: (name: string) => Const | null, add: (name: string, c: Const) => void): NodeProto[] {
   const producer = producers(nodes);
-  const rowsOf = rowCounter(producer, constant);
+  const constOf = inputConstant(producer, constant);
+  const rowsOf = rowCounter(producer, constOf);
   return nodes.map((n) => {
     const [blockName, gathered] = n.input ?? [];
     const result = (n.output ?? [])[0];
-    if (n.opType !== 'MatMul' || !blockName || !gathered || !result || producer.has(blockName)) return n;
-    const block = constant(blockName);
-    const g = producer.get(gathered);
-    if (!block || block.type !== FLOAT || block.dims.length !== 2 || g?.opType !== 'Gather' || intAttr(g, 'axis', 0) !== 0) return n;
+    const block = n.opType === 'MatMul' ? constOf(blockName, FLOAT) : null;
+    const g = gathered ? producer.get(gathered) : undefined;
+    if (!block || !result || block.dims.length !== 2 || g?.opType !== 'Gather' || intAttr(g, 'axis', 0) !== 0) return n;
     const [x, idxName] = g.input ?? [];
-    const idx = idxName && !producer.has(idxName) ? constant(idxName) : null;
+    const idx = constOf(idxName, INT64);
     const R = x ? rowsOf(x) : null;
     const [d, s] = block.dims as [number, number];
-    if (!x || !idx || idx.type !== INT64 || idx.dims.length !== 1 || idx.data.length !== s || R === null) return n;
+    if (!x || !idx || idx.dims.length !== 1 || idx.data.length !== s || R === null) return n;
     const S = Array.from(idx.data);
     if (new Set(S).size !== s || S.some((r) => !(r >= 0 && r < R))) return n;
     const extra = d * (R - s);

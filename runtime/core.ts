@@ -322,8 +322,6 @@ export class TransformerModel {
   private readonly exits = new Map<number, Promise<StepSession>>();
   /** Sessions pinned at one pc, each cut at that expert's exit (LoadOptions.pin). */
   private readonly pinned = new Map<number, Promise<StepSession>>();
-  /** The pcs whose pinned session is made (or failed to be): 'auto' runs a pc on the routed graph until then. */
-  private readonly pinnedReady = new Set<number>();
   /** What making each pinned session cost (ms, in the order they were made). */
   private readonly pinCosts: number[] = [];
   /** Milliseconds the steps at each not yet pinned pc have spent in session.run. */
@@ -394,7 +392,6 @@ export class TransformerModel {
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model pinned at pc ${pc}: ${(e as Error).message.split('\n')[0]}`); },
       );
       this.pinned.set(pc, s);
-      s.then(() => this.pinnedReady.add(pc), () => this.pinnedReady.add(pc));
       this.spentAt.delete(pc);
     }
     return s;
@@ -550,17 +547,12 @@ export class TransformerModel {
       // a traced step with detail runs the whole graph; others their pc's pinned session, once it has one
       const pc = pcs[group[0]];
       const pinnable = this.pin !== 'never' && !detail && R <= PIN_MAX_ROWS && (this.pinned.has(pc) || this.pinned.size < maxPinned(this.bytes.length));
-      // 'auto' does not wait for a pinned session being made: a step at its pc runs on the routed
-      // graph until it is made (the same bits). onnxruntime-node makes a session on this thread, so
-      // there the next step waits anyway; a binding that makes it elsewhere never stalls the steps
-      const making = this.pin === 'auto' && this.pinned.has(pc) && !this.pinnedReady.has(pc);
-      const pinned = pinnable && !making && (this.pin === 'always' || this.pinned.has(pc));
+      const pinned = pinnable && (this.pin === 'always' || this.pinned.has(pc));
       const at = await (pinned ? this.pinnedAt(pc, exit) : this.sessionAt(exit));
       const runFeeds = exit === null && !pinned ? feeds : Object.fromEntries(Object.entries(feeds).filter(([k]) => at.inputs.has(k)));
-      const counted = pinnable && !pinned && !making;
-      const t0 = counted ? performance.now() : 0;
+      const t0 = pinnable && !pinned ? performance.now() : 0;
       const out = await at.session.run(runFeeds, fetches);
-      if (counted) {
+      if (pinnable && !pinned) {
         // ski rental: pin once the steps here cost what pinning costs (pinAfterMs). A pc's first
         // step is not counted: a session's first runs are slow (its buffers are allocated)
         const before = this.spentAt.get(pc);
