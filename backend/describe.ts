@@ -64,10 +64,10 @@ const NAME_RULES: ReadonlyArray<readonly [RegExp, ValueRole]> = [
 const TAIL_RULES: ReadonlyArray<readonly [RegExp, ValueRole]> = [
   [/^epoch(_avg)?\d+$/, 'memory read'],
   [/^byte$/, 'byte'],
-  [/^(carry|wrap\d*|hi_wrap|delta_hi|c\d+(_\d+)?|next_c\d+)$/, 'carry'],
+  [/^(carry|wrap\d*|hi_wrap|hi_top|delta_hi|c\d+(_\d+)?|next_c\d+)$/, 'carry'],
   [/^(bit|abs)\d+$/, 'bit'],
   [
-    /^(lt|eq|ne|eqz|hi_gt|hi_ge|lo_gt|cond|sel\d*|valid|first|trap|trap_any|over|eqhi|lowover|sign|sign_a|sign_b|nonzero|hi_nonzero|ge\d+|div_zero|ovf|past_size|exhausted|nested|hi_zero|signs_and|count_is\d+|s\d+|leaf\d+|guarded|both)$/,
+    /^(lt|eq|ne|eqz|hi_gt|hi_ge|lo_gt|cond|sel\d*|valid|first|trap|trap_any|over|eqhi|lowover|hi_is-?\d+|lo_traps-?\d+|sign|sign_a|sign_b|nonzero|hi_nonzero|ge\d+|div_zero|ovf|past_size|exhausted|nested|hi_zero|signs_and|count_is\d+|s\d+|leaf\d+|guarded|both)$/,
     'gate',
   ],
   [/^(lo|hi|\w+_lo|\w+_hi|lo_sum|hi_sum|copy|q\d*|r|old|added|page|ovf_abs|mul_lo|mul_hi\d+|l\d+|g\d+|clz|ctz|popcnt|and|or|xor)$/, 'limb'],

@@ -18,7 +18,7 @@ import type { LinForm } from './linear.js';
 import { isConst, lcomb, lconst, lmagnitude, lvar } from './linear.js';
 import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, isConstValue, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
-import { DecodedAccess, decodeAccess, decodeFrame, framesAligned, lookupByte, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
+import { DecodedAccess, LAZY_ADDRESS_LO, decodeAccess, decodeFrame, framesAligned, lookupByte, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
 import { BitCache, isBool } from './gadgets/bits.js';
 import { select } from './gadgets/select.js';
@@ -260,13 +260,17 @@ export class BlockLowering {
     return r;
   }
 
-  /** An address needs a canonical lo limb; its hi limb may still carry canon_lo's carry. */
+  /**
+   * An address as decodeAccess takes it: each limb below 2^17, as a lazy base + index leaves
+   * them (decoded without a carry sublayer of its own).
+   */
   addrOf(v: ValueId): IValue {
     const c = this.canonical.get(v);
     if (c) return c;
     const x = this.get(v);
+    if (x.loMax <= LAZY_ADDRESS_LO && x.hiMax <= 2 * LIMB - 1) return x;
     const r = x.loMax > LIMB - 1 ? canonLo(this.g, this.pc, `${this.tag}.v${v}`, x) : x;
-    return r.hiMax > LIMB + 16 ? canon(this.g, this.pc, `${this.tag}.v${v}`, r) : r;
+    return r.hiMax > 2 * LIMB - 1 ? canon(this.g, this.pc, `${this.tag}.v${v}`, r) : r;
   }
 
   /** Accesses to the same address value and offset share one decoding (trap signal and bits). */
@@ -496,9 +500,11 @@ export const LOWERING: Rules = {
       if (i.bytes === 4) value = limbValue(lcomb([[bytes[0], 1], [bytes[1], 256]]), lcomb([[bytes[2], 1], [bytes[3], 256]]));
       else {
         const low = i.bytes === 1 ? bytes[0] : lcomb([[bytes[0], 1], [bytes[1], 256]]);
-        value = i.signed ? signExtendLimb(L, name, low, i.bytes === 1 ? 8 : 16) : limbValue(low, lconst(0));
+        // unsigned: hi is 0 and lo below 2^(8·bytes), a bound its readers can use (a shl stays linear)
+        value = i.signed ? signExtendLimb(L, name, low, i.bytes === 1 ? 8 : 16) : { lo: low, hi: lconst(0), loMax: 2 ** (8 * i.bytes) - 1, hiMax: 0 };
       }
       got = { value, bytes };
+      if (i.bytes === 4 || !i.signed) L.bits.seedBytes(value, bytes);
       L.loaded.set(key, got);
     }
     L.env.set(i.dst, got.value);

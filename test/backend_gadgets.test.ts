@@ -410,30 +410,79 @@ describe('decodeAccess', () => {
     });
   }
 
-  it('accepts a base straight from canon_lo (hi up to 65535 + carry), wrapping hi mod 65536', () => {
+  it('accepts a base straight from canon_lo (hi up to 65535 + carry) plus a lazy lo, wrapping hi mod 65536', () => {
     for (const pages of [1, 16]) {
       const mem = memoryLayout(pages * 65536, 1);
       for (const offset of [0, 3, 4096, mem.memBytes - 4]) {
         const g = new GraphBuilder();
         const a = inputValue(g, 'a');
         const b = inputValue(g, 'b');
-        const base = canonLo(g, 0, 'sum', addLazy(a.v, b.v)); // lo canonical, hi <= 65536
-        expect(base.hiMax).toBeGreaterThan(LIMB - 1);
+        const low = g.vreg('low', 0, LIMB - 1);
+        const sum = canonLo(g, 0, 'sum', addLazy(a.v, b.v)); // lo canonical, hi <= 65536
+        expect(sum.hiMax).toBeGreaterThan(LIMB - 1);
+        const base = addLazy(sum, { lo: lvar(low), hi: lconst(0), loMax: LIMB - 1, hiMax: 0 }); // and lo lazy
         const acc = decodeAccess(g, 0, 'ld', mem, base, offset, 4);
-        const graph = graphOf(g, [a.lo, a.hi, b.lo, b.hi]);
+        const graph = graphOf(g, [a.lo, a.hi, b.lo, b.hi, low]);
         checkMagnitudes(graph, mem);
         const pairs: Array<[number, number]> = [[0, 0], [0xffffffff, 1], [0xffffffff, 0x10], [0xffff0000, 0x10000], [0xfffffff0, 0x20],
           [0x80000000, 0x80000000], [0xffffffff, 0xffffffff], [mem.memBytes - 8, 4], [mem.memBytes - 4 - offset, 0], [mem.memBytes - 3 - offset, 0], [0xfffe0001, 0x2ffff]];
         for (const [x, y] of pairs) {
-          for (const opts of [{}, { float32: true }] as EvalOptions[]) {
-            const r = evalGraph(graph, [...limbsOf(x), ...limbsOf(y)], opts);
-            const ea = ((x + y) >>> 0) + offset;
+          for (const [opts, z] of [[{}, 0], [{ float32: true }, 0], [{}, 0xffff], [{ float32: true }, 0x11]] as Array<[EvalOptions, number]>) {
+            const r = evalGraph(graph, [...limbsOf(x), ...limbsOf(y), z], opts);
+            const ea = ((x + y + z) >>> 0) + offset;
             const traps = ea + 4 > mem.memBytes;
             expect(r.form(acc.trap), `trap for ${x}+${y}+${offset}`).toBe(traps ? 1 : 0);
             if (!traps) {
               acc.bits.forEach((bits, i) => {
                 expect(bits.reduce((s2, bit, j) => s2 + r.form(bit) * 2 ** j, 0), `byte ${i} of ${x}+${y}+${offset}`).toBe(ea + i);
               });
+            }
+          }
+        }
+      }
+    }
+  });
+
+  it('decodes a lazy base (lo a sum of limbs below 2^17, no canon_lo), wrapping past 2^32 like i32.add', () => {
+    // base = a + b (+ c): a full i32, the others low limbs (hi 0), as `p + i` or `g + 4·q` leave them
+    for (const pages of [1, 3, 16, 160, 256]) {
+      const mem = memoryLayout(pages * 65536, 1);
+      for (const terms of [2, 3, 0]) {
+        // 0: two full i32 (both limbs lazy)
+        const lowMax = terms === 2 || terms === 0 ? LIMB - 1 : 32767;
+        for (const offset of [0, 3, 4096, 65535, mem.memBytes - 4]) {
+          const g = new GraphBuilder();
+          const a = inputValue(g, 'a');
+          const lows = Array.from({ length: terms === 0 ? 2 : terms - 1 }, (_, k) => g.vreg(`l${k}`, 0, lowMax));
+          let base: IValue = a.v;
+          if (terms === 0) base = addLazy(base, limbValue(lvar(lows[0]), lvar(lows[1])));
+          else for (const l of lows) base = addLazy(base, { lo: lvar(l), hi: lconst(0), loMax: lowMax, hiMax: 0 });
+          expect(base.loMax).toBeGreaterThan(LIMB - 1);
+          const acc = decodeAccess(g, 0, 'ld', mem, base, offset, 4);
+          expect(g.nodes.length).toBe(mem.memBytes - 4 - offset >= 0 ? 4 : 0); // no canon_lo sublayer
+          const graph = graphOf(g, [a.lo, a.hi, ...lows]);
+          checkMagnitudes(graph, mem);
+          const near = mem.memBytes - 4 - offset;
+          const as = [0, 1, 0xffff, 0x10000, 0xfffffff0, 0xffffffff, 0xfffe0001, 0xffff8000, 0x80000000, near, near - 0x1fffe, near - 0xffff].filter((x) => x >= 0);
+          const ls = [0, 1, 0x10, 0x7fff, 0xffff, 0xfffe].map((l) => Math.min(l, lowMax));
+          for (const x of as) {
+            for (const l0 of ls) {
+              for (const l1 of terms === 3 ? [0, 1, 0x7fff] : terms === 0 ? [0, 1, 0xff, 0xfffe, 0xffff] : [null]) {
+                const l = l1 === null ? [l0] : [l0, l1];
+                const value = (x + (terms === 0 ? l0 + LIMB * (l1 ?? 0) : l.reduce((t, y) => t + y, 0))) % 2 ** 32;
+                for (const opts of [{}, { float32: true }] as EvalOptions[]) {
+                  const r = evalGraph(graph, [...limbsOf(x), ...l], opts);
+                  expectInRange(graph, r);
+                  const ea = value + offset;
+                  const traps = ea + 4 > mem.memBytes;
+                  expect(r.form(acc.trap), `trap for ${x}+${l.join('+')}+${offset}, ${pages} pages`).toBe(traps ? 1 : 0);
+                  if (!traps) {
+                    acc.bits.forEach((bits, i) => {
+                      expect(bits.reduce((s2, bit, j) => s2 + r.form(bit) * 2 ** j, 0), `byte ${i} of ${x}+${l.join('+')}+${offset}`).toBe(ea + i);
+                    });
+                  }
+                }
+              }
             }
           }
         }

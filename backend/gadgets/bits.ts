@@ -7,6 +7,9 @@
 //   2. lo(): r = x − Σ_{j≥8} 2^j·b_j ∈ [0, 255] (an affine form), then bits 0..7 by a
 //      tabulate of r (~255 units; Σ per output < 2^16). Built only when a reader asks for it,
 //      so readers of the high byte only (x & 0xff00, x >> 8, sign tests) stay one sublayer deep.
+// A loaded value's limbs come with their bytes (x = b0 + 256·b1, BitCache.seedBytes): then hi()
+// is one tabulate of b1 over [0, 255] (~255 units) and lo() one of b0, both in the sublayer
+// after the lookup (lo() does not wait for hi()), so `load; and` takes one sublayer less.
 // Every bit is a vreg that is exactly 0 or 1 on every canonical input, so bit forms have
 // magnitude <= 65535 per limb whatever the input form's magnitude was.
 // A decomposition named in the graph's `cheapBits` (backend/bit_slack.ts: one whose bits are
@@ -55,8 +58,9 @@ function hiPlan(): TabulatePlan {
   return tabulatePlan(0, LIMB - 1, [0, 1, 2, 3, 4, 5, 6, 7].map((j) => (t: number) => bitOf(t, j + 8)), points);
 }
 let HI_PLAN: TabulatePlan | undefined;
-/** Bits 0..7 of r = x mod 256 ∈ [0, 255] (built once). */
+/** Bits 0..7 of r = x mod 256 ∈ [0, 255], or of a byte (built once). */
 let LO_PLAN: TabulatePlan | undefined;
+const loPlan = () => tabulatePlan(0, 255, [0, 1, 2, 3, 4, 5, 6, 7].map((j) => (t: number) => bitOf(t, j)));
 
 /** Bits of a limb that need no decomposition of their own (see the file header). */
 export interface KnownBits {
@@ -82,6 +86,8 @@ export class LimbBits {
     readonly name: string,
     readonly x: LinForm,
     private readonly known?: KnownBits,
+    /** x's two bytes (x = b0 + 256·b1, each in [0, 255]) where a load gave them. */
+    private readonly bytes?: readonly [LinForm, LinForm],
   ) {}
 
   /** Bits 8..15 (index 0 = bit 8). One sublayer. */
@@ -96,7 +102,10 @@ export class LimbBits {
     }
     const m = this.g.mlp(this.block, `${this.name}.bits_hi`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j + 8}`, 0, 1));
-    applyPlan(m, this.x, (HI_PLAN ??= hiPlan()), vs);
+    if (this.bytes) {
+      if (isConst(this.bytes[1])) return (this.hiBits = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => lconst(bitOf(this.bytes![1].c, j))));
+      applyPlan(m, this.bytes[1], (LO_PLAN ??= loPlan()), vs); // the high byte's bits: half hi()'s units
+    } else applyPlan(m, this.x, (HI_PLAN ??= hiPlan()), vs);
     return (this.hiBits = vs.map((v) => lvar(v)));
   }
 
@@ -116,8 +125,9 @@ export class LimbBits {
     return q ? lcomb([[x, 1], [lvar(q), -P]]) : null;
   }
 
-  /** x mod 256 as an affine form (after hi()). */
+  /** x mod 256 as an affine form (after hi(), or the low byte itself). */
   rem(): LinForm {
+    if (this.bytes) return this.bytes[0];
     return lcomb([[this.x, 1], ...this.hi().map((b, j) => [b, -(2 ** (j + 8))] as [LinForm, number])]);
   }
 
@@ -139,7 +149,7 @@ export class LimbBits {
     const r = this.rem();
     const m = this.g.mlp(this.block, `${this.name}.bits_lo`);
     const vs = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => this.g.vreg(`${this.name}.bit${j}`, 0, 1));
-    applyPlan(m, r, (LO_PLAN ??= tabulatePlan(0, 255, [0, 1, 2, 3, 4, 5, 6, 7].map((j) => (t: number) => bitOf(t, j)))), vs);
+    applyPlan(m, r, (LO_PLAN ??= loPlan()), vs);
     return (this.loBits = vs.map((v) => lvar(v)));
   }
 
@@ -162,8 +172,9 @@ export class LimbBits {
 /** The bits of a canonical i32 (limb 0 = bits 0..15, limb 1 = bits 16..31). */
 export class ValueBits {
   readonly limbs: readonly [LimbBits, LimbBits];
-  constructor(g: GraphBuilder, block: number, name: string, readonly value: IValue, known: readonly [KnownBits?, KnownBits?] = []) {
-    this.limbs = [new LimbBits(g, block, `${name}.lo`, value.lo, known[0]), new LimbBits(g, block, `${name}.hi`, value.hi, known[1])];
+  constructor(g: GraphBuilder, block: number, name: string, readonly value: IValue, known: readonly [KnownBits?, KnownBits?] = [], bytes?: readonly LinForm[]) {
+    const pair = (k: number): [LinForm, LinForm] | undefined => (bytes ? [bytes[2 * k] ?? lconst(0), bytes[2 * k + 1] ?? lconst(0)] : undefined);
+    this.limbs = [new LimbBits(g, block, `${name}.lo`, value.lo, known[0], pair(0)), new LimbBits(g, block, `${name}.hi`, value.hi, known[1], pair(1))];
   }
   /** Bit i alone (bits 8..15 of a limb need only its first sublayer). */
   bit(i: number): LinForm {
@@ -191,13 +202,23 @@ export class ValueBits {
  */
 export class BitCache {
   private readonly m = new WeakMap<IValue, ValueBits>();
+  private readonly bytes = new WeakMap<IValue, readonly LinForm[]>();
   get(g: GraphBuilder, block: number, name: string, v: IValue): ValueBits {
     let b = this.m.get(v);
     if (!b) {
-      b = new ValueBits(g, block, name, v);
+      b = new ValueBits(g, block, name, v, [], this.bytes.get(v));
       this.m.set(v, b);
     }
     return b;
+  }
+
+  /**
+   * Records the bytes a load gave v (little-endian, each in [0, 255]; missing high bytes are 0):
+   * its decomposition then takes each limb's bits from its two bytes, one sublayer for all 16
+   * (a limb's lo() no longer waits for hi()), and hi() from the high byte (half the units).
+   */
+  seedBytes(v: IValue, bytes: readonly LinForm[]): void {
+    if (!this.m.has(v)) this.bytes.set(v, bytes);
   }
 
   /** Records the bits a gadget's result already has (a no-op if v has bits already). */

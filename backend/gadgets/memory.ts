@@ -66,16 +66,28 @@ function constAccess(mem: MemoryLayout, ea: number, n: number, space: number): D
 }
 
 /**
- * Decode the effective addresses a_i = base + offset + i (i < n), memory <= 16 pages (2^20 bytes).
- * base.lo must be canonical; base.hi may exceed 65535 by up to 16 (a canon_lo result): the
- * first sublayer folds hi mod 65536 into its staircases, saving a canon_hi sublayer. With offset = 65536·oh + ol and s_i = lo + ol + i < 2^17 + 3:
- *   sublayer 1: q = ⌊s_i/4096⌋ ∈ [0,32] (≤ 32 shared steps) gives bits 12..15 = q mod 16 and
- *               the carry c_i = ⌊q/16⌋; r := s_i - 4096·q. With limit = 65536·rh + rl the
- *               largest in-bounds base: over = step(hi >= rh+1), eq = [hi == rh],
- *               low = step(lo >= rl+1).
- *   sublayer 2: trap = over + relu(eq + low - 1) ∈ {0, 1} (1 iff base > limit);
- *               bits 16.. = bits of u_i = hi + oh + c_i (saturating staircase), and
- *               q = ⌊r/256⌋ (15 steps) → bits 8..11, r := r - 256·q.
+ * A lazy address's lo limb may reach this (a base's own carry into hi is then at most 1, and the
+ * first staircase's output sums stay below 2^24: Σ_k 2·(2^17 + 2^16 − 4096·k) over 48 steps ≈ 2^23.1).
+ */
+export const LAZY_ADDRESS_LO = 2 ** 17 - 1;
+
+/**
+ * Decode the effective addresses a_i = base + offset + i (i < n), memory <= 256 pages (2^24 bytes).
+ * base.lo may be a lazy sum below 2^17 (K = ⌊loMax/65536⌋ ≤ 1 carry of its own) and base.hi
+ * one below 2^17 (two limbs added, or canon_lo's result): the first sublayer folds hi mod 65536
+ * and lo's carry into its staircases, saving the canon_lo and canon_hi sublayers. The base's value
+ * is (65536·h + lo) mod 2^32 with h = hi mod 65536; with h' = h − 65536·[h ≥ 65536 − K] ∈ [−K, 65535 − K]
+ * it is X = 65536·h' + lo when X ≥ 0 (h' + ⌊lo/65536⌋ ≤ 65535: no wrap past 2^32) and X + 2^32,
+ * an address that traps, when X < 0. With offset = 65536·oh + ol and s_i = lo + ol + i < 2^17 + 2^16:
+ *   sublayer 1: q = ⌊s_i/4096⌋ ∈ [0, 48] (shared steps) gives bits 12..15 = q mod 16 and
+ *               the carry c_i = ⌊q/16⌋; r := s_i − 4096·q. With limit = 65536·rh + rl the
+ *               largest in-bounds base: above = [h' ≥ rh + 1], and for each v ∈ V = [−K, −1] ∪
+ *               [rh − K, rh] the pair e_v = [h' = v] and f_v = [X traps given h' = v], a
+ *               function of lo alone: [lo < −65536·v] + [lo ≥ rl + 1 + 65536·(rh − v)].
+ *   sublayer 2: trap = above + Σ_v relu(e_v + f_v − 1) ∈ {0, 1} (at most one e_v is 1);
+ *               bits 16.. = bits of u_i = h' + oh + c_i (saturating staircase: a negative u_i,
+ *               an address that traps, gives bits of 0), and q = ⌊r/256⌋ (15 steps) → bits
+ *               8..11, r := r − 256·q.
  *   sublayer 3: ⌊r/16⌋ → bits 4..7;  sublayer 4: r → bits 0..3.
  *   Memories of more than 16 pages clamp u_i to v_i = min(u_i, uMax + 1) in sublayer 2 and peel
  *   its nibbles like r's: ⌊v_i/16⌋ → bits 20.. in sublayer 3, v_i mod 16 → bits 16..19 in
@@ -94,7 +106,7 @@ export function decodeAccess(
   /** Bytes addressable without a trap: linear memory, or the whole address space for frames. */
   space: number = mem.memBytes,
 ): DecodedAccess {
-  if (isConstValue(base)) return constAccess(mem, base.lo.c + LIMB * base.hi.c + offset, n, space);
+  if (isConstValue(base)) return constAccess(mem, (base.lo.c + LIMB * base.hi.c) % 2 ** 32 + offset, n, space);
   const limit = space - n - offset; // largest in-bounds base
   if (limit < 0) return constAccess(mem, space, n, space); // every base traps
   const oh = Math.floor(offset / LIMB);
@@ -117,34 +129,67 @@ export function decodeAccess(
     }
     return outs;
   };
-  // sublayer 1: over = step(hi >= rh+1), eq = [hi == rh], low = step(lo >= rl+1); the trap
-  // signal over + relu(eq + low - 1) is formed in sublayer 2 (all terms exact 0/1).
+  if (base.hiMax > 2 * LIMB - 1 || base.loMax > LAZY_ADDRESS_LO) throw new Error(`internal: decodeAccess needs lo <= ${LAZY_ADDRESS_LO} and hi < 2^17, got ${base.loMax}, ${base.hiMax}`);
   const m1 = g.mlp(block, `${name}.addr_nibble3`);
   const rh = Math.floor(limit / LIMB);
   const rl = limit % LIMB;
-  const over = g.vreg(`${name}.over`, 0, 1);
-  const eq = g.vreg(`${name}.eqhi`, 0, 1);
-  const low = g.vreg(`${name}.lowover`, 0, 1);
-  for (const v of [over, eq, low]) m1.bias(v, 0);
-  // hi may be "almost canonical" (<= 65535 + 16, fresh from canon_lo): every function of hi
-  // here is a function of h = hi mod 65536, i.e. a staircase of hi that also steps at 65536.
-  if (base.hiMax > LIMB + 16 || base.loMax > LIMB - 1) throw new Error(`internal: decodeAccess needs lo <= 65535 and hi <= 65552, got ${base.loMax}, ${base.hiMax}`);
+  const K = Math.floor(base.loMax / LIMB);
+  // step(h ≥ t) for h = hi mod 65536 (hi < 2^17: h = hi − 65536 from hi = 65536 on), t ≥ 1
   const wraps = base.hiMax >= LIMB;
-  m1.step(base.hi, rh + 1, [[over, 1], [eq, -1]], base.hiMax);
-  m1.step(base.hi, rh, [[eq, 1]], base.hiMax);
-  let hiMod: LinForm = base.hi;
+  const hStep = (t: number, w: Array<[Vreg, number]>) => {
+    const neg = w.map(([v, c]) => [v, -c] as [Vreg, number]);
+    if (t <= base.hiMax) m1.step(base.hi, t, w, base.hiMax);
+    if (wraps && t <= LIMB - 1) {
+      m1.step(base.hi, LIMB, neg, base.hiMax);
+      if (LIMB + t <= base.hiMax) m1.step(base.hi, LIMB + t, w, base.hiMax);
+    }
+  };
+  // [h' = v] for v ∈ [−K, 65535 − K]: h = v, or h = 65536 + v for v < 0
+  const hIs = (v: number, e: Vreg) => {
+    const t = v < 0 ? LIMB + v : v;
+    if (t === 0) m1.bias(e, 1);
+    else hStep(t, [[e, 1]]);
+    if (t + 1 <= LIMB - 1) hStep(t + 1, [[e, -1]]);
+  };
+  let hMod: LinForm = base.hi;
   if (wraps) {
     const w = g.vreg(`${name}.hi_wrap`, 0, 1);
     m1.bias(w, 0);
-    m1.step(base.hi, LIMB, [[w, 1], [over, -1]], base.hiMax); // h = hi - 65536 from here on
-    if (LIMB + rh <= base.hiMax) m1.step(base.hi, LIMB + rh, [[eq, 1]], base.hiMax);
-    if (LIMB + rh + 1 <= base.hiMax) m1.step(base.hi, LIMB + rh + 1, [[over, 1], [eq, -1]], base.hiMax);
-    hiMod = lcomb([[base.hi, 1], [lvar(w), -LIMB]]);
+    m1.step(base.hi, LIMB, [[w, 1]], base.hiMax);
+    hMod = lcomb([[base.hi, 1], [lvar(w), -LIMB]]);
   }
-  m1.step(base.lo, rl + 1, [[low, 1]], base.loMax);
+  let hPrime: LinForm = hMod;
+  const above = g.vreg(`${name}.over`, 0, 1);
+  m1.bias(above, 0);
+  hStep(rh + 1, [[above, 1]]);
+  if (K > 0) {
+    const top = g.vreg(`${name}.hi_top`, 0, 1); // [h ≥ 65536 − K]: h' = h − 65536
+    m1.bias(top, 0);
+    hStep(LIMB - K, [[top, 1], [above, -1]]);
+    hPrime = lcomb([[hMod, 1], [lvar(top), -LIMB]]);
+  }
+  const pairs: Array<[Vreg, LinForm]> = [];
+  const values = new Set<number>();
+  for (let v = -K; v <= -1; v++) values.add(v);
+  for (let v = Math.max(0, rh - K); v <= rh; v++) values.add(v);
+  for (const v of [...values].sort((a, b) => a - b)) {
+    // f_v: lo below −65536·v (X < 0), or at or above rl + 1 + 65536·(rh − v) (X > limit)
+    const under = v < 0 ? -LIMB * v : 0;
+    const from = rl + 1 + LIMB * (rh - v);
+    if (under === 0 && from > base.loMax) continue; // never traps at h' = v
+    const e = g.vreg(`${name}.hi_is${v}`, 0, 1);
+    m1.bias(e, 0);
+    hIs(v, e);
+    const f = g.vreg(`${name}.lo_traps${v}`, 0, 1);
+    m1.bias(f, under > 0 ? 1 : 0);
+    if (under > 0 && under <= base.loMax) m1.step(base.lo, under, [[f, -1]], base.loMax);
+    if (from <= 0) m1.bias(f, 1);
+    else if (from <= base.loMax) m1.step(base.lo, from, [[f, 1]], base.loMax);
+    pairs.push([e, lvar(f)]);
+  }
   for (let i = 0; i < n; i++) {
     const sMax = base.loMax + ol + i;
-    const count = Math.floor(sMax / 4096); // ≤ 32
+    const count = Math.floor(sMax / 4096); // ≤ 48
     const q = g.vreg(`${name}.a${i}.q12`, 0, count);
     const c = g.vreg(`${name}.a${i}.carry`, 0, Math.floor(count / 16));
     staircase(m1, rest[i], sMax, 4096, count, [
@@ -155,29 +200,31 @@ export function decodeAccess(
     rest[i] = lcomb([[rest[i], 1], [lvar(q), -4096]]);
     carry.push(lvar(c));
   }
+  const cMax = Math.floor((base.loMax + ol + n - 1) / LIMB);
   // sublayers 2..4
   const trapV = g.vreg(`${name}.trap`, 0, 2);
   const clamped: LinForm[] = new Array<LinForm>(n).fill(lconst(0));
   for (const level of [8, 4, 0]) {
     const m = g.mlp(block, `${name}.addr_nibble${level / 4}`);
     if (level === 8) {
-      m.unit(lvar(over), [[trapV, 1]]);
-      m.unit(lcomb([[lvar(eq), 1], [lvar(low), 1]], -1), [[trapV, 1]]);
+      m.unit(lvar(above), [[trapV, 1]]);
+      for (const [e, f] of pairs) m.unit(lcomb([[lvar(e), 1], [f, 1]], -1), [[trapV, 1]]);
     }
     for (let i = 0; i < n; i++) {
       if (mem.addrBits > 16) {
-        const u = lcomb([[hiMod, 1], [carry[i], 1]], oh);
+        const u = lcomb([[hPrime, 1], [carry[i], 1]], oh);
+        const uTop = LIMB - 1 + cMax + oh;
         if (uMax <= 15 && level === 8) {
           // small memories: one staircase over u itself (≤ 15 step pairs of activations ≤ 2^17)
-          staircase(m, u, LIMB - 1 + 2 + oh, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
+          staircase(m, u, uTop, 1, uMax, bitOuts(i, 16, mem.addrBits - 16, (x) => x));
         } else if (uMax > 15 && level === 8) {
           // large memories: clamp first, v = min(u, uMax + 1) = relu(u) − relu(u − uMax − 1), so the
           // staircase of the next sublayer sees activations ≤ uMax + 1 (Σ ≤ 2·uMax·(uMax + 1) < 2^17)
           const v = g.vreg(`${name}.a${i}.page`, 0, uMax + 1);
           clamped[i] = lvar(v);
           m.bias(v, 0);
-          m.unit(u, [[v, 1]], LIMB - 1 + 2 + oh);
-          m.unit(lcomb([[u, 1]], -(uMax + 1)), [[v, -1]], LIMB - 1 + 2 + oh - uMax - 1);
+          m.unit(u, [[v, 1]], uTop);
+          m.unit(lcomb([[u, 1]], -(uMax + 1)), [[v, -1]], uTop - uMax - 1);
         } else if (uMax > 15 && level === 4) {
           // the page's high nibble (bits 20..): ⌊v/16⌋ by ≤ 16 step pairs of activations ≤ uMax + 1
           const qh = g.vreg(`${name}.a${i}.page_hi`, 0, Math.floor((uMax + 1) / 16));

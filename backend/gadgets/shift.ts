@@ -125,6 +125,10 @@ export function shiftConst(op: ShiftOp, g: GraphBuilder, block: number, name: st
     cache?.seed(g, block, name, r, [movedBits(op, vb, s, 0), movedBits(op, vb, s, 1)]);
     return r;
   };
+  // a value small enough to stay in its limb shifted left: a multiple of it (no bits, no sublayer)
+  if (op === 'shl' && isConst(v.hi) && v.hi.c === 0 && v.loMax * 2 ** s <= LIMB - 1) {
+    return seeded({ lo: lcomb([[v.lo, 2 ** s]]), hi: lconst(0), loMax: v.loMax * 2 ** s, hiMax: 0 });
+  }
   if (s === 16 && op !== 'shr_s') {
     if (op === 'shl') return seeded(limbValue(lconst(0), v.lo));
     if (op === 'shr_u') return seeded(limbValue(v.hi, lconst(0)));
