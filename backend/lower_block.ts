@@ -20,9 +20,9 @@ import { LIMB, MemoryLayout } from './encoding.js';
 import { IValue, addLazy, canon, isConstValue, canonLo, constValue, fitsLazy, limbValue, nonzero, reduceForAdd, valueBytes } from './gadgets/arith.js';
 import { DecodedAccess, LAZY_ADDRESS_LO, decodeAccess, decodeFrame, framesAligned, lookupByte, pendingRow, roundBits, stage1, stage2 } from './gadgets/memory.js';
 import { I32_BINARY, I32_UNARY } from './gadgets/i32.js';
-import { BitCache, isBool } from './gadgets/bits.js';
+import { BitCache, bitsOf, isBool } from './gadgets/bits.js';
 import { select } from './gadgets/select.js';
-import { fmin } from './gadgets/staircase.js';
+import { fmin, stepAt } from './gadgets/staircase.js';
 
 /**
  * Where an edge goes: a block of the same function, HALT (return to the host), another
@@ -180,6 +180,13 @@ export class BlockLowering {
   private condByDef(v: ValueId): LinForm | null {
     const d = this.defs.get(v);
     if (d?.op === 'unary' && d.code === 'eqz') return lcomb([[this.condOf(d.a), -1]], 1);
+    const dec = d?.op === 'binary' && d.code === 'and' ? this.decrementOf(d.a, d.b) ?? this.decrementOf(d.b, d.a) : null;
+    if (dec !== null) {
+      // x & (x − 1) clears x's lowest set bit: nonzero exactly when x has two bits set or more,
+      // a step of popcnt(x) = Σ bits (linear in x's bits), where the AND would decompose x − 1 too
+      const m = this.g.mlp(this.pc, `${this.tag}.cond_v${v}.two_bits`);
+      return stepAt(this.g, m, `${this.tag}.cond_v${v}.two_bits`, lcomb(bitsOf(this.g, this.pc, `${this.tag}.v${dec}`, this.canonOf(dec), this.bits).all().map((b) => [b, 1] as [LinForm, number])), 0, 32, 2);
+    }
     const both = this.bothOf(v);
     if (!both) return null;
     const [x, y] = [this.condOf(both.cond), this.condOf(both.a)];
@@ -191,6 +198,17 @@ export class BlockLowering {
     m.bias(t, 0);
     m.unit(lcomb([[x, 1], [y, 1]], -1), [[t, 1]], 1);
     return lvar(t);
+  }
+
+  /** x when y is `add x, −1` (either order) in this block, else null. */
+  private decrementOf(x: ValueId, y: ValueId): ValueId | null {
+    const d = this.defs.get(y);
+    if (d?.op !== 'binary' || d.code !== 'add') return null;
+    const minusOne = (u: ValueId) => {
+      const c = this.defs.get(u);
+      return c?.op === 'iconst' && c.value >>> 0 === 0xffffffff;
+    };
+    return (d.a === x && minusOne(d.b)) || (d.b === x && minusOne(d.a)) ? x : null;
   }
 
   /**
@@ -234,7 +252,14 @@ export class BlockLowering {
   lowBytes(v: ValueId, n: number, name: string): LinForm[] {
     const known = this.loadedBytes.get(v);
     if (known && known.length >= n) return known.slice(0, n);
-    return valueBytes(this.g, this.pc, name, this.canonOf(v)).slice(0, n);
+    const c = this.canonOf(v);
+    // bits a gadget already has (a variable and/or/xor's, a shift's of such): bytes are sums of them
+    const vb = this.bits.peek(c);
+    if (vb?.complete()) {
+      const bits = vb.all();
+      return Array.from({ length: n }, (_, i) => lcomb(bits.slice(8 * i, 8 * i + 8).map((b, k) => [b, 2 ** k] as [LinForm, number])));
+    }
+    return valueBytes(this.g, this.pc, name, c).slice(0, n);
   }
 
   canonOf(v: ValueId): IValue {

@@ -264,6 +264,51 @@ describe('branch conditions', () => {
   });
 });
 
+// the idioms sudoku's peer loop is made of: a lazy address, a byte times 4, x & (x − 1), a stored or
+const IDIOMS = `(module
+  (memory 1)
+  (data (i32.const 0) "\\01\\05\\0a\\ff")
+  ;; 1 when x has two bits set or more (the branch reads x & (x − 1)), else 0
+  (func (export "two_bits") (param i32) (result i32)
+    (block $yes
+      (br_if $yes (i32.and (local.get 0) (i32.add (local.get 0) (i32.const -1))))
+      (return (i32.const 0)))
+    (i32.const 1))
+  ;; the word at g + 4·m[k] (a load8_u shifted, added to g: a lazy address)
+  (func (export "index") (param i32 i32) (result i32)
+    (i32.load (i32.add (local.get 0) (i32.shl (i32.load8_u (i32.and (local.get 1) (i32.const 3))) (i32.const 2)))))
+  ;; stores a | b at p and returns the word there (the store's bytes are the OR's bits)
+  (func (export "store_or") (param i32 i32 i32) (result i32)
+    (i32.store (local.get 0) (i32.or (local.get 1) (local.get 2)))
+    (i32.load (local.get 0))))`;
+
+describe('idioms', () => {
+  it('x & (x − 1) as a branch, g + 4·byte as an address, the bytes of a stored or: V8\'s results, shallow', async () => {
+    const m = await compile(IDIOMS, { filename: 'idioms.wat' });
+    const model = await TransformerModel.load(m.onnx);
+    const edge = [0, 1, 2, 3, 0x80, 0x8000_0000, 0xc000_0000, -1, 0x10000, 0x10001, 0xfffe];
+    const report = await checkProgram(model, m.ir, m.wasm, {
+      cases: 8,
+      extraArgs: {
+        two_bits: edge.map((x) => [x]),
+        // g near 2^32 with 4·m[k] carrying past it (g + 4 → 0..), near the top of memory, out of bounds
+        index: [0, 4, 65500, 65535, 65536, -4, -20, -1020, -1021].flatMap((g) => [0, 1, 2, 3].map((k) => [g, k])),
+        store_or: [[0, 1, 2], [100, 0xf0f0, 0x0f0f], [65532, -1, 0], [65533, 1, 1], [8, 0x1234_5678, -0x1234_5679]],
+      },
+    });
+    expect(report.failed, report.cases.filter((c) => !c.ok).map((c) => `${c.export}(${c.args}): ${c.reason}`).join('\n')).toBe(0);
+    const { ir } = await compileToIR(IDIOMS, { filename: 'idioms.wat' });
+    const experts = compileIR(ir).program.experts;
+    const roles = (func: string) => experts.filter((e) => e.func === func).flatMap((e) => e.graph.nodes.map((n) => n.role));
+    // x & (x − 1): a step of popcnt over x's bits (x − 1 is never decomposed, nor the AND built)
+    expect(roles('two_bits').some((r) => r.endsWith('.two_bits'))).toBe(true);
+    expect(roles('two_bits').filter((r) => /\.b\.|\.and$|canon/.test(r))).toEqual([]);
+    // the address: no canon_lo, no shl gadget; the stored or: no byte decomposition of its own
+    expect(roles('index').filter((r) => r.includes('canon') || r.includes('shl'))).toEqual([]);
+    expect(roles('store_or').filter((r) => r.includes('.value.bytes'))).toEqual([]);
+  });
+});
+
 // a loop whose iterations are independent two-load chains: its later iterations add no depth
 const CHAIN = `(module
   (import "env" "output_byte" (func $o (param i32)))
