@@ -166,6 +166,26 @@ export class BlockLowering {
     return c;
   }
 
+  /**
+   * A condition condOf would build a nonzero sublayer for (a value that is not 0/1 and not made of
+   * conditions), as S = lo + hi of the canonical value, in [0, max]: the condition is [S ≥ 1]
+   * ([S = 0] when negated, through eqz). Null for any other condition, a constant one, or one
+   * already built (its 0/1 form is then at hand).
+   */
+  countOf(v: ValueId): { S: LinForm; max: number; negated: boolean } | null {
+    if (this.conds.has(v)) return null;
+    const d = this.defs.get(v);
+    if (d?.op === 'unary' && d.code === 'eqz') {
+      const c = this.countOf(d.a);
+      return c ? { ...c, negated: !c.negated } : null;
+    }
+    if (d?.op === 'binary' && d.code === 'and' && (this.decrementOf(d.a, d.b) ?? this.decrementOf(d.b, d.a)) !== null) return null;
+    if (this.bothOf(v)) return null;
+    const c = this.canonOf(v);
+    if (isBool(this.g, c) || isConstValue(c)) return null;
+    return { S: lcomb([[c.lo, 1], [c.hi, 1]]), max: c.loMax + c.hiMax, negated: false };
+  }
+
   /** A value already 0 or 1 (a comparison's, an eqz's) is its own condition: its low limb. */
   private boolOf(v: ValueId): LinForm | null {
     const c = this.canonOf(v);
@@ -668,8 +688,10 @@ export function edgesOf(L: BlockLowering, blk: Block): Edge[] {
  */
 function selectTreeEdges(L: BlockLowering, index: ValueId, targets: Array<{ block: number; args: ValueId[] }>): Edge[] | null {
   const n = targets.length - 1;
-  const leaves: Array<{ path: LinForm[]; target: number }> = [];
-  const walk = (v: ValueId, path: LinForm[]): boolean => {
+  // a literal: condition value v (neg: its false arm, 1 − c)
+  type Literal = { v: ValueId; neg: boolean };
+  const leaves: Array<{ path: Literal[]; target: number }> = [];
+  const walk = (v: ValueId, path: Literal[]): boolean => {
     const d = L.defs.get(v);
     if (d?.op === 'iconst') {
       const k = d.value >>> 0;
@@ -677,21 +699,49 @@ function selectTreeEdges(L: BlockLowering, index: ValueId, targets: Array<{ bloc
       return true;
     }
     if (d?.op !== 'select' || path.length >= MAX_TREE_DEPTH) return false;
-    const c = L.condOf(d.cond);
-    return walk(d.a, [...path, c]) && walk(d.b, [...path, lcomb([[c, -1]], 1)]);
+    return walk(d.a, [...path, { v: d.cond, neg: false }]) && walk(d.b, [...path, { v: d.cond, neg: true }]);
   };
   if (!walk(index, []) || leaves.every((l) => l.path.length === 0)) return null;
+  const form = (l: Literal): LinForm => {
+    const c = L.condOf(l.v);
+    return l.neg ? lcomb([[c, -1]], 1) : c;
+  };
+  // a leaf's first literal that is [S ≥ 1] or [S = 0] of a value's limb sum S (countOf) joins its
+  // AND as a weighted step instead of a nonzero sublayer of its own (DESIGN.md §2)
+  const counted = leaves.map((leaf) => {
+    for (const [i, l] of leaf.path.entries()) {
+      const c = L.countOf(l.v);
+      if (c) return { i, S: c.S, max: c.max, zero: c.negated !== l.neg };
+    }
+    return null;
+  });
+  // every literal's 0/1 form (and the nodes it takes) before the AND node: nodes go in order
+  const forms = leaves.map((leaf, j) => leaf.path.map((l, i) => (counted[j]?.i === i ? null : form(l))));
   const name = `${L.tag}.br_table`;
-  const m = leaves.some((l) => l.path.length >= 2) ? L.g.mlp(L.pc, `${name}.and`) : null;
+  const m = leaves.some((l, j) => l.path.length >= 2 || counted[j]) ? L.g.mlp(L.pc, `${name}.and`) : null;
   const taken = targets.map((): Array<[LinForm, number]> => []);
   leaves.forEach((leaf, j) => {
     let t: LinForm;
-    if (leaf.path.length < 2) t = leaf.path[0] ?? lconst(1);
+    const c = counted[j];
+    const own = forms[j];
+    if (c) {
+      // with M = max S + 1 and the other k literals' sum P ∈ [0, k]: [S ≥ 1 ∧ all] = step(S + M·P ≥ 1 + M·k),
+      // [S = 0 ∧ all] = step(M·P − S ≥ M·k): any literal 0 leaves the sum at least M − max S ≥ 1 short
+      const others = own.filter((f): f is LinForm => f !== null);
+      const M = c.max + 1;
+      const k = others.length;
+      const P: Array<[LinForm, number]> = others.map((l) => [l, M]);
+      const v = L.g.vreg(`${name}.leaf${j}`, 0, 1);
+      m!.bias(v, 0);
+      if (c.zero) m!.step(lcomb([[c.S, -1], ...P]), M * k, [[v, 1]], M * k);
+      else m!.step(lcomb([[c.S, 1], ...P]), 1 + M * k, [[v, 1]], c.max + M * k);
+      t = lvar(v);
+    } else if (leaf.path.length < 2) t = own[0] ?? lconst(1);
     else {
       // the AND of n literals: relu(Σ l − (n − 1)), 1 exactly when every one is 1
       const v = L.g.vreg(`${name}.leaf${j}`, 0, 1);
       m!.bias(v, 0);
-      m!.unit(lcomb(leaf.path.map((l) => [l, 1] as [LinForm, number]), 1 - leaf.path.length), [[v, 1]], 1);
+      m!.unit(lcomb(own.map((f) => [f!, 1] as [LinForm, number]), 1 - leaf.path.length), [[v, 1]], 1);
       t = lvar(v);
     }
     taken[leaf.target].push([t, 1]);

@@ -277,13 +277,21 @@ const IDIOMS = `(module
   ;; the word at g + 4·m[k] (a load8_u shifted, added to g: a lazy address)
   (func (export "index") (param i32 i32) (result i32)
     (i32.load (i32.add (local.get 0) (i32.shl (i32.load8_u (i32.and (local.get 1) (i32.const 3))) (i32.const 2)))))
+  ;; the first k < 16 whose byte m[k] has a bit of mask set, or 16 (a loop whose test and latch
+  ;; merge into one select tree: the test's nonzero joins the tree's AND)
+  (func (export "find") (param $mask i32) (result i32) (local $k i32)
+    (block $found (loop $l
+      (br_if $found (i32.and (i32.load8_u (local.get $k)) (local.get $mask)))
+      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+      (br_if $l (i32.ne (local.get $k) (i32.const 16)))))
+    (local.get $k))
   ;; stores a | b at p and returns the word there (the store's bytes are the OR's bits)
   (func (export "store_or") (param i32 i32 i32) (result i32)
     (i32.store (local.get 0) (i32.or (local.get 1) (local.get 2)))
     (i32.load (local.get 0))))`;
 
 describe('idioms', () => {
-  it('x & (x − 1) as a branch, g + 4·byte as an address, the bytes of a stored or: V8\'s results, shallow', async () => {
+  it('x & (x − 1) as a branch, g + 4·byte as an address, a masked loop test, the bytes of a stored or: V8\'s results, shallow', async () => {
     const m = await compile(IDIOMS, { filename: 'idioms.wat' });
     const model = await TransformerModel.load(m.onnx);
     const edge = [0, 1, 2, 3, 0x80, 0x8000_0000, 0xc000_0000, -1, 0x10000, 0x10001, 0xfffe];
@@ -291,6 +299,7 @@ describe('idioms', () => {
       cases: 8,
       extraArgs: {
         two_bits: edge.map((x) => [x]),
+        find: [[0], [1], [2], [4], [8], [0x80], [0x100], [-1], [0xf0]],
         // g near 2^32 with 4·m[k] carrying past it (g + 4 → 0..), near the top of memory, out of bounds
         index: [0, 4, 65500, 65535, 65536, -4, -20, -1020, -1021].flatMap((g) => [0, 1, 2, 3].map((k) => [g, k])),
         store_or: [[0, 1, 2], [100, 0xf0f0, 0x0f0f], [65532, -1, 0], [65533, 1, 1], [8, 0x1234_5678, -0x1234_5679]],
@@ -306,6 +315,9 @@ describe('idioms', () => {
     // the address: no canon_lo, no shl gadget; the stored or: no byte decomposition of its own
     expect(roles('index').filter((r) => r.includes('canon') || r.includes('shl'))).toEqual([]);
     expect(roles('store_or').filter((r) => r.includes('.value.bytes'))).toEqual([]);
+    // the loop's test m[k] & mask: a weighted step in the select tree's AND, no nonzero sublayer
+    expect(roles('find').some((r) => r.endsWith('.br_table.and'))).toBe(true);
+    expect(roles('find').filter((r) => r.endsWith('.nonzero'))).toEqual([]);
   });
 });
 
