@@ -103,8 +103,16 @@ export class GraphBuilder {
   readonly vregs: VregInfo[] = [];
   readonly nodes: GNode[] = [];
 
-  /** Bit decompositions (gadgets/bits.ts LimbBits, by name) to build a nibble a sublayer: backend/bit_slack.ts. */
-  constructor(readonly cheapBits: ReadonlySet<string> = new Set()) {}
+  /**
+   * cheapBits: bit decompositions (gadgets/bits.ts LimbBits, by name) to build a nibble a
+   * sublayer (backend/bit_slack.ts). sketch: build a sketch, a graph for measuring only (see
+   * MlpBuilder.unit): every vreg, node, input and output as the full graph has them, but an MLP
+   * node keeps one unit per distinct input map instead of every unit.
+   */
+  constructor(
+    readonly cheapBits: ReadonlySet<string> = new Set(),
+    readonly sketch = false,
+  ) {}
 
   vreg(name: string, min: number, max: number, exact = true): Vreg {
     const id = this.vregs.length;
@@ -120,7 +128,7 @@ export class GraphBuilder {
   mlp(block: number | null, role: string): MlpBuilder {
     const node: MlpNode = { kind: 'mlp', id: this.nodes.length, block, role, units: [], bias: [], outputs: [] };
     this.nodes.push(node);
-    return new MlpBuilder(node, (f) => lmax(f, (v) => this.range(v)));
+    return new MlpBuilder(node, (f) => lmax(f, (v) => this.range(v)), this.sketch);
   }
 
   head(node: Omit<HeadNode, 'id' | 'kind'>): HeadNode {
@@ -130,12 +138,27 @@ export class GraphBuilder {
   }
 }
 
-/** Accumulates hidden units of one MLP node. */
+/**
+ * Accumulates hidden units of one MLP node.
+ *
+ * A sketch (GraphBuilder.sketch) is what the block splitter and the step merger measure: the
+ * schedule, the slot allocation and the step shape read a node's inputs (the union of its units'
+ * input maps, nodeInputs), its outputs and whether it has units, never the units themselves. So
+ * a sketch node registers every output in the same order and keeps a unit only for an input map
+ * it has not seen (the hundreds of units of a tabulate share one map: staircase.ts applyPlan),
+ * with no outputs or bound: a sketch has the full graph's inputs, outputs, schedule and
+ * allocation at a fraction of its units. Only full graphs are checked, assembled and emitted.
+ */
 export class MlpBuilder {
+  private readonly seen: Set<ReadonlyMap<Vreg, number>> | null;
+
   constructor(
     readonly node: MlpNode,
     private readonly bound: (f: LinForm) => number,
-  ) {}
+    readonly sketch = false,
+  ) {
+    this.seen = sketch ? new Set() : null;
+  }
 
   output(v: Vreg): Vreg {
     if (!this.node.outputs.includes(v)) this.node.outputs.push(v);
@@ -143,9 +166,13 @@ export class MlpBuilder {
   }
 
   /** One hidden unit; max bounds pre (default: from the vreg ranges). */
-  unit(pre: LinForm, out: Array<[Vreg, number]>, max = this.bound(pre)): void {
+  unit(pre: LinForm, out: Array<[Vreg, number]>, max?: number): void {
     for (const [v] of out) this.output(v);
-    this.node.units.push({ pre, out, max: Math.max(0, max) });
+    if (this.seen) {
+      if (!this.seen.has(pre.terms)) (this.seen.add(pre.terms), this.node.units.push({ pre, out: [], max: 0 }));
+      return;
+    }
+    this.node.units.push({ pre, out, max: Math.max(0, max ?? this.bound(pre)) });
   }
 
   bias(v: Vreg, c: number): void {
@@ -157,9 +184,11 @@ export class MlpBuilder {
    * step(x >= k) for integer-valued x: relu(x-k+1) - relu(x-k) is 0 for x <= k-1
    * and exactly 1 for x >= k. Adds w·step to each output.
    */
-  step(x: LinForm, k: number, out: Array<[Vreg, number]>, xMax = this.bound(x)): void {
+  step(x: LinForm, k: number, out: Array<[Vreg, number]>, xMax?: number): void {
+    if (this.seen) return this.unit(x, out);
+    const top = xMax ?? this.bound(x);
     const shift = (d: number): LinForm => ({ terms: x.terms, c: x.c - d });
-    this.unit(shift(k - 1), out, xMax - k + 1);
-    this.unit(shift(k), out.map(([v, w]) => [v, -w] as [Vreg, number]), xMax - k);
+    this.unit(shift(k - 1), out, top - k + 1);
+    this.unit(shift(k), out.map(([v, w]) => [v, -w] as [Vreg, number]), top - k);
   }
 }

@@ -11,7 +11,7 @@
 import type { Block, Func, Module } from '../ir/ir.js';
 import { localizeModule } from '../ir/localize.js';
 import { blocksOnCycles } from '../ir/cycles.js';
-import { BlockGraph, irToGraphs, lowerBlockFast, programContext, ProgramGraphs, ExpertGraph, programTokens, withSmallBits } from './ir_to_graph.js';
+import { BlockGraph, fullGraph, irToGraphs, lowerBlockFast, programContext, ProgramGraphs, ExpertGraph, programTokens, withSmallBits } from './ir_to_graph.js';
 import { splitLongBlocks } from './split_blocks.js';
 import { mergeSteps } from './merge_steps.js';
 import type { Graph } from './graph.js';
@@ -273,8 +273,9 @@ function within(s: StepShape, e: StepShape, deeper: readonly number[], saving = 
  * Splits blocks over the budgets, measuring each by lowering and scheduling it alone, then
  * merges jumps into their blocks where the merged block asks no more of the model's shared
  * dimensions than the blocks already do (merge_steps.ts: the model gets no wider, the merged
- * path fewer steps). The graphs of blocks that fit are kept (keyed by block) so no block is
- * lowered twice.
+ * path fewer steps). Candidates are measured on sketches (graph.ts MlpBuilder: the schedule,
+ * width and shape of the full graph, without most of its units); each block of the result that
+ * was measured is then lowered in full once, as measured, and kept (keyed by block).
  */
 function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: Map<Block, BlockGraph> } {
   const maxLayers = opts.maxLayers ?? DEFAULT_MAX_LAYERS;
@@ -295,7 +296,7 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
     return allocate(small.graph, s).dModel <= maxWidth ? { e: small, sched: s } : { e, sched };
   };
   const split = splitLongBlocks(mod, maxStores, (f, b, bi) => {
-    const fast = lowerBlockFast(f, bi, b, ctx);
+    const fast = lowerBlockFast(f, bi, b, ctx, true);
     const fastSched = schedule(fast.graph);
     const ok = fastSched.layers <= maxLayers && allocate(fast.graph, fastSched).dModel <= maxWidth;
     if (ok) {
@@ -326,7 +327,7 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
     const unroll = t === a || saving < 1;
     const depths = (shapes.get(a)?.layers ?? 0) + (shapes.get(t)?.layers ?? 0);
     if (!unroll && depths > Math.max(envelope.layers, MERGE_MIN_LAYERS) + MERGE_SLACK) return false;
-    const fast = lowerBlockFast(f, bi, b, ctx);
+    const fast = lowerBlockFast(f, bi, b, ctx, true);
     const fastSched = schedule(fast.graph);
     const fastShape = stepShape(fast.graph, fastSched);
     // a later iteration that saves less than a step must not make the block deeper
@@ -344,5 +345,13 @@ function fitBlocks(mod: Module, opts: BackendOptions): { mod: Module; lowered: M
     }
     return ok;
   });
-  return { mod: merged, lowered };
+  // the blocks the model runs, each lowered in full as it was measured
+  const full = new Map<Block, BlockGraph>();
+  for (const f of merged.funcs) {
+    f.blocks.forEach((b, bi) => {
+      const e = lowered.get(b);
+      if (e && e.block === bi && !e.pcDependent) full.set(b, fullGraph(f, bi, b, ctx, e));
+    });
+  }
+  return { mod: merged, lowered: full };
 }

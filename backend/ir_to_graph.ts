@@ -36,6 +36,10 @@ export interface BlockGraph {
   exits: Array<{ taken: LinForm; target: EdgeTarget }>;
   /** Its graph holds pc constants (lowered again once pcs are assigned). */
   pcDependent: boolean;
+  /** The decompositions it builds in the small form (bit_slack.ts; GraphBuilder.cheapBits). */
+  bits: ReadonlySet<string>;
+  /** A sketch, for measuring only (graph.ts MlpBuilder): fullGraph lowers it in full. */
+  sketch: boolean;
 }
 
 export interface ExpertGraph extends BlockGraph {
@@ -151,12 +155,21 @@ export function tokenGlobals(ctx: ProgramContext): number {
  * some are off its critical path, again with those in the small form (withSmallBits).
  */
 export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
-  return withSmallBits(f, bi, blk, ctx, lowerBlockFast(f, bi, blk, ctx));
+  return fullGraph(f, bi, blk, ctx, withSmallBits(f, bi, blk, ctx, lowerBlockFast(f, bi, blk, ctx, true)));
 }
 
-/** One block as a gadget graph, every bit decomposition in the fast form (two sublayers a limb). */
-export function lowerBlockFast(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
-  return lowerBlockWith(f, bi, blk, ctx, new Set());
+/**
+ * One block as a gadget graph, every bit decomposition in the fast form (two sublayers a limb);
+ * with `sketch`, a graph for measuring only (graph.ts MlpBuilder: its schedule, allocation and
+ * step shape are the full graph's), at a fraction of the cost.
+ */
+export function lowerBlockFast(f: Func, bi: number, blk: Block, ctx: ProgramContext, sketch = false): BlockGraph {
+  return lowerBlockWith(f, bi, blk, ctx, new Set(), sketch);
+}
+
+/** The full graph of a block lowered as `e` was (the same decompositions): e itself unless e is a sketch. */
+export function fullGraph(f: Func, bi: number, blk: Block, ctx: ProgramContext, e: BlockGraph): BlockGraph {
+  return e.sketch ? lowerBlockWith(f, bi, blk, ctx, e.bits, false) : e;
 }
 
 /**
@@ -167,7 +180,7 @@ export function lowerBlockFast(f: Func, bi: number, blk: Block, ctx: ProgramCont
 export function withSmallBits(f: Func, bi: number, blk: Block, ctx: ProgramContext, fast: BlockGraph, sched = schedule(fast.graph)): BlockGraph {
   const cheap = slackDecompositions(fast.graph, sched);
   if (cheap.size === 0) return fast;
-  const small = lowerBlockWith(f, bi, blk, ctx, cheap);
+  const small = lowerBlockWith(f, bi, blk, ctx, cheap, fast.sketch);
   return schedule(small.graph).layers <= sched.layers ? small : fast;
 }
 
@@ -177,9 +190,9 @@ export function withSmallBits(f: Func, bi: number, blk: Block, ctx: ProgramConte
  * positions (format/token.ts), so the graph reads only its own parameters' limbs. A block
  * that needed pcs (a call saves its continuation's) is marked `pcDependent`.
  */
-function lowerBlockWith(f: Func, bi: number, blk: Block, ctx: ProgramContext, cheapBits: ReadonlySet<string>): BlockGraph {
+function lowerBlockWith(f: Func, bi: number, blk: Block, ctx: ProgramContext, cheapBits: ReadonlySet<string>, sketch: boolean): BlockGraph {
   const { mem } = ctx;
-  const g = new GraphBuilder(cheapBits);
+  const g = new GraphBuilder(cheapBits, sketch);
   const G = tokenGlobals(ctx);
   const tok = tokenLayout({ maxArgs: blk.params.length, hasMemory: mem !== null, globals: G, hasCalls: ctx.calls !== null, hasOutput: ctx.hasOutput }).tokenIn;
   const one = g.vreg('one', 1, 1);
@@ -211,7 +224,7 @@ function lowerBlockWith(f: Func, bi: number, blk: Block, ctx: ProgramContext, ch
   const { readout, ports } = readoutOf(L, exit);
   const graph = prune({ vregs: g.vregs, nodes: g.nodes, one, embed, readout, ports });
   const outArgs = Math.max(0, ...exit.edges.map((e) => e.args.length));
-  return { func: f.name, block: bi, params: blk.params.length, outArgs, graph, exits: exit.edges.map((e) => ({ taken: e.taken, target: e.target })), pcDependent: L.usedPcs };
+  return { func: f.name, block: bi, params: blk.params.length, outArgs, graph, exits: exit.edges.map((e) => ({ taken: e.taken, target: e.target })), pcDependent: L.usedPcs, bits: cheapBits, sketch };
 }
 
 /** Gives a block graph its pc and its next-pc readout. */
@@ -252,7 +265,7 @@ export function irToGraphs(mod: Module, lowered: ReadonlyMap<Block, BlockGraph> 
   for (const f of mod.funcs) {
     f.blocks.forEach((blk, bi) => {
       const b = lowered.get(blk);
-      experts.push(placeBlock(b && b.block === bi && !b.pcDependent ? b : lowerBlock(f, bi, blk, ctx), pcs));
+      experts.push(placeBlock(b && b.block === bi && !b.pcDependent && !b.sketch ? b : lowerBlock(f, bi, blk, ctx), pcs));
     });
   }
   // a return through a call frame passes [results, every saved slot]: possibly more than any block takes

@@ -37,6 +37,11 @@ export function staircase(
   outs: ReadonlyArray<{ v: Vreg; f: (q: number) => number }>,
 ): void {
   for (const o of outs) m.bias(o.v, o.f(0));
+  // a sketch (graph.ts MlpBuilder) needs only whether some step has a weight: one unit of x's map
+  if (m.sketch) {
+    for (let k = 1; k <= count; k++) if (outs.some((o) => o.f(k) !== o.f(k - 1))) return m.unit(x, []);
+    return;
+  }
   for (let k = 1; k <= count; k++) {
     const w: Array<[Vreg, number]> = [];
     for (const o of outs) {

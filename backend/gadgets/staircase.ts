@@ -87,6 +87,8 @@ export function tabulatePlan(xMin: number, xMax: number, fs: ReadonlyArray<(x: n
 /** Adds a plan's units to m for the form x, output i into vs[i]. Units share x's term maps. */
 export function applyPlan(m: MlpBuilder, x: LinForm, plan: TabulatePlan, vs: readonly Vreg[]): void {
   plan.bias.forEach((b, i) => m.bias(vs[i], b));
+  // a sketch keeps one unit for x's map (graph.ts MlpBuilder: every output is registered above)
+  if (m.sketch) return plan.units.length > 0 ? m.unit(x, []) : undefined;
   const neg = lcomb([[x, -1]]).terms;
   for (const u of plan.units) {
     const pre: LinForm = u.dir === 1 ? { terms: x.terms, c: x.c - u.s } : { terms: neg, c: u.s - x.c };
