@@ -123,11 +123,11 @@ class MapBuilder {
   }
 
   form(f: LinForm, dst: number, slot: (v: number) => number): void {
-    for (const [v, k] of f.terms) {
+    f.terms.forEach((k, v) => {
       const s = slot(v);
       if (s < 0) throw new Error(`assemble: vreg v${v} read but not materialised`);
       this.add(s, dst, k);
-    }
+    });
     if (f.c !== 0) this.add(ONE_SLOT, dst, f.c);
   }
 
@@ -153,19 +153,43 @@ class MapBuilder {
     return { nIn: this.nIn, nOut: this.nOut, src, dst, val };
   }
 
-  /** The terms' indices by key, then by index: a typed sort of key·2^24 + index where that is exact below 2^53, else a comparison sort. */
+  /**
+   * The terms' indices by key (src·nOut + dst), then by index: two stable counting sorts, by dst
+   * and then by src (O(n + nIn + nOut)), where the rows fit counting arrays, else a comparison sort.
+   */
   private termOrder(): (j: number) => number {
     const n = this.n;
-    if (n < 2 ** 24 && this.nIn * this.nOut < 2 ** 29) {
-      const order = new Float64Array(n);
-      for (let j = 0; j < n; j++) order[j] = this.keys[j] * 2 ** 24 + j;
-      order.sort();
-      return (j) => order[j] % 2 ** 24;
+    if (this.nIn <= 2 ** 24 && this.nOut <= 2 ** 24) {
+      const { nOut } = this;
+      const src = new Int32Array(n);
+      const dst = new Int32Array(n);
+      for (let j = 0; j < n; j++) {
+        const s = Math.floor(this.keys[j] / nOut);
+        src[j] = s;
+        dst[j] = this.keys[j] - s * nOut;
+      }
+      const byDst = countingOrder(dst, nOut, null);
+      const order = countingOrder(src, this.nIn, byDst);
+      return (j) => order[j];
     }
     const keys = this.keys;
     const idx = Array.from({ length: n }, (_, j) => j).sort((a, b) => keys[a] - keys[b] || a - b);
     return (j) => idx[j];
   }
+}
+
+/** The indices in `order` (0..n−1 in order when null) stably sorted by key[i] ∈ [0, range). */
+function countingOrder(key: Int32Array, range: number, order: Int32Array | null): Int32Array {
+  const n = key.length;
+  const start = new Int32Array(range + 1);
+  for (let j = 0; j < n; j++) start[key[j] + 1]++;
+  for (let r = 0; r < range; r++) start[r + 1] += start[r];
+  const out = new Int32Array(n);
+  for (let k = 0; k < n; k++) {
+    const j = order ? order[k] : k;
+    out[start[key[j]]++] = j;
+  }
+  return out;
 }
 
 function nodesAt<T extends MlpNode | HeadNode>(e: PlacedExpert, kind: T['kind'], point: number): T[] {

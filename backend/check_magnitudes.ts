@@ -14,7 +14,7 @@
 
 import type { Graph } from './graph.js';
 import type { LinForm } from './linear.js';
-import { lcomb, lmagnitude, lmax } from './linear.js';
+import { lcomb, lmagnitude, lmax, termsMagnitude } from './linear.js';
 import type { MemoryLayout } from './encoding.js';
 import { BETA } from './encoding.js';
 
@@ -26,7 +26,22 @@ export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst
     return true;
   };
   const ranges = graph.vregs.map((r) => [r.min, r.max] as const);
-  const mag = (f: LinForm) => lmagnitude(f, (v) => ranges[v]);
+  const range = (v: number) => ranges[v];
+  const mag = (f: LinForm) => lmagnitude(f, range);
+  // a tabulate's units share their input's term map (staircase.ts applyPlan): its magnitude and
+  // exactness are computed once a map
+  const termMag = new Map<ReadonlyMap<number, number>, number>();
+  const termExact = new Map<ReadonlyMap<number, number>, boolean>();
+  const unitMag = (f: LinForm) => {
+    let m = termMag.get(f.terms);
+    if (m === undefined) termMag.set(f.terms, (m = termsMagnitude(f.terms, range)));
+    return Math.abs(f.c) + m;
+  };
+  const unitExact = (f: LinForm) => {
+    let e = termExact.get(f.terms);
+    if (e === undefined) termExact.set(f.terms, (e = exact(f)));
+    return e;
+  };
   let worst = 0;
   let where = '';
   // what() names the sum (built only when it is the worst so far or fails)
@@ -41,7 +56,7 @@ export function checkMagnitudes(graph: Graph, mem: MemoryLayout | null): { worst
     if (n.kind === 'mlp') {
       const outSum = new Map<number, number>();
       n.units.forEach((u, i) => {
-        if (exact(u.pre)) check(mag(u.pre), () => `${n.role} unit ${i} pre-activation`);
+        if (unitExact(u.pre)) check(unitMag(u.pre), () => `${n.role} unit ${i} pre-activation`);
         for (const [v, w] of u.out) outSum.set(v, (outSum.get(v) ?? 0) + Math.abs(w) * u.max);
       });
       for (const [v, b] of n.bias) outSum.set(v, (outSum.get(v) ?? 0) + Math.abs(b));

@@ -159,8 +159,8 @@ interface MapPart {
 function compactPart(m: SparseMap): MapPart | null {
   // an expert without entries here gets a [1, 1] zero block (as a sparse part gets one zero entry)
   if (m.src.length === 0) return { src: [0], dst: [0], val: [0] };
-  const ins = sortedUnique(m.src);
-  const outs = sortedUnique(m.dst);
+  const ins = sortedUnique(m.src, m.nIn);
+  const outs = sortedUnique(m.dst, m.nOut);
   const col = new Int32Array(m.nIn);
   const row = new Int32Array(m.nOut);
   ins.forEach((r, k) => (col[r] = k));
@@ -176,11 +176,12 @@ function compactPart(m: SparseMap): MapPart | null {
   return { src: ins, dst: outs, val: block };
 }
 
-/** The distinct values of xs (non-negative integers), ascending. */
-function sortedUnique(xs: readonly number[]): number[] {
-  const sorted = Float64Array.from(xs).sort();
+/** The distinct values of xs (integers in [0, n)), ascending. */
+function sortedUnique(xs: readonly number[], n: number): number[] {
+  const seen = new Uint8Array(n);
+  for (let k = 0; k < xs.length; k++) seen[xs[k]] = 1;
   const out: number[] = [];
-  for (let k = 0; k < sorted.length; k++) if (k === 0 || sorted[k] !== sorted[k - 1]) out.push(sorted[k]);
+  for (let v = 0; v < n; v++) if (seen[v]) out.push(v);
   return out;
 }
 
@@ -188,7 +189,7 @@ function sortedUnique(xs: readonly number[]): number[] {
 function distinct(xs: readonly number[], n: number): number {
   const seen = new Uint8Array(n);
   let c = 0;
-  for (const x of xs) if (!seen[x]) (seen[x] = 1), c++;
+  for (let k = 0; k < xs.length; k++) if (!seen[xs[k]]) (seen[xs[k]] = 1), c++;
   return c;
 }
 
@@ -434,7 +435,7 @@ class RoutedEmitter implements MapEmitter {
     const { gw } = this;
     if (ups.every((m) => m.src.length === 0)) return x; // relu(0)·W adds 0
     // places[e][u]: the rank of hidden unit u among the units expert e's up map writes (−1: none)
-    const units = ups.map((m) => sortedUnique(m.dst));
+    const units = ups.map((m) => sortedUnique(m.dst, m.nOut));
     const places = ups.map((m, e) => {
       const p = new Int32Array(m.nOut).fill(-1);
       units[e].forEach((u, k) => (p[u] = k));

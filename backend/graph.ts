@@ -80,6 +80,14 @@ export function nodeInputs(n: GNode): Vreg[] {
   return r;
 }
 
+/** A copy of n numbered `id` (its inputs, memoized, carried over). */
+export function renumberedNode<T extends GNode>(n: T, id: number): T {
+  const copy = { ...n, id };
+  const r = inputsCache.get(n);
+  if (r) inputsCache.set(copy, r);
+  return copy;
+}
+
 function computeInputs(n: GNode): Vreg[] {
   const s = new Set<Vreg>();
   // a tabulate's units share their input's terms (staircase.ts applyPlan): visit each map once

@@ -14,7 +14,7 @@ import { CompileError } from '../format/errors.js';
 import { tokenLayout } from '../format/token.js';
 import type { CallStackLayout, EntryPoint } from '../format/layout.js';
 import { FORMAT_LIMITS } from '../format/layout.js';
-import { Graph, GraphBuilder, nodeInputs } from './graph.js';
+import { Graph, GraphBuilder, nodeInputs, renumberedNode } from './graph.js';
 import type { LinForm, Vreg } from './linear.js';
 import { lvar, lvars } from './linear.js';
 import { EPOCH_BITS, LIMB, MAX_MEMORY_BYTES, MemoryLayout, memoryLayout, TICKS, type LookupKind } from './encoding.js';
@@ -292,6 +292,6 @@ function prune(graph: Graph): Graph {
       for (const v of nodeInputs(n)) needed.add(v);
     }
   }
-  const nodes = graph.nodes.filter((_, i) => keep[i]).map((n, i) => ({ ...n, id: i }));
+  const nodes = graph.nodes.filter((_, i) => keep[i]).map((n, i) => renumberedNode(n, i));
   return { ...graph, nodes };
 }

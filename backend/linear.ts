@@ -61,10 +61,15 @@ export function lmax(f: LinForm, range: (v: Vreg) => readonly [number, number]):
  * order of accumulation (the quantity the exactness rule bounds, DESIGN.md §3).
  */
 export function lmagnitude(f: LinForm, range: (v: Vreg) => readonly [number, number]): number {
-  let s = Math.abs(f.c);
-  for (const [v, k] of f.terms) {
-    const [lo, hi] = range(v);
-    s += Math.abs(k) * Math.max(Math.abs(lo), Math.abs(hi));
-  }
+  return Math.abs(f.c) + termsMagnitude(f.terms, range);
+}
+
+/** Σ|k|·max(|lo|,|hi|) over the terms alone (lmagnitude without the constant). */
+export function termsMagnitude(terms: ReadonlyMap<Vreg, number>, range: (v: Vreg) => readonly [number, number]): number {
+  let s = 0;
+  terms.forEach((k, v) => {
+    const r = range(v);
+    s += Math.abs(k) * Math.max(Math.abs(r[0]), Math.abs(r[1]));
+  });
   return s;
 }
