@@ -14,9 +14,12 @@
 //      and values to the cache's, and the pending rows' nodes go;
 //   3. a sparse map becomes a dense block between the rows it reads and the rows it writes
 //      (densifyMaps): a Gather of those rows, one MatMul, and a scatter-add of the product (none
-//      when it writes every row of zeros it is added into, as an MLP's up map does); and a dense
-//      block reads its whole input where that makes it at most twice as big, or 16K cells bigger
-//      (widenGathers: its zero columns spare the Gather of the rows it reads). At batch 1
+//      when it writes every row of zeros it is added into, as an MLP's up map does), or several
+//      blocks where its entries fall into groups that share no row written (denseBlocks: the
+//      gadgets of one layer; one block of them all is mostly zeros), their products concatenated;
+//      an up map's hidden rows may come out permuted, the down map then reading each where it
+//      went; and a dense block reads its whole input where that makes it at most twice as big,
+//      or 16K cells bigger (widenGathers: its zero columns spare the Gather of the rows it reads). At batch 1
 //      ONNX Runtime takes about 15 ns an entry for the sparse form's three nodes (Gather, Mul,
 //      ScatterND on [k, 1] tensors) and about 0.1 ns a cell for the MatMul, and a pinned session
 //      holds one expert's weights, so the block may be many times the entries.
@@ -54,7 +57,7 @@ export function simplifyPinned(nodes: NodeProto[], inits: TensorProto[], graphOu
   };
   let out = pruneZeroUpdates(nodes, constant, graphOutputs);
   out = dropEmptyConcatInputs(out, constant, graphOutputs);
-  out = densifyMaps(out, constant, (name, c) => added.set(name, c));
+  out = densifyMaps(out, constant, (name, c) => added.set(name, c), graphOutputs);
   out = widenGathers(out, constant, (name, c) => added.set(name, c));
   out = liveNodes(out, graphOutputs);
   const read = new Set<string>(graphOutputs);
@@ -243,10 +246,22 @@ interface DenseMap {
 /** The dense form of entries (src[k], dst[k], val[k]), or null: two entries share a cell, or the block is too big. */
 export function denseMap(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<number>): DenseMap | null {
   const k = src.length;
+  const cells = distinctCount(src) * distinctCount(dst);
+  if (cells > SMALL_BLOCK && cells > DENSE_CELLS_PER_ENTRY * k) return null;
+  return blockOf(src, dst, val);
+}
+
+function distinctCount(xs: ArrayLike<number>): number {
+  return new Set(Array.from(xs)).size;
+}
+
+/** The block between the rows entries read and write, or null: two share a cell, or it has more than MAX_DENSE_CELLS. */
+function blockOf(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<number>): DenseMap | null {
+  const k = src.length;
   const rowsRead = [...new Set(Array.from(src))].sort((a, b) => a - b);
   const rowsWritten = [...new Set(Array.from(dst))].sort((a, b) => a - b);
   const cells = rowsRead.length * rowsWritten.length;
-  if (cells > MAX_DENSE_CELLS || (cells > SMALL_BLOCK && cells > DENSE_CELLS_PER_ENTRY * k)) return null;
+  if (cells > MAX_DENSE_CELLS) return null;
   const col = new Map(rowsRead.map((r, i) => [r, i]));
   const row = new Map(rowsWritten.map((r, i) => [r, i]));
   const block = new Float32Array(cells);
@@ -261,26 +276,245 @@ export function denseMap(src: ArrayLike<number>, dst: ArrayLike<number>, val: Ar
 }
 
 /**
+ * What one more node of a pinned step costs, in cells of a dense block: about 1 µs a node and
+ * 0.1 ns a cell at batch 1 (see the file header).
+ */
+export const NODE_CELLS = 10_000;
+/** The most blocks a map is split into (their products are one Concat's inputs: WebGPU binds at most 8 buffers a shader). */
+export const MAX_BLOCKS = 7;
+/** Maps with more components than this are split at most as runs of this many parts (the search is quadratic in it). */
+const MAX_PARTS = 256;
+
+/**
+ * A sparse map as several dense blocks, or null where one block (denseMap) or the sparse form
+ * costs no more. The entries fall into components (connected through the rows they share: a
+ * gadget's units read its inputs and write its outputs), no two of which share a row read or
+ * written, so the blocks of groups of whole components together read and write each row at
+ * most once, and the map is their products concatenated, scattered into the rows they write.
+ * One block holds every cell between all the rows read and written, mostly zeros when a layer
+ * holds several gadgets (sudoku's clear-bit step: 1.6% nonzero, 7.8 MB a step); blocks of
+ * groups hold the cells within each group only. Groups are runs of the components in the order
+ * of their first row read, or written (the cheaper), chosen by a search over run boundaries for
+ * the least cells + NODE_CELLS a block (its Gather and MatMul), at most MAX_BLOCKS of them.
+ */
+export function denseBlocks(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<number>, into: BlockTarget = 'scatter'): DenseMap[] | null {
+  const k = src.length;
+  // into zeros ('whole'): the products in order are the result when no two blocks' rows written
+  // interleave, so parts whose written rows overlap as ranges are one part, in that order; in
+  // any order ('permuted'), its rows permuted
+  const whole = into === 'whole';
+  const parts = whole ? unInterleaved(components(src, dst)) : components(src, dst);
+  if (parts.length < 2) return null;
+  const nIn = Math.max(...parts.map((p) => Math.max(...p.read))) + 1;
+  const rowsIn = distinctCount(src);
+  const rowsOut = parts.reduce((t, p) => t + p.rowsWritten, 0);
+  // one block: Gather, MatMul, ScatterND; the sparse form: Gather, Mul, ScatterND; blocks: a
+  // Gather and a MatMul each, then Concat and ScatterND
+  const scatter = into === 'scatter' ? NODE_CELLS : 0;
+  const oneBlock = rowsIn * rowsOut <= MAX_DENSE_CELLS ? rowsIn * rowsOut + 2 * NODE_CELLS + scatter : Infinity;
+  const sparse = DENSE_CELLS_PER_ENTRY * k + 3 * NODE_CELLS;
+  let best: { cost: number; runs: Part[][] } | null = null;
+  for (const key of whole ? (['firstWritten'] as const) : (['firstRead', 'firstWritten'] as const)) {
+    const ordered = coarsened([...parts].sort((a, b) => a[key] - b[key]));
+    const r = bestRuns(ordered, nIn);
+    if (!best || r.cost < best.cost) best = r;
+  }
+  if (!best || best.runs.length < 2 || best.cost + NODE_CELLS + scatter >= Math.min(oneBlock, sparse)) return null;
+  const blocks: DenseMap[] = [];
+  for (const run of best.runs) {
+    const es = run.flatMap((p) => p.entries);
+    const b = blockOf(es.map((e) => src[e] as number), es.map((e) => dst[e] as number), es.map((e) => val[e] as number));
+    if (!b) return null;
+    blocks.push(b);
+  }
+  return blocks;
+}
+
+/**
+ * Where a map's blocks' products go: scattered into its base, or its base is zeros whose every
+ * row it writes, so the products concatenated are the result, in row order ('whole') or in any
+ * order ('permuted': the result's rows permuted, its readers reading them where they went).
+ */
+export type BlockTarget = 'scatter' | 'whole' | 'permuted';
+
+/** Entries no two parts of which write the same row; the rows they read (distinct), and how many rows they write. */
+interface Part {
+  entries: number[];
+  read: number[];
+  rowsWritten: number;
+  firstRead: number;
+  firstWritten: number;
+  lastWritten: number;
+}
+
+function merged(a: Part, b: Part): Part {
+  return {
+    entries: [...a.entries, ...b.entries],
+    read: [...new Set([...a.read, ...b.read])],
+    rowsWritten: a.rowsWritten + b.rowsWritten,
+    firstRead: Math.min(a.firstRead, b.firstRead),
+    firstWritten: Math.min(a.firstWritten, b.firstWritten),
+    lastWritten: Math.max(a.lastWritten, b.lastWritten),
+  };
+}
+
+/** Parts whose ranges of rows written overlap merged into one, ordered by their first row written. */
+function unInterleaved(parts: Part[]): Part[] {
+  const out: Part[] = [];
+  for (const p of [...parts].sort((a, b) => a.firstWritten - b.firstWritten)) {
+    const last = out.at(-1);
+    if (last && p.firstWritten <= last.lastWritten) out[out.length - 1] = merged(last, p);
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * A row read by more entries than this does not join their parts (the constant-1 row, a
+ * tabulate's input: read by hundreds of units that write distinct rows); blocks may share the rows
+ * they read, each gathering its own.
+ */
+const SHARED_READ = 16;
+
+/**
+ * The entries' parts: entries writing the same row are in the same one, and entries reading the
+ * same row unless it is read by more than SHARED_READ entries.
+ */
+function components(src: ArrayLike<number>, dst: ArrayLike<number>): Part[] {
+  const k = src.length;
+  let nIn = 0;
+  for (let e = 0; e < k; e++) nIn = Math.max(nIn, (src[e] as number) + 1);
+  let nOut = 0;
+  for (let e = 0; e < k; e++) nOut = Math.max(nOut, (dst[e] as number) + 1);
+  const readers = new Int32Array(nIn);
+  for (let e = 0; e < k; e++) readers[src[e] as number]!++;
+  // union-find over the rows: read row r is r, written row w is nIn + w
+  const parent = new Int32Array(nIn + nOut).map((_, i) => i);
+  const find = (x: number): number => {
+    while (parent[x] !== x) x = parent[x] = parent[parent[x] as number] as number;
+    return x;
+  };
+  for (let e = 0; e < k; e++) {
+    if (readers[src[e] as number]! > SHARED_READ) continue;
+    const a = find(src[e] as number);
+    const b = find(nIn + (dst[e] as number));
+    if (a !== b) parent[a] = b;
+  }
+  const byRoot = new Map<number, { entries: number[]; read: Set<number>; written: Set<number> }>();
+  for (let e = 0; e < k; e++) {
+    const r = find(nIn + (dst[e] as number));
+    let c = byRoot.get(r);
+    if (!c) byRoot.set(r, (c = { entries: [], read: new Set(), written: new Set() }));
+    c.entries.push(e);
+    c.read.add(src[e] as number);
+    c.written.add(dst[e] as number);
+  }
+  // a part's first row read, of the rows that join parts (shared rows, read by most, say little)
+  const firstRead = (read: Set<number>) => {
+    const own = [...read].filter((r) => readers[r]! <= SHARED_READ);
+    return own.length > 0 ? Math.min(...own) : nIn + Math.min(...read);
+  };
+  return [...byRoot.values()].map((c) => ({ entries: c.entries, read: [...c.read], rowsWritten: c.written.size, firstRead: firstRead(c.read), firstWritten: Math.min(...c.written), lastWritten: Math.max(...c.written) }));
+}
+
+/** Runs of adjacent parts merged into at most MAX_PARTS parts of about equal entries. */
+function coarsened(parts: Part[]): Part[] {
+  if (parts.length <= MAX_PARTS) return parts;
+  const total = parts.reduce((t, p) => t + p.entries.length, 0);
+  const out: Part[] = [];
+  let cur: Part | null = null;
+  for (const p of parts) {
+    cur = cur ? merged(cur, p) : p;
+    if (cur.entries.length * MAX_PARTS >= total) (out.push(cur), (cur = null));
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/**
+ * The cheapest split of parts into at most MAX_BLOCKS runs: Σ (rows read · rows written +
+ * 2·NODE_CELLS) over the runs (a Gather and a MatMul each; a run's rows read counted once).
+ */
+function bestRuns(parts: Part[], nIn: number): { cost: number; runs: Part[][] } {
+  const n = parts.length;
+  const outAt = [0];
+  for (const p of parts) outAt.push((outAt.at(-1) as number) + p.rowsWritten);
+  // cells[i][j]: the block of parts i..j−1
+  const cells: Float64Array[] = [];
+  const stamp = new Int32Array(nIn).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const row = new Float64Array(n + 1);
+    let read = 0;
+    for (let j = i; j < n; j++) {
+      for (const r of parts[j]!.read) if (stamp[r] !== i) (stamp[r] = i), read++;
+      row[j + 1] = read * (outAt[j + 1]! - outAt[i]!);
+    }
+    cells.push(row);
+  }
+  const runCost = (i: number, j: number) => {
+    const c = cells[i]![j]!;
+    return c > MAX_DENSE_CELLS ? Infinity : c + 2 * NODE_CELLS;
+  };
+  // cost[g][j]: the first j parts as g runs
+  const cost: number[][] = [[0, ...new Array<number>(n).fill(Infinity)]];
+  const from: number[][] = [[]];
+  for (let g = 1; g <= MAX_BLOCKS; g++) {
+    const c = new Array<number>(n + 1).fill(Infinity);
+    const f = new Array<number>(n + 1).fill(-1);
+    for (let j = 1; j <= n; j++) {
+      for (let i = g - 1; i < j; i++) {
+        const v = cost[g - 1]![i]! + runCost(i, j);
+        if (v < c[j]!) (c[j] = v), (f[j] = i);
+      }
+    }
+    cost.push(c);
+    from.push(f);
+  }
+  let g = 1;
+  for (let h = 2; h <= MAX_BLOCKS; h++) if (cost[h]![n]! < cost[g]![n]!) g = h;
+  const runs: Part[][] = [];
+  for (let j = n, h = g; h > 0; h--) {
+    const i = from[h]![j]!;
+    runs.unshift(parts.slice(i, j));
+    j = i;
+  }
+  return { cost: cost[g]![n]!, runs };
+}
+
+/**
  * Every sparse map ScatterND(base, dst, Mul(Gather(x, src), val)) with constant src, dst and
  * val rewritten as Gather(x, S) → MatMul(block, ·) → ScatterND(base, D, ·); when base is zeros
  * (an Expand of a constant shape [w, 1]) and D is every row 0..w−1, the MatMul's product is the
  * result itself.
  */
-export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Const | null, add: (name: string, c: Const) => void): NodeProto[] {
+export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Const | null, add: (name: string, c: Const) => void, graphOutputs: readonly string[] = []): NodeProto[] {
   const producer = producers(nodes);
   const constOf = inputConstant(producer, constant);
+  const permutable = permutableResults(nodes, constOf, graphOutputs);
+  // tensors whose rows a rewrite permuted: where each row went; the Gathers reading them, rewritten
+  const permuted = new Map<string, Int32Array>();
+  const gathers = new Map<string, NodeProto>();
   const out: NodeProto[] = [];
-  for (const n of nodes) {
+  for (const n0 of nodes) {
+    const n = rereadPermuted(n0, permuted, constOf, add);
+    if (n.opType === 'Relu' && permuted.has((n.input ?? [])[0] ?? '')) permuted.set((n.output ?? [])[0] ?? '', permuted.get((n.input ?? [])[0] ?? '')!);
+    if (n.opType === 'Gather') gathers.set((n.output ?? [])[0] ?? '', n);
     const [base, dstName, updates] = n.input ?? [];
     const result = (n.output ?? [])[0];
     const mul = updates ? producer.get(updates) : undefined;
-    const gather = mul?.opType === 'Mul' ? producer.get((mul.input ?? [])[0] ?? '') : undefined;
+    const gather = mul?.opType === 'Mul' ? gathers.get((mul.input ?? [])[0] ?? '') : undefined;
     const src = gather?.opType === 'Gather' && intAttr(gather, 'axis', 0) === 0 ? constOf((gather.input ?? [])[1], INT64) : null;
     const val = mul ? constOf((mul.input ?? [])[1], FLOAT) : null;
     const dst = constOf(dstName, INT64);
     const x = (gather?.input ?? [])[0];
-    const dense = isAddScatter(n) && base && result && x && src && val && dst && src.dims.length === 1 && dst.data.length === src.data.length && val.data.length === src.data.length
-      ? denseMap(src.data, dst.data, val.data) : null;
+    const ok = isAddScatter(n) && base && result && x && src && val && dst && src.dims.length === 1 && dst.data.length === src.data.length && val.data.length === src.data.length;
+    const whole = ok && writesAllZeros(base, [...new Set(Array.from(dst.data))].sort((a, b) => a - b), producer, constOf);
+    const blocks = ok ? denseBlocks(src.data, dst.data, val.data, whole ? (permutable.has(result) ? 'permuted' : 'whole') : 'scatter') : null;
+    const dense = ok && !blocks ? denseMap(src.data, dst.data, val.data) : null;
+    if (blocks && base && result && x) {
+      out.push(...blockNodes(n, blocks, base, result, x, producer, constOf, add, (pos) => permuted.set(result, pos)));
+      continue;
+    }
     if (!dense || !base || !result || !x) {
       out.push(n);
       continue;
@@ -293,12 +527,7 @@ export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Cons
     out.push(gathered);
     // base is zeros when it is an Expand of a product with an all-zero constant (the zero row):
     // with shape [d, 1], d > 1, it has d rows, and a product writing rows 0..d−1 is the result
-    const zeros = producer.get(base);
-    const shape = zeros?.opType === 'Expand' ? constOf((zeros.input ?? [])[1], INT64) : null;
-    const zeroRow = zeros?.opType === 'Expand' ? producer.get((zeros.input ?? [])[0] ?? '') : undefined;
-    const isZero = zeroRow?.opType === 'Mul' && (zeroRow.input ?? []).some((i) => allZero(constOf(i, FLOAT)));
-    const whole = isZero && shape !== null && shape.data.length === 2 && shape.data[1] === 1 && shape.data[0] === d && d > 1 && dense.rowsWritten.every((r, i) => r === i);
-    if (whole) {
+    if (writesAllZeros(base, dense.rowsWritten, producer, constOf)) {
       out.push(onnx.NodeProto.create({ opType: 'MatMul', name: result, input: [`${result}.dense.block`, `${result}.dense.inputs`], output: [result] }));
       continue;
     }
@@ -306,6 +535,85 @@ export function densifyMaps(nodes: NodeProto[], constant: (name: string) => Cons
     out.push(onnx.NodeProto.create({ opType: 'MatMul', name: `${result}.dense.product`, input: [`${result}.dense.block`, `${result}.dense.inputs`], output: [`${result}.dense.product`] }));
     out.push(onnx.NodeProto.create({ ...n, input: [base, `${result}.dense.dst`, `${result}.dense.product`] }));
   }
+  return out;
+}
+
+/**
+ * The map results whose rows may be permuted: tensors read only by Relus (not graph outputs)
+ * whose outputs are read only by Gathers along axis 0 by constant indices (an MLP's up map,
+ * its ReLU and the down map's rows), so that a Gather of row r reads it at pos[r] instead.
+ */
+function permutableResults(nodes: readonly NodeProto[], constOf: InputConstant, graphOutputs: readonly string[]): Set<string> {
+  const readers = new Map<string, NodeProto[]>();
+  for (const n of nodes) for (const i of n.input ?? []) if (i !== '') (readers.get(i) ?? readers.set(i, []).get(i)!).push(n);
+  const outputs = new Set(graphOutputs);
+  const byRowGathers = (t: string) => !outputs.has(t) && (readers.get(t) ?? []).every((r) => r.opType === 'Gather' && intAttr(r, 'axis', 0) === 0 && (r.input ?? [])[0] === t && constOf((r.input ?? [])[1], INT64) !== null);
+  const ok = new Set<string>();
+  for (const n of nodes) {
+    const result = (n.output ?? [])[0];
+    if (!isAddScatter(n) || !result || outputs.has(result)) continue;
+    const rs = readers.get(result) ?? [];
+    if (rs.length > 0 && rs.every((r) => r.opType === 'Relu' && byRowGathers((r.output ?? [])[0] ?? ''))) ok.add(result);
+  }
+  return ok;
+}
+
+/** n with a Gather of a permuted tensor's rows reading them where they went (new constant indices). */
+function rereadPermuted(n: NodeProto, permuted: ReadonlyMap<string, Int32Array>, constOf: InputConstant, add: (name: string, c: Const) => void): NodeProto {
+  const [x, idxName] = n.input ?? [];
+  const pos = n.opType === 'Gather' && x ? permuted.get(x) : undefined;
+  if (!pos) return n;
+  const idx = constOf(idxName, INT64);
+  if (!idx) throw new Error(`simplify: a Gather of permuted ${x} by non-constant indices`);
+  const name = `${(n.output ?? [])[0]}.permuted`;
+  add(name, { dims: idx.dims, type: INT64, data: Float64Array.from(idx.data, (r) => pos[r] as number) });
+  return onnx.NodeProto.create({ ...n, input: [x, name] });
+}
+
+/**
+ * Whether base is zeros (an Expand of a product with an all-zero constant, the zero row) of
+ * shape [d, 1], d > 1, so that a product writing rows 0..d−1 in order is base + product itself.
+ */
+function writesAllZeros(base: string, rows: readonly number[], producer: Map<string, NodeProto>, constOf: InputConstant): boolean {
+  const d = rows.length;
+  const zeros = producer.get(base);
+  const shape = zeros?.opType === 'Expand' ? constOf((zeros.input ?? [])[1], INT64) : null;
+  const zeroRow = zeros?.opType === 'Expand' ? producer.get((zeros.input ?? [])[0] ?? '') : undefined;
+  const isZero = zeroRow?.opType === 'Mul' && (zeroRow.input ?? []).some((i) => allZero(constOf(i, FLOAT)));
+  return isZero && shape !== null && shape.data.length === 2 && shape.data[1] === 1 && shape.data[0] === d && d > 1 && rows.every((r, i) => r === i);
+}
+
+/**
+ * The scatter-add n of a map as blocks (denseBlocks): per block a Gather of the rows it reads
+ * and a MatMul, then one Concat of the products and a scatter-add of it at the rows they write
+ * (none where those are every row of zeros, in order: the Concat is the result).
+ */
+function blockNodes(n: NodeProto, blocks: DenseMap[], base: string, result: string, x: string, producer: Map<string, NodeProto>, constOf: InputConstant, add: (name: string, c: Const) => void, permute: (pos: Int32Array) => void): NodeProto[] {
+  const out: NodeProto[] = [];
+  const axis0 = () => [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 0 })];
+  const products = blocks.map((b, g) => {
+    const name = `${result}.dense${g}`;
+    add(`${name}.src`, { dims: [b.rowsRead.length], type: INT64, data: Float64Array.from(b.rowsRead) });
+    add(`${name}.block`, { dims: [b.rowsWritten.length, b.rowsRead.length], type: FLOAT, data: b.block });
+    out.push(onnx.NodeProto.create({ opType: 'Gather', name: `${name}.inputs`, input: [x, `${name}.src`], output: [`${name}.inputs`], attribute: axis0() }));
+    out.push(onnx.NodeProto.create({ opType: 'MatMul', name: `${name}.product`, input: [`${name}.block`, `${name}.inputs`], output: [`${name}.product`] }));
+    return `${name}.product`;
+  });
+  const rows = blocks.flatMap((b) => b.rowsWritten);
+  const sorted = [...rows].sort((a, b) => a - b);
+  if (writesAllZeros(base, sorted, producer, constOf)) {
+    // the products concatenated hold every row of the result: in order, or permuted (row r at pos[r])
+    if (rows.some((r, i) => r !== i)) {
+      const pos = new Int32Array(rows.length);
+      rows.forEach((r, i) => (pos[r] = i));
+      permute(pos);
+    }
+    out.push(onnx.NodeProto.create({ opType: 'Concat', name: result, input: products, output: [result], attribute: axis0() }));
+    return out;
+  }
+  out.push(onnx.NodeProto.create({ opType: 'Concat', name: `${result}.dense.products`, input: products, output: [`${result}.dense.products`], attribute: axis0() }));
+  add(`${result}.dense.dst`, { dims: [rows.length, 1], type: INT64, data: Float64Array.from(rows) });
+  out.push(onnx.NodeProto.create({ ...n, input: [base, `${result}.dense.dst`, `${result}.dense.products`] }));
   return out;
 }
 
@@ -334,6 +642,10 @@ function rowCounter(producer: Map<string, NodeProto>, constOf: InputConstant): (
     const ins = n?.input ?? [];
     let r: number | null = null;
     if (n?.opType === 'ScatterND' || n?.opType === 'Relu') r = rows(ins[0] ?? '');
+    else if (n?.opType === 'Concat' && intAttr(n, 'axis', 0) === 0) {
+      const parts = ins.map((i) => rows(i));
+      r = parts.every((p) => p !== null) ? (parts as number[]).reduce((a, b) => a + b, 0) : null;
+    }
     else if (n?.opType === 'MatMul') {
       const a = constDims(ins[0]);
       r = a && a.length === 2 ? (a[0] as number) : null;

@@ -154,6 +154,56 @@ describe('simplifyPinned', () => {
     expect(await run(s.nodes, s.inits, ['m'], x)).toEqual(await run(nodes, inits, ['m'], x));
   });
 
+  it('a map of independent gadgets becomes one block per group, with the same bits', async () => {
+    // four gadgets: gadget g reads rows 500g..500g+499 and writes rows 100g..100g+99 of a
+    // 2,000-row stream: one block would be 2,000 × 400 cells, four are 500 × 100 each
+    const src: number[] = [];
+    const dst: number[] = [];
+    const val: number[] = [];
+    for (let g = 0; g < 4; g++) {
+      for (let o = 0; o < 100; o++) for (let j = 0; j < 50; j++) (src.push(500 * g + ((o * 7 + j * 11) % 500)), dst.push(100 * g + o), val.push(((o + j + g) % 9) - 4 || 1));
+    }
+    const m = sparseMap('m', 'x', 'x', src, dst, val);
+    const s = simplifyPinned(m.nodes, m.inits, ['m']);
+    const ops = s.nodes.map((n) => n.opType);
+    expect(ops.filter((o) => o === 'MatMul')).toHaveLength(4);
+    expect(ops.slice(-2)).toEqual(['Concat', 'ScatterND']);
+    const cells = s.inits.filter((t) => t.name?.endsWith('.block')).reduce((c, t) => c + (t.dims ?? []).map(Number).reduce((a, b) => a * b, 1), 0);
+    expect(cells).toBe(4 * 500 * 100);
+    const x = Float32Array.from({ length: 2000 }, (_, k) => ((k * 37) % 101) - 40);
+    expect(await run(s.nodes, s.inits, ['m'], x)).toEqual(await run(m.nodes, m.inits, ['m'], x));
+  });
+
+  it('an up map of interleaved gadgets is split, its hidden rows permuted and the down map reading them where they went', async () => {
+    // hidden unit u (400 of them) reads the constant-1 row 0 (read by every unit: it joins
+    // none) and 40 consecutive rows of its gadget's half of x: even units rows 1..600, odd ones
+    // 601..1200; so the gadgets' hidden rows interleave, and the blocks' products concatenated
+    // are the hidden vector permuted
+    const src: number[] = [];
+    const dst: number[] = [];
+    const val: number[] = [];
+    for (let u = 0; u < 400; u++) {
+      src.push(0), dst.push(u), val.push(-3);
+      for (let j = 0; j < 40; j++) (src.push(1 + 600 * (u % 2) + ((3 * (u >> 1) + j) % 600)), dst.push(u), val.push(((u + j) % 5) - 2 || 1));
+    }
+    const zeros = [node('Slice', ['x', 'z0', 'z1', 'z0'], 'xrow'), node('Mul', ['xrow', 'zero'], 'zrow'), node('Expand', ['zrow', 'shape'], 'zeros')];
+    const zi = [f32('zero', [0], [1]), i64('z0', [0]), i64('z1', [1]), i64('shape', [400, 1])];
+    const up = sparseMap('h', 'x', 'zeros', src, dst, val);
+    const down = sparseMap('y', 'r', 'x', Array.from({ length: 400 }, (_, u) => u), Array.from({ length: 400 }, (_, u) => u % 7), Array.from({ length: 400 }, (_, u) => (u % 3) + 1));
+    const nodes = [...zeros, ...up.nodes, node('Relu', ['h'], 'r'), ...down.nodes];
+    const inits = [...zi, ...up.inits, ...down.inits];
+    const s = simplifyPinned(nodes, inits, ['y']);
+    const concat = s.nodes.find((n) => n.output?.[0] === 'h');
+    expect(concat?.opType).toBe('Concat');
+    expect(concat?.input).toHaveLength(2);
+    const x = Float32Array.from({ length: 1201 }, (_, k) => (k === 0 ? 1 : ((k * 37) % 101) - 40));
+    expect(await run(s.nodes, s.inits, ['y'], x)).toEqual(await run(nodes, inits, ['y'], x));
+    // the hidden vector as a graph output is not permuted: the interleaved gadgets stay one block
+    const kept = simplifyPinned(nodes, inits, ['y', 'h']);
+    expect(kept.nodes.find((n) => n.output?.[0] === 'h')?.opType).toBe('MatMul');
+    expect(await run(kept.nodes, kept.inits, ['y', 'h'], x)).toEqual(await run(nodes, inits, ['y', 'h'], x));
+  });
+
   it('denseMap keeps a map sparse where two entries share a cell or the block is too big', () => {
     expect(denseMap([1, 1], [0, 0], [1, 2])).toBeNull();
     const dense = denseMap([4, 2], [1, 3], [5, 6]);
