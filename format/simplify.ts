@@ -251,8 +251,14 @@ export function denseMap(src: ArrayLike<number>, dst: ArrayLike<number>, val: Ar
   return blockOf(src, dst, val);
 }
 
+/** How many distinct values xs (non-negative integers: row indices) holds. */
 function distinctCount(xs: ArrayLike<number>): number {
-  return new Set(Array.from(xs)).size;
+  let n = 0;
+  for (let k = 0; k < xs.length; k++) n = Math.max(n, (xs[k] as number) + 1);
+  const seen = new Uint8Array(n);
+  let c = 0;
+  for (let k = 0; k < xs.length; k++) if (!seen[xs[k] as number]) (seen[xs[k] as number] = 1), c++;
+  return c;
 }
 
 /** The block between the rows entries read and write, or null: two share a cell, or it has more than MAX_DENSE_CELLS. */
@@ -283,7 +289,7 @@ export const NODE_CELLS = 10_000;
 /** The most blocks a map is split into (their products are one Concat's inputs: WebGPU binds at most 8 buffers a shader). */
 export const MAX_BLOCKS = 7;
 /** Maps with more components than this are split at most as runs of this many parts (the search is quadratic in it). */
-const MAX_PARTS = 256;
+const MAX_PARTS = 64;
 
 /**
  * A sparse map as several dense blocks, or null where one block (denseMap) or the sparse form
@@ -299,6 +305,9 @@ const MAX_PARTS = 256;
  */
 export function denseBlocks(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<number>, into: BlockTarget = 'scatter'): DenseMap[] | null {
   const k = src.length;
+  // two blocks or more cost at least 5 nodes to one block's 2 (besides a scatter both have):
+  // a block of at most 3·NODE_CELLS cells is never split (most maps: no search)
+  if (distinctCount(src) * distinctCount(dst) <= 3 * NODE_CELLS) return null;
   // into zeros ('whole'): the products in order are the result when no two blocks' rows written
   // interleave, so parts whose written rows overlap as ranges are one part, in that order; in
   // any order ('permuted'), its rows permuted
@@ -422,12 +431,29 @@ function coarsened(parts: Part[]): Part[] {
   if (parts.length <= MAX_PARTS) return parts;
   const total = parts.reduce((t, p) => t + p.entries.length, 0);
   const out: Part[] = [];
-  let cur: Part | null = null;
+  let run: Part[] = [];
+  let entries = 0;
+  const flush = () => {
+    if (run.length === 0) return;
+    const read = new Set<number>();
+    for (const p of run) for (const r of p.read) read.add(r);
+    out.push({
+      entries: run.flatMap((p) => p.entries),
+      read: [...read],
+      rowsWritten: run.reduce((t, p) => t + p.rowsWritten, 0),
+      firstRead: Math.min(...run.map((p) => p.firstRead)),
+      firstWritten: Math.min(...run.map((p) => p.firstWritten)),
+      lastWritten: Math.max(...run.map((p) => p.lastWritten)),
+    });
+    run = [];
+    entries = 0;
+  };
   for (const p of parts) {
-    cur = cur ? merged(cur, p) : p;
-    if (cur.entries.length * MAX_PARTS >= total) (out.push(cur), (cur = null));
+    run.push(p);
+    entries += p.entries.length;
+    if (entries * MAX_PARTS >= total) flush();
   }
-  if (cur) out.push(cur);
+  flush();
   return out;
 }
 
