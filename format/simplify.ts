@@ -288,6 +288,8 @@ function blockOf(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<
 export const NODE_CELLS = 10_000;
 /** The most blocks a map is split into (their products are one Concat's inputs: WebGPU binds at most 8 buffers a shader). */
 export const MAX_BLOCKS = 7;
+/** A map whose one block has at most this many cells is not searched for blocks (denseBlocks). */
+const SPLIT_CELLS = 8 * NODE_CELLS;
 /** Maps with more components than this are split at most as runs of this many parts (the search is quadratic in it). */
 const MAX_PARTS = 64;
 
@@ -305,9 +307,10 @@ const MAX_PARTS = 64;
  */
 export function denseBlocks(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<number>, into: BlockTarget = 'scatter'): DenseMap[] | null {
   const k = src.length;
-  // two blocks or more cost at least 5 nodes to one block's 2 (besides a scatter both have):
-  // a block of at most 3·NODE_CELLS cells is never split (most maps: no search)
-  if (distinctCount(src) * distinctCount(dst) <= 3 * NODE_CELLS) return null;
+  // two blocks or more cost at least 5 nodes to one block's 2 (besides a scatter both have), so
+  // a block of at most 3·NODE_CELLS cells is never split; below SPLIT_CELLS what a split could
+  // save is a few µs a step, less than the search costs a pinned session (most maps: no search)
+  if (distinctCount(src) * distinctCount(dst) <= SPLIT_CELLS) return null;
   // into zeros ('whole'): the products in order are the result when no two blocks' rows written
   // interleave, so parts whose written rows overlap as ranges are one part, in that order; in
   // any order ('permuted'), its rows permuted
@@ -356,26 +359,36 @@ interface Part {
   lastWritten: number;
 }
 
-function merged(a: Part, b: Part): Part {
-  return {
-    entries: [...a.entries, ...b.entries],
-    read: [...new Set([...a.read, ...b.read])],
-    rowsWritten: a.rowsWritten + b.rowsWritten,
-    firstRead: Math.min(a.firstRead, b.firstRead),
-    firstWritten: Math.min(a.firstWritten, b.firstWritten),
-    lastWritten: Math.max(a.lastWritten, b.lastWritten),
-  };
+/** Runs of parts as parts (each run's rows read counted once). */
+function joinedRuns(runs: readonly (readonly Part[])[]): Part[] {
+  let nIn = 0;
+  for (const run of runs) for (const p of run) for (const r of p.read) nIn = Math.max(nIn, r + 1);
+  const stamp = new Int32Array(nIn).fill(-1);
+  return runs.map((run, i) => {
+    if (run.length === 1) return run[0]!;
+    const j: Part = { entries: [], read: [], rowsWritten: 0, firstRead: Infinity, firstWritten: Infinity, lastWritten: -1 };
+    for (const p of run) {
+      for (const e of p.entries) j.entries.push(e);
+      for (const r of p.read) if (stamp[r] !== i) (stamp[r] = i), j.read.push(r);
+      j.rowsWritten += p.rowsWritten;
+      j.firstRead = Math.min(j.firstRead, p.firstRead);
+      j.firstWritten = Math.min(j.firstWritten, p.firstWritten);
+      j.lastWritten = Math.max(j.lastWritten, p.lastWritten);
+    }
+    return j;
+  });
 }
 
 /** Parts whose ranges of rows written overlap merged into one, ordered by their first row written. */
 function unInterleaved(parts: Part[]): Part[] {
-  const out: Part[] = [];
+  const runs: Part[][] = [];
+  let end = -1;
   for (const p of [...parts].sort((a, b) => a.firstWritten - b.firstWritten)) {
-    const last = out.at(-1);
-    if (last && p.firstWritten <= last.lastWritten) out[out.length - 1] = merged(last, p);
-    else out.push(p);
+    if (runs.length > 0 && p.firstWritten <= end) runs[runs.length - 1]!.push(p);
+    else runs.push([p]);
+    end = Math.max(end, p.lastWritten);
   }
-  return out;
+  return joinedRuns(runs);
 }
 
 /**
@@ -409,52 +422,52 @@ function components(src: ArrayLike<number>, dst: ArrayLike<number>): Part[] {
     const b = find(nIn + (dst[e] as number));
     if (a !== b) parent[a] = b;
   }
-  const byRoot = new Map<number, { entries: number[]; read: Set<number>; written: Set<number> }>();
+  // the parts, numbered by root in order of their first entry; each part's entries in order
+  const partOf = new Int32Array(nIn + nOut).fill(-1);
+  const parts: Part[] = [];
+  const readStamp = new Int32Array(nIn).fill(-1);
+  const writeStamp = new Int32Array(nOut).fill(-1);
   for (let e = 0; e < k; e++) {
     const r = find(nIn + (dst[e] as number));
-    let c = byRoot.get(r);
-    if (!c) byRoot.set(r, (c = { entries: [], read: new Set(), written: new Set() }));
-    c.entries.push(e);
-    c.read.add(src[e] as number);
-    c.written.add(dst[e] as number);
+    let i = partOf[r]!;
+    if (i < 0) {
+      i = partOf[r] = parts.length;
+      parts.push({ entries: [], read: [], rowsWritten: 0, firstRead: Infinity, firstWritten: Infinity, lastWritten: -1 });
+    }
+    const part = parts[i]!;
+    const sr = src[e] as number;
+    const dr = dst[e] as number;
+    part.entries.push(e);
+    if (readStamp[sr] !== i) {
+      readStamp[sr] = i;
+      part.read.push(sr);
+      // a part's first row read, of the rows that join parts (shared rows, read by most, say little)
+      part.firstRead = Math.min(part.firstRead, readers[sr]! <= SHARED_READ ? sr : nIn + sr);
+    }
+    if (writeStamp[dr] !== i) {
+      writeStamp[dr] = i;
+      part.rowsWritten++;
+      part.firstWritten = Math.min(part.firstWritten, dr);
+      part.lastWritten = Math.max(part.lastWritten, dr);
+    }
   }
-  // a part's first row read, of the rows that join parts (shared rows, read by most, say little)
-  const firstRead = (read: Set<number>) => {
-    const own = [...read].filter((r) => readers[r]! <= SHARED_READ);
-    return own.length > 0 ? Math.min(...own) : nIn + Math.min(...read);
-  };
-  return [...byRoot.values()].map((c) => ({ entries: c.entries, read: [...c.read], rowsWritten: c.written.size, firstRead: firstRead(c.read), firstWritten: Math.min(...c.written), lastWritten: Math.max(...c.written) }));
+  return parts;
 }
 
 /** Runs of adjacent parts merged into at most MAX_PARTS parts of about equal entries. */
 function coarsened(parts: Part[]): Part[] {
   if (parts.length <= MAX_PARTS) return parts;
   const total = parts.reduce((t, p) => t + p.entries.length, 0);
-  const out: Part[] = [];
+  const runs: Part[][] = [];
   let run: Part[] = [];
   let entries = 0;
-  const flush = () => {
-    if (run.length === 0) return;
-    const read = new Set<number>();
-    for (const p of run) for (const r of p.read) read.add(r);
-    out.push({
-      entries: run.flatMap((p) => p.entries),
-      read: [...read],
-      rowsWritten: run.reduce((t, p) => t + p.rowsWritten, 0),
-      firstRead: Math.min(...run.map((p) => p.firstRead)),
-      firstWritten: Math.min(...run.map((p) => p.firstWritten)),
-      lastWritten: Math.max(...run.map((p) => p.lastWritten)),
-    });
-    run = [];
-    entries = 0;
-  };
   for (const p of parts) {
     run.push(p);
     entries += p.entries.length;
-    if (entries * MAX_PARTS >= total) flush();
+    if (entries * MAX_PARTS >= total) (runs.push(run), (run = []), (entries = 0));
   }
-  flush();
-  return out;
+  if (run.length > 0) runs.push(run);
+  return joinedRuns(runs);
 }
 
 /**

@@ -382,11 +382,12 @@ export class TransformerModel {
       s = this.createSession(cut.bytes, { ...this.sessionOptions, enableCpuMemArena: false }).then(
         ({ session, ms }) => {
           // what this pin cost: cutting and making it, not waiting for the sessions made before it;
-          // the first also reads the model's tables once for all (format/fold.ts), so the later
-          // ones' mean is the estimate once there are any
+          // the first also reads the model's tables once for all (format/fold.ts), and its pc is
+          // the hottest, often the largest: the estimate stays the load-time guess until later
+          // ones are measured, then is their mean
           this.pinCosts.push(cutMs + ms);
-          const later = this.pinCosts.length > 1 ? this.pinCosts.slice(1) : this.pinCosts;
-          this.pinAfterMs = later.reduce((a, b) => a + b, 0) / later.length;
+          const later = this.pinCosts.slice(1);
+          if (later.length > 0) this.pinAfterMs = later.reduce((a, b) => a + b, 0) / later.length;
           return { session, inputs: new Set(cut.inputs) };
         },
         (e: unknown) => { throw new RunError(`ONNX Runtime could not load the model pinned at pc ${pc}: ${(e as Error).message.split('\n')[0]}`); },
