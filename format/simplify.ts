@@ -295,15 +295,16 @@ const MAX_PARTS = 64;
 
 /**
  * A sparse map as several dense blocks, or null where one block (denseMap) or the sparse form
- * costs no more. The entries fall into components (connected through the rows they share: a
- * gadget's units read its inputs and write its outputs), no two of which share a row read or
- * written, so the blocks of groups of whole components together read and write each row at
- * most once, and the map is their products concatenated, scattered into the rows they write.
+ * costs no more. The entries fall into parts (connected through the rows they share: a gadget's
+ * units read its inputs and write its outputs; components), no two of which write the same row,
+ * so the blocks of groups of whole parts together write each row once, and the map is their
+ * products concatenated, scattered into the rows they write. A row read by more than
+ * SHARED_READ entries joins no parts: blocks may read the same rows, each gathering its own.
  * One block holds every cell between all the rows read and written, mostly zeros when a layer
  * holds several gadgets (sudoku's clear-bit step: 1.6% nonzero, 7.8 MB a step); blocks of
- * groups hold the cells within each group only. Groups are runs of the components in the order
- * of their first row read, or written (the cheaper), chosen by a search over run boundaries for
- * the least cells + NODE_CELLS a block (its Gather and MatMul), at most MAX_BLOCKS of them.
+ * groups hold the cells within each group only. Groups are runs of the parts in the order of
+ * their first row read, or written (the cheaper), chosen by a search over run boundaries for the
+ * least cells + 2·NODE_CELLS a block (its Gather and MatMul), at most MAX_BLOCKS of them.
  */
 export function denseBlocks(src: ArrayLike<number>, dst: ArrayLike<number>, val: ArrayLike<number>, into: BlockTarget = 'scatter'): DenseMap[] | null {
   const k = src.length;
