@@ -154,11 +154,19 @@ class MapBuilder {
   }
 
   /**
-   * The terms' indices by key (src·nOut + dst), then by index: two stable counting sorts, by dst
-   * and then by src (O(n + nIn + nOut)), where the rows fit counting arrays, else a comparison sort.
+   * The terms' indices by key (src·nOut + dst), then by index: for few terms a typed sort of
+   * key·2^24 + index; else two stable counting sorts, by dst and then by src (O(n + nIn + nOut)),
+   * where the rows fit counting arrays; else a comparison sort.
    */
   private termOrder(): (j: number) => number {
     const n = this.n;
+    if (n < 2 ** 24 && this.nIn * this.nOut < 2 ** 29 && 4 * n < this.nIn + this.nOut) {
+      // few terms for the rows: a typed sort of key·2^24 + index (exact below 2^53)
+      const order = new Float64Array(n);
+      for (let j = 0; j < n; j++) order[j] = this.keys[j] * 2 ** 24 + j;
+      order.sort();
+      return (j) => order[j] % 2 ** 24;
+    }
     if (this.nIn <= 2 ** 24 && this.nOut <= 2 ** 24) {
       const { nOut } = this;
       const src = new Int32Array(n);
