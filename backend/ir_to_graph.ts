@@ -151,8 +151,9 @@ export function tokenGlobals(ctx: ProgramContext): number {
 }
 
 /**
- * One block as a gadget graph: lowered with every bit decomposition in the fast form, then, when
- * some are off its critical path, again with those in the small form (withSmallBits).
+ * One block as a gadget graph: sketched with every bit decomposition in the fast form, then, when
+ * some are off its critical path, again with those in the small form (withSmallBits), and the
+ * chosen form lowered in full (fullGraph).
  */
 export function lowerBlock(f: Func, bi: number, blk: Block, ctx: ProgramContext): BlockGraph {
   return fullGraph(f, bi, blk, ctx, withSmallBits(f, bi, blk, ctx, lowerBlockFast(f, bi, blk, ctx, true)));
