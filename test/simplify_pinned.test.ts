@@ -13,6 +13,9 @@ import onnxProto from 'onnx-proto';
 import { compile } from '../index.js';
 import { TransformerModel, type PinPolicy, type StepRecord } from '../runtime/transformer.js';
 import { denseMap, simplifyPinned } from '../format/simplify.js';
+import { cutModel } from '../format/model_file.js';
+import { stepOutputNames } from '../format/layout.js';
+import { ALLOWED_OPS, INDEX_OPS } from '../backend/emit_onnx.js';
 import { inputImage } from '../format/io.js';
 
 const { onnx } = onnxProto;
@@ -213,6 +216,26 @@ describe('simplifyPinned', () => {
     expect(denseMap(diag, diag, diag.map(() => 1))).toBeNull();
     expect(denseMap(diag.slice(0, 60), diag.slice(0, 60), diag.slice(0, 60))).not.toBeNull(); // 3,600 cells: small
   });
+
+  it('every pinned graph of sudoku.c -O2 keeps the op set, and its indices are constants', async () => {
+    // the pc is a constant in a pinned graph, so every Gather's and scatter's indices (the
+    // blocks' rows, the permuted rows) are initializers, and the ops are the emitted graph's
+    const m = await compile(new Uint8Array(readFileSync('wasm-samples/c/showcase/sudoku.O2.wasm')), { filename: 'sudoku.O2.wasm' });
+    let blocks = 0;
+    m.layout.experts.forEach((e, pc) => {
+      const names = stepOutputNames(m.layout, e.exit ?? null);
+      const cut = cutModel(m.onnx, [names.next, ...(names.entries !== null ? [names.entries] : [])], { pc });
+      const g = onnx.ModelProto.decode(cut.bytes).graph!;
+      const inits = new Set((g.initializer ?? []).map((t) => t.name ?? ''));
+      expect((g.input ?? []).map((i) => i.name), `pc ${pc}`).not.toContain('pc');
+      for (const n of g.node ?? []) {
+        expect(ALLOWED_OPS.has(n.opType ?? ''), `pc ${pc}: ${n.name} uses ${n.opType}`).toBe(true);
+        if (INDEX_OPS.has(n.opType ?? '')) expect(inits.has((n.input ?? [])[1] ?? ''), `pc ${pc}: ${n.name}'s indices`).toBe(true);
+        if (n.opType === 'Concat' && (n.name ?? '').includes('.mlp.')) blocks++;
+      }
+    });
+    expect(blocks).toBeGreaterThan(0); // maps split into blocks are among them
+  }, 120_000);
 
   it('sudoku.c -O2 pinned at every pc emits the routed graph\'s bits at every step', async () => {
     const m = await compile(new Uint8Array(readFileSync('wasm-samples/c/showcase/sudoku.O2.wasm')), { filename: 'sudoku.O2.wasm' });
